@@ -1,0 +1,137 @@
+// bitgptc: the command-line driver.
+//   bitgptc MODEL [--target T] [--sram SIZE] [-o DIR] [--report-json FILE] ...
+//   bitgptc run MODEL --prompt TEXT -n N [--temperature T] [--seed S] [same options]
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "compiler/generate.h"
+#include "compiler/interpreter.h"
+#include "compiler/pipeline.h"
+#include "compiler/report.h"
+#include "compiler/size_parse.h"
+#include "frontend/diagnostics.h"
+#include "frontend/model_json.h"
+#include "passes/pass_manager.h"
+#include "targets/cpp_emitter.h"
+
+namespace {
+
+using namespace bitgpt;
+
+// Options shared by compilation and `run`, so that `run` reproduces the emitted plan.
+struct PlanArgs {
+  std::string model;
+  std::string target = "host";
+  std::string sram, flash;
+  int kv_bits = 0;
+  int64_t window = 0;
+  std::vector<std::string> disabled;
+
+  void add_to(CLI::App& app) {
+    app.add_option("model", model, "model.json (the native format, docs/model-format.md)")->required();
+    std::string targets;
+    for (const TargetDesc& t : all_targets()) targets += std::string(targets.empty() ? "" : ", ") + t.name;
+    app.add_option("--target", target, "target: " + targets)->capture_default_str();
+    app.add_option("--sram", sram, "SRAM budget (8K, 8KiB, 8192, 0x2000); default: the target's");
+    app.add_option("--flash", flash, "flash budget; default: the target's");
+    app.add_option("--kv-bits", kv_bits, "pin the KV-cache precision: 8 or 4");
+    app.add_option("--window", window, "pin the attention window (KV-cache slots)");
+    std::string passes;
+    for (const PassInfo& p : optimization_passes()) passes += fmt::format("\n  {:<20} {}", p.name, p.what);
+    app.add_option("--disable-pass", disabled, "switch a pass off (repeatable):" + passes);
+  }
+
+  CompileOptions options() const {
+    CompileOptions o;
+    o.target = target;
+    if (!sram.empty()) o.sram = parse_size(sram, "--sram");
+    if (!flash.empty()) o.flash = parse_size(flash, "--flash");
+    if (kv_bits != 0) o.kv_bits = kv_bits;
+    if (window != 0) o.window = window;
+    o.disabled_passes.insert(disabled.begin(), disabled.end());
+    return o;
+  }
+};
+
+void write_text_file(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    if (!out) throw Error(path + ": cannot write");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+int compile_main(int argc, char** argv) {
+  CLI::App app{"bitgptc: compiles ternary and binary GPT models into self-contained C++ for microcontrollers"};
+  app.footer("Also: bitgptc run MODEL --prompt TEXT -n N  (generate with the reference interpreter)");
+  PlanArgs plan;
+  plan.add_to(app);
+  std::string out_dir, report_path;
+  bool quiet = false;
+  app.add_option("-o,--output", out_dir, "write the emitted C++ and a host demo into this directory");
+  app.add_option("--report-json", report_path, "write the memory plan as JSON (docs/report.md)");
+  app.add_flag("-q,--quiet", quiet, "do not print the memory plan");
+  CLI11_PARSE(app, argc, argv);
+
+  const Model model = load_model_json(plan.model);
+  const CompiledModel compiled = compile_model(model, plan.options());
+  // Everything is generated before anything is written: a failure leaves no output.
+  std::map<std::string, std::string> files;
+  if (!out_dir.empty()) files = emit_cpp(compiled, std::filesystem::path(plan.model).filename().string());
+  const std::string json = report_json(compiled);
+  if (!out_dir.empty()) write_output_dir(out_dir, files);
+  if (!report_path.empty()) write_text_file(report_path, json);
+  if (!quiet) std::cout << format_report(compiled);
+  if (!out_dir.empty() && !quiet) std::cout << fmt::format("\nwrote {} files to {}\n", files.size(), out_dir);
+  return 0;
+}
+
+int run_main(int argc, char** argv) {
+  CLI::App app{"bitgptc run: generate text with the reference interpreter, under the plan a compilation would choose"};
+  PlanArgs plan;
+  plan.add_to(app);
+  std::string prompt, temperature = "0";
+  int64_t tokens = 64;
+  uint64_t seed = 0;
+  app.add_option("--prompt", prompt, "text to start from (default: empty)");
+  app.add_option("-n,--tokens", tokens, "tokens to generate")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("--temperature", temperature, "0 for greedy, else sample at this temperature")->capture_default_str();
+  app.add_option("--seed", seed, "sampler seed")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  const Model model = load_model_json(plan.model);
+  const CompiledModel compiled = compile_model(model, plan.options());
+  GenerateOptions g;
+  g.prompt = prompt;
+  g.tokens = tokens;
+  g.temperature_q16 = parse_temperature(temperature);
+  g.seed = seed;
+  const ir::Graph reference = reference_graph(model, compiled);
+  Interpreter interp(reference);
+  const GenerateResult r = generate(interp, model.tokenizer, g);
+  std::cout << r.text << "\n" << fmt::format("logits-checksum: {:016x}\n", r.checksum);
+  if (r.context_full) std::cerr << fmt::format("note: stopped at position {}, the model's max_seq_len (learned positions)\n", model.arch.max_seq_len);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    if (argc > 1 && std::string(argv[1]) == "run") return run_main(argc - 1, argv + 1);
+    return compile_main(argc, argv);
+  } catch (const bitgpt::Error& e) {
+    std::cerr << "bitgptc: error: " << e.what() << "\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "bitgptc: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,52 @@
+// The compiler pipeline: lower the model, fuse, alias, plan the arena, fit the SRAM
+// budget. The result is everything a report or a backend needs.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+
+#include "compiler/ir.h"
+#include "frontend/model.h"
+#include "passes/greedy_planner.h"
+#include "passes/liveness.h"
+#include "passes/sram_fit.h"
+#include "targets/target.h"
+
+namespace bitgpt {
+
+// Bytes of the emitted runtime state (position, RNG, checksum); the emitted code
+// static_asserts that its state struct has exactly this size.
+constexpr int64_t kRuntimeStateBytes = 24;
+
+struct CompileOptions {
+  std::string target = "host";
+  std::optional<int64_t> sram, flash;
+  std::optional<int> kv_bits;
+  std::optional<int64_t> window;
+  std::set<std::string> disabled_passes;
+};
+
+struct CompiledModel {
+  ir::Graph graph;  // optimised
+  std::vector<ir::ValueId> alias;
+  Liveness liveness;
+  ArenaPlan arena;
+  FitResult fit;
+  const TargetDesc* target = nullptr;
+  int64_t sram_budget = 0, flash_budget = 0;
+  int64_t parameters = 0;
+  int64_t tokenizer_bytes = 0;
+
+  int64_t weights_flash_bytes() const { return graph.constants.flash_bytes() + tokenizer_bytes; }
+  int64_t flash_total() const { return weights_flash_bytes() + target->code_estimate; }
+};
+
+// Throws Error when the options are invalid or the model does not fit.
+CompiledModel compile_model(const Model& model, const CompileOptions& options);
+
+// The unfused reference graph with the window and KV precision a compilation chose:
+// what `bitgptc run` interprets.
+ir::Graph reference_graph(const Model& model, const CompiledModel& compiled);
+
+}  // namespace bitgpt

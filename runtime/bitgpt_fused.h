@@ -1,0 +1,82 @@
+/* bitgpt_fused.h - fused kernels: the same integers as a chain of bitgpt_ops.h
+ * operations, without materialising the intermediate buffers.
+ *
+ * Each kernel recomputes rather than stores: that is what lets a model run in a few
+ * kilobytes of SRAM. They call the per-element helpers of bitgpt_ops.h, so the result is
+ * bit-identical to the unfused chain (the tests check this on every model).
+ */
+#ifndef BITGPT_FUSED_H
+#define BITGPT_FUSED_H
+
+#include "bitgpt_ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* norm -> quantize: int8 codes of the normalised x without storing the normalised x.
+ * Replaces bg_op_norm + bg_op_quantize; normalised elements are computed twice. */
+static inline void bg_fused_norm_quantize(const int32_t *x, const bg_norm_params *p, int8_t *q, int32_t *amax) {
+  const bg_norm_stats s = bg_norm_statistics(x, p);
+  int32_t i, m = 0;
+  bg_mult inv;
+  for (i = 0; i < p->n; ++i) { const int32_t a = bg_abs32(bg_norm_element(x, i, p, s)); if (a > m) m = a; }
+  inv = bg_mult_ratio(127, m);
+  for (i = 0; i < p->n; ++i) q[i] = bg_quantize_one(bg_norm_element(x, i, p, s), inv, 127);
+  *amax = m;
+}
+
+/* The FFN's first half, row by row: h = act(W1 x) * (W3 x) when gated, else act(W1 x).
+ * Replaces two bg_op_matvec, bg_op_activation and bg_op_mul; no W1 x or W3 x buffer. */
+static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h) {
+  int32_t r;
+  for (r = 0; r < w1->rows; ++r) {
+    const int32_t a = bg_activation(act, bg_row(w1, r, x, amax));
+    h[r] = w3 ? bg_mul_q16(a, bg_row(w3, r, x, amax)) : a;
+  }
+}
+
+/* Attention over the cached window without a score matrix: per head, one pass over the
+ * keys finds the largest score, a second recomputes each score, weighs its value and sums.
+ * Replaces bg_op_attn_scores + bg_op_attn_softmax + bg_op_attn_weighted_sum. q8 is
+ * head_dim bytes and acc head_dim int64 of scratch. */
+static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *q, int8_t *q8, int64_t *acc, int32_t *out) {
+  const int32_t first = bg_attn_first(a, position), group = a->n_heads / a->n_kv_heads;
+  int32_t h, t, i;
+  for (h = 0; h < a->n_heads; ++h) {
+    const int32_t g = h / group;
+    const bg_mult qk = bg_attn_query(a, q + h * a->head_dim, q8);
+    int32_t m = bg_attn_score(c, a, g, first, q8, qk);
+    int64_t sum = 0;
+    for (t = first + 1; t <= position; ++t) {
+      const int32_t s = bg_attn_score(c, a, g, t, q8, qk);
+      if (s > m) m = s;
+    }
+    for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
+    for (t = first; t <= position; ++t) {
+      const int32_t p = bg_exp_neg_q16(bg_attn_score(c, a, g, t, q8, qk) - m);
+      sum += p;
+      bg_attn_accumulate(c, a, g, t, p, acc);
+    }
+    bg_attn_finish(a, acc, sum, out + h * a->head_dim);
+  }
+}
+
+/* Classifier and sampling in one pass: each logit is hashed and offered to the sampler
+ * as soon as it is computed; no logits buffer. Replaces bg_op_matvec + bg_op_sample. */
+static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
+  bg_sampler s = bg_sampler_begin(temperature_q16, rng);
+  int32_t r;
+  for (r = 0; r < w->rows; ++r) {
+    const int32_t logit = bg_row(w, r, x, amax);
+    *checksum = bg_fnv_i32(*checksum, logit);
+    bg_sampler_offer(&s, r, logit);
+  }
+  return s.best;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BITGPT_FUSED_H */

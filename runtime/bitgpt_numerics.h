@@ -1,0 +1,301 @@
+/* bitgpt_numerics.h - the integer arithmetic that defines bitgptc's numerics.
+ *
+ * Both the compiler's reference interpreter and the emitted firmware include this file,
+ * so every rounding decision is made by the same source. Everything here is integer
+ * arithmetic on fixed-width types: no floating point, no libm, no division by a value
+ * that is not checked first. The results are identical on any two's-complement target
+ * whose compiler implements >> on negative values as an arithmetic shift (GCC and Clang
+ * document that they do).
+ *
+ * Formats
+ *   act   int32, Q16.16: real = act / 65536 (the residual stream and every activation)
+ *   q8    int8 codes with an absmax "amax" (act units): real = code * amax / 127
+ *   mult  a positive real as mantissa * 2^-shift, mantissa in [2^22, 2^23) (or 0)
+ *
+ * Valid in C99 and C++11 or later.
+ */
+#ifndef BITGPT_NUMERICS_H
+#define BITGPT_NUMERICS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BG_ACT_ONE 65536
+#define BG_MULT_BITS 23
+
+typedef struct bg_mult {
+  int32_t m;     /* 0 or in [2^22, 2^23) */
+  int32_t shift; /* real = m * 2^-shift */
+} bg_mult;
+
+static inline int32_t bg_sat32(int64_t v) {
+  return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : (int32_t)v);
+}
+
+/* round(v / 2^s), ties toward +infinity; s may be negative (a saturating left shift). */
+static inline int64_t bg_shr_round(int64_t v, int s) {
+  if (s <= 0) {
+    if (s < -62) return v == 0 ? 0 : (v > 0 ? INT64_MAX : INT64_MIN);
+    {
+      const int64_t lim = INT64_MAX >> (-s);
+      if (v > lim) return INT64_MAX;
+      if (v < -lim) return INT64_MIN;
+    }
+    return v * ((int64_t)1 << (-s));
+  }
+  if (s > 62) return 0;
+  return (v + ((int64_t)1 << (s - 1))) >> s;
+}
+
+static inline int bg_clz64(uint64_t v) {
+  int n = 0;
+  if (v == 0) return 64;
+  while (!(v & 0x8000000000000000ull)) { v <<= 1; ++n; }
+  return n;
+}
+
+/* Normalises a positive mantissa (up to 2^63) and shift into a bg_mult. */
+static inline bg_mult bg_mult_normalize(uint64_t m, int shift) {
+  bg_mult r;
+  int lead;
+  if (m == 0) { r.m = 0; r.shift = 0; return r; }
+  lead = 63 - bg_clz64(m); /* index of the top set bit */
+  if (lead > BG_MULT_BITS - 1) {
+    const int drop = lead - (BG_MULT_BITS - 1);
+    m = (m + ((uint64_t)1 << (drop - 1))) >> drop;
+    shift -= drop;
+    if (m >> BG_MULT_BITS) { m >>= 1; shift -= 1; } /* rounding carried into a new bit */
+  } else if (lead < BG_MULT_BITS - 1) {
+    const int add = (BG_MULT_BITS - 1) - lead;
+    m <<= add;
+    shift += add;
+  }
+  r.m = (int32_t)m;
+  r.shift = shift;
+  return r;
+}
+
+/* round(x * k); |x| < 2^40 keeps the product inside int64. Saturates to int32. */
+static inline int32_t bg_mult_apply(int64_t x, bg_mult k) {
+  return bg_sat32(bg_shr_round(x * (int64_t)k.m, k.shift));
+}
+
+/* Same, without the int32 saturation (for wide intermediates). */
+static inline int64_t bg_mult_apply64(int64_t x, bg_mult k) {
+  return bg_shr_round(x * (int64_t)k.m, k.shift);
+}
+
+/* k * v for a non-negative integer v < 2^40. */
+static inline bg_mult bg_mult_scale(bg_mult k, int64_t v) {
+  if (v <= 0 || k.m == 0) { bg_mult z = {0, 0}; return z; }
+  return bg_mult_normalize((uint64_t)k.m * (uint64_t)v, k.shift);
+}
+
+/* The multiplier num / den for positive integers (den < 2^40, num < 2^23). */
+static inline bg_mult bg_mult_ratio(int64_t num, int64_t den) {
+  /* num * 2^s / den with s chosen so the quotient has about 40 significant bits */
+  bg_mult z = {0, 0};
+  int s, lead_den;
+  if (num <= 0 || den <= 0) return z;
+  lead_den = 63 - bg_clz64((uint64_t)den);
+  s = 40 + lead_den - (63 - bg_clz64((uint64_t)num));
+  if (s > 62 - (63 - bg_clz64((uint64_t)num))) s = 62 - (63 - bg_clz64((uint64_t)num));
+  return bg_mult_normalize(((uint64_t)num << s) / (uint64_t)den, s);
+}
+
+/* floor(sqrt(v)) for a 64-bit unsigned value (bit by bit, no division). */
+static inline uint32_t bg_isqrt64(uint64_t v) {
+  uint64_t res = 0, bit = (uint64_t)1 << 62;
+  while (bit > v) bit >>= 2;
+  while (bit) {
+    if (v >= res + bit) { v -= res + bit; res = (res >> 1) + bit; }
+    else res >>= 1;
+    bit >>= 2;
+  }
+  return (uint32_t)res;
+}
+
+/* ---- transcendental functions in fixed point (polynomials, no tables) ---- */
+
+#define BG_Q30_ONE 1073741824LL
+#define BG_LOG2E_Q30 1549082005LL /* log2(e) */
+#define BG_LN2_Q30 744261118LL    /* ln(2) */
+
+/* exp(x) for x <= 0 in Q16, result in Q30 (1.0 = 2^30). */
+static inline int64_t bg_exp_neg_q30(int32_t x) {
+  int64_t y, t, p;
+  int32_t n;
+  if (x >= 0) return BG_Q30_ONE;
+  y = bg_shr_round(-(int64_t)x * BG_LOG2E_Q30, 30); /* -x*log2(e), Q16 */
+  n = (int32_t)(y >> 16);
+  if (n >= 31) return 0;
+  /* 2^-f = e^-t with t = f*ln2 in [0, 0.694); Taylor series to t^9, error < 3e-9 */
+  t = bg_shr_round((y & 0xFFFF) * BG_LN2_Q30, 16); /* Q30 */
+  p = BG_Q30_ONE;
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 9;
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 8;
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 7;
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 6;
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 5;
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 4;
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 3;
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 2;
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30);
+  return bg_shr_round(p, n);
+}
+
+/* exp(x) for x <= 0, Q16 in and out: the softmax weight. */
+static inline int32_t bg_exp_neg_q16(int32_t x) {
+  return (int32_t)bg_shr_round(bg_exp_neg_q30(x), 14);
+}
+
+/* sigmoid(x), Q16 in and out. */
+static inline int32_t bg_sigmoid_q16(int32_t x) {
+  const int64_t e = bg_exp_neg_q30(x >= 0 ? -x : x); /* exp(-|x|), Q30 */
+  const int64_t den = BG_Q30_ONE + e;
+  const int64_t num = x >= 0 ? BG_Q30_ONE : e;
+  return (int32_t)(((num << 16) + den / 2) / den);
+}
+
+/* x * sigmoid(x): SiLU, Q16. */
+static inline int32_t bg_silu_q16(int32_t x) {
+  return bg_sat32(bg_shr_round((int64_t)x * bg_sigmoid_q16(x), 16));
+}
+
+/* tanh-GELU: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) = x * sigmoid(2*sqrt(2/pi)(...)). */
+static inline int32_t bg_gelu_q16(int32_t x) {
+  const int32_t xc = x > (16 << 16) ? (16 << 16) : (x < -(16 << 16) ? -(16 << 16) : x);
+  const int64_t x3 = bg_shr_round(bg_shr_round((int64_t)xc * xc, 16) * xc, 16);
+  const int64_t inner = xc + bg_shr_round(x3 * 48012366LL, 30); /* 0.044715 in Q30 */
+  const int64_t z = bg_shr_round(inner * 1713444047LL, 30);      /* 2*sqrt(2/pi) in Q30 */
+  return bg_sat32(bg_shr_round((int64_t)x * bg_sigmoid_q16(bg_sat32(z)), 16));
+}
+
+/* max(x, 0)^2, Q16. */
+static inline int32_t bg_relu2_q16(int32_t x) {
+  return x <= 0 ? 0 : bg_sat32(bg_shr_round((int64_t)x * x, 16));
+}
+
+/* sin(2*pi*u) for a turn fraction u in Q32 (u = 2^32 is one whole turn); result Q30. */
+static inline int32_t bg_sin_turn_q30(uint32_t u) {
+  /* fold into the first quarter turn, then an odd Taylor polynomial (error < 6e-8) */
+  const uint32_t quadrant = u >> 30;
+  uint32_t f = u & 0x3FFFFFFFu; /* position inside the quadrant, Q30 of a quarter turn */
+  int64_t x, x2, p;
+  if (quadrant & 1u) f = 0x40000000u - f;
+  x = bg_shr_round((int64_t)f * 1686629713LL, 30); /* angle in radians, Q30: f * pi/2 */
+  x2 = bg_shr_round(x * x, 30);
+  p = BG_Q30_ONE;
+  p = BG_Q30_ONE - bg_shr_round(p * x2, 30) / 110;
+  p = BG_Q30_ONE - bg_shr_round(p * x2, 30) / 72;
+  p = BG_Q30_ONE - bg_shr_round(p * x2, 30) / 42;
+  p = BG_Q30_ONE - bg_shr_round(p * x2, 30) / 20;
+  p = BG_Q30_ONE - bg_shr_round(p * x2, 30) / 6;
+  p = bg_shr_round(p * x, 30);
+  if (p > BG_Q30_ONE) p = BG_Q30_ONE;
+  return (int32_t)(quadrant >= 2u ? -p : p);
+}
+
+static inline int32_t bg_cos_turn_q30(uint32_t u) { return bg_sin_turn_q30(u + 0x40000000u); }
+
+/* ln(v / 2^frac) for v > 0, Q32 result. */
+static inline int64_t bg_ln_q32(uint64_t v, int frac) {
+  /* v = 2^e * (1 + m), ln(1+m) = 2 atanh(m / (2 + m)) */
+  const int e = 63 - bg_clz64(v);
+  int64_t m, s, s2, p, lnm;
+  if (v == 0) return INT64_MIN;
+  m = e >= 32 ? (int64_t)((v >> (e - 32)) - ((uint64_t)1 << 32))
+              : (int64_t)((v << (32 - e)) - ((uint64_t)1 << 32)); /* Q32 in [0,1) */
+  s = (m << 30) / (((int64_t)2 << 32) + m);                      /* Q30, in [0, 1/3) */
+  s2 = bg_shr_round(s * s, 30);
+  p = BG_Q30_ONE / 11;
+  p = BG_Q30_ONE / 9 + bg_shr_round(p * s2, 30);
+  p = BG_Q30_ONE / 7 + bg_shr_round(p * s2, 30);
+  p = BG_Q30_ONE / 5 + bg_shr_round(p * s2, 30);
+  p = BG_Q30_ONE / 3 + bg_shr_round(p * s2, 30);
+  p = BG_Q30_ONE + bg_shr_round(p * s2, 30);
+  lnm = bg_shr_round(2 * p * s, 28); /* Q32 */
+  return lnm + (int64_t)(e - frac) * 2977044472LL; /* ln(2) in Q32 */
+}
+
+/* ---- pseudo-random numbers and the logits checksum ---- */
+
+/* splitmix64: one 32-bit draw per call. */
+static inline uint32_t bg_rand32(uint64_t *state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return (uint32_t)((z ^ (z >> 31)) >> 32);
+}
+
+/* Gumbel noise -ln(-ln(u)) for u = (2r+1)/2^33 in (0,1), Q16. */
+static inline int32_t bg_gumbel_q16(uint32_t r) {
+  int64_t a = -bg_ln_q32(2 * (uint64_t)r + 1, 33); /* -ln(u) > 0, Q32 */
+  if (a < 1) a = 1;
+  return bg_sat32(bg_shr_round(-bg_ln_q32((uint64_t)a, 32), 16));
+}
+
+#define BG_FNV_OFFSET 0xcbf29ce484222325ull
+#define BG_FNV_PRIME 0x100000001b3ull
+
+/* FNV-1a 64 over the 4 little-endian bytes of an int32. */
+static inline uint64_t bg_fnv_i32(uint64_t h, int32_t v) {
+  const uint32_t u = (uint32_t)v;
+  int i;
+  for (i = 0; i < 4; ++i) {
+    h ^= (u >> (8 * i)) & 0xFFu;
+    h *= BG_FNV_PRIME;
+  }
+  return h;
+}
+
+/* ---- scale16: a non-negative act-unit magnitude in 16 bits (KV-cache scales) ---- */
+/* value = mant << exp with a 12-bit mantissa and 4-bit exponent; encoding rounds up so the
+ * decoded value never falls below the amax it encodes (quantisation never clips). */
+static inline uint16_t bg_scale16_encode(int32_t amax) {
+  uint32_t v = amax > 0 ? (uint32_t)amax : 0u;
+  uint32_t e = 0;
+  while ((v >> e) > 0xFFFu && e < 15u) ++e;
+  {
+    uint32_t mant = (v + ((1u << e) - 1u)) >> e;
+    if (mant > 0xFFFu) { ++e; mant = (v + ((1u << e) - 1u)) >> e; }
+    if (mant > 0xFFFu) mant = 0xFFFu;
+    return (uint16_t)((e << 12) | mant);
+  }
+}
+
+static inline int32_t bg_scale16_decode(uint16_t s) {
+  return (int32_t)((uint32_t)(s & 0xFFFu) << (s >> 12));
+}
+
+/* ---- the temperature a user types, parsed without floating point ---- */
+/* "0.8" -> 52429 (Q16). Returns -1 on a malformed or negative number. */
+static inline int32_t bg_parse_q16(const char *s) {
+  int64_t whole = 0, frac_num = 0, frac_den = 1;
+  int digits = 0;
+  if (!s || !*s) return -1;
+  while (*s >= '0' && *s <= '9') {
+    whole = whole * 10 + (*s++ - '0');
+    ++digits;
+    if (whole > 30000) return -1;
+  }
+  if (*s == '.') {
+    ++s;
+    while (*s >= '0' && *s <= '9') {
+      if (frac_den < 1000000000LL) { frac_num = frac_num * 10 + (*s - '0'); frac_den *= 10; }
+      ++s;
+      ++digits;
+    }
+  }
+  if (*s != '\0' || digits == 0) return -1;
+  return (int32_t)((whole << 16) + ((frac_num << 16) + frac_den / 2) / frac_den);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BITGPT_NUMERICS_H */

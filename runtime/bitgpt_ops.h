@@ -1,0 +1,385 @@
+/* bitgpt_ops.h - the reference semantics of every IR operation, on raw buffers.
+ *
+ * One function per unfused operation of the bitgptc IR. The reference interpreter calls
+ * these; the emitted code calls them when a fusion pass is switched off, and the fused
+ * kernels in bitgpt_fused.h are built from the same per-element helpers below, so a
+ * fused kernel computes exactly the integers of the chain it replaces.
+ */
+#ifndef BITGPT_OPS_H
+#define BITGPT_OPS_H
+
+#include "bitgpt_numerics.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- constant data ---- */
+
+enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2 };
+
+/* A weight matrix in flash: rows of packed codes and the multipliers scale/127 that turn
+ * (integer dot product) x (activation amax) into act units. */
+typedef struct bg_matrix {
+  const uint8_t *data;
+  const bg_mult *scales; /* rows entries when per_row, else 1 */
+  int32_t rows, cols, row_bytes;
+  int32_t dtype, per_row;
+} bg_matrix;
+
+/* An int8 table (token or position embeddings): row r is codes * mult[r] in act units. */
+typedef struct bg_table {
+  const int8_t *data;
+  const bg_mult *row_mult;
+  int32_t rows, cols;
+} bg_table;
+
+enum { BG_NORM_RMS = 0, BG_NORM_LAYER = 1 };
+
+typedef struct bg_norm_params {
+  int32_t kind, n;
+  const int32_t *gain; /* Q16, or NULL */
+  const int32_t *bias; /* Q16, or NULL */
+  int64_t eps_q32;
+} bg_norm_params;
+
+/* One layer's KV cache: a ring of `window` slots, each with n_kv_heads key and value
+ * vectors of head_dim codes (int8, or int4 packed two per byte) and a scale16 each. */
+typedef struct bg_kv_layer {
+  uint8_t *k, *v;
+  uint16_t *k_scale, *v_scale;
+} bg_kv_layer;
+
+typedef struct bg_attn_shape {
+  int32_t n_heads, n_kv_heads, head_dim, window, kv_bits;
+  bg_mult score_mult; /* 1 / (127 * kv_qmax * sqrt(head_dim) * 65536) */
+} bg_attn_shape;
+
+enum { BG_ACT_SILU = 0, BG_ACT_RELU2 = 1, BG_ACT_GELU = 2 };
+
+/* ---- small helpers shared with the fused kernels ---- */
+
+static inline int32_t bg_abs32(int32_t v) { return v < 0 ? (v == INT32_MIN ? INT32_MAX : -v) : v; }
+
+static inline int32_t bg_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+/* round(a / b) for b > 0, ties away from zero. */
+static inline int64_t bg_div_round(int64_t a, int64_t b) {
+  return a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b);
+}
+
+static inline int32_t bg_mul_q16(int32_t a, int32_t b) {
+  return bg_sat32(bg_shr_round((int64_t)a * b, 16));
+}
+
+static inline int32_t bg_activation(int32_t kind, int32_t x) {
+  return kind == BG_ACT_SILU ? bg_silu_q16(x) : (kind == BG_ACT_RELU2 ? bg_relu2_q16(x) : bg_gelu_q16(x));
+}
+
+static inline int32_t bg_kv_qmax(int32_t bits) { return bits == 4 ? 7 : 127; }
+
+/* ---- matrix rows ---- */
+
+/* The ternary weight in the low two bits of c: 01 = +1, 11 = -1, 00 = 0. */
+static inline int32_t bg_trit(uint32_t c) { return (int32_t)(c & 1u) * (1 - (int32_t)(c & 2u)); }
+
+/* Integer dot product of weight row r with int8 codes x. */
+static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x) {
+  const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
+  int32_t acc = 0, j;
+  if (w->dtype == BG_W_TERNARY2) {
+    for (j = 0; j + 4 <= w->cols; j += 4) {
+      const uint32_t b = row[j >> 2];
+      acc += bg_trit(b) * x[j] + bg_trit(b >> 2) * x[j + 1] + bg_trit(b >> 4) * x[j + 2] + bg_trit(b >> 6) * x[j + 3];
+    }
+    for (; j < w->cols; ++j) acc += bg_trit((uint32_t)row[j >> 2] >> (2 * (j & 3))) * x[j];
+  } else if (w->dtype == BG_W_BINARY1) {
+    for (j = 0; j < w->cols; ++j) acc += ((row[j >> 3] >> (j & 7)) & 1u) ? x[j] : -x[j];
+  } else {
+    const int8_t *r8 = (const int8_t *)row;
+    for (j = 0; j < w->cols; ++j) acc += r8[j] * x[j];
+  }
+  return acc;
+}
+
+/* Row r's output in act units: dot * amax * scale / 127. */
+static inline int32_t bg_row_output(const bg_matrix *w, int32_t r, int32_t dot, int32_t amax) {
+  return bg_mult_apply(dot, bg_mult_scale(w->scales[w->per_row ? r : 0], amax));
+}
+
+static inline int32_t bg_row(const bg_matrix *w, int32_t r, const int8_t *x, int32_t amax) {
+  return bg_row_output(w, r, bg_row_dot(w, r, x), amax);
+}
+
+/* ---- normalisation, split into statistics and a per-element step ---- */
+
+typedef struct bg_norm_stats {
+  int32_t mean; /* act, 0 for RMSNorm */
+  bg_mult inv_rms;
+} bg_norm_stats;
+
+static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_params *p) {
+  bg_norm_stats s;
+  uint64_t ss = 0;
+  int64_t sum = 0;
+  int32_t i;
+  uint32_t rms;
+  s.mean = 0;
+  if (p->kind == BG_NORM_LAYER) {
+    for (i = 0; i < p->n; ++i) sum += x[i];
+    s.mean = (int32_t)bg_div_round(sum, p->n);
+  }
+  for (i = 0; i < p->n; ++i) {
+    const int64_t d = (int64_t)x[i] - s.mean;
+    ss += (uint64_t)(d * d);
+  }
+  rms = bg_isqrt64(ss / (uint64_t)p->n + (uint64_t)p->eps_q32); /* Q16 */
+  s.inv_rms = bg_mult_ratio(BG_ACT_ONE, rms);
+  return s;
+}
+
+static inline int32_t bg_norm_element(const int32_t *x, int32_t i, const bg_norm_params *p, bg_norm_stats s) {
+  int32_t y = bg_mult_apply((int64_t)x[i] - s.mean, s.inv_rms);
+  if (p->gain) y = bg_mul_q16(y, p->gain[i]);
+  if (p->bias) y = bg_sat32((int64_t)y + p->bias[i]);
+  return y;
+}
+
+/* ---- the unfused operations ---- */
+
+/* x = token row (+ position row). */
+static inline void bg_op_embed(int32_t *x, const bg_table *tok, const bg_table *pos, int32_t token, int32_t position) {
+  int32_t i;
+  for (i = 0; i < tok->cols; ++i) {
+    int64_t v = bg_mult_apply(tok->data[(int64_t)token * tok->cols + i], tok->row_mult[token]);
+    if (pos) v += bg_mult_apply(pos->data[(int64_t)position * pos->cols + i], pos->row_mult[position]);
+    x[i] = bg_sat32(v);
+  }
+}
+
+static inline void bg_op_norm(const int32_t *x, const bg_norm_params *p, int32_t *y) {
+  const bg_norm_stats s = bg_norm_statistics(x, p);
+  int32_t i;
+  for (i = 0; i < p->n; ++i) y[i] = bg_norm_element(x, i, p, s);
+}
+
+/* Per-vector absmax quantisation to int8: q = round(127 y / amax). */
+static inline int32_t bg_amax(const int32_t *y, int32_t n) {
+  int32_t m = 0, i;
+  for (i = 0; i < n; ++i) { const int32_t a = bg_abs32(y[i]); if (a > m) m = a; }
+  return m;
+}
+
+static inline int8_t bg_quantize_one(int32_t y, bg_mult inv, int32_t qmax) {
+  return (int8_t)bg_clamp(bg_mult_apply(y, inv), -qmax, qmax);
+}
+
+static inline void bg_op_quantize(const int32_t *y, int32_t n, int8_t *q, int32_t *amax) {
+  const int32_t m = bg_amax(y, n);
+  const bg_mult inv = bg_mult_ratio(127, m);
+  int32_t i;
+  for (i = 0; i < n; ++i) q[i] = bg_quantize_one(y[i], inv, 127);
+  *amax = m;
+}
+
+/* out = W x, or out += W x when accumulate (the residual add). */
+static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate) {
+  int32_t r;
+  for (r = 0; r < w->rows; ++r) {
+    const int32_t z = bg_row(w, r, x, amax);
+    out[r] = accumulate ? bg_sat32((int64_t)out[r] + z) : z;
+  }
+}
+
+static inline void bg_op_add(const int32_t *a, const int32_t *b, int32_t *out, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i) out[i] = bg_sat32((int64_t)a[i] + b[i]);
+}
+
+static inline void bg_op_mul(const int32_t *a, const int32_t *b, int32_t *out, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i) out[i] = bg_mul_q16(a[i], b[i]);
+}
+
+static inline void bg_op_activation(int32_t kind, const int32_t *x, int32_t *out, int32_t n) {
+  int32_t i;
+  for (i = 0; i < n; ++i) out[i] = bg_activation(kind, x[i]);
+}
+
+/* Rotary embedding on interleaved pairs, in place. freq_q40[i] is pair i's angle step in
+ * turns (Q40); the angle at `position` wraps modulo one turn in unsigned arithmetic. */
+static inline void bg_op_rope(int32_t *v, int32_t n_heads, int32_t head_dim, const uint64_t *freq_q40, int32_t position) {
+  int32_t h, i;
+  for (i = 0; i < head_dim / 2; ++i) {
+    const uint32_t turn = (uint32_t)(((uint64_t)(uint32_t)position * freq_q40[i]) >> 8);
+    const int64_t c = bg_cos_turn_q30(turn), s = bg_sin_turn_q30(turn);
+    for (h = 0; h < n_heads; ++h) {
+      int32_t *p = v + h * head_dim + 2 * i;
+      const int64_t a = p[0], b = p[1];
+      p[0] = bg_sat32(bg_shr_round(a * c - b * s, 30));
+      p[1] = bg_sat32(bg_shr_round(a * s + b * c, 30));
+    }
+  }
+}
+
+/* ---- the KV cache ---- */
+
+static inline int32_t bg_kv_row_bytes(const bg_attn_shape *a) {
+  return a->kv_bits == 4 ? (a->head_dim + 1) / 2 : a->head_dim;
+}
+
+static inline int32_t bg_kv_code(const uint8_t *row, int32_t i, int32_t bits) {
+  if (bits == 8) return (int8_t)row[i];
+  {
+    const int32_t nib = (row[i >> 1] >> (4 * (i & 1))) & 0xF;
+    return nib >= 8 ? nib - 16 : nib;
+  }
+}
+
+/* Quantises one head vector into a cache row and returns its scale16. */
+static inline uint16_t bg_kv_store_row(const int32_t *x, int32_t n, int32_t bits, uint8_t *row) {
+  const uint16_t s16 = bg_scale16_encode(bg_amax(x, n));
+  const int32_t qmax = bg_kv_qmax(bits);
+  const bg_mult inv = bg_mult_ratio(qmax, bg_scale16_decode(s16));
+  int32_t i;
+  if (bits == 8) {
+    for (i = 0; i < n; ++i) row[i] = (uint8_t)bg_quantize_one(x[i], inv, qmax);
+  } else {
+    for (i = 0; i < (n + 1) / 2; ++i) row[i] = 0;
+    for (i = 0; i < n; ++i) row[i >> 1] |= (uint8_t)((bg_quantize_one(x[i], inv, qmax) & 0xF) << (4 * (i & 1)));
+  }
+  return s16;
+}
+
+/* Writes the keys and values of the token at `position` into its ring slot. */
+static inline void bg_op_kv_write(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *k, const int32_t *v) {
+  const int32_t slot = position % a->window, rb = bg_kv_row_bytes(a);
+  int32_t g;
+  for (g = 0; g < a->n_kv_heads; ++g) {
+    const int32_t at = slot * a->n_kv_heads + g;
+    c->k_scale[at] = bg_kv_store_row(k + g * a->head_dim, a->head_dim, a->kv_bits, c->k + (int64_t)at * rb);
+    c->v_scale[at] = bg_kv_store_row(v + g * a->head_dim, a->head_dim, a->kv_bits, c->v + (int64_t)at * rb);
+  }
+}
+
+/* ---- attention, in three steps the fused kernel reproduces ---- */
+
+static inline int32_t bg_attn_first(const bg_attn_shape *a, int32_t position) {
+  return position - a->window + 1 > 0 ? position - a->window + 1 : 0;
+}
+
+/* Quantises query head h to int8; returns the multiplier that turns a q.k code dot
+ * product into a Q16 score once scaled by the key's amax. */
+static inline bg_mult bg_attn_query(const bg_attn_shape *a, const int32_t *q_head, int8_t *q8) {
+  int32_t amax;
+  bg_op_quantize(q_head, a->head_dim, q8, &amax);
+  return bg_mult_scale(a->score_mult, amax);
+}
+
+/* Score of query codes q8 against the key of token t: q.k / sqrt(head_dim), Q16. */
+static inline int32_t bg_attn_score(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, const int8_t *q8, bg_mult qk) {
+  const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
+  const uint8_t *krow = c->k + (int64_t)at * rb;
+  int32_t dot = 0, i;
+  for (i = 0; i < a->head_dim; ++i) dot += q8[i] * bg_kv_code(krow, i, a->kv_bits);
+  return bg_mult_apply(dot, bg_mult_scale(qk, bg_scale16_decode(c->k_scale[at])));
+}
+
+/* Adds weight p (the unnormalised softmax weight, Q16) times token t's value to acc. */
+static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, int32_t p, int64_t *acc) {
+  const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
+  const uint8_t *vrow = c->v + (int64_t)at * rb;
+  const int64_t w = (int64_t)p * bg_scale16_decode(c->v_scale[at]);
+  int32_t i;
+  for (i = 0; i < a->head_dim; ++i) acc[i] += w * bg_kv_code(vrow, i, a->kv_bits);
+}
+
+/* out = acc / (weight sum * qmax), Q16. */
+static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, int64_t weight_sum, int32_t *out) {
+  const int64_t den = weight_sum * bg_kv_qmax(a->kv_bits);
+  int32_t i;
+  for (i = 0; i < a->head_dim; ++i) out[i] = den > 0 ? bg_sat32(bg_div_round(acc[i], den)) : 0;
+}
+
+/* Step 1: scores[h][t - first] for every query head. q8 is head_dim scratch bytes. */
+static inline void bg_op_attn_scores(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *q, int8_t *q8, int32_t *scores) {
+  const int32_t first = bg_attn_first(a, position), group = a->n_heads / a->n_kv_heads;
+  int32_t h, t;
+  for (h = 0; h < a->n_heads; ++h) {
+    const bg_mult qk = bg_attn_query(a, q + h * a->head_dim, q8);
+    for (t = first; t <= position; ++t)
+      scores[h * a->window + (t - first)] = bg_attn_score(c, a, h / group, t, q8, qk);
+  }
+}
+
+/* Step 2: scores become unnormalised weights exp(s - max) in place. */
+static inline void bg_op_attn_softmax(const bg_attn_shape *a, int32_t position, int32_t *scores) {
+  const int32_t n = position - bg_attn_first(a, position) + 1;
+  int32_t h, t;
+  for (h = 0; h < a->n_heads; ++h) {
+    int32_t *s = scores + h * a->window, m = s[0];
+    for (t = 1; t < n; ++t) if (s[t] > m) m = s[t];
+    for (t = 0; t < n; ++t) s[t] = bg_exp_neg_q16(s[t] - m);
+  }
+}
+
+/* Step 3: out[h] = sum_t w[t] v[t] / sum_t w[t]. acc is head_dim int64 scratch. */
+static inline void bg_op_attn_weighted_sum(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *weights, int64_t *acc, int32_t *out) {
+  const int32_t first = bg_attn_first(a, position), group = a->n_heads / a->n_kv_heads;
+  int32_t h, t, i;
+  for (h = 0; h < a->n_heads; ++h) {
+    int64_t sum = 0;
+    for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
+    for (t = first; t <= position; ++t) {
+      const int32_t p = weights[h * a->window + (t - first)];
+      sum += p;
+      bg_attn_accumulate(c, a, h / group, t, p, acc);
+    }
+    bg_attn_finish(a, acc, sum, out + h * a->head_dim);
+  }
+}
+
+/* ---- choosing the next token ---- */
+
+typedef struct bg_sampler {
+  int32_t temperature; /* Q16; 0 = greedy */
+  bg_mult inv_temperature;
+  uint64_t *rng;
+  int32_t best, best_score;
+} bg_sampler;
+
+static inline bg_sampler bg_sampler_begin(int32_t temperature_q16, uint64_t *rng) {
+  bg_sampler s;
+  s.temperature = temperature_q16 > 0 ? temperature_q16 : 0;
+  s.inv_temperature = bg_mult_ratio(BG_ACT_ONE, s.temperature > 0 ? s.temperature : 1);
+  s.rng = rng;
+  s.best = -1;
+  s.best_score = INT32_MIN;
+  return s;
+}
+
+/* Greedy keeps the first largest logit; sampling is the Gumbel-max trick, which draws
+ * from softmax(logits / T) in one pass: argmax of logit / T + Gumbel noise. */
+static inline void bg_sampler_offer(bg_sampler *s, int32_t index, int32_t logit) {
+  int32_t score = logit;
+  if (s->temperature > 0)
+    score = bg_sat32((int64_t)bg_mult_apply(logit, s->inv_temperature) + bg_gumbel_q16(bg_rand32(s->rng)));
+  if (s->best < 0 || score > s->best_score) { s->best = index; s->best_score = score; }
+}
+
+/* Hashes the logits into the checksum and picks the next token. */
+static inline int32_t bg_op_sample(const int32_t *logits, int32_t n, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
+  bg_sampler s = bg_sampler_begin(temperature_q16, rng);
+  int32_t i;
+  for (i = 0; i < n; ++i) {
+    *checksum = bg_fnv_i32(*checksum, logits[i]);
+    bg_sampler_offer(&s, i, logits[i]);
+  }
+  return s.best;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BITGPT_OPS_H */

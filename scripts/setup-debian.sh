@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs every Debian package bitgptc needs to build, test and run its examples.
+# Idempotent: packages already present are left alone.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build
+  llvm-19-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

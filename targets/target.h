@@ -1,0 +1,31 @@
+// Target descriptions: one table row per target, read by the pipeline, the SRAM fitter
+// and the backends. Adding a target means adding a row, not an `if`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bitgpt {
+
+struct TargetDesc {
+  const char* name;
+  const char* description;
+  const char* gcc_flags;    // arm-none-eabi-gcc CPU flags; "" for the host compiler
+  const char* qemu_board;   // QEMU machine that runs it; "" when none
+  bool dsp = false;         // Armv7E-M DSP (SMLAD, SXTB16)
+  bool mve = false;         // Helium
+  bool fpu = false;
+  int64_t default_sram = 0, default_flash = 0;
+  // SRAM the emitted code's call stack may use: kernels are leaf functions without
+  // recursion or variable-length arrays, so the depth is bounded by construction.
+  int64_t stack_reserve = 0;
+  // Flash of the code itself (runtime + forward pass), an estimate for the report.
+  int64_t code_estimate = 0;
+};
+
+const std::vector<TargetDesc>& all_targets();
+// Throws Error naming the known targets when `name` is not one.
+const TargetDesc& find_target(const std::string& name);
+
+}  // namespace bitgpt
