@@ -1,6 +1,7 @@
 #include "passes/greedy_planner.h"
 
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 namespace bitgpt {
@@ -28,20 +29,16 @@ int64_t arena_lower_bound(const std::vector<Buffer>& buffers) {
   return best;
 }
 
-ArenaPlan plan_arena_greedy(const std::vector<Buffer>& buffers) {
+namespace {
+
+// Places buffers in the given order, each at the lowest offset free for its lifetime.
+ArenaPlan place_in_order(const std::vector<Buffer>& buffers, const std::vector<size_t>& order) {
   ArenaPlan plan;
   plan.offsets.assign(buffers.size(), 0);
-  std::vector<size_t> order(buffers.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (buffers[a].bytes != buffers[b].bytes) return buffers[a].bytes > buffers[b].bytes;
-    return buffers[a].first_step < buffers[b].first_step;
-  });
   std::vector<size_t> placed;
   for (size_t i : order) {
     const Buffer& b = buffers[i];
-    // candidate offsets: 0 and the end of every conflicting placed buffer, lowest first
-    std::vector<std::pair<int64_t, int64_t>> busy;  // [begin, end) of conflicting buffers
+    std::vector<std::pair<int64_t, int64_t>> busy;  // [begin, end) of placed buffers live with b
     for (size_t j : placed)
       if (live_together(b, buffers[j])) busy.push_back({plan.offsets[j], plan.offsets[j] + buffers[j].bytes});
     std::sort(busy.begin(), busy.end());
@@ -55,8 +52,34 @@ ArenaPlan plan_arena_greedy(const std::vector<Buffer>& buffers) {
     plan.bytes = std::max(plan.bytes, align_up(offset + b.bytes, 8));
     placed.push_back(i);
   }
-  plan.lower_bound = align_up(arena_lower_bound(buffers), 8);
   return plan;
+}
+
+}  // namespace
+
+ArenaPlan plan_arena_greedy(const std::vector<Buffer>& buffers) {
+  // Greedy placement is order-sensitive; a few cheap orders, largest first being the
+  // classic one, and the smallest arena wins.
+  using Key = std::function<bool(const Buffer&, const Buffer&)>;
+  const std::vector<Key> orders = {
+      [](const Buffer& a, const Buffer& b) { return a.bytes > b.bytes; },
+      [](const Buffer& a, const Buffer& b) { return a.first_step < b.first_step; },
+      [](const Buffer& a, const Buffer& b) { return a.last_step - a.first_step > b.last_step - b.first_step; },
+      [](const Buffer& a, const Buffer& b) {
+        return a.bytes * (a.last_step - a.first_step + 1) > b.bytes * (b.last_step - b.first_step + 1);
+      },
+  };
+  ArenaPlan best;
+  for (const Key& key : orders) {
+    std::vector<size_t> order(buffers.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(buffers[a], buffers[b]); });
+    ArenaPlan plan = place_in_order(buffers, order);
+    if (best.offsets.empty() || plan.bytes < best.bytes) best = std::move(plan);
+  }
+  best.offsets.resize(buffers.size());
+  best.lower_bound = align_up(arena_lower_bound(buffers), 8);
+  return best;
 }
 
 }  // namespace bitgpt

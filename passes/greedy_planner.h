@@ -1,6 +1,7 @@
-// Static arena placement, greedy by size (the TFLite Micro approach): the largest buffer
-// first, each at the lowest offset where it overlaps no placed buffer live at the same
-// time. Offsets are fixed at compile time; the emitted code does no allocation.
+// Static arena placement by greedy first fit (the TFLite Micro approach): buffers in a
+// chosen order (largest first, and a few other orders; the smallest result wins), each at
+// the lowest offset where it overlaps no placed buffer live at the same time. Offsets are
+// fixed at compile time; the emitted code does no allocation.
 #pragma once
 
 #include <cstdint>

@@ -129,11 +129,11 @@ static inline int64_t bg_exp_neg_q30(int32_t x) {
   int64_t y, t, p;
   int32_t n;
   if (x >= 0) return BG_Q30_ONE;
-  y = bg_shr_round(-(int64_t)x * BG_LOG2E_Q30, 30); /* -x*log2(e), Q16 */
-  n = (int32_t)(y >> 16);
+  y = -(int64_t)x * BG_LOG2E_Q30; /* -x*log2(e), Q46 */
+  n = (int32_t)(y >> 46);
   if (n >= 31) return 0;
   /* 2^-f = e^-t with t = f*ln2 in [0, 0.694); Taylor series to t^9, error < 3e-9 */
-  t = bg_shr_round((y & 0xFFFF) * BG_LN2_Q30, 16); /* Q30 */
+  t = bg_shr_round(((y >> 16) & 0x3FFFFFFF) * BG_LN2_Q30, 30); /* Q30 */
   p = BG_Q30_ONE;
   p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 9;
   p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 8;

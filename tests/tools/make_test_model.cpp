@@ -3,14 +3,12 @@
 //   make_test_model --out dir/model.json --d 128 --layers 4 --heads 4 --kv-heads 1 ...
 #include <CLI/CLI.hpp>
 
-#include <cmath>
 #include <filesystem>
 #include <iostream>
-#include <random>
 
 #include "frontend/diagnostics.h"
 #include "frontend/model_json.h"
-#include "frontend/tensor_schema.h"
+#include "tests/tools/random_model.h"
 
 using namespace bitgpt;
 
@@ -56,56 +54,18 @@ int main(int argc, char** argv) {
     a.norm = norm == "layernorm" ? NormKind::LayerNorm : (norm == "rmsnorm_nogain" ? NormKind::RmsNormNoGain : NormKind::RmsNorm);
     a.ffn = ffn == "relu2" ? FfnKind::ReLU2 : (ffn == "gelu" ? FfnKind::GELU : FfnKind::SwiGLU);
     a.tied_classifier = !untied;
-    const WeightDType mdt = dtype == "binary" ? WeightDType::Binary
-                           : dtype == "int8"  ? WeightDType::Int8
-                           : dtype == "f32"   ? WeightDType::F32
-                                              : WeightDType::Ternary;
-    std::mt19937_64 rng(seed);
-    std::normal_distribution<double> normal(0.0, 1.0);
-    Model m;
-    m.name = name;
-    m.arch = a;
-    m.tokenizer.bos = std::min<int64_t>(bos, a.vocab_size - 1);
-    for (int64_t i = 0; i < a.vocab_size; ++i) {
-      if (tokenizer == "table") {
-        // printable characters, then a few two-character pieces so longest match matters
-        static const std::string alpha = " etaoinshrdlucmfwypvbgkjqxz.,\n";
-        const int64_t k = static_cast<int64_t>(alpha.size());
-        m.tokenizer.pieces.push_back(i < k ? alpha.substr(i, 1) : alpha.substr(i % k, 1) + alpha.substr((i / k) % k, 1));
-      } else {
-        m.tokenizer.pieces.push_back(i < 256 ? std::string(1, static_cast<char>(i)) : "");
-      }
-    }
-    for (const TensorSpec& spec : tensor_schema(a)) {
-      Tensor t;
-      t.name = spec.name;
-      t.shape = spec.shape;
-      const int64_t n = t.rows() * t.cols();
-      if (spec.role == TensorRole::NormGain || spec.role == TensorRole::NormBias) {
-        t.dtype = WeightDType::F32;
-        for (int64_t i = 0; i < n; ++i) t.values.push_back(static_cast<float>((spec.role == TensorRole::NormGain ? 1.0 : 0.0) + 0.1 * normal(rng)));
-      } else if (spec.role == TensorRole::Table) {
-        t.dtype = WeightDType::F32;
-        for (int64_t i = 0; i < n; ++i) t.values.push_back(static_cast<float>(normal(rng)));
-      } else {
-        t.dtype = mdt;
-        const double sd = 1.0 / std::sqrt(static_cast<double>(t.cols()));
-        if (mdt == WeightDType::F32) {
-          for (int64_t i = 0; i < n; ++i) t.values.push_back(static_cast<float>(sd * normal(rng)));
-        } else {
-          std::uniform_int_distribution<int> code(mdt == WeightDType::Int8 ? -127 : -1, mdt == WeightDType::Int8 ? 127 : 1);
-          for (int64_t i = 0; i < n; ++i) {
-            int c = code(rng);
-            if (mdt == WeightDType::Binary && c == 0) c = 1;
-            t.codes.push_back(static_cast<int8_t>(c));
-          }
-          const double unit = mdt == WeightDType::Int8 ? sd / 73.0 : sd * (mdt == WeightDType::Binary ? 1.0 : 1.22);
-          const int64_t scales = per_row ? t.rows() : 1;
-          for (int64_t r = 0; r < scales; ++r) t.scales.push_back(static_cast<float>(unit * (per_row ? 0.5 + (r % 7) / 7.0 : 1.0)));
-        }
-      }
-      m.tensors.emplace(t.name, std::move(t));
-    }
+    RandomModelSpec spec;
+    spec.name = name;
+    spec.arch = a;
+    spec.matrix_dtype = dtype == "binary" ? WeightDType::Binary
+                      : dtype == "int8"   ? WeightDType::Int8
+                      : dtype == "f32"    ? WeightDType::F32
+                                          : WeightDType::Ternary;
+    spec.per_row = per_row;
+    spec.table_tokenizer = tokenizer == "table";
+    spec.bos = bos;
+    spec.seed = seed;
+    const Model m = random_model(spec);
     std::filesystem::create_directories(std::filesystem::absolute(out).parent_path());
     write_model_json(m, out);
   } catch (const Error& e) {

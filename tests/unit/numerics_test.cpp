@@ -1,0 +1,123 @@
+// The integer primitives against libm, within the tolerances the numerics doc states.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "compiler/constants.h"
+#include "runtime/bitgpt_numerics.h"
+#include "runtime/bitgpt_tokenizer.h"
+
+namespace {
+
+TEST(Numerics, ExpMatchesLibm) {
+  for (double x = -20.0; x <= 0.0; x += 0.0137) {
+    const auto q = static_cast<int32_t>(std::lround(x * 65536));
+    const double got = static_cast<double>(bg_exp_neg_q30(q)) / (1 << 30);
+    EXPECT_NEAR(got, std::exp(q / 65536.0), 3e-9 + 1e-7 * std::exp(q / 65536.0)) << x;
+  }
+  EXPECT_EQ(bg_exp_neg_q16(0), 65536);
+  EXPECT_EQ(bg_exp_neg_q30(-40 * 65536), 0);
+}
+
+TEST(Numerics, SigmoidSiluGelu) {
+  for (double x = -12.0; x <= 12.0; x += 0.031) {
+    const auto q = static_cast<int32_t>(std::lround(x * 65536));
+    const double xr = q / 65536.0;
+    EXPECT_NEAR(bg_sigmoid_q16(q) / 65536.0, 1.0 / (1.0 + std::exp(-xr)), 2.0 / 65536);
+    EXPECT_NEAR(bg_silu_q16(q) / 65536.0, xr / (1.0 + std::exp(-xr)), 1e-3 * std::fabs(xr) + 2.0 / 65536);
+    const double gelu = 0.5 * xr * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (xr + 0.044715 * xr * xr * xr)));
+    EXPECT_NEAR(bg_gelu_q16(q) / 65536.0, gelu, 1e-3 * std::fabs(xr) + 3.0 / 65536);
+  }
+  EXPECT_EQ(bg_relu2_q16(-5 << 16), 0);
+  EXPECT_EQ(bg_relu2_q16(3 << 16), 9 << 16);
+}
+
+TEST(Numerics, SinCosOverWholeTurns) {
+  for (uint64_t i = 0; i < 4096; ++i) {
+    const auto u = static_cast<uint32_t>(i * 1048573u);
+    const double angle = 2.0 * M_PI * (u / 4294967296.0);
+    EXPECT_NEAR(bg_sin_turn_q30(u) / 1073741824.0, std::sin(angle), 2e-7);
+    EXPECT_NEAR(bg_cos_turn_q30(u) / 1073741824.0, std::cos(angle), 2e-7);
+  }
+}
+
+TEST(Numerics, LogMatchesLibm) {
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 2000; ++i) {
+    const uint64_t v = (rng() >> (rng() % 60)) | 1;
+    const double got = static_cast<double>(bg_ln_q32(v, 20)) / 4294967296.0;
+    EXPECT_NEAR(got, std::log(static_cast<double>(v) / 1048576.0), 2e-6);
+  }
+}
+
+TEST(Numerics, IntegerSquareRootIsExactFloor) {
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 10000; ++i) {
+    const uint64_t v = rng() >> (rng() % 64);
+    const uint64_t r = bg_isqrt64(v);
+    EXPECT_LE(r * r, v);
+    EXPECT_GT((r + 1) * (r + 1), v);
+  }
+}
+
+TEST(Numerics, MultipliersRoundTrip) {
+  for (double v : {1e-9, 3.7e-5, 0.0078125, 0.5, 1.0, 1.2345, 1000.0, 65536.0 * 3.3}) {
+    const bg_mult m = bitgpt::mult_from_double(v);
+    EXPECT_GE(m.m, 1 << 22);
+    EXPECT_LT(m.m, 1 << 23);
+    const int64_t x = 123456789;
+    EXPECT_NEAR(static_cast<double>(bg_mult_apply64(x, m)), x * v, std::fabs(x * v) * 2.5e-7 + 0.5) << v;
+  }
+  const bg_mult r = bg_mult_ratio(127, 3000);
+  EXPECT_EQ(bg_mult_apply(3000, r), 127);
+  const bg_mult quarter = bg_mult_ratio(1, 4);
+  EXPECT_EQ(bg_mult_apply(-6, quarter), -1);  // -1.5 rounds toward +infinity
+  EXPECT_EQ(bg_mult_apply(6, quarter), 2);
+}
+
+TEST(Numerics, Scale16NeverClipsAndIsTight) {
+  for (int32_t amax = 1; amax < (1 << 26); amax = amax * 3 / 2 + 1) {
+    const int32_t dec = bg_scale16_decode(bg_scale16_encode(amax));
+    EXPECT_GE(dec, amax);
+    EXPECT_LE(dec - amax, std::max(1, amax / 2000));
+  }
+  EXPECT_EQ(bg_scale16_decode(bg_scale16_encode(0)), 0);
+}
+
+TEST(Numerics, ParsesTemperaturesWithoutFloatingPoint) {
+  EXPECT_EQ(bg_parse_q16("1"), 65536);
+  EXPECT_EQ(bg_parse_q16("0.5"), 32768);
+  EXPECT_EQ(bg_parse_q16("0.8"), 52429);
+  EXPECT_EQ(bg_parse_q16(".25"), 16384);
+  EXPECT_EQ(bg_parse_q16("-1"), -1);
+  EXPECT_EQ(bg_parse_q16("1e3"), -1);
+  EXPECT_EQ(bg_parse_q16(""), -1);
+}
+
+TEST(Numerics, Fnv1a64KnownVector) {
+  // FNV-1a 64 of the bytes 61 62 63 64 ("abcd") as one little-endian int32.
+  EXPECT_EQ(bg_fnv_i32(BG_FNV_OFFSET, 0x64636261), 0xfc179f83ee0724ddull);
+}
+
+TEST(Numerics, GumbelNoiseHasTheRightMean) {
+  uint64_t state = 42;
+  double sum = 0;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) sum += bg_gumbel_q16(bg_rand32(&state)) / 65536.0;
+  EXPECT_NEAR(sum / n, 0.5772, 0.03);  // the Euler-Mascheroni constant
+}
+
+TEST(Tokenizer, GreedyLongestMatch) {
+  const uint8_t bytes[] = {'a', 'b', 'a', 'b', 'c'};
+  const uint32_t offsets[] = {0, 1, 2, 4, 5};  // "a", "b", "ab", "c"
+  const bg_vocab v = {bytes, offsets, 4};
+  int32_t out[8];
+  ASSERT_EQ(bg_encode(&v, "abcab", 5, out, 8), 3);
+  EXPECT_EQ(out[0], 2);
+  EXPECT_EQ(out[1], 3);
+  EXPECT_EQ(out[2], 2);
+  EXPECT_EQ(bg_encode(&v, "abx", 3, out, 8), -1 - 2);
+}
+
+}  // namespace

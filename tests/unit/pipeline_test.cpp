@@ -1,0 +1,143 @@
+// The pipeline end to end in process: every fusion pass keeps the integers exactly
+// (the fused graph generates the same tokens and checksum as the reference graph), the
+// plans are sound, and budgets that cannot fit fail with a breakdown.
+#include <gtest/gtest.h>
+
+#include "compiler/generate.h"
+#include "compiler/interpreter.h"
+#include "compiler/lower.h"
+#include "compiler/pipeline.h"
+#include "frontend/diagnostics.h"
+#include "passes/pass_manager.h"
+#include "tests/tools/random_model.h"
+
+namespace {
+
+using namespace bitgpt;
+
+RandomModelSpec spec(const char* name) {
+  RandomModelSpec s;
+  s.name = name;
+  s.arch.d_model = 24;
+  s.arch.n_layers = 2;
+  s.arch.n_heads = 4;
+  s.arch.n_kv_heads = 2;
+  s.arch.head_dim = 6;
+  s.arch.d_ff = 40;
+  s.arch.vocab_size = 256;
+  s.arch.max_seq_len = 32;
+  return s;
+}
+
+GenerateResult generate_with(const ir::Graph& g, const Model& m, int32_t temperature) {
+  Interpreter interp(g);
+  GenerateOptions o;
+  o.prompt = "abc de";
+  o.tokens = 20;
+  o.temperature_q16 = temperature;
+  o.seed = 9;
+  return generate(interp, m.tokenizer, o);
+}
+
+class FusionExactness : public ::testing::TestWithParam<int> {};
+
+TEST_P(FusionExactness, FusedGraphMatchesReference) {
+  RandomModelSpec s = spec("fx");
+  switch (GetParam()) {
+    case 0: break;
+    case 1: s.arch.ffn = FfnKind::GELU; s.arch.norm = NormKind::LayerNorm; s.matrix_dtype = WeightDType::Binary; break;
+    case 2: s.arch.ffn = FfnKind::ReLU2; s.arch.sub_norm = true; s.matrix_dtype = WeightDType::Int8; s.per_row = true; break;
+    case 3: s.arch.positions = Positions::Learned; s.arch.norm = NormKind::RmsNormNoGain; s.arch.tied_classifier = false; break;
+    case 4: s.arch.n_kv_heads = 1; s.arch.head_dim = 5; s.arch.positions = Positions::Learned; s.matrix_dtype = WeightDType::F32; break;
+  }
+  const Model m = random_model(s);
+  for (int bits : {8, 4}) {
+    for (int64_t window : {int64_t{1}, int64_t{3}, int64_t{32}}) {
+      const ir::Graph reference = lower_model(m, window, bits);
+      ir::Graph fused = lower_model(m, window, bits);
+      run_fusion_passes(fused, {});
+      EXPECT_LT(fused.ops.size(), reference.ops.size());
+      for (int32_t temperature : {0, 52429}) {
+        const GenerateResult a = generate_with(reference, m, temperature);
+        const GenerateResult b = generate_with(fused, m, temperature);
+        EXPECT_EQ(a.text, b.text) << "bits " << bits << " window " << window;
+        EXPECT_EQ(a.checksum, b.checksum) << "bits " << bits << " window " << window;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Architectures, FusionExactness, ::testing::Range(0, 5));
+
+TEST(Pipeline, EachPassCanBeSwitchedOff) {
+  RandomModelSpec s = spec("passes");
+  s.arch.d_model = 64;
+  s.arch.head_dim = 16;
+  s.arch.d_ff = 128;
+  const Model m = random_model(s);
+  CompileOptions all;
+  all.window = 32;  // at tiny windows a score buffer can be smaller than the fused kernel's accumulators
+  const CompiledModel best = compile_model(m, all);
+  CompileOptions none = all;
+  for (const PassInfo& p : optimization_passes()) {
+    CompileOptions o = all;
+    o.disabled_passes = {p.name};
+    none.disabled_passes.insert(p.name);
+    const CompiledModel c = compile_model(m, o);
+    // the pass changed the program (more ops, or more buffers without aliasing) ...
+    EXPECT_TRUE(c.graph.ops.size() > best.graph.ops.size() || c.liveness.buffers.size() > best.liveness.buffers.size()) << p.name;
+    // ... and never makes the plan smaller by being switched off
+    EXPECT_GE(c.arena.bytes, best.arena.bytes) << p.name;
+  }
+  EXPECT_GT(compile_model(m, none).arena.bytes, best.arena.bytes * 3 / 2);
+}
+
+TEST(Pipeline, PlansReachTheLowerBound) {
+  for (int variant = 0; variant < 3; ++variant) {
+    RandomModelSpec s = spec("bound");
+    s.arch.sub_norm = variant == 1;
+    s.arch.ffn = variant == 2 ? FfnKind::ReLU2 : FfnKind::SwiGLU;
+    const CompiledModel c = compile_model(random_model(s), {});
+    EXPECT_EQ(c.arena.bytes, c.arena.lower_bound) << variant;
+    EXPECT_LE(c.fit.cost.total(), c.sram_budget);
+  }
+}
+
+TEST(Pipeline, TooSmallABudgetSaysWhatWouldFit) {
+  const Model m = random_model(spec("tight"));
+  CompileOptions o;
+  o.target = "cortex-m4";
+  o.sram = 1024;
+  try {
+    compile_model(m, o);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("does not fit"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("arena"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("fits with --sram"), std::string::npos) << msg;
+  }
+  o.sram = 2048;
+  o.kv_bits = 8;
+  const CompiledModel c = compile_model(m, o);
+  EXPECT_EQ(c.graph.kv_bits, 8);
+  EXPECT_LE(c.fit.cost.total(), 2048);
+}
+
+TEST(Pipeline, RejectsBadOptions) {
+  const Model m = random_model(spec("opts"));
+  CompileOptions o;
+  o.target = "z80";
+  EXPECT_THROW(compile_model(m, o), Error);
+  o = {};
+  o.kv_bits = 6;
+  EXPECT_THROW(compile_model(m, o), Error);
+  o = {};
+  o.window = 1000;
+  EXPECT_THROW(compile_model(m, o), Error);
+  o = {};
+  o.disabled_passes = {"fuse-everything"};
+  EXPECT_THROW(compile_model(m, o), Error);
+}
+
+}  // namespace

@@ -1,0 +1,23 @@
+// Deterministic random-weight models of any architecture the format allows, for tests.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "frontend/model.h"
+
+namespace bitgpt {
+
+struct RandomModelSpec {
+  std::string name = "test_model";
+  Architecture arch;
+  WeightDType matrix_dtype = WeightDType::Ternary;
+  bool per_row = false;
+  bool table_tokenizer = false;
+  int64_t bos = 10;
+  uint64_t seed = 1;
+};
+
+Model random_model(const RandomModelSpec& spec);
+
+}  // namespace bitgpt
