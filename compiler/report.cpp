@@ -8,6 +8,11 @@ namespace bitgpt {
 
 namespace {
 
+// Placing buffers of different sizes and lifetimes optimally is NP-hard (dynamic storage
+// allocation); the planner's heuristics usually reach the bound but need not.
+constexpr const char* kGapReason =
+    "above the bound: no placement order the planner tried packs these lifetimes without a gap (optimal placement is NP-hard)";
+
 std::string kib(int64_t b) { return fmt::format("{:.2f} KiB", static_cast<double>(b) / 1024.0); }
 
 std::string buffer_values(const ir::Graph& g, const Buffer& b) {
@@ -33,7 +38,7 @@ std::string format_report(const CompiledModel& c) {
     s += fmt::format("{:<4} {:<40} {:>8} {:>8}  {:>5}..{:<5}  {}\n", i, b.name, c.arena.offsets[i], b.bytes, b.first_step, b.last_step, buffer_values(g, b));
   }
   s += fmt::format("\narena: {} bytes (lower bound {}: the most bytes live at one step{})\n", c.arena.bytes, c.arena.lower_bound,
-                   c.arena.bytes == c.arena.lower_bound ? "; the plan reaches it" : "; greedy placement left fragmentation");
+                   c.arena.bytes == c.arena.lower_bound ? "; the plan reaches it" : std::string("; ") + kGapReason);
   s += "\nSRAM                                 bytes\n";
   s += fmt::format("  arena                         {:>10}\n", cost.arena);
   s += fmt::format("  KV cache                      {:>10}   {} layers x {} slots x {} KV heads x 2 x ({} code bytes + 2 scale bytes)\n", cost.kv_cache,
@@ -64,6 +69,8 @@ std::string report_json(const CompiledModel& c) {
   for (size_t i = 0; i < g.ops.size(); ++i)
     steps.push_back({{"step", i}, {"op", ir::op_name(g.ops[i].kind)}, {"label", g.ops[i].label},
                      {"stage", static_cast<int>(i) < g.next_stage_begin ? "feed" : "next"}});
+  json arena = {{"bytes", c.arena.bytes}, {"lower_bound_bytes", c.arena.lower_bound}};
+  if (c.arena.bytes != c.arena.lower_bound) arena["gap_reason"] = kGapReason;
   json doc = {
       {"schema", "bitgptc-report"},
       {"version", 1},
@@ -72,7 +79,7 @@ std::string report_json(const CompiledModel& c) {
       {"sram",
        {{"budget_bytes", c.sram_budget}, {"total_bytes", c.fit.cost.total()}, {"arena_bytes", c.fit.cost.arena},
         {"kv_cache_bytes", c.fit.cost.kv_cache}, {"state_bytes", c.fit.cost.state}, {"stack_bytes", c.fit.cost.stack}}},
-      {"arena", {{"bytes", c.arena.bytes}, {"lower_bound_bytes", c.arena.lower_bound}}},
+      {"arena", arena},
       {"kv_cache", {{"bytes", c.fit.cost.kv_cache}, {"bits", g.kv_bits}, {"slots", g.window}}},
       {"context", {{"window", g.window}, {"reason", c.fit.reason}}},
       {"flash",

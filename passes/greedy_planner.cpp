@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <numeric>
+#include <random>
 
 namespace bitgpt {
 
@@ -30,6 +31,8 @@ int64_t arena_lower_bound(const std::vector<Buffer>& buffers) {
 }
 
 namespace {
+
+constexpr int kShuffledOrders = 400;
 
 // Places buffers in the given order, each at the lowest offset free for its lifetime.
 ArenaPlan place_in_order(const std::vector<Buffer>& buffers, const std::vector<size_t>& order) {
@@ -69,16 +72,26 @@ ArenaPlan plan_arena_greedy(const std::vector<Buffer>& buffers) {
         return a.bytes * (a.last_step - a.first_step + 1) > b.bytes * (b.last_step - b.first_step + 1);
       },
   };
+  const int64_t bound = align_up(arena_lower_bound(buffers), 8);
   ArenaPlan best;
-  for (const Key& key : orders) {
-    std::vector<size_t> order(buffers.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(buffers[a], buffers[b]); });
+  auto consider = [&](const std::vector<size_t>& order) {
     ArenaPlan plan = place_in_order(buffers, order);
     if (best.offsets.empty() || plan.bytes < best.bytes) best = std::move(plan);
+  };
+  std::vector<size_t> order(buffers.size());
+  for (const Key& key : orders) {
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(buffers[a], buffers[b]); });
+    consider(order);
+  }
+  // Still above the bound: try shuffled orders, with a fixed seed so plans are repeatable.
+  std::mt19937 rng(12345);
+  for (int attempt = 0; attempt < kShuffledOrders && best.bytes > bound; ++attempt) {
+    std::shuffle(order.begin(), order.end(), rng);
+    consider(order);
   }
   best.offsets.resize(buffers.size());
-  best.lower_bound = align_up(arena_lower_bound(buffers), 8);
+  best.lower_bound = bound;
   return best;
 }
 

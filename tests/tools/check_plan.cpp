@@ -1,0 +1,51 @@
+// Checks a --report-json plan: the SRAM total is the sum of its parts and within the
+// budget, no two buffers live at the same step overlap in the arena, and the arena is
+// at its lower bound. Exits non-zero with the reason otherwise.
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: check_plan plan.json\n";
+    return 2;
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(std::ifstream(argv[1]));
+  } catch (const std::exception& e) {
+    std::cerr << argv[1] << ": " << e.what() << "\n";
+    return 1;
+  }
+  int errors = 0;
+  auto check = [&](bool ok, const std::string& what) {
+    if (!ok) {
+      std::cerr << argv[1] << ": " << what << "\n";
+      ++errors;
+    }
+  };
+  const auto& sram = j["sram"];
+  const int64_t total = sram["total_bytes"], budget = sram["budget_bytes"];
+  check(total <= budget, "sram.total_bytes exceeds the budget");
+  check(total == sram["arena_bytes"].get<int64_t>() + sram["kv_cache_bytes"].get<int64_t>() + sram["state_bytes"].get<int64_t>() +
+                     sram["stack_bytes"].get<int64_t>(),
+        "sram.total_bytes is not arena + KV cache + state + stack");
+  check(j["arena"]["bytes"] == sram["arena_bytes"], "arena.bytes differs from sram.arena_bytes");
+  check(j["arena"]["bytes"] == j["arena"]["lower_bound_bytes"] || j["arena"].contains("gap_reason"),
+        "arena.bytes is above arena.lower_bound_bytes and the report does not say why");
+  check(j["arena"]["bytes"] >= j["arena"]["lower_bound_bytes"], "arena.bytes is below its lower bound: the bound is wrong");
+  const auto& bufs = j["buffers"];
+  for (size_t a = 0; a < bufs.size(); ++a) {
+    const int64_t ao = bufs[a]["offset"], ab = bufs[a]["bytes"];
+    check(ao >= 0 && ao + ab <= j["arena"]["bytes"].get<int64_t>(), "buffer " + bufs[a]["name"].get<std::string>() + " lies outside the arena");
+    for (size_t b = a + 1; b < bufs.size(); ++b) {
+      const bool together = bufs[a]["first_step"] <= bufs[b]["last_step"] && bufs[b]["first_step"] <= bufs[a]["last_step"];
+      const int64_t bo = bufs[b]["offset"], bb = bufs[b]["bytes"];
+      const bool apart = ao + ab <= bo || bo + bb <= ao;
+      check(!together || apart, "buffers " + bufs[a]["name"].get<std::string>() + " and " + bufs[b]["name"].get<std::string>() +
+                                    " are live at the same step and overlap");
+    }
+  }
+  if (errors == 0) std::cout << argv[1] << ": plan ok (" << total << " of " << budget << " bytes, window " << j["context"]["window"] << ")\n";
+  return errors == 0 ? 0 : 1;
+}
