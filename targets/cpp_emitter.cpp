@@ -8,6 +8,7 @@
 
 #include "compiler/vocab.h"
 #include "frontend/diagnostics.h"
+#include "targets/firmware_emitter.h"
 #include "targets/runtime_files.h"
 
 namespace bitgpt {
@@ -68,6 +69,7 @@ class Emitter {
     files[n_ + ".cpp"] = forward();
     files[n_ + "_demo.cpp"] = demo();
     files["CMakeLists.txt"] = cmake();
+    if (has_firmware(*c_.target)) emit_firmware(c_, files);
     return files;
   }
 
@@ -130,6 +132,10 @@ const char *{1}_token_text(int32_t token, int32_t *len);
 /* Encodes n bytes of text by greedy longest match. Returns the token count, or -1 - i
  * when the byte at offset i cannot be encoded (or max_tokens is too small). */
 int32_t {1}_encode(const char *text, int32_t n, int32_t *tokens, int32_t max_tokens);
+
+/* The first token of n bytes of text (greedy longest match), or -1; *len receives the
+ * bytes it covers. Encodes a prompt without a token buffer. */
+int32_t {1}_encode_one(const char *text, int32_t n, int32_t *len);
 
 /* "0.8" -> Q16.16, without floating point; -1 when malformed. */
 int32_t {1}_parse_temperature(const char *text);
@@ -371,6 +377,8 @@ const char *{0}_token_text(int32_t token, int32_t *len) {{ return bg_token_text(
 int32_t {0}_encode(const char *text, int32_t n, int32_t *tokens, int32_t max_tokens) {{
   return bg_encode(&{0}_vocab, text, n, tokens, max_tokens);
 }}
+
+int32_t {0}_encode_one(const char *text, int32_t n, int32_t *len) {{ return bg_encode_one(&{0}_vocab, text, n, len); }}
 
 int32_t {0}_parse_temperature(const char *text) {{ return bg_parse_q16(text); }}
 
