@@ -260,7 +260,8 @@ WARN = -Wall -Wextra -Werror
 CFLAGS = $(CPU) -O2 -ffunction-sections -fdata-sections $(WARN)
 CXXFLAGS = $(CFLAGS) -std=c++17 -fno-exceptions -fno-rtti -fno-threadsafe-statics
 LDFLAGS = $(CPU) -nostartfiles --specs=nano.specs -T link.ld -Wl,--gc-sections -Wl,-Map=firmware.map
-QEMU = qemu-system-arm -M {1} -nographic -monitor none -serial null -semihosting-config enable=on,target=native
+QEMU = qemu-system-arm -M {1} -nographic -monitor none -serial null -chardev stdio,id=console \
+       -semihosting-config enable=on,target=native,chardev=console
 
 OBJS = {3}.o {3}_weights.o startup.o firmware_main.o
 

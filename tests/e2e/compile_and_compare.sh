@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# End-to-end check of one model: generate it, compile it, check the plan, build the
-# emitted C++ with the strict flags the API promises, and require the host demo and the
-# reference interpreter (`bitgptc run`) to print the same text and logits checksum.
+# End-to-end check of one model on one or more targets. For each target: compile, check
+# the plan's invariants, and require the reference interpreter (`bitgptc run` with the
+# same options) to agree with the emitted code, bit for bit:
+#   - on the host: the emitted C++ built with the strict flags the API promises, run as
+#     the demo;
+#   - on a target with a QEMU board: the firmware built with arm-none-eabi-gcc and run
+#     under QEMU, whose measured SRAM peak must lie within the budget and the plan.
 #
-# usage: compile_and_compare.sh BUILD_DIR WORK_DIR "MODEL ARGS" "COMPILE ARGS" "RUN ARGS"
+# usage: compile_and_compare.sh BUILD_DIR WORK_DIR "MODEL ARGS" "TARGETS" "COMPILE ARGS" "RUN ARGS"
 #   MODEL ARGS go to make_test_model, or are "file:PATH" to use an existing model.json.
+#   TARGETS is a space-separated list; the host demo is built from the first one's plan.
 set -euo pipefail
-build=$1 work=$2 model_args=$3 compile_args=$4 run_args=$5
+build=$1 work=$2 model_args=$3 targets=$4 compile_args=$5 run_args=$6
 rm -rf "$work" && mkdir -p "$work"
 cd "$work"
 
@@ -17,32 +22,70 @@ else
   "$build/tests/make_test_model" --out model/model.json --name e2e $model_args
   model=model/model.json
 fi
+eval "run=($run_args)"
 
-# shellcheck disable=SC2086
-"$build/bitgptc" "$model" $compile_args -o out --report-json plan.json > report.txt
-"$build/tests/check_plan" plan.json
+# The firmware takes the run options as make variables.
+prompt="" tokens=64 seed=0 temperature=0
+for ((i = 0; i < ${#run[@]}; i += 2)); do
+  case ${run[i]} in
+    --prompt) prompt=${run[i + 1]} ;;
+    -n) tokens=${run[i + 1]} ;;
+    --seed) seed=${run[i + 1]} ;;
+    --temperature) temperature=${run[i + 1]} ;;
+  esac
+done
 
-name=$(basename out/*_demo.cpp _demo.cpp)
-cxx=${CXX:-c++}
-flags=(-std=c++17 -O2 -Wall -Wextra -Werror -fno-exceptions -fno-rtti)
-"$cxx" "${flags[@]}" -c "out/$name.cpp" -o model.o
-"$cxx" "${flags[@]}" -c "out/${name}_weights.cpp" -o weights.o
-"$cxx" -std=c++17 -O2 -Wall -Wextra -Werror -c "out/${name}_demo.cpp" -Iout -o demo.o
-"$cxx" demo.o model.o weights.o -o demo
-# The library part must not need the heap.
-if nm -C model.o weights.o | grep -E ' U (malloc|free|calloc|realloc|operator new|operator delete|__cxa_throw)' ; then
-  echo "FAIL: the emitted model code references the heap or exceptions" >&2
-  exit 1
-fi
+json_field() { grep -o "\"$2\": [0-9]*" "$1" | head -n 1 | grep -o '[0-9]*$'; }
 
-eval "set -- $run_args"
-./demo "$@" > demo.txt
-# shellcheck disable=SC2086
-"$build/bitgptc" run "$model" $compile_args "$@" > run.txt
-if ! cmp -s demo.txt run.txt; then
-  echo "FAIL: the host demo and 'bitgptc run' differ" >&2
-  diff demo.txt run.txt | head -20 >&2
-  exit 1
-fi
-grep -Eq '^logits-checksum: [0-9a-f]{16}$' demo.txt || { echo "FAIL: no checksum line" >&2; exit 1; }
-echo "ok: $(tail -n 1 demo.txt)"
+first=1
+for target in $targets; do
+  dir=out-$target
+  # shellcheck disable=SC2086
+  "$build/bitgptc" "$model" --target "$target" $compile_args -o "$dir" --report-json "plan-$target.json" > "report-$target.txt"
+  "$build/tests/check_plan" "plan-$target.json"
+  # shellcheck disable=SC2086
+  "$build/bitgptc" run "$model" --target "$target" $compile_args "${run[@]}" > "run-$target.txt"
+  grep -Eq '^logits-checksum: [0-9a-f]{16}$' "run-$target.txt" || { echo "FAIL: no checksum line from bitgptc run" >&2; exit 1; }
+
+  if ((first)); then
+    first=0
+    name=$(basename "$dir"/*_demo.cpp _demo.cpp)
+    cxx=${CXX:-c++}
+    flags=(-std=c++17 -O2 -Wall -Wextra -Werror -fno-exceptions -fno-rtti)
+    "$cxx" "${flags[@]}" -c "$dir/$name.cpp" -o model.o
+    "$cxx" "${flags[@]}" -c "$dir/${name}_weights.cpp" -o weights.o
+    "$cxx" -std=c++17 -O2 -Wall -Wextra -Werror -c "$dir/${name}_demo.cpp" -I"$dir" -o demo.o
+    "$cxx" demo.o model.o weights.o -o demo
+    # The model code itself must not need the heap or exceptions.
+    if nm -C model.o weights.o | grep -E ' U (malloc|free|calloc|realloc|operator new|operator delete|__cxa_throw)'; then
+      echo "FAIL: the emitted model code references the heap or exceptions" >&2
+      exit 1
+    fi
+    ./demo "${run[@]}" > demo.txt
+    if ! cmp -s demo.txt "run-$target.txt"; then
+      echo "FAIL: the host demo and 'bitgptc run --target $target' differ" >&2
+      diff demo.txt "run-$target.txt" | head -20 >&2
+      exit 1
+    fi
+    echo "ok host demo ($target plan): $(tail -n 1 demo.txt)"
+  fi
+
+  if [[ -f $dir/Makefile ]]; then
+    make -s -C "$dir" > /dev/null
+    PROMPT=$prompt timeout 600 make -s -C "$dir" run TOKENS="$tokens" SEED="$seed" TEMPERATURE="$temperature" > "firmware-$target.txt"
+    lines=$(wc -l < "run-$target.txt")
+    if ! cmp -s <(head -n "$lines" "firmware-$target.txt") "run-$target.txt"; then
+      echo "FAIL: the $target firmware and 'bitgptc run' differ" >&2
+      diff <(head -n "$lines" "firmware-$target.txt") "run-$target.txt" | head -20 >&2
+      exit 1
+    fi
+    peak=$(sed -n 's/^sram-peak-bytes: //p' "firmware-$target.txt")
+    budget=$(json_field "plan-$target.json" budget_bytes)
+    planned=$(json_field "plan-$target.json" total_bytes)
+    if [[ -z $peak ]] || ((peak > budget || peak > planned)); then
+      echo "FAIL: $target measured SRAM peak '$peak' exceeds the budget $budget or the plan's $planned" >&2
+      exit 1
+    fi
+    echo "ok $target firmware: $(grep logits-checksum "firmware-$target.txt"), SRAM peak $peak of $budget (plan $planned)"
+  fi
+done
