@@ -257,7 +257,10 @@ CC = arm-none-eabi-gcc
 CXX = arm-none-eabi-g++
 CPU = {2}
 WARN = -Wall -Wextra -Werror
-CFLAGS = $(CPU) -O2 -ffunction-sections -fdata-sections $(WARN)
+# -fcallgraph-info=su writes each object's call graph with frame sizes (*.ci), so the
+# worst-case stack can be bounded statically; -fno-ipa-icf keeps identical step
+# functions apart, since a folded alias has no entry in that graph.
+CFLAGS = $(CPU) -O2 -ffunction-sections -fdata-sections -fcallgraph-info=su -fno-ipa-icf $(WARN)
 CXXFLAGS = $(CFLAGS) -std=c++17 -fno-exceptions -fno-rtti -fno-threadsafe-statics
 LDFLAGS = $(CPU) -nostartfiles --specs=nano.specs -T link.ld -Wl,--gc-sections -Wl,-Map=firmware.map
 QEMU = qemu-system-arm -M {1} -nographic -monitor none -serial null -chardev stdio,id=console \
@@ -289,7 +292,7 @@ run: firmware.elf
 	$(QEMU) -kernel firmware.elf
 
 clean:
-	rm -f *.o firmware.elf firmware.map config.h
+	rm -f *.o *.ci *.su firmware.elf firmware.map config.h
 
 .PHONY: all run clean FORCE
 )",

@@ -18,8 +18,10 @@ struct TargetDesc {
   bool mve = false;         // Helium
   bool fpu = false;
   int64_t default_sram = 0, default_flash = 0;
-  // SRAM the emitted code's call stack may use: kernels are leaf functions without
-  // recursion or variable-length arrays, so the depth is bounded by construction.
+  // SRAM the call stack may use: no recursion, no alloca or VLAs and a fixed call depth
+  // (API -> step -> kernel -> helpers) bound it by construction. The e2e tests check the
+  // reserve against GCC's call-graph frame sizes (tests/tools/stack_bound.cpp) and the
+  // stack-painting peak measured under QEMU.
   int64_t stack_reserve = 0;
   // Flash of the code itself (runtime + forward pass), an estimate for the report.
   int64_t code_estimate = 0;

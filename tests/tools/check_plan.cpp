@@ -1,13 +1,15 @@
 // Checks a --report-json plan: the SRAM total is the sum of its parts and within the
 // budget, no two buffers live at the same step overlap in the arena, and the arena is
-// at its lower bound. Exits non-zero with the reason otherwise.
+// at its lower bound. With --sram-peak N (a firmware's measured peak), also that N lies
+// within the budget and the plan's total. Exits non-zero with the reason otherwise.
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: check_plan plan.json\n";
+  const bool with_peak = argc == 4 && std::string(argv[2]) == "--sram-peak";
+  if (argc != 2 && !with_peak) {
+    std::cerr << "usage: check_plan plan.json [--sram-peak BYTES]\n";
     return 2;
   }
   nlohmann::json j;
@@ -45,6 +47,13 @@ int main(int argc, char** argv) {
       check(!together || apart, "buffers " + bufs[a]["name"].get<std::string>() + " and " + bufs[b]["name"].get<std::string>() +
                                     " are live at the same step and overlap");
     }
+  }
+  if (with_peak) {
+    const int64_t peak = std::stoll(argv[3]);
+    check(peak <= budget, "measured SRAM peak " + std::to_string(peak) + " exceeds the budget " + std::to_string(budget));
+    check(peak <= total, "measured SRAM peak " + std::to_string(peak) + " exceeds the plan's sram.total_bytes " + std::to_string(total));
+    if (errors == 0) std::cout << argv[1] << ": measured SRAM peak " << peak << " within the plan (" << total << ") and budget (" << budget << ")\n";
+    return errors == 0 ? 0 : 1;
   }
   if (errors == 0) std::cout << argv[1] << ": plan ok (" << total << " of " << budget << " bytes, window " << j["context"]["window"] << ")\n";
   return errors == 0 ? 0 : 1;
