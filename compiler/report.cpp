@@ -13,6 +13,13 @@ namespace {
 constexpr const char* kGapReason =
     "above the bound: no placement order the planner tried packs these lifetimes without a gap (optimal placement is NP-hard)";
 
+// Weights every generated token multiplies: all matrices, the classifier included.
+int64_t matmul_weights(const ir::Graph& g) {
+  int64_t n = 0;
+  for (const LoweredMatrix& m : g.constants.matrices) n += static_cast<int64_t>(m.rows) * m.cols;
+  return n;
+}
+
 std::string kib(int64_t b) { return fmt::format("{:.2f} KiB", static_cast<double>(b) / 1024.0); }
 
 std::string buffer_values(const ir::Graph& g, const Buffer& b) {
@@ -74,7 +81,7 @@ std::string report_json(const CompiledModel& c) {
   json doc = {
       {"schema", "bitgptc-report"},
       {"version", 1},
-      {"model", {{"name", g.name}, {"parameters", c.parameters}, {"layers", g.arch.n_layers}, {"d_model", g.arch.d_model}, {"vocab_size", g.arch.vocab_size}}},
+      {"model", {{"name", g.name}, {"parameters", c.parameters}, {"matmul_weights", matmul_weights(g)}, {"layers", g.arch.n_layers}, {"d_model", g.arch.d_model}, {"vocab_size", g.arch.vocab_size}}},
       {"target", {{"name", c.target->name}, {"stack_reserve_bytes", c.target->stack_reserve}}},
       {"sram",
        {{"budget_bytes", c.sram_budget}, {"total_bytes", c.fit.cost.total()}, {"arena_bytes", c.fit.cost.arena},

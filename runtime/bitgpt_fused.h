@@ -29,10 +29,12 @@ static inline void bg_fused_norm_quantize(const int32_t *x, const bg_norm_params
 /* The FFN's first half, row by row: h = act(W1 x) * (W3 x) when gated, else act(W1 x).
  * Replaces two bg_op_matvec, bg_op_activation and bg_op_mul; no W1 x or W3 x buffer. */
 static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h) {
+  const bg_row_scaler up = bg_row_scaler_begin(w1, amax);
+  const bg_row_scaler gate = bg_row_scaler_begin(w3 ? w3 : w1, amax);
   int32_t r;
   for (r = 0; r < w1->rows; ++r) {
-    const int32_t a = bg_activation(act, bg_row(w1, r, x, amax));
-    h[r] = w3 ? bg_mul_q16(a, bg_row(w3, r, x, amax)) : a;
+    const int32_t a = bg_activation(act, bg_row(&up, r, x));
+    h[r] = w3 ? bg_mul_q16(a, bg_row(&gate, r, x)) : a;
   }
 }
 
@@ -66,9 +68,10 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
  * as soon as it is computed; no logits buffer. Replaces bg_op_matvec + bg_op_sample. */
 static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
   bg_sampler s = bg_sampler_begin(temperature_q16, rng);
+  const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
   int32_t r;
   for (r = 0; r < w->rows; ++r) {
-    const int32_t logit = bg_row(w, r, x, amax);
+    const int32_t logit = bg_row(&rows, r, x);
     *checksum = bg_fnv_i32(*checksum, logit);
     bg_sampler_offer(&s, r, logit);
   }

@@ -51,10 +51,14 @@ static inline int64_t bg_shr_round(int64_t v, int s) {
 }
 
 static inline int bg_clz64(uint64_t v) {
+#if defined(__GNUC__)
+  return v == 0 ? 64 : __builtin_clzll(v); /* CLZ on Armv7-M; a libgcc routine on Armv6-M */
+#else
   int n = 0;
   if (v == 0) return 64;
   while (!(v & 0x8000000000000000ull)) { v <<= 1; ++n; }
   return n;
+#endif
 }
 
 /* Normalises a positive mantissa (up to 2^63) and shift into a bg_mult. */

@@ -83,16 +83,24 @@ static inline int32_t bg_kv_qmax(int32_t bits) { return bits == 4 ? 7 : 127; }
 /* The ternary weight in the low two bits of c: 01 = +1, 11 = -1, 00 = 0. */
 static inline int32_t bg_trit(uint32_t c) { return (int32_t)(c & 1u) * (1 - (int32_t)(c & 2u)); }
 
+/* The same weight, read as a sign-extended 2-bit field (one SBFX on Armv7-M). */
+static inline int32_t bg_trit_at(uint32_t b, int k) { return (int32_t)(b << (30 - 2 * k)) >> 30; }
+
 /* Integer dot product of weight row r with int8 codes x. */
 static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x) {
   const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
   int32_t acc = 0, j;
   if (w->dtype == BG_W_TERNARY2) {
+#if defined(BITGPT_KERNEL_NAIVE)
+    /* the baseline the benchmarks compare against: decode each code, then multiply */
+    for (j = 0; j < w->cols; ++j) acc += bg_trit((uint32_t)row[j >> 2] >> (2 * (j & 3))) * x[j];
+#else
     for (j = 0; j + 4 <= w->cols; j += 4) {
       const uint32_t b = row[j >> 2];
-      acc += bg_trit(b) * x[j] + bg_trit(b >> 2) * x[j + 1] + bg_trit(b >> 4) * x[j + 2] + bg_trit(b >> 6) * x[j + 3];
+      acc += bg_trit_at(b, 0) * x[j] + bg_trit_at(b, 1) * x[j + 1] + bg_trit_at(b, 2) * x[j + 2] + bg_trit_at(b, 3) * x[j + 3];
     }
-    for (; j < w->cols; ++j) acc += bg_trit((uint32_t)row[j >> 2] >> (2 * (j & 3))) * x[j];
+    for (; j < w->cols; ++j) acc += bg_trit_at(row[j >> 2], j & 3) * x[j];
+#endif
   } else if (w->dtype == BG_W_BINARY1) {
     for (j = 0; j < w->cols; ++j) acc += ((row[j >> 3] >> (j & 7)) & 1u) ? x[j] : -x[j];
   } else {
@@ -102,13 +110,29 @@ static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x)
   return acc;
 }
 
-/* Row r's output in act units: dot * amax * scale / 127. */
-static inline int32_t bg_row_output(const bg_matrix *w, int32_t r, int32_t dot, int32_t amax) {
-  return bg_mult_apply(dot, bg_mult_scale(w->scales[w->per_row ? r : 0], amax));
+/* The multiplier that turns row r's dot product into act units: scale / 127 * amax.
+ * With one scale per matrix it is the same for every row: compute it once. */
+static inline bg_mult bg_row_mult(const bg_matrix *w, int32_t r, int32_t amax) {
+  return bg_mult_scale(w->scales[w->per_row ? r : 0], amax);
 }
 
-static inline int32_t bg_row(const bg_matrix *w, int32_t r, const int8_t *x, int32_t amax) {
-  return bg_row_output(w, r, bg_row_dot(w, r, x), amax);
+typedef struct bg_row_scaler {
+  const bg_matrix *w;
+  int32_t amax;
+  bg_mult shared; /* valid when !w->per_row */
+} bg_row_scaler;
+
+static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax) {
+  bg_row_scaler s;
+  s.w = w;
+  s.amax = amax;
+  s.shared = bg_row_mult(w, 0, amax);
+  return s;
+}
+
+/* Row r of W x in act units: dot * amax * scale / 127. */
+static inline int32_t bg_row(const bg_row_scaler *s, int32_t r, const int8_t *x) {
+  return bg_mult_apply(bg_row_dot(s->w, r, x), s->w->per_row ? bg_row_mult(s->w, r, s->amax) : s->shared);
 }
 
 /* ---- normalisation, split into statistics and a per-element step ---- */
@@ -184,9 +208,10 @@ static inline void bg_op_quantize(const int32_t *y, int32_t n, int8_t *q, int32_
 
 /* out = W x, or out += W x when accumulate (the residual add). */
 static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate) {
+  const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
   int32_t r;
   for (r = 0; r < w->rows; ++r) {
-    const int32_t z = bg_row(w, r, x, amax);
+    const int32_t z = bg_row(&rows, r, x);
     out[r] = accumulate ? bg_sat32((int64_t)out[r] + z) : z;
   }
 }
