@@ -51,12 +51,13 @@ int32_t Interpreter::next(int32_t temperature_q16) {
 }
 
 std::vector<int32_t> Interpreter::last_logits() const {
-  for (size_t i = 0; i < g_.values.size(); ++i)
-    if (g_.values[i].name == "logits") {
-      const auto* p = reinterpret_cast<const int32_t*>(storage_[i].data());
-      return std::vector<int32_t>(p, p + g_.values[i].elements);
+  // The input of the reference graph's Sample op; a fused classifier has no logits buffer.
+  for (const Op& op : g_.ops)
+    if (op.kind == OpKind::Sample) {
+      const auto* p = reinterpret_cast<const int32_t*>(storage_[op.inputs[0]].data());
+      return std::vector<int32_t>(p, p + g_.values[op.inputs[0]].elements);
     }
-  return {};
+  throw Error("internal error: the graph has no logits buffer (the classifier is fused)");
 }
 
 void Interpreter::run(int begin, int end) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "compiler/evaluate.h"
 #include "compiler/generate.h"
 #include "compiler/interpreter.h"
 #include "compiler/pipeline.h"
@@ -70,7 +71,8 @@ void write_text_file(const std::string& path, const std::string& text) {
 
 int compile_main(int argc, char** argv) {
   CLI::App app{"bitgptc: compiles ternary and binary GPT models into self-contained C++ for microcontrollers"};
-  app.footer("Also: bitgptc run MODEL --prompt TEXT -n N  (generate with the reference interpreter)");
+  app.footer("Also: bitgptc run MODEL --prompt TEXT -n N       generate with the reference interpreter\n"
+             "      bitgptc eval MODEL --text FILE | --reference-tokens FILE   measure quality under the plan");
   PlanArgs plan;
   plan.add_to(app);
   std::string out_dir, report_path;
@@ -121,11 +123,45 @@ int run_main(int argc, char** argv) {
   return 0;
 }
 
+int eval_main(int argc, char** argv) {
+  CLI::App app{"bitgptc eval: what the compiled integer pipeline costs in quality, under the plan a compilation would choose"};
+  PlanArgs plan;
+  plan.add_to(app);
+  std::string text_path, reference_path;
+  int64_t max_tokens = 20000, segment = 0;
+  auto* text = app.add_option("--text", text_path, "average loss on this UTF-8 text");
+  auto* ref = app.add_option("--reference-tokens", reference_path, "top-1 agreement with these whitespace-separated ids (the first is the start token)");
+  text->excludes(ref);
+  app.add_option("--max-tokens", max_tokens, "evaluate at most this many tokens of the text")->capture_default_str();
+  app.add_option("--segment", segment, "tokens per segment, each started afresh with BOS (default: max_seq_len)");
+  CLI11_PARSE(app, argc, argv);
+  if (text_path.empty() && reference_path.empty()) throw Error("eval: give --text FILE or --reference-tokens FILE");
+
+  const Model model = load_model_json(plan.model);
+  const CompiledModel compiled = compile_model(model, plan.options());
+  const ir::Graph reference = reference_graph(model, compiled);
+  std::cout << fmt::format("plan: window {}, {}-bit KV cache, target {}, SRAM {} of {} bytes\n", compiled.fit.window, compiled.fit.kv_bits,
+                           compiled.target->name, compiled.fit.cost.total(), compiled.sram_budget);
+  if (!text_path.empty()) {
+    std::ifstream in(text_path, std::ios::binary);
+    if (!in) throw Error(text_path + ": cannot open the text");
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    const LossResult r = evaluate_loss(reference, text, segment > 0 ? segment : model.arch.max_seq_len, max_tokens);
+    std::cout << fmt::format("tokens: {}\ncharacters: {}\nloss-nats-per-token: {:.4f}\nbits-per-char: {:.4f}\n", r.tokens, r.bytes,
+                             r.nats_per_token(), r.bits_per_char());
+  } else {
+    const AgreementResult r = evaluate_agreement(reference, read_token_ids(reference_path, model.arch.vocab_size));
+    std::cout << fmt::format("compared: {}\nagreed: {}\ntop1-agreement: {:.4f}\n", r.compared, r.agreed, r.fraction());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     if (argc > 1 && std::string(argv[1]) == "run") return run_main(argc - 1, argv + 1);
+    if (argc > 1 && std::string(argv[1]) == "eval") return eval_main(argc - 1, argv + 1);
     return compile_main(argc, argv);
   } catch (const bitgpt::Error& e) {
     std::cerr << "bitgptc: error: " << e.what() << "\n";
