@@ -16,7 +16,7 @@
 #include "compiler/report.h"
 #include "compiler/size_parse.h"
 #include "frontend/diagnostics.h"
-#include "frontend/model_json.h"
+#include "frontend/load_model.h"
 #include "passes/pass_manager.h"
 #include "targets/cpp_emitter.h"
 
@@ -26,7 +26,7 @@ using namespace bitgpt;
 
 // Options shared by compilation and `run`, so that `run` reproduces the emitted plan.
 struct PlanArgs {
-  std::string model;
+  std::string model, tokenizer;
   std::string target = "host";
   std::string sram, flash;
   int kv_bits = 0;
@@ -34,7 +34,8 @@ struct PlanArgs {
   std::vector<std::string> disabled;
 
   void add_to(CLI::App& app) {
-    app.add_option("model", model, "model.json (the native format, docs/model-format.md)")->required();
+    app.add_option("model", model, "model.json (docs/model-format.md), or a llama2.c / bitllama2.c .bin checkpoint")->required();
+    app.add_option("--tokenizer", tokenizer, "tokenizer.bin of a llama2.c checkpoint");
     std::string targets;
     for (const TargetDesc& t : all_targets()) targets += std::string(targets.empty() ? "" : ", ") + t.name;
     app.add_option("--target", target, "target: " + targets)->capture_default_str();
@@ -82,7 +83,7 @@ int compile_main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "do not print the memory plan");
   CLI11_PARSE(app, argc, argv);
 
-  const Model model = load_model_json(plan.model);
+  const Model model = load_model(plan.model, plan.tokenizer);
   const CompiledModel compiled = compile_model(model, plan.options());
   // Everything is generated before anything is written: a failure leaves no output.
   std::map<std::string, std::string> files;
@@ -108,7 +109,7 @@ int run_main(int argc, char** argv) {
   app.add_option("--seed", seed, "sampler seed")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  const Model model = load_model_json(plan.model);
+  const Model model = load_model(plan.model, plan.tokenizer);
   const CompiledModel compiled = compile_model(model, plan.options());
   GenerateOptions g;
   g.prompt = prompt;
@@ -137,7 +138,7 @@ int eval_main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (text_path.empty() && reference_path.empty()) throw Error("eval: give --text FILE or --reference-tokens FILE");
 
-  const Model model = load_model_json(plan.model);
+  const Model model = load_model(plan.model, plan.tokenizer);
   const CompiledModel compiled = compile_model(model, plan.options());
   const ir::Graph reference = reference_graph(model, compiled);
   std::cout << fmt::format("plan: window {}, {}-bit KV cache, target {}, SRAM {} of {} bytes\n", compiled.fit.window, compiled.fit.kv_bits,

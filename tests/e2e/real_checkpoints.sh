@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Real third-party checkpoints from ../shared (skipped, saying so, when it is absent):
+#  - teacher-forced top-1 agreement with the original C runtimes' 256 greedy tokens >= 97%
+#    for bitllama2c-1M (ternary) and stories260K (float32, run as int8);
+#  - bitllama2c-1M compiled for a Cortex-M4 at the smallest SRAM budget the compiler
+#    finds for window 16, run under QEMU, equal to the host reference;
+#  - the importer's errors on damaged files.
+set -euo pipefail
+build=$1 shared=$2 work=$3
+if [[ ! -d $shared/data/checkpoints ]]; then
+  echo "skipped: $shared not found (the real checkpoints live in the steering repo's shared/)"
+  exit 77
+fi
+rm -rf "$work" && mkdir -p "$work" && cd "$work"
+bit=$shared/data/checkpoints/bitllama2c-1M
+st=$shared/data/checkpoints/stories260K
+
+agreement() {  # agreement NAME MODEL TOKENIZER IDS
+  local line
+  line=$("$build/bitgptc" eval "$2" --tokenizer "$3" --reference-tokens "$4" | grep '^top1-agreement:')
+  echo "$1 $line"
+  awk -v f="${line#*: }" 'BEGIN { exit !(f >= 0.97) }' || { echo "FAIL: $1 agreement below 0.97" >&2; exit 1; }
+}
+agreement bitllama2c-1M "$bit/bit_model.bin" "$bit/tokenizer.bin" "$bit/greedy_256_token_ids.txt"
+agreement stories260K "$st/stories260K.bin" "$st/tok512.bin" "$st/greedy_256_token_ids.txt"
+
+echo "--- bitllama2c-1M, greedy, free running (read it: it should be English) ---"
+"$build/bitgptc" run "$bit/bit_model.bin" --tokenizer "$bit/tokenizer.bin" -n 120 | tee free.txt
+grep -q ' the ' free.txt || { echo "FAIL: no English in the free-running text" >&2; exit 1; }
+
+# The smallest budget for window 16: the plan's total when the budget is generous.
+"$build/bitgptc" "$bit/bit_model.bin" --tokenizer "$bit/tokenizer.bin" --target cortex-m4 --window 16 --sram 1M --report-json probe.json -q
+budget=$(sed -n '/"sram"/,/}/s/.*"total_bytes": \([0-9]*\).*/\1/p' probe.json)
+echo "smallest SRAM budget for window 16 on cortex-m4: $budget bytes"
+bash "$(dirname "$0")/compile_and_compare.sh" "$build" "$work/m4" "file:$bit/bit_model.bin" "cortex-m4" \
+  "--tokenizer $bit/tokenizer.bin --window 16 --sram $budget" "-n 48"
+if "$build/bitgptc" "$bit/bit_model.bin" --tokenizer "$bit/tokenizer.bin" --target cortex-m4 --window 16 --kv-bits 8 --sram $((budget - 4)) -q 2> small.txt; then
+  echo "FAIL: a budget 4 bytes below the plan was accepted" >&2; exit 1
+fi
+echo "ok: 4 bytes less is refused: $(cat small.txt)"
+
+# Damaged files: a clear error naming the file and byte offset or field, non-zero exit.
+expect() {  # expect NAME PATTERN ARGS...
+  local name=$1 pattern=$2 err
+  shift 2
+  if err=$("$build/bitgptc" "$@" -q 2>&1); then echo "FAIL $name: accepted" >&2; exit 1; fi
+  grep -Eq -- "$pattern" <<<"$err" || { echo "FAIL $name: '$err' lacks /$pattern/" >&2; exit 1; }
+  echo "ok $name: $err"
+}
+head -c 300000 "$bit/bit_model.bin" > truncated.bin
+expect truncated 'truncated.bin: header: .*imply 558048 bytes.*the file has 300000' truncated.bin --tokenizer "$bit/tokenizer.bin"
+{ printf 'xk42'; tail -c +5 "$bit/bit_model.bin"; } > badmagic.bin
+expect wrong-magic 'badmagic.bin: header' badmagic.bin --tokenizer "$bit/tokenizer.bin"
+{ cat "$bit/tokenizer.bin"; printf '\0\0\0\0\1\0\0\0x'; } > longtok.bin
+expect tokenizer-mismatch 'longtok.bin: byte offset [0-9]+: 9 bytes remain.*does not match' "$bit/bit_model.bin" --tokenizer longtok.bin
+head -c 2000 "$bit/tokenizer.bin" > shorttok.bin
+expect short-tokenizer 'shorttok.bin: byte offset [0-9]+: file ends' "$bit/bit_model.bin" --tokenizer shorttok.bin
+expect no-tokenizer 'needs --tokenizer' "$bit/bit_model.bin"
+echo "all real-checkpoint checks passed"
