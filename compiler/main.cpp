@@ -17,6 +17,7 @@
 #include "compiler/size_parse.h"
 #include "frontend/diagnostics.h"
 #include "frontend/load_model.h"
+#include "frontend/quantize.h"
 #include "passes/pass_manager.h"
 #include "targets/cpp_emitter.h"
 
@@ -26,7 +27,7 @@ using namespace bitgpt;
 
 // Options shared by compilation and `run`, so that `run` reproduces the emitted plan.
 struct PlanArgs {
-  std::string model, tokenizer;
+  std::string model, tokenizer, quantize;
   std::string target = "host";
   std::string sram, flash;
   int kv_bits = 0;
@@ -36,6 +37,8 @@ struct PlanArgs {
   void add_to(CLI::App& app) {
     app.add_option("model", model, "model.json (docs/model-format.md), or a llama2.c / bitllama2.c .bin checkpoint")->required();
     app.add_option("--tokenizer", tokenizer, "tokenizer.bin of a llama2.c checkpoint");
+    app.add_option("--quantize", quantize, "ternary: ternarise every layer matrix (absmean, per matrix) after loading")
+        ->check(CLI::IsMember({"ternary"}));
     std::string targets;
     for (const TargetDesc& t : all_targets()) targets += std::string(targets.empty() ? "" : ", ") + t.name;
     app.add_option("--target", target, "target: " + targets)->capture_default_str();
@@ -46,6 +49,12 @@ struct PlanArgs {
     std::string passes;
     for (const PassInfo& p : optimization_passes()) passes += fmt::format("\n  {:<20} {}", p.name, p.what);
     app.add_option("--disable-pass", disabled, "switch a pass off (repeatable):" + passes);
+  }
+
+  Model load() const {
+    Model m = load_model(model, tokenizer);
+    if (quantize == "ternary") ternarize_matrices(m);
+    return m;
   }
 
   CompileOptions options() const {
@@ -83,7 +92,7 @@ int compile_main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "do not print the memory plan");
   CLI11_PARSE(app, argc, argv);
 
-  const Model model = load_model(plan.model, plan.tokenizer);
+  const Model model = plan.load();
   const CompiledModel compiled = compile_model(model, plan.options());
   // Everything is generated before anything is written: a failure leaves no output.
   std::map<std::string, std::string> files;
@@ -109,7 +118,7 @@ int run_main(int argc, char** argv) {
   app.add_option("--seed", seed, "sampler seed")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  const Model model = load_model(plan.model, plan.tokenizer);
+  const Model model = plan.load();
   const CompiledModel compiled = compile_model(model, plan.options());
   GenerateOptions g;
   g.prompt = prompt;
@@ -138,7 +147,7 @@ int eval_main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (text_path.empty() && reference_path.empty()) throw Error("eval: give --text FILE or --reference-tokens FILE");
 
-  const Model model = load_model(plan.model, plan.tokenizer);
+  const Model model = plan.load();
   const CompiledModel compiled = compile_model(model, plan.options());
   const ir::Graph reference = reference_graph(model, compiled);
   std::cout << fmt::format("plan: window {}, {}-bit KV cache, target {}, SRAM {} of {} bytes\n", compiled.fit.window, compiled.fit.kv_bits,

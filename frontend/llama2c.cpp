@@ -77,7 +77,17 @@ struct Config {
   bool shared;
 };
 
-enum class Variant { LegacyFloat, BitTernary };
+enum class Variant { LegacyFloat, Version1Float, Version2Q80, BitTernary };
+
+const char* variant_name(Variant v) {
+  switch (v) {
+    case Variant::LegacyFloat: return "legacy llama2.c float32";
+    case Variant::Version1Float: return "llama2.c version 1 float32";
+    case Variant::Version2Q80: return "llama2.c version 2 Q8_0";
+    case Variant::BitTernary: return "bitllama2.c ternary";
+  }
+  return "?";
+}
 
 int64_t legacy_size(const Config& c) {
   const int64_t hs = c.dim / c.heads, kv = c.kv_heads * hs;
@@ -86,6 +96,20 @@ int64_t legacy_size(const Config& c) {
             c.layers * c.dim * c.hidden * 3 + c.dim + c.seq_len * hs);
   if (!c.shared) n += 4 * c.vocab * c.dim;
   return n;
+}
+
+int64_t matrix_elements(const Config& c) {
+  const int64_t kv = c.kv_heads * (c.dim / c.heads);
+  return c.layers * (c.dim * c.dim * 2 + c.dim * kv * 2 + c.dim * c.hidden * 3);
+}
+
+int64_t version1_size(const Config& c) {
+  return 256 + 4 * (c.layers * c.dim * 2 + c.dim + c.vocab * c.dim + matrix_elements(c) + (c.shared ? 0 : c.vocab * c.dim));
+}
+
+int64_t version2_size(const Config& c, int64_t group) {
+  const int64_t quantised = c.vocab * c.dim + matrix_elements(c) + (c.shared ? 0 : c.vocab * c.dim);
+  return 256 + 4 * (c.layers * c.dim * 2 + c.dim) + quantised + 4 * (quantised / group);
 }
 
 int64_t bit_size(const Config& c) {
@@ -194,26 +218,40 @@ Model load_llama2c(const std::string& path, const std::string& tokenizer) {
   if (tokenizer.empty()) fail(path, "", "a llama2.c checkpoint needs --tokenizer tokenizer.bin");
   const std::vector<uint8_t> b = read_all(path, "checkpoint");
   Reader r(path, b);
+  if (b.size() < 28) fail(path, "byte offset 0", fmt::format("{} bytes is too short for any llama2.c header", b.size()));
   Config c{};
-  Variant variant;
+  Variant variant = Variant::LegacyFloat;
+  int64_t group = 0;
   if (b.size() >= 4 && r.i32("magic") == static_cast<int32_t>(kMagicAk42)) {
     const int32_t version = r.i32("version");
-    if (version != 1) fail(path, "byte offset 4", fmt::format("version {}: this importer reads bitllama2.c version 1 checkpoints", version));
+    if (version != 1 && version != 2)
+      fail(path, "byte offset 4", fmt::format("version {} is not supported (1: float32 or bitllama2.c ternary, 2: Q8_0)", version));
     c = {r.i32("dim"), r.i32("hidden_dim"), r.i32("n_layers"), r.i32("n_heads"), r.i32("n_kv_heads"), r.i32("vocab_size"), r.i32("seq_len"), true};
-    variant = Variant::BitTernary;
+    c.shared = *r.bytes(1, "shared_classifier") != 0;
+    if (version == 2) {
+      group = r.i32("group_size");
+      if (group < 1 || group > (1 << 20)) fail(path, "byte offset 37", fmt::format("group_size {} is out of range", group));
+    }
+    check_config(path, c);
+    if (version == 2) variant = Variant::Version2Q80;
+    else variant = static_cast<int64_t>(b.size()) == bit_size(c) ? Variant::BitTernary : Variant::Version1Float;
   } else {
     r.seek(0);
     c = {r.i32("dim"), r.i32("hidden_dim"), r.i32("n_layers"), r.i32("n_heads"), r.i32("n_kv_heads"), r.i32("vocab_size"), r.i32("seq_len"), true};
-    variant = Variant::LegacyFloat;
+    c.shared = c.vocab > 0;
+    c.vocab = std::abs(c.vocab);
+    check_config(path, c);
   }
-  c.shared = c.vocab > 0;
-  c.vocab = std::abs(c.vocab);
-  check_config(path, c);
-  const int64_t expected = variant == Variant::BitTernary ? bit_size(c) : legacy_size(c);
-  if (expected != static_cast<int64_t>(b.size()))
-    fail(path, "header", fmt::format("dim {} hidden_dim {} n_layers {} n_heads {} n_kv_heads {} vocab_size {} seq_len {} imply {} bytes for a {} checkpoint; the file has {}",
-                                     c.dim, c.hidden, c.layers, c.heads, c.kv_heads, c.vocab, c.seq_len, expected,
-                                     variant == Variant::BitTernary ? "bitllama2.c" : "legacy llama2.c float32", b.size()));
+  const int64_t expected = variant == Variant::BitTernary ? bit_size(c)
+                           : variant == Variant::Version1Float ? version1_size(c)
+                           : variant == Variant::Version2Q80 ? version2_size(c, group)
+                                                             : legacy_size(c);
+  if (expected != static_cast<int64_t>(b.size())) {
+    std::string also;
+    if (variant == Variant::Version1Float) also = fmt::format(" (or {} bytes for a bitllama2.c ternary one)", bit_size(c));
+    fail(path, "header", fmt::format("dim {} hidden_dim {} n_layers {} n_heads {} n_kv_heads {} vocab_size {} seq_len {} imply {} bytes for a {} checkpoint{}; the file has {}",
+                                     c.dim, c.hidden, c.layers, c.heads, c.kv_heads, c.vocab, c.seq_len, expected, variant_name(variant), also, b.size()));
+  }
 
   Model m;
   m.name = model_name(path);
@@ -266,30 +304,47 @@ Model load_llama2c(const std::string& path, const std::string& tokenizer) {
       add(vector_f32(L(l, "ffn.sub_norm.weight"), std::vector<float>(static_cast<size_t>(c.hidden), 1.0f)));
     }
   } else {
-    add(matrix_f32("tok_embeddings", c.vocab, c.dim, r.floats(c.vocab * c.dim, "token embeddings")));
-    std::vector<float> att_norm = r.floats(c.layers * c.dim, "rms_att_weight");
+    // The float and Q8_0 layouts hold the same tensors in different orders.
+    const bool legacy = variant == Variant::LegacyFloat;
+    if (!legacy) r.seek(256);
     auto slice = [](const std::vector<float>& v, int64_t i, int64_t n) {
       return std::vector<float>(v.begin() + i * n, v.begin() + (i + 1) * n);
     };
-    const struct { const char* name; int64_t rows, cols; } attn[] = {
-        {"attn.wq", c.dim, c.dim}, {"attn.wk", kv, c.dim}, {"attn.wv", kv, c.dim}, {"attn.wo", c.dim, c.dim}};
-    for (const auto& mat : attn) {
-      const std::vector<float> all = r.floats(c.layers * mat.rows * mat.cols, mat.name);
-      for (int64_t l = 0; l < c.layers; ++l) add(matrix_f32(L(l, mat.name), mat.rows, mat.cols, slice(all, l, mat.rows * mat.cols)));
+    // Q8_0: int8 values of one tensor, then one float scale per group of `group` values.
+    auto q80 = [&](const std::string& what, int64_t n) {
+      const uint8_t* q = r.bytes(static_cast<size_t>(n), what);
+      const std::vector<float> scales = r.floats(n / group, what + " scales");
+      std::vector<float> v(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = static_cast<float>(static_cast<int8_t>(q[i])) * scales[static_cast<size_t>(i / group)];
+      return v;
+    };
+    auto tensor_data = [&](const std::string& what, int64_t n) { return variant == Variant::Version2Q80 ? q80(what, n) : r.floats(n, what); };
+    std::vector<float> att_norm, ffn_norm, final_norm;
+    if (!legacy) {
+      att_norm = r.floats(c.layers * c.dim, "attention norms");
+      ffn_norm = r.floats(c.layers * c.dim, "ffn norms");
+      final_norm = r.floats(c.dim, "final norm");
     }
-    std::vector<float> ffn_norm = r.floats(c.layers * c.dim, "rms_ffn_weight");
-    const struct { const char* name; int64_t rows, cols; } ffn[] = {{"ffn.w1", c.hidden, c.dim}, {"ffn.w2", c.dim, c.hidden}, {"ffn.w3", c.hidden, c.dim}};
-    for (const auto& mat : ffn) {
-      const std::vector<float> all = r.floats(c.layers * mat.rows * mat.cols, mat.name);
-      for (int64_t l = 0; l < c.layers; ++l) add(matrix_f32(L(l, mat.name), mat.rows, mat.cols, slice(all, l, mat.rows * mat.cols)));
+    add(matrix_f32("tok_embeddings", c.vocab, c.dim, tensor_data("token embeddings", c.vocab * c.dim)));
+    if (legacy) att_norm = r.floats(c.layers * c.dim, "rms_att_weight");
+    const struct { const char* name; int64_t rows, cols; } mats[] = {
+        {"attn.wq", c.dim, c.dim}, {"attn.wk", kv, c.dim}, {"attn.wv", kv, c.dim}, {"attn.wo", c.dim, c.dim},
+        {"ffn.w1", c.hidden, c.dim}, {"ffn.w2", c.dim, c.hidden}, {"ffn.w3", c.hidden, c.dim}};
+    for (const auto& mat : mats) {
+      if (legacy && std::string(mat.name) == "ffn.w1") ffn_norm = r.floats(c.layers * c.dim, "rms_ffn_weight");
+      for (int64_t l = 0; l < c.layers; ++l)
+        add(matrix_f32(L(l, mat.name), mat.rows, mat.cols, tensor_data(L(l, mat.name), mat.rows * mat.cols)));
     }
     for (int64_t l = 0; l < c.layers; ++l) {
       add(vector_f32(L(l, "attn_norm.weight"), slice(att_norm, l, c.dim)));
       add(vector_f32(L(l, "ffn_norm.weight"), slice(ffn_norm, l, c.dim)));
     }
-    add(vector_f32("final_norm.weight", r.floats(c.dim, "rms_final_weight")));
-    r.bytes(static_cast<size_t>(4 * c.seq_len * (c.dim / c.heads)), "freq_cis (unused)");
-    if (!c.shared) add(matrix_f32("classifier", c.vocab, c.dim, r.floats(c.vocab * c.dim, "classifier")));
+    if (legacy) {
+      final_norm = r.floats(c.dim, "rms_final_weight");
+      r.bytes(static_cast<size_t>(4 * c.seq_len * (c.dim / c.heads)), "freq_cis (unused)");
+    }
+    add(vector_f32("final_norm.weight", final_norm));
+    if (!c.shared) add(matrix_f32("classifier", c.vocab, c.dim, tensor_data("classifier", c.vocab * c.dim)));
   }
   m.tokenizer = load_llama2c_tokenizer(tokenizer, c.vocab);
   return m;

@@ -24,6 +24,22 @@ agreement() {  # agreement NAME MODEL TOKENIZER IDS
 agreement bitllama2c-1M "$bit/bit_model.bin" "$bit/tokenizer.bin" "$bit/greedy_256_token_ids.txt"
 agreement stories260K "$st/stories260K.bin" "$st/tok512.bin" "$st/greedy_256_token_ids.txt"
 
+# The same stories260K in llama2.c's version 1 (float32) and version 2 (Q8_0) layouts.
+"$build/tests/llama2c_export" "$st/stories260K.bin" "$st/tok512.bin" v1.bin v2.bin 32
+"$build/bitgptc" run "$st/stories260K.bin" --tokenizer "$st/tok512.bin" -n 64 > legacy.txt
+"$build/bitgptc" run v1.bin --tokenizer "$st/tok512.bin" -n 64 > v1.txt
+cmp legacy.txt v1.txt || { echo "FAIL: the version 1 import differs from the legacy one" >&2; exit 1; }
+echo "ok: version 1 float32 import generates exactly what the legacy import does"
+agreement stories260K-Q8_0 v2.bin "$st/tok512.bin" "$st/greedy_256_token_ids.txt"
+
+# Post-training ternarisation: every layer matrix becomes ternary, the flash shrinks.
+"$build/bitgptc" "$st/stories260K.bin" --tokenizer "$st/tok512.bin" --report-json int8.json -q
+"$build/bitgptc" "$st/stories260K.bin" --tokenizer "$st/tok512.bin" --quantize ternary --report-json ternary.json -q
+flash() { sed -n '/"flash"/,/}/s/.*"weights_bytes": \([0-9]*\).*/\1/p' "$1"; }
+echo "stories260K weights in flash: int8 $(flash int8.json) bytes, --quantize ternary $(flash ternary.json) bytes"
+(( $(flash ternary.json) * 2 < $(flash int8.json) )) || { echo "FAIL: --quantize ternary did not shrink the weights" >&2; exit 1; }
+"$build/bitgptc" run "$st/stories260K.bin" --tokenizer "$st/tok512.bin" --quantize ternary -n 32 | tail -n 1
+
 echo "--- bitllama2c-1M, greedy, free running (read it: it should be English) ---"
 "$build/bitgptc" run "$bit/bit_model.bin" --tokenizer "$bit/tokenizer.bin" -n 120 | tee free.txt
 grep -q ' the ' free.txt || { echo "FAIL: no English in the free-running text" >&2; exit 1; }
@@ -48,7 +64,7 @@ expect() {  # expect NAME PATTERN ARGS...
   echo "ok $name: $err"
 }
 head -c 300000 "$bit/bit_model.bin" > truncated.bin
-expect truncated 'truncated.bin: header: .*imply 558048 bytes.*the file has 300000' truncated.bin --tokenizer "$bit/tokenizer.bin"
+expect truncated 'truncated.bin: header: .*558048 bytes for a bitllama2.c.*the file has 300000' truncated.bin --tokenizer "$bit/tokenizer.bin"
 { printf 'xk42'; tail -c +5 "$bit/bit_model.bin"; } > badmagic.bin
 expect wrong-magic 'badmagic.bin: header' badmagic.bin --tokenizer "$bit/tokenizer.bin"
 { cat "$bit/tokenizer.bin"; printf '\0\0\0\0\1\0\0\0x'; } > longtok.bin
