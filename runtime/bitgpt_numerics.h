@@ -138,16 +138,18 @@ static inline int64_t bg_exp_neg_q30(int32_t x) {
   if (n >= 31) return 0;
   /* 2^-f = e^-t with t = f*ln2 in [0, 0.694); Taylor series to t^9, error < 3e-9 */
   t = bg_shr_round(((y >> 16) & 0x3FFFFFFF) * BG_LN2_Q30, 30); /* Q30 */
-  p = BG_Q30_ONE;
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 9;
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 8;
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 7;
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 6;
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 5;
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 4;
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 3;
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30) / 2;
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30);
+  /* Horner on sum_k (-t)^k / k! with the 1/k! in Q30: multiplies only (a 64-bit division
+   * by a constant is a library call on 32-bit Arm) */
+  p = 2959;                                         /* 1/9! */
+  p = 26631 - bg_shr_round(p * t, 30);              /* 1/8! */
+  p = 213044 - bg_shr_round(p * t, 30);             /* 1/7! */
+  p = 1491308 - bg_shr_round(p * t, 30);            /* 1/6! */
+  p = 8947849 - bg_shr_round(p * t, 30);            /* 1/5! */
+  p = 44739243 - bg_shr_round(p * t, 30);           /* 1/4! */
+  p = 178956971 - bg_shr_round(p * t, 30);          /* 1/3! */
+  p = 536870912 - bg_shr_round(p * t, 30);          /* 1/2! */
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30);         /* 1/1! */
+  p = BG_Q30_ONE - bg_shr_round(p * t, 30);         /* 1/0! */
   return bg_shr_round(p, n);
 }
 
@@ -156,12 +158,12 @@ static inline int32_t bg_exp_neg_q16(int32_t x) {
   return (int32_t)bg_shr_round(bg_exp_neg_q30(x), 14);
 }
 
-/* sigmoid(x), Q16 in and out. */
+/* sigmoid(x), Q16 in and out: e / (1 + e) with e = exp(-|x|), mirrored for x > 0. One
+ * 32-bit division (UDIV on Armv7-M), in Q16 so that e << 16 fits 32 bits. */
 static inline int32_t bg_sigmoid_q16(int32_t x) {
-  const int64_t e = bg_exp_neg_q30(x >= 0 ? -x : x); /* exp(-|x|), Q30 */
-  const int64_t den = BG_Q30_ONE + e;
-  const int64_t num = x >= 0 ? BG_Q30_ONE : e;
-  return (int32_t)(((num << 16) + den / 2) / den);
+  const uint32_t e = (uint32_t)bg_shr_round(bg_exp_neg_q30(x >= 0 ? -x : x), 14); /* Q16, <= 65536 */
+  const uint32_t neg = e >= 65536u ? 32768u : ((e << 16) + ((65536u + e) >> 1)) / (65536u + e);
+  return x >= 0 ? (int32_t)(65536u - neg) : (int32_t)neg;
 }
 
 /* x * sigmoid(x): SiLU, Q16. */
@@ -192,12 +194,13 @@ static inline int32_t bg_sin_turn_q30(uint32_t u) {
   if (quadrant & 1u) f = 0x40000000u - f;
   x = bg_shr_round((int64_t)f * 1686629713LL, 30); /* angle in radians, Q30: f * pi/2 */
   x2 = bg_shr_round(x * x, 30);
-  p = BG_Q30_ONE;
-  p = BG_Q30_ONE - bg_shr_round(p * x2, 30) / 110;
-  p = BG_Q30_ONE - bg_shr_round(p * x2, 30) / 72;
-  p = BG_Q30_ONE - bg_shr_round(p * x2, 30) / 42;
-  p = BG_Q30_ONE - bg_shr_round(p * x2, 30) / 20;
-  p = BG_Q30_ONE - bg_shr_round(p * x2, 30) / 6;
+  /* x * (1 - x^2/3! + x^4/5! - ...): Horner in x^2 with the 1/k! in Q30 */
+  p = -27;                                      /* -1/11! */
+  p = 2959 + bg_shr_round(p * x2, 30);          /*  1/9!  */
+  p = -213044 + bg_shr_round(p * x2, 30);       /* -1/7!  */
+  p = 8947849 + bg_shr_round(p * x2, 30);       /*  1/5!  */
+  p = -178956971 + bg_shr_round(p * x2, 30);    /* -1/3!  */
+  p = BG_Q30_ONE + bg_shr_round(p * x2, 30);    /*  1/1!  */
   p = bg_shr_round(p * x, 30);
   if (p > BG_Q30_ONE) p = BG_Q30_ONE;
   return (int32_t)(quadrant >= 2u ? -p : p);

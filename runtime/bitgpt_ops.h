@@ -301,12 +301,25 @@ static inline bg_mult bg_attn_query(const bg_attn_shape *a, const int32_t *q_hea
   return bg_mult_scale(a->score_mult, amax);
 }
 
+/* q8 . codes of a cached row, with the loop specialised per code width. */
+static inline int32_t bg_kv_dot(const int8_t *q8, const uint8_t *row, int32_t n, int32_t bits) {
+  int32_t dot = 0, i;
+  if (bits == 8) {
+    for (i = 0; i < n; ++i) dot += q8[i] * (int8_t)row[i];
+  } else {
+    for (i = 0; i + 2 <= n; i += 2) {
+      const int32_t b = (int8_t)row[i >> 1];
+      dot += q8[i] * ((int32_t)((uint32_t)b << 28) >> 28) + q8[i + 1] * (b >> 4);
+    }
+    if (i < n) dot += q8[i] * ((int32_t)((uint32_t)row[i >> 1] << 28) >> 28);
+  }
+  return dot;
+}
+
 /* Score of query codes q8 against the key of token t: q.k / sqrt(head_dim), Q16. */
 static inline int32_t bg_attn_score(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, const int8_t *q8, bg_mult qk) {
   const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
-  const uint8_t *krow = c->k + (int64_t)at * rb;
-  int32_t dot = 0, i;
-  for (i = 0; i < a->head_dim; ++i) dot += q8[i] * bg_kv_code(krow, i, a->kv_bits);
+  const int32_t dot = bg_kv_dot(q8, c->k + (int64_t)at * rb, a->head_dim, a->kv_bits);
   return bg_mult_apply(dot, bg_mult_scale(qk, bg_scale16_decode(c->k_scale[at])));
 }
 
@@ -316,14 +329,26 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
   const uint8_t *vrow = c->v + (int64_t)at * rb;
   const int64_t w = (int64_t)p * bg_scale16_decode(c->v_scale[at]);
   int32_t i;
-  for (i = 0; i < a->head_dim; ++i) acc[i] += w * bg_kv_code(vrow, i, a->kv_bits);
+  if (a->kv_bits == 8) {
+    for (i = 0; i < a->head_dim; ++i) acc[i] += w * (int8_t)vrow[i];
+  } else {
+    for (i = 0; i < a->head_dim; ++i) acc[i] += w * bg_kv_code(vrow, i, 4);
+  }
 }
 
-/* out = acc / (weight sum * qmax), Q16. */
+/* out = acc / (weight sum * qmax), Q16: one reciprocal per head, not a 64-bit division
+ * per element. acc is first shifted to 39 significant bits so the product fits int64. */
 static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, int64_t weight_sum, int32_t *out) {
   const int64_t den = weight_sum * bg_kv_qmax(a->kv_bits);
+  const bg_mult inv = bg_mult_ratio(1, den > 0 ? den : 1);
   int32_t i;
-  for (i = 0; i < a->head_dim; ++i) out[i] = den > 0 ? bg_sat32(bg_div_round(acc[i], den)) : 0;
+  for (i = 0; i < a->head_dim; ++i) {
+    const int64_t v = acc[i];
+    const uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    const int lead = 63 - bg_clz64(mag | 1u);
+    const int k = lead > 38 ? lead - 38 : 0;
+    out[i] = den > 0 ? bg_sat32(bg_shr_round((v >> k) * inv.m, inv.shift - k)) : 0;
+  }
 }
 
 /* Step 1: scores[h][t - first] for every query head. q8 is head_dim scratch bytes. */
