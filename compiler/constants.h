@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/bitgpt_ops.h"
+#include "runtime/bitgpt_lut.h"
 
 namespace bitgpt {
 

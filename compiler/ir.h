@@ -19,7 +19,11 @@ enum class ValueType {
   Scores,  // int32 attention scores / weights, n_heads x window
   Codes,   // int8 scratch (a quantised attention query)
   Acc64,   // int64 scratch accumulators
+  Lut16,   // int16 lookup tables (81 entries per group of 4 activations)
 };
+
+enum class Kernel { Portable, Lut4 };
+const char* kernel_name(Kernel k);
 
 struct Value {
   std::string name;
@@ -58,6 +62,8 @@ struct Op {
   int activation = 0;             // BG_ACT_*
   int heads = 0;                  // Rope: how many heads the vector holds
   bool accumulate = false;        // MatMul / FfnUp output added to the residual
+  Kernel kernel = Kernel::Portable;  // how the matrix product runs (select_kernels)
+  int lut_chunk = 0;                 // Lut4: groups of 4 inputs per table chunk
 };
 
 struct Graph {

@@ -30,8 +30,9 @@ struct PlanArgs {
   std::string model, tokenizer, quantize;
   std::string target = "host";
   std::string sram, flash;
-  int kv_bits = 0;
+  int kv_bits = 0, lut_chunk = 0;
   int64_t window = 0;
+  std::string kernel = "auto";
   std::vector<std::string> disabled;
 
   void add_to(CLI::App& app) {
@@ -46,6 +47,8 @@ struct PlanArgs {
     app.add_option("--flash", flash, "flash budget; default: the target's");
     app.add_option("--kv-bits", kv_bits, "pin the KV-cache precision: 8 or 4");
     app.add_option("--window", window, "pin the attention window (KV-cache slots)");
+    app.add_option("--kernel", kernel, "ternary matrix kernel: auto, portable or lut4 (lookup tables)")->capture_default_str();
+    app.add_option("--lut-chunk", lut_chunk, "lut4: groups of 4 inputs per table chunk (default: chosen to fit)");
     std::string passes;
     for (const PassInfo& p : optimization_passes()) passes += fmt::format("\n  {:<20} {}", p.name, p.what);
     app.add_option("--disable-pass", disabled, "switch a pass off (repeatable):" + passes);
@@ -64,6 +67,8 @@ struct PlanArgs {
     if (!flash.empty()) o.flash = parse_size(flash, "--flash");
     if (kv_bits != 0) o.kv_bits = kv_bits;
     if (window != 0) o.window = window;
+    o.kernel = kernel;
+    if (lut_chunk != 0) o.lut_chunk = lut_chunk;
     o.disabled_passes.insert(disabled.begin(), disabled.end());
     return o;
   }

@@ -46,6 +46,8 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   if (o.window && (*o.window < 1 || *o.window > model.arch.max_seq_len))
     throw Error(fmt::format("--window: {} is outside [1, max_seq_len = {}]", *o.window, model.arch.max_seq_len));
 
+  if (o.kernel != "auto" && o.kernel != "portable" && o.kernel != "lut4")
+    throw Error(fmt::format("--kernel: '{}' is not auto, portable or lut4", o.kernel));
   c.graph = lower_model(model, 1, 8);
   validate_graph(c.graph);
   run_fusion_passes(c.graph, o.disabled_passes);
@@ -57,16 +59,59 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   req.max_window = model.arch.max_seq_len;
   req.kv_bits = o.kv_bits;
   req.window = o.window;
+  const ir::Graph fused = c.graph;
+
+  // Kernel candidates, fastest first: lookup tables as large as the widest input, then
+  // smaller chunks (less SRAM, partial sums), then the portable kernel (no SRAM).
+  std::vector<KernelChoice> candidates;
+  const int groups = max_lut_groups(fused);
+  if (o.kernel != "portable" && groups > 0) {
+    std::vector<int> chunks = o.lut_chunk ? std::vector<int>{*o.lut_chunk} : std::vector<int>{groups, 32, 16, 8, 4};
+    for (int chunk : chunks)
+      if (chunk >= 1 && chunk <= groups && (candidates.empty() || chunk < candidates.back().lut_chunk))
+        candidates.push_back({ir::Kernel::Lut4, chunk});
+  }
+  if (o.kernel != "lut4" || groups == 0) candidates.push_back({ir::Kernel::Portable, 0});
+  const int64_t preferred = std::min(model.arch.max_seq_len, kPreferredMinWindow);
+
+  struct Tried { KernelChoice choice; std::optional<FitResult> fit; std::string error; };
+  std::vector<Tried> tried;
+  for (const KernelChoice& choice : candidates) {
+    ir::Graph g = fused;
+    select_kernels(g, choice);
+    Tried t{choice, std::nullopt, ""};
+    try {
+      t.fit = fit_sram(req, [&](int64_t window, int bits) {
+        g.set_attention(window, bits);
+        SramCost cost;
+        cost.arena = place(g, inplace).arena.bytes;
+        cost.kv_cache = g.kv_cache_bytes();
+        cost.state = kRuntimeStateBytes;
+        cost.stack = c.target->stack_reserve;
+        return cost;
+      });
+    } catch (const Error& e) {
+      t.error = e.what();
+    }
+    tried.push_back(t);
+    if (t.fit && (req.window || t.fit->window >= preferred)) break;  // fastest that keeps a useful window
+  }
+  const Tried* best = nullptr;
+  for (const Tried& t : tried)
+    if (t.fit && (!best || t.fit->window > best->fit->window || (req.window || t.fit->window >= preferred))) {
+      best = &t;
+      if (req.window || t.fit->window >= preferred) break;
+    }
+  if (!best) throw Error(tried.back().error);
+  c.kernel = best->choice;
+  c.fit = *best->fit;
+  c.kernel_reason = best->choice.kernel == ir::Kernel::Lut4
+                        ? fmt::format("lookup tables over groups of 4 activations, {} groups per chunk ({} table bytes){}", best->choice.lut_chunk,
+                                      best->choice.lut_chunk * 2 * BG_LUT_ENTRIES, best == &tried.front() ? "" : ": larger tables leave too small a window")
+                        : (groups == 0 ? "no ternary matrices" : o.kernel == "portable" ? "pinned by --kernel" : "lookup tables leave too small a window");
+  c.graph = fused;
+  select_kernels(c.graph, c.kernel);
   ir::Graph& g = c.graph;
-  c.fit = fit_sram(req, [&](int64_t window, int bits) {
-    g.set_attention(window, bits);
-    SramCost cost;
-    cost.arena = place(g, inplace).arena.bytes;
-    cost.kv_cache = g.kv_cache_bytes();
-    cost.state = kRuntimeStateBytes;
-    cost.stack = c.target->stack_reserve;
-    return cost;
-  });
   g.set_attention(c.fit.window, c.fit.kv_bits);
   Placement p = place(g, inplace);
   c.alias = std::move(p.alias);

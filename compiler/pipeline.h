@@ -10,6 +10,7 @@
 #include "frontend/model.h"
 #include "passes/greedy_planner.h"
 #include "passes/liveness.h"
+#include "passes/select_kernels.h"
 #include "passes/sram_fit.h"
 #include "targets/target.h"
 
@@ -25,7 +26,13 @@ struct CompileOptions {
   std::optional<int> kv_bits;
   std::optional<int64_t> window;
   std::set<std::string> disabled_passes;
+  std::string kernel = "auto";     // auto | portable | lut4
+  std::optional<int> lut_chunk;    // groups of 4 inputs per lookup-table chunk
 };
+
+// Without --window, the kernel choice keeps at least this many KV slots (or the model's
+// whole context when that is shorter) before trading window for speed.
+constexpr int64_t kPreferredMinWindow = 16;
 
 struct CompiledModel {
   ir::Graph graph;  // optimised
@@ -33,6 +40,8 @@ struct CompiledModel {
   Liveness liveness;
   ArenaPlan arena;
   FitResult fit;
+  KernelChoice kernel;
+  std::string kernel_reason;
   const TargetDesc* target = nullptr;
   int64_t sram_budget = 0, flash_budget = 0;
   int64_t parameters = 0;

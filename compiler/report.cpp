@@ -38,7 +38,8 @@ std::string format_report(const CompiledModel& c) {
   const SramCost& cost = c.fit.cost;
   std::string s;
   s += fmt::format("bitgptc memory plan: model '{}', {} parameters, target {} ({})\n", g.name, c.parameters, c.target->name, c.target->description);
-  s += fmt::format("context: window {} tokens, {}-bit KV cache ({})\n\n", g.window, g.kv_bits, c.fit.reason);
+  s += fmt::format("context: window {} tokens, {}-bit KV cache ({})\n", g.window, g.kv_bits, c.fit.reason);
+  s += fmt::format("kernel: {} ({})\n\n", ir::kernel_name(c.kernel.kernel), c.kernel_reason);
   s += fmt::format("{:<4} {:<40} {:>8} {:>8}  {:>5}..{:<5}  {}\n", "#", "arena buffer", "offset", "bytes", "first", "last", "values");
   for (size_t i = 0; i < c.liveness.buffers.size(); ++i) {
     const Buffer& b = c.liveness.buffers[i];
@@ -89,6 +90,7 @@ std::string report_json(const CompiledModel& c) {
       {"arena", arena},
       {"kv_cache", {{"bytes", c.fit.cost.kv_cache}, {"bits", g.kv_bits}, {"slots", g.window}}},
       {"context", {{"window", g.window}, {"reason", c.fit.reason}}},
+      {"kernel", {{"name", ir::kernel_name(c.kernel.kernel)}, {"lut_chunk_groups", c.kernel.lut_chunk}, {"reason", c.kernel_reason}}},
       {"flash",
        {{"budget_bytes", c.flash_budget}, {"weights_bytes", c.weights_flash_bytes()}, {"tokenizer_bytes", c.tokenizer_bytes},
         {"code_estimate_bytes", c.target->code_estimate}, {"total_bytes", c.flash_total()}}},

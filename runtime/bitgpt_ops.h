@@ -16,7 +16,8 @@ extern "C" {
 
 /* ---- constant data ---- */
 
-enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2 };
+/* BG_W_TERNARY_LUT4 rows are read only by the lookup kernels of bitgpt_lut.h. */
+enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2, BG_W_TERNARY_LUT4 = 3 };
 
 /* A weight matrix in flash: rows of packed codes and the multipliers scale/127 that turn
  * (integer dot product) x (activation amax) into act units. */

@@ -33,6 +33,7 @@ const char* type_comment(ValueType t) {
     case ValueType::Scores: return "int32 scores";
     case ValueType::Codes: return "int8 codes";
     case ValueType::Acc64: return "int64 accumulators";
+    case ValueType::Lut16: return "int16 lookup tables";
   }
   return "";
 }
@@ -151,6 +152,31 @@ int32_t {1}_parse_temperature(const char *text);
     return s;
   }
 
+  // Matrices a lookup kernel reads are packed one base-3 byte per 4 weights.
+  bool lut_packed(int matrix) const {
+    for (const Op& op : g_.ops)
+      if (op.kernel == Kernel::Lut4 && (op.matrix == matrix || op.matrix2 == matrix)) return true;
+    return false;
+  }
+
+  static LoweredMatrix pack_lut4(const LoweredMatrix& m) {
+    LoweredMatrix out = m;
+    out.dtype = BG_W_TERNARY_LUT4;
+    out.row_bytes = (m.cols + 3) / 4;
+    out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
+    for (int32_t r = 0; r < m.rows; ++r)
+      for (int32_t g = 0; g < out.row_bytes; ++g) {
+        int index = 0;
+        for (int k = 3; k >= 0; --k) {
+          const int32_t c = 4 * g + k;
+          const int w = c < m.cols ? bg_trit_at(m.data[static_cast<size_t>(r) * m.row_bytes + c / 4], c % 4) : 0;
+          index = index * 3 + (w + 1);
+        }
+        out.data[static_cast<size_t>(r) * out.row_bytes + g] = static_cast<uint8_t>(index);
+      }
+    return out;
+  }
+
   // ---- <name>_weights.cpp ----
   std::string weights() const {
     const Constants& k = g_.constants;
@@ -159,9 +185,9 @@ int32_t {1}_parse_temperature(const char *text);
     s += "/* BITGPT_FLASH puts the arrays in a .rodata.bitgpt section the linker script maps to flash. */\n";
     s += "#ifndef BITGPT_FLASH\n#define BITGPT_FLASH __attribute__((section(\".rodata.bitgpt\")))\n#endif\n\n";
     for (size_t i = 0; i < k.matrices.size(); ++i) {
-      const LoweredMatrix& m = k.matrices[i];
+      const LoweredMatrix m = lut_packed(static_cast<int>(i)) ? pack_lut4(k.matrices[i]) : k.matrices[i];
       const std::string sym = matrix_sym(static_cast<int>(i));
-      static const char* dtype_names[] = {"BG_W_TERNARY2", "BG_W_BINARY1", "BG_W_INT8"};
+      static const char* dtype_names[] = {"BG_W_TERNARY2", "BG_W_BINARY1", "BG_W_INT8", "BG_W_TERNARY_LUT4"};
       s += fmt::format("/* {}: [{} x {}] {}, {} bytes per row, {} scale{} */\n", m.name, m.rows, m.cols, dtype_names[m.dtype],
                        m.row_bytes, m.per_row ? "per-row" : "one", m.per_row ? "s" : "");
       s += fmt::format("BITGPT_FLASH static const uint8_t {}_data[{}] = {{{}}};\n", sym, m.data.size(), array_body(m.data));
@@ -230,13 +256,18 @@ int32_t {1}_parse_temperature(const char *text);
                            amax(op.outputs[0]));
       case OpKind::MatMul: {
         const ValueId x = op.accumulate ? op.inputs[1] : op.inputs[0];
+        if (op.kernel == Kernel::Lut4)
+          return (op.accumulate ? copy_first() : "") + lut_scratch(op) +
+                 fmt::format("  bg_lut_op_matvec(&{}, {}, {}, {}, {}, &lut);\n", matrix_sym(op.matrix), codes(x), amax(x), act(op.outputs[0]),
+                             op.accumulate ? 1 : 0);
         return (op.accumulate ? copy_first() : "") +
                fmt::format("  bg_op_matvec(&{}, {}, {}, {}, {});\n", matrix_sym(op.matrix), codes(x), amax(x), act(op.outputs[0]), op.accumulate ? 1 : 0);
       }
       case OpKind::FfnUp:
-        return fmt::format("  bg_fused_ffn_up(&{}, {}, {}, {}, {}, {});\n", matrix_sym(op.matrix),
+        return (op.kernel == Kernel::Lut4 ? lut_scratch(op) : "") +
+               fmt::format("  {}(&{}, {}, {}, {}, {}, {}{});\n", op.kernel == Kernel::Lut4 ? "bg_lut_fused_ffn_up" : "bg_fused_ffn_up", matrix_sym(op.matrix),
                            op.matrix2 >= 0 ? "&" + matrix_sym(op.matrix2) : "0", activation_name(op.activation), codes(op.inputs[0]),
-                           amax(op.inputs[0]), act(op.outputs[0]));
+                           amax(op.inputs[0]), act(op.outputs[0]), op.kernel == Kernel::Lut4 ? ", &lut" : "");
       case OpKind::Add:
         return fmt::format("  bg_op_add({}, {}, {}, {});\n", act(op.inputs[0]), act(op.inputs[1]), act(op.outputs[0]), n_in);
       case OpKind::Mul:
@@ -267,6 +298,12 @@ int32_t {1}_parse_temperature(const char *text);
     return "";
   }
 
+  // The lookup kernel's scratch: its tables, and partial sums when the input spans chunks.
+  std::string lut_scratch(const Op& op) const {
+    const std::string partial = op.scratch.size() > 1 ? fmt::format("(int32_t *)(arena + {})", off(op.scratch[1])) : "0";
+    return fmt::format("  const bg_lut_scratch lut = {{(int16_t *)(arena + {}), {}, {}}};\n", off(op.scratch[0]), partial, op.lut_chunk);
+  }
+
   static const char* activation_name(int a) {
     return a == BG_ACT_SILU ? "BG_ACT_SILU" : (a == BG_ACT_RELU2 ? "BG_ACT_RELU2" : "BG_ACT_GELU");
   }
@@ -289,6 +326,7 @@ int32_t {1}_parse_temperature(const char *text);
 #include <string.h>
 
 #include "bitgpt_fused.h"
+#include "bitgpt_lut.h"
 #include "bitgpt_tokenizer.h"
 
 /* ---- constants in flash ({0}_weights.cpp) ---- */

@@ -250,6 +250,7 @@ std::string makefile(const CompiledModel& c, const std::string& n) {
 #   make run PLUGIN=/path/libqemu_insn_count.so,out=insns.txt   (count executed instructions)
 PROMPT ?=
 PLUGIN ?=
+EXTRA_CFLAGS ?=
 TOKENS ?= 64
 SEED ?= 0
 TEMPERATURE ?= 0
@@ -262,7 +263,7 @@ WARN = -Wall -Wextra -Werror
 # -fcallgraph-info=su writes each object's call graph with frame sizes (*.ci), so the
 # worst-case stack can be bounded statically; -fno-ipa-icf keeps identical step
 # functions apart, since a folded alias has no entry in that graph.
-CFLAGS = $(CPU) -O2 -ffunction-sections -fdata-sections -fcallgraph-info=su -fno-ipa-icf $(WARN)
+CFLAGS = $(CPU) -O2 -ffunction-sections -fdata-sections -fcallgraph-info=su -fno-ipa-icf $(WARN) $(EXTRA_CFLAGS)
 CXXFLAGS = $(CFLAGS) -std=c++17 -fno-exceptions -fno-rtti -fno-threadsafe-statics
 LDFLAGS = $(CPU) -nostartfiles --specs=nano.specs -T link.ld -Wl,--gc-sections -Wl,-Map=firmware.map
 QEMU = qemu-system-arm -M {1} -nographic -monitor none -serial null -chardev stdio,id=console \
@@ -275,7 +276,7 @@ all: firmware.elf
 firmware.elf: $(OBJS) link.ld
 	$(CC) $(LDFLAGS) $(OBJS) -o $@
 
-%.o: %.cpp {3}.h bitgpt_numerics.h bitgpt_ops.h bitgpt_fused.h bitgpt_tokenizer.h
+%.o: %.cpp {3}.h bitgpt_numerics.h bitgpt_ops.h bitgpt_fused.h bitgpt_lut.h bitgpt_tokenizer.h
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
 startup.o: startup.c firmware.h

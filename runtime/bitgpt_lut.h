@@ -1,0 +1,146 @@
+/* bitgpt_lut.h - ternary matrix-vector products by table lookup.
+ *
+ * Weights are packed one byte per group of 4: the base-3 number sum_k (w_k + 1) 3^k, so
+ * a byte is 0..80. For each group of 4 activations a table of the 81 possible signed sums
+ * is built once per input vector; a row's dot product is then one lookup and one add per
+ * 4 weights instead of 4 multiply-accumulates. The sums are exact, so the result equals
+ * bg_row_dot's bit for bit. Tables cost SRAM (162 bytes per group), so inputs may be
+ * processed in chunks of groups with per-row partial sums in between. */
+#ifndef BITGPT_LUT_H
+#define BITGPT_LUT_H
+
+#include "bitgpt_ops.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BG_LUT_ENTRIES 81
+
+/* Scratch a lookup kernel uses: tables for `chunk` groups, and `partial` (one int32 per
+ * output row and matrix) when the input has more groups than one chunk. */
+typedef struct bg_lut_scratch {
+  int16_t *table;
+  int32_t *partial;
+  int32_t chunk; /* groups per chunk */
+} bg_lut_scratch;
+
+/* Tables for groups [g0, g0 + n) of x (cols codes; missing codes count as 0). */
+static inline void bg_lut_build(const int8_t *x, int32_t cols, int32_t g0, int32_t n, int16_t *t) {
+  int32_t g, k, i, size;
+  for (g = 0; g < n; ++g, t += BG_LUT_ENTRIES) {
+    int32_t v[4];
+    for (k = 0; k < 4; ++k) {
+      const int32_t j = 4 * (g0 + g) + k;
+      v[k] = j < cols ? x[j] : 0;
+    }
+    t[0] = (int16_t)-v[0];
+    t[1] = 0;
+    t[2] = (int16_t)v[0];
+    /* digit k extends every sum of the lower digits: -v, 0, +v */
+    for (k = 1, size = 3; k < 4; ++k, size *= 3) {
+      for (i = 0; i < size; ++i) {
+        t[size + i] = t[i];
+        t[2 * size + i] = (int16_t)(t[i] + v[k]);
+        t[i] = (int16_t)(t[i] - v[k]);
+      }
+    }
+  }
+}
+
+/* Sum over n groups of one packed row against their tables. */
+static inline int32_t bg_lut_dot(const uint8_t *row, const int16_t *t, int32_t n) {
+  int32_t acc = 0, g = 0;
+  for (; g + 4 <= n; g += 4, t += 4 * BG_LUT_ENTRIES)
+    acc += t[row[g]] + t[BG_LUT_ENTRIES + row[g + 1]] + t[2 * BG_LUT_ENTRIES + row[g + 2]] + t[3 * BG_LUT_ENTRIES + row[g + 3]];
+  for (; g < n; ++g, t += BG_LUT_ENTRIES) acc += t[row[g]];
+  return acc;
+}
+
+/* Integer dot products of rows of up to two matrices sharing the input x (w1 and w3 of a
+ * gated FFN, or one matrix when w3 is NULL), chunk by chunk. The results are left in
+ * s->partial (rows, then rows of w3), or passed to emit(ctx, r, dot1, dot3) row by row
+ * when the input fits one chunk. */
+typedef void (*bg_lut_emit_fn)(void *ctx, int32_t r, int32_t dot1, int32_t dot3);
+
+static inline void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
+                                 bg_lut_emit_fn emit, void *ctx) {
+  const int32_t groups = w1->row_bytes, rows = w1->rows;
+  int32_t g0, r;
+  if (groups <= s->chunk) {
+    bg_lut_build(x, w1->cols, 0, groups, s->table);
+    for (r = 0; r < rows; ++r) {
+      const int32_t d1 = bg_lut_dot(w1->data + (int64_t)r * groups, s->table, groups);
+      const int32_t d3 = w3 ? bg_lut_dot(w3->data + (int64_t)r * groups, s->table, groups) : 0;
+      emit(ctx, r, d1, d3);
+    }
+    return;
+  }
+  for (g0 = 0; g0 < groups; g0 += s->chunk) {
+    const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
+    bg_lut_build(x, w1->cols, g0, n, s->table);
+    for (r = 0; r < rows; ++r) {
+      const int32_t d1 = bg_lut_dot(w1->data + (int64_t)r * groups + g0, s->table, n);
+      s->partial[r] = g0 == 0 ? d1 : s->partial[r] + d1;
+      if (w3) {
+        const int32_t d3 = bg_lut_dot(w3->data + (int64_t)r * groups + g0, s->table, n);
+        s->partial[rows + r] = g0 == 0 ? d3 : s->partial[rows + r] + d3;
+      }
+    }
+  }
+  for (r = 0; r < rows; ++r) emit(ctx, r, s->partial[r], w3 ? s->partial[rows + r] : 0);
+}
+
+/* ---- the three operations that multiply matrices, on top of bg_lut_matvec ---- */
+
+typedef struct bg_lut_matvec_ctx {
+  bg_row_scaler rows;
+  int32_t *out;
+  int32_t accumulate;
+} bg_lut_matvec_ctx;
+
+static inline void bg_lut_emit_matvec(void *p, int32_t r, int32_t dot, int32_t unused) {
+  bg_lut_matvec_ctx *c = (bg_lut_matvec_ctx *)p;
+  const int32_t z = bg_mult_apply(dot, c->rows.w->per_row ? bg_row_mult(c->rows.w, r, c->rows.amax) : c->rows.shared);
+  (void)unused;
+  c->out[r] = c->accumulate ? bg_sat32((int64_t)c->out[r] + z) : z;
+}
+
+/* bg_op_matvec for a BG_W_TERNARY_LUT4 matrix. */
+static inline void bg_lut_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate, const bg_lut_scratch *s) {
+  bg_lut_matvec_ctx c;
+  c.rows = bg_row_scaler_begin(w, amax);
+  c.out = out;
+  c.accumulate = accumulate;
+  bg_lut_matvec(w, 0, x, s, bg_lut_emit_matvec, &c);
+}
+
+typedef struct bg_lut_ffn_ctx {
+  bg_row_scaler up, gate;
+  int32_t act, gated;
+  int32_t *h;
+} bg_lut_ffn_ctx;
+
+static inline void bg_lut_emit_ffn(void *p, int32_t r, int32_t d1, int32_t d3) {
+  bg_lut_ffn_ctx *c = (bg_lut_ffn_ctx *)p;
+  const int32_t a = bg_activation(c->act, bg_mult_apply(d1, c->up.w->per_row ? bg_row_mult(c->up.w, r, c->up.amax) : c->up.shared));
+  c->h[r] = c->gated ? bg_mul_q16(a, bg_mult_apply(d3, c->gate.w->per_row ? bg_row_mult(c->gate.w, r, c->gate.amax) : c->gate.shared)) : a;
+}
+
+/* bg_fused_ffn_up for BG_W_TERNARY_LUT4 matrices: one table serves w1 and w3. */
+static inline void bg_lut_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h,
+                                       const bg_lut_scratch *s) {
+  bg_lut_ffn_ctx c;
+  c.up = bg_row_scaler_begin(w1, amax);
+  c.gate = bg_row_scaler_begin(w3 ? w3 : w1, amax);
+  c.act = act;
+  c.gated = w3 != 0;
+  c.h = h;
+  bg_lut_matvec(w1, w3, x, s, bg_lut_emit_ffn, &c);
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BITGPT_LUT_H */
