@@ -101,7 +101,7 @@ typedef struct bg_lut_matvec_ctx {
 
 static inline void bg_lut_emit_matvec(void *p, int32_t r, int32_t dot, int32_t unused) {
   bg_lut_matvec_ctx *c = (bg_lut_matvec_ctx *)p;
-  const int32_t z = bg_mult_apply(dot, c->rows.w->per_row ? bg_row_mult(c->rows.w, r, c->rows.amax) : c->rows.shared);
+  const int32_t z = bg_row_scale(&c->rows, r, dot);
   (void)unused;
   c->out[r] = c->accumulate ? bg_sat32((int64_t)c->out[r] + z) : z;
 }
@@ -123,8 +123,8 @@ typedef struct bg_lut_ffn_ctx {
 
 static inline void bg_lut_emit_ffn(void *p, int32_t r, int32_t d1, int32_t d3) {
   bg_lut_ffn_ctx *c = (bg_lut_ffn_ctx *)p;
-  const int32_t a = bg_activation(c->act, bg_mult_apply(d1, c->up.w->per_row ? bg_row_mult(c->up.w, r, c->up.amax) : c->up.shared));
-  c->h[r] = c->gated ? bg_mul_q16(a, bg_mult_apply(d3, c->gate.w->per_row ? bg_row_mult(c->gate.w, r, c->gate.amax) : c->gate.shared)) : a;
+  const int32_t a = bg_activation(c->act, bg_row_scale(&c->up, r, d1));
+  c->h[r] = c->gated ? bg_mul_q16(a, bg_row_scale(&c->gate, r, d3)) : a;
 }
 
 /* bg_fused_ffn_up for BG_W_TERNARY_LUT4 matrices: one table serves w1 and w3. */

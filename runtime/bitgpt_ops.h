@@ -131,10 +131,13 @@ static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax
   return s;
 }
 
-/* Row r of W x in act units: dot * amax * scale / 127. */
-static inline int32_t bg_row(const bg_row_scaler *s, int32_t r, const int8_t *x) {
-  return bg_mult_apply(bg_row_dot(s->w, r, x), s->w->per_row ? bg_row_mult(s->w, r, s->amax) : s->shared);
+/* Row r's dot product in act units: dot * amax * scale / 127. */
+static inline int32_t bg_row_scale(const bg_row_scaler *s, int32_t r, int32_t dot) {
+  return bg_mult_apply(dot, s->w->per_row ? bg_row_mult(s->w, r, s->amax) : s->shared);
 }
+
+/* Row r of W x in act units. */
+static inline int32_t bg_row(const bg_row_scaler *s, int32_t r, const int8_t *x) { return bg_row_scale(s, r, bg_row_dot(s->w, r, x)); }
 
 /* ---- normalisation, split into statistics and a per-element step ---- */
 
