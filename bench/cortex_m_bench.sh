@@ -46,6 +46,7 @@ for config in naive portable auto; do
   chunk=$(json "$work/plan.json" lut_chunk_groups)
   [[ $chosen == lut4 ]] && chosen="lut4 ($chunk groups/chunk)"
   [[ $config == naive ]] && chosen="naive portable"
+  [[ $config == auto ]] && chosen="auto: $chosen"
   n1=$((window + 8)) n2=$((window + 40))
   c1=$(count "$dir" $n1 "$extra")
   c2=$(count "$dir" $n2 "$extra")

@@ -38,6 +38,7 @@ bg_norm_params LoweredNorm::view() const {
 int64_t Constants::flash_bytes() const {
   int64_t n = tok_embeddings.flash_bytes() + (has_pos_embeddings ? pos_embeddings.flash_bytes() : 0);
   for (const LoweredMatrix& m : matrices) n += m.flash_bytes();
+  if (classifier_tied) n -= static_cast<int64_t>(matrices[static_cast<size_t>(classifier)].data.size());
   for (const LoweredNorm& m : norms) n += m.flash_bytes();
   return n + static_cast<int64_t>(8 * rope_freq_q40.size());
 }

@@ -52,7 +52,9 @@ struct Constants {
   LoweredTable pos_embeddings;
   std::vector<uint64_t> rope_freq_q40;  // per pair, turns per position in Q40
   int classifier = -1;                  // index into matrices
+  bool classifier_tied = false;         // the classifier's codes are tok_embeddings' (shared in flash)
 
+  // Flash of everything lowered, counting the tied classifier's codes once.
   int64_t flash_bytes() const;
 };
 

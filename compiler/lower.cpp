@@ -114,6 +114,10 @@ class Builder {
       Tensor tied = m_.tensor("tok_embeddings");
       tied.name = "classifier";
       c.classifier = add_matrix(tied);
+      // the same int8 codes as the embedding table: the emitted classifier reads those
+      c.classifier_tied = g_.constants.matrices[c.classifier].data.size() == c.tok_embeddings.data.size() &&
+                          std::equal(c.tok_embeddings.data.begin(), c.tok_embeddings.data.end(),
+                                     reinterpret_cast<const int8_t*>(g_.constants.matrices[c.classifier].data.data()));
     } else {
       c.classifier = add_matrix(m_.tensor("classifier"));
     }

@@ -32,7 +32,7 @@ struct PlanArgs {
   std::string sram, flash;
   int kv_bits = 0, lut_chunk = 0;
   int64_t window = 0;
-  std::string kernel = "auto";
+  std::string kernel = "auto", packing = "auto";
   std::vector<std::string> disabled;
 
   void add_to(CLI::App& app) {
@@ -49,6 +49,7 @@ struct PlanArgs {
     app.add_option("--window", window, "pin the attention window (KV-cache slots)");
     app.add_option("--kernel", kernel, "ternary matrix kernel: auto, portable or lut4 (lookup tables)")->capture_default_str();
     app.add_option("--lut-chunk", lut_chunk, "lut4: groups of 4 inputs per table chunk (default: chosen to fit)");
+    app.add_option("--packing", packing, "ternary weights in flash: auto, 2bit or base3 (1.6 bits per weight)")->capture_default_str();
     std::string passes;
     for (const PassInfo& p : optimization_passes()) passes += fmt::format("\n  {:<20} {}", p.name, p.what);
     app.add_option("--disable-pass", disabled, "switch a pass off (repeatable):" + passes);
@@ -68,6 +69,7 @@ struct PlanArgs {
     if (kv_bits != 0) o.kv_bits = kv_bits;
     if (window != 0) o.window = window;
     o.kernel = kernel;
+    o.packing = packing;
     if (lut_chunk != 0) o.lut_chunk = lut_chunk;
     o.disabled_passes.insert(disabled.begin(), disabled.end());
     return o;

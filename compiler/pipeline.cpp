@@ -32,47 +32,28 @@ int64_t tokenizer_flash_bytes(const Tokenizer& t) {
   return n;
 }
 
-}  // namespace
+int64_t lut_or_packed_bytes(const LoweredMatrix& m, bool base3, bool lut) {
+  if (m.dtype != BG_W_TERNARY2) return m.flash_bytes();
+  const int64_t per_row = lut ? (m.cols + 3) / 4 : base3 ? (m.cols + 4) / 5 : m.row_bytes;
+  return per_row * m.rows + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
+}
 
-CompiledModel compile_model(const Model& model, const CompileOptions& o) {
-  CompiledModel c;
-  c.target = &find_target(o.target);
-  check_pass_names(o.disabled_passes);
-  c.sram_budget = o.sram.value_or(c.target->default_sram);
-  c.flash_budget = o.flash.value_or(c.target->default_flash);
-  c.parameters = model.parameters();
-  c.tokenizer_bytes = tokenizer_flash_bytes(model.tokenizer);
-  if (o.kv_bits && *o.kv_bits != 8 && *o.kv_bits != 4) throw Error(fmt::format("--kv-bits: {} is not 8 or 4", *o.kv_bits));
-  if (o.window && (*o.window < 1 || *o.window > model.arch.max_seq_len))
-    throw Error(fmt::format("--window: {} is outside [1, max_seq_len = {}]", *o.window, model.arch.max_seq_len));
-
-  if (o.kernel != "auto" && o.kernel != "portable" && o.kernel != "lut4")
-    throw Error(fmt::format("--kernel: '{}' is not auto, portable or lut4", o.kernel));
-  c.graph = lower_model(model, 1, 8);
-  validate_graph(c.graph);
-  run_fusion_passes(c.graph, o.disabled_passes);
-  validate_graph(c.graph);
-  const bool inplace = !o.disabled_passes.count("inplace");
-
-  FitRequest req;
-  req.budget = c.sram_budget;
-  req.max_window = model.arch.max_seq_len;
-  req.kv_bits = o.kv_bits;
-  req.window = o.window;
-  const ir::Graph fused = c.graph;
-
+// Picks the fastest kernel that leaves a useful window, fits the SRAM budget with it and
+// places the arena; fills c.graph, c.kernel, c.fit and the placement.
+void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRequest& req, const std::string& kernel,
+                           std::optional<int> lut_chunk, bool inplace) {
   // Kernel candidates, fastest first: lookup tables as large as the widest input, then
   // smaller chunks (less SRAM, partial sums), then the portable kernel (no SRAM).
   std::vector<KernelChoice> candidates;
   const int groups = max_lut_groups(fused);
-  if (o.kernel != "portable" && groups > 0) {
-    std::vector<int> chunks = o.lut_chunk ? std::vector<int>{*o.lut_chunk} : std::vector<int>{groups, 32, 16, 8, 4};
+  if (kernel != "portable" && groups > 0) {
+    std::vector<int> chunks = lut_chunk ? std::vector<int>{*lut_chunk} : std::vector<int>{groups, 32, 16, 8, 4};
     for (int chunk : chunks)
       if (chunk >= 1 && chunk <= groups && (candidates.empty() || chunk < candidates.back().lut_chunk))
         candidates.push_back({ir::Kernel::Lut4, chunk});
   }
-  if (o.kernel != "lut4" || groups == 0) candidates.push_back({ir::Kernel::Portable, 0});
-  const int64_t preferred = std::min(model.arch.max_seq_len, kPreferredMinWindow);
+  if (kernel != "lut4" || groups == 0) candidates.push_back({ir::Kernel::Portable, 0});
+  const int64_t preferred = std::min(req.max_window, kPreferredMinWindow);
 
   struct Tried { KernelChoice choice; std::optional<FitResult> fit; std::string error; };
   std::vector<Tried> tried;
@@ -108,7 +89,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   c.kernel_reason = best->choice.kernel == ir::Kernel::Lut4
                         ? fmt::format("lookup tables over groups of 4 activations, {} groups per chunk ({} table bytes){}", best->choice.lut_chunk,
                                       best->choice.lut_chunk * 2 * BG_LUT_ENTRIES, best == &tried.front() ? "" : ": larger tables leave too small a window")
-                        : (groups == 0 ? "no ternary matrices" : o.kernel == "portable" ? "pinned by --kernel" : "lookup tables leave too small a window");
+                        : (groups == 0 ? "no ternary matrices" : kernel == "portable" ? (c.base3 ? "base-3 packing decodes with the portable kernel" : "pinned by --kernel") : "lookup tables leave too small a window");
   c.graph = fused;
   select_kernels(c.graph, c.kernel);
   ir::Graph& g = c.graph;
@@ -117,10 +98,72 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   c.alias = std::move(p.alias);
   c.liveness = std::move(p.liveness);
   c.arena = std::move(p.arena);
+}
+
+}  // namespace
+
+int64_t CompiledModel::code_estimate() const {
+  constexpr int64_t kLookupKernelCode = 4096;
+  return target->code_base + target->code_per_step * static_cast<int64_t>(graph.ops.size()) +
+         (kernel.kernel == ir::Kernel::Lut4 ? kLookupKernelCode : 0);
+}
+
+int64_t CompiledModel::weights_flash_bytes() const {
+  const Constants& k = graph.constants;
+  int64_t n = k.flash_bytes() + tokenizer_bytes;
+  for (size_t i = 0; i < k.matrices.size(); ++i) {
+    bool lut = false;
+    for (const ir::Op& op : graph.ops) lut |= op.kernel == ir::Kernel::Lut4 && (op.matrix == static_cast<int>(i) || op.matrix2 == static_cast<int>(i));
+    n += lut_or_packed_bytes(k.matrices[i], base3, lut) - k.matrices[i].flash_bytes();
+  }
+  return n + (base3 ? 2 * 243 : 0);  // the base-3 decode table
+}
+
+CompiledModel compile_model(const Model& model, const CompileOptions& o) {
+  CompiledModel c;
+  c.target = &find_target(o.target);
+  check_pass_names(o.disabled_passes);
+  c.sram_budget = o.sram.value_or(c.target->default_sram);
+  c.flash_budget = o.flash.value_or(c.target->default_flash);
+  c.parameters = model.parameters();
+  c.tokenizer_bytes = tokenizer_flash_bytes(model.tokenizer);
+  if (o.kv_bits && *o.kv_bits != 8 && *o.kv_bits != 4) throw Error(fmt::format("--kv-bits: {} is not 8 or 4", *o.kv_bits));
+  if (o.window && (*o.window < 1 || *o.window > model.arch.max_seq_len))
+    throw Error(fmt::format("--window: {} is outside [1, max_seq_len = {}]", *o.window, model.arch.max_seq_len));
+
+  if (o.kernel != "auto" && o.kernel != "portable" && o.kernel != "lut4")
+    throw Error(fmt::format("--kernel: '{}' is not auto, portable or lut4", o.kernel));
+  if (o.packing != "auto" && o.packing != "2bit" && o.packing != "base3")
+    throw Error(fmt::format("--packing: '{}' is not auto, 2bit or base3", o.packing));
+  c.graph = lower_model(model, 1, 8);
+  validate_graph(c.graph);
+  run_fusion_passes(c.graph, o.disabled_passes);
+  validate_graph(c.graph);
+  const bool inplace = !o.disabled_passes.count("inplace");
+
+  FitRequest req;
+  req.budget = c.sram_budget;
+  req.max_window = model.arch.max_seq_len;
+  req.kv_bits = o.kv_bits;
+  req.window = o.window;
+  const ir::Graph fused = c.graph;
+
+  const bool has_ternary = max_lut_groups(fused) > 0;
+  c.base3 = o.packing == "base3" && has_ternary;
+  if (c.base3 && o.kernel == "lut4") throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
+  choose_kernel_and_fit(c, fused, req, c.base3 ? "portable" : o.kernel, o.lut_chunk, inplace);
+  c.packing_reason = !has_ternary ? "no ternary matrices" : c.base3 ? "pinned by --packing" : "2 bits per weight: the fastest to decode";
+  if (o.packing == "auto" && has_ternary && c.flash_total() > c.flash_budget) {
+    const int64_t two_bit = c.flash_total();
+    c.base3 = true;
+    choose_kernel_and_fit(c, fused, req, "portable", std::nullopt, inplace);
+    c.packing_reason = fmt::format("five weights per byte: with 2 bits per weight the flash total is {} bytes, over the {} budget", two_bit, c.flash_budget);
+  }
 
   if (c.flash_total() > c.flash_budget)
-    throw Error(fmt::format("--flash {}: weights {} + tokenizer {} + code (estimate) {} = {} bytes do not fit",
-                            c.flash_budget, g.constants.flash_bytes(), c.tokenizer_bytes, c.target->code_estimate, c.flash_total()));
+    throw Error(fmt::format("--flash {}: weights and tables {} (ternary matrices {}) + code (estimate) {} = {} bytes do not fit{}",
+                            c.flash_budget, c.weights_flash_bytes(), c.base3 ? "at 1.6 bits per weight" : "at 2 bits per weight",
+                            c.code_estimate(), c.flash_total(), c.base3 ? "" : "; --packing base3 would store them at 1.6 bits per weight"));
   return c;
 }
 

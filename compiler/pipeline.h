@@ -27,6 +27,7 @@ struct CompileOptions {
   std::optional<int64_t> window;
   std::set<std::string> disabled_passes;
   std::string kernel = "auto";     // auto | portable | lut4
+  std::string packing = "auto";    // auto | 2bit | base3 (ternary weights in flash)
   std::optional<int> lut_chunk;    // groups of 4 inputs per lookup-table chunk
 };
 
@@ -42,13 +43,19 @@ struct CompiledModel {
   FitResult fit;
   KernelChoice kernel;
   std::string kernel_reason;
+  bool base3 = false;  // ternary matrices packed five per byte (else 2 bits per weight)
+  std::string packing_reason;
   const TargetDesc* target = nullptr;
   int64_t sram_budget = 0, flash_budget = 0;
   int64_t parameters = 0;
   int64_t tokenizer_bytes = 0;
 
-  int64_t weights_flash_bytes() const { return graph.constants.flash_bytes() + tokenizer_bytes; }
-  int64_t flash_total() const { return weights_flash_bytes() + target->code_estimate; }
+  // As emitted: matrices in the chosen packing, tables, norms, RoPE and the token table.
+  int64_t weights_flash_bytes() const;
+  // The target's code-size model for this plan (see TargetDesc); the lookup kernels add
+  // their own functions.
+  int64_t code_estimate() const;
+  int64_t flash_total() const { return weights_flash_bytes() + code_estimate(); }
 };
 
 // Throws Error when the options are invalid or the model does not fit.

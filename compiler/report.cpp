@@ -39,7 +39,8 @@ std::string format_report(const CompiledModel& c) {
   std::string s;
   s += fmt::format("bitgptc memory plan: model '{}', {} parameters, target {} ({})\n", g.name, c.parameters, c.target->name, c.target->description);
   s += fmt::format("context: window {} tokens, {}-bit KV cache ({})\n", g.window, g.kv_bits, c.fit.reason);
-  s += fmt::format("kernel: {} ({})\n\n", ir::kernel_name(c.kernel.kernel), c.kernel_reason);
+  s += fmt::format("kernel: {} ({})\n", ir::kernel_name(c.kernel.kernel), c.kernel_reason);
+  s += fmt::format("packing: {} ({})\n\n", c.base3 ? "base3" : "2bit", c.packing_reason);
   s += fmt::format("{:<4} {:<40} {:>8} {:>8}  {:>5}..{:<5}  {}\n", "#", "arena buffer", "offset", "bytes", "first", "last", "values");
   for (size_t i = 0; i < c.liveness.buffers.size(); ++i) {
     const Buffer& b = c.liveness.buffers[i];
@@ -55,9 +56,9 @@ std::string format_report(const CompiledModel& c) {
   s += fmt::format("  stack (reserve for {})   {:>10}\n", fmt::format("{:<10}", c.target->name), cost.stack);
   s += fmt::format("  total                         {:>10}   of {} budget ({} free)\n", cost.total(), c.sram_budget, c.sram_budget - cost.total());
   s += "\nflash                                bytes\n";
-  s += fmt::format("  weights and tables            {:>10}\n", g.constants.flash_bytes());
+  s += fmt::format("  weights and tables            {:>10}\n", c.weights_flash_bytes() - c.tokenizer_bytes);
   s += fmt::format("  tokenizer                     {:>10}\n", c.tokenizer_bytes);
-  s += fmt::format("  code (estimate)               {:>10}\n", c.target->code_estimate);
+  s += fmt::format("  code (estimate)               {:>10}\n", c.code_estimate());
   s += fmt::format("  total                         {:>10}   of {} budget ({})\n", c.flash_total(), c.flash_budget, kib(c.flash_total()));
   return s;
 }
@@ -91,9 +92,10 @@ std::string report_json(const CompiledModel& c) {
       {"kv_cache", {{"bytes", c.fit.cost.kv_cache}, {"bits", g.kv_bits}, {"slots", g.window}}},
       {"context", {{"window", g.window}, {"reason", c.fit.reason}}},
       {"kernel", {{"name", ir::kernel_name(c.kernel.kernel)}, {"lut_chunk_groups", c.kernel.lut_chunk}, {"reason", c.kernel_reason}}},
+      {"packing", {{"ternary", c.base3 ? "base3" : "2bit"}, {"reason", c.packing_reason}}},
       {"flash",
        {{"budget_bytes", c.flash_budget}, {"weights_bytes", c.weights_flash_bytes()}, {"tokenizer_bytes", c.tokenizer_bytes},
-        {"code_estimate_bytes", c.target->code_estimate}, {"total_bytes", c.flash_total()}}},
+        {"code_estimate_bytes", c.code_estimate()}, {"total_bytes", c.flash_total()}}},
       {"buffers", buffers},
       {"steps", steps},
   };

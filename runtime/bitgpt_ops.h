@@ -16,8 +16,9 @@ extern "C" {
 
 /* ---- constant data ---- */
 
-/* BG_W_TERNARY_LUT4 rows are read only by the lookup kernels of bitgpt_lut.h. */
-enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2, BG_W_TERNARY_LUT4 = 3 };
+/* BG_W_TERNARY_LUT4 rows are read only by the lookup kernels of bitgpt_lut.h.
+ * BG_W_TERNARY_B3 packs five weights per byte as sum_k (w_k + 1) 3^k (1.6 bits each). */
+enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2, BG_W_TERNARY_LUT4 = 3, BG_W_TERNARY_B3 = 4 };
 
 /* A weight matrix in flash: rows of packed codes and the multipliers scale/127 that turn
  * (integer dot product) x (activation amax) into act units. */
@@ -87,6 +88,28 @@ static inline int32_t bg_trit(uint32_t c) { return (int32_t)(c & 1u) * (1 - (int
 /* The same weight, read as a sign-extended 2-bit field (one SBFX on Armv7-M). */
 static inline int32_t bg_trit_at(uint32_t b, int k) { return (int32_t)(b << (30 - 2 * k)) >> 30; }
 
+/* Base-3 byte -> its five weights as 2-bit fields (weight k at bits 2k, 01 = +1, 11 = -1),
+ * so that a packed byte decodes with one table load (486 bytes of flash) and then exactly
+ * like the 2-bit packing. Entry b is sum_k code(digit_k(b) - 1) << 2k. */
+static const uint16_t bg_b3_fields[243] = {
+  1023, 1020, 1021, 1011, 1008, 1009, 1015, 1012, 1013, 975, 972, 973, 963, 960, 961, 967,
+  964, 965, 991, 988, 989, 979, 976, 977, 983, 980, 981, 831, 828, 829, 819, 816,
+  817, 823, 820, 821, 783, 780, 781, 771, 768, 769, 775, 772, 773, 799, 796, 797,
+  787, 784, 785, 791, 788, 789, 895, 892, 893, 883, 880, 881, 887, 884, 885, 847,
+  844, 845, 835, 832, 833, 839, 836, 837, 863, 860, 861, 851, 848, 849, 855, 852,
+  853, 255, 252, 253, 243, 240, 241, 247, 244, 245, 207, 204, 205, 195, 192, 193,
+  199, 196, 197, 223, 220, 221, 211, 208, 209, 215, 212, 213, 63, 60, 61, 51,
+  48, 49, 55, 52, 53, 15, 12, 13, 3, 0, 1, 7, 4, 5, 31, 28,
+  29, 19, 16, 17, 23, 20, 21, 127, 124, 125, 115, 112, 113, 119, 116, 117,
+  79, 76, 77, 67, 64, 65, 71, 68, 69, 95, 92, 93, 83, 80, 81, 87,
+  84, 85, 511, 508, 509, 499, 496, 497, 503, 500, 501, 463, 460, 461, 451, 448,
+  449, 455, 452, 453, 479, 476, 477, 467, 464, 465, 471, 468, 469, 319, 316, 317,
+  307, 304, 305, 311, 308, 309, 271, 268, 269, 259, 256, 257, 263, 260, 261, 287,
+  284, 285, 275, 272, 273, 279, 276, 277, 383, 380, 381, 371, 368, 369, 375, 372,
+  373, 335, 332, 333, 323, 320, 321, 327, 324, 325, 351, 348, 349, 339, 336, 337,
+  343, 340, 341,
+};
+
 /* Integer dot product of weight row r with int8 codes x. */
 static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x) {
   const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
@@ -102,6 +125,13 @@ static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x)
     }
     for (; j < w->cols; ++j) acc += bg_trit_at(row[j >> 2], j & 3) * x[j];
 #endif
+  } else if (w->dtype == BG_W_TERNARY_B3) {
+    for (j = 0; j + 5 <= w->cols; j += 5) {
+      const uint32_t f = bg_b3_fields[row[j / 5]];
+      acc += bg_trit_at(f, 0) * x[j] + bg_trit_at(f, 1) * x[j + 1] + bg_trit_at(f, 2) * x[j + 2] + bg_trit_at(f, 3) * x[j + 3] +
+             bg_trit_at(f, 4) * x[j + 4];
+    }
+    for (; j < w->cols; ++j) acc += bg_trit_at(bg_b3_fields[row[j / 5]], j % 5) * x[j];
   } else if (w->dtype == BG_W_BINARY1) {
     for (j = 0; j < w->cols; ++j) acc += ((row[j >> 3] >> (j & 7)) & 1u) ? x[j] : -x[j];
   } else {

@@ -177,6 +177,32 @@ int32_t {1}_parse_temperature(const char *text);
     return out;
   }
 
+  static LoweredMatrix pack_base3(const LoweredMatrix& m) {
+    LoweredMatrix out = m;
+    out.dtype = BG_W_TERNARY_B3;
+    out.row_bytes = (m.cols + 4) / 5;
+    out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
+    for (int32_t r = 0; r < m.rows; ++r)
+      for (int32_t b = 0; b < out.row_bytes; ++b) {
+        int value = 0;
+        for (int k = 4; k >= 0; --k) {
+          const int32_t c = 5 * b + k;
+          const int w = c < m.cols ? bg_trit_at(m.data[static_cast<size_t>(r) * m.row_bytes + c / 4], c % 4) : 0;
+          value = value * 3 + (w + 1);
+        }
+        out.data[static_cast<size_t>(r) * out.row_bytes + b] = static_cast<uint8_t>(value);
+      }
+    return out;
+  }
+
+  // The matrix as it is emitted: lookup-kernel packing, base-3 packing or as lowered.
+  LoweredMatrix emitted_matrix(int i) const {
+    const LoweredMatrix& m = g_.constants.matrices[static_cast<size_t>(i)];
+    if (lut_packed(i)) return pack_lut4(m);
+    if (c_.base3 && m.dtype == BG_W_TERNARY2) return pack_base3(m);
+    return m;
+  }
+
   // ---- <name>_weights.cpp ----
   std::string weights() const {
     const Constants& k = g_.constants;
@@ -184,17 +210,6 @@ int32_t {1}_parse_temperature(const char *text);
     s += fmt::format("#include \"bitgpt_ops.h\"\n#include \"bitgpt_tokenizer.h\"\n\n");
     s += "/* BITGPT_FLASH puts the arrays in a .rodata.bitgpt section the linker script maps to flash. */\n";
     s += "#ifndef BITGPT_FLASH\n#define BITGPT_FLASH __attribute__((section(\".rodata.bitgpt\")))\n#endif\n\n";
-    for (size_t i = 0; i < k.matrices.size(); ++i) {
-      const LoweredMatrix m = lut_packed(static_cast<int>(i)) ? pack_lut4(k.matrices[i]) : k.matrices[i];
-      const std::string sym = matrix_sym(static_cast<int>(i));
-      static const char* dtype_names[] = {"BG_W_TERNARY2", "BG_W_BINARY1", "BG_W_INT8", "BG_W_TERNARY_LUT4"};
-      s += fmt::format("/* {}: [{} x {}] {}, {} bytes per row, {} scale{} */\n", m.name, m.rows, m.cols, dtype_names[m.dtype],
-                       m.row_bytes, m.per_row ? "per-row" : "one", m.per_row ? "s" : "");
-      s += fmt::format("BITGPT_FLASH static const uint8_t {}_data[{}] = {{{}}};\n", sym, m.data.size(), array_body(m.data));
-      s += fmt::format("BITGPT_FLASH static const bg_mult {}_scales[{}] = {{{}}};\n", sym, m.scales.size(), mult_array(m.scales));
-      s += fmt::format("extern const bg_matrix {0};\nconst bg_matrix {0} = {{{0}_data, {0}_scales, {1}, {2}, {3}, {4}, {5}}};\n\n",
-                       sym, m.rows, m.cols, m.row_bytes, dtype_names[m.dtype], m.per_row ? 1 : 0);
-    }
     auto table = [&](const LoweredTable& t, const std::string& sym) {
       std::string r = fmt::format("/* {}: [{} x {}] int8, per-row multipliers */\n", t.name, t.rows, t.cols);
       r += fmt::format("BITGPT_FLASH static const int8_t {}_data[{}] = {{{}}};\n", sym, t.data.size(), array_body(t.data));
@@ -204,6 +219,21 @@ int32_t {1}_parse_temperature(const char *text);
     };
     s += table(k.tok_embeddings, n_ + "_tok_embeddings");
     if (k.has_pos_embeddings) s += table(k.pos_embeddings, n_ + "_pos_embeddings");
+    for (size_t i = 0; i < k.matrices.size(); ++i) {
+      const LoweredMatrix m = emitted_matrix(static_cast<int>(i));
+      const std::string sym = matrix_sym(static_cast<int>(i));
+      static const char* dtype_names[] = {"BG_W_TERNARY2", "BG_W_BINARY1", "BG_W_INT8", "BG_W_TERNARY_LUT4", "BG_W_TERNARY_B3"};
+      s += fmt::format("/* {}: [{} x {}] {}, {} bytes per row, {} scale{} */\n", m.name, m.rows, m.cols, dtype_names[m.dtype],
+                       m.row_bytes, m.per_row ? "per-row" : "one", m.per_row ? "s" : "");
+      const bool shared = k.classifier_tied && static_cast<int>(i) == k.classifier;
+      if (shared)
+        s += fmt::format("#define {}_data ((const uint8_t *){}_tok_embeddings_data) /* tied: the embedding codes */\n", sym, n_);
+      else
+        s += fmt::format("BITGPT_FLASH static const uint8_t {}_data[{}] = {{{}}};\n", sym, m.data.size(), array_body(m.data));
+      s += fmt::format("BITGPT_FLASH static const bg_mult {}_scales[{}] = {{{}}};\n", sym, m.scales.size(), mult_array(m.scales));
+      s += fmt::format("extern const bg_matrix {0};\nconst bg_matrix {0} = {{{0}_data, {0}_scales, {1}, {2}, {3}, {4}, {5}}};\n\n",
+                       sym, m.rows, m.cols, m.row_bytes, dtype_names[m.dtype], m.per_row ? 1 : 0);
+    }
     for (size_t i = 0; i < k.norms.size(); ++i) {
       const LoweredNorm& nm = k.norms[i];
       const std::string sym = norm_sym(static_cast<int>(i));

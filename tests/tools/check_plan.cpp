@@ -1,6 +1,7 @@
 // Checks a --report-json plan: the SRAM total is the sum of its parts and within the
 // budget, no two buffers live at the same step overlap in the arena, and the arena is
-// at its lower bound. With --sram-peak N (a firmware's measured peak), also that N lies
+// at its lower bound. With --min-window N, also that the window has at least N slots.
+// With --sram-peak N (a firmware's measured peak), also that N lies
 // within the budget and the plan's total. Exits non-zero with the reason otherwise.
 #include <fstream>
 #include <iostream>
@@ -8,8 +9,9 @@
 
 int main(int argc, char** argv) {
   const bool with_peak = argc == 4 && std::string(argv[2]) == "--sram-peak";
-  if (argc != 2 && !with_peak) {
-    std::cerr << "usage: check_plan plan.json [--sram-peak BYTES]\n";
+  const bool with_window = argc == 4 && std::string(argv[2]) == "--min-window";
+  if (argc != 2 && !with_peak && !with_window) {
+    std::cerr << "usage: check_plan plan.json [--sram-peak BYTES | --min-window SLOTS]\n";
     return 2;
   }
   nlohmann::json j;
@@ -47,6 +49,10 @@ int main(int argc, char** argv) {
       check(!together || apart, "buffers " + bufs[a]["name"].get<std::string>() + " and " + bufs[b]["name"].get<std::string>() +
                                     " are live at the same step and overlap");
     }
+  }
+  if (with_window) {
+    const int64_t window = j["context"]["window"];
+    check(window >= std::stoll(argv[3]), "context.window " + std::to_string(window) + " is below " + argv[3]);
   }
   if (with_peak) {
     const int64_t peak = std::stoll(argv[3]);
