@@ -70,8 +70,13 @@ TEST(SramFit, PicksTheLargestWindowAndExplainsFailure) {
   req.budget = 4000;
   req.max_window = 256;
   FitResult r = fit_sram(req, cost);
-  EXPECT_EQ(r.kv_bits, 4);  // 8-bit reaches 24 slots, under the "enough" mark of 64
-  EXPECT_EQ(r.window, 49);
+  EXPECT_EQ(r.kv_bits, 8);  // 8-bit reaches 24 slots, past the "enough" mark of 16
+  EXPECT_EQ(r.window, 24);
+  req.budget = 2600;
+  r = fit_sram(req, cost);
+  EXPECT_EQ(r.kv_bits, 4);  // 8-bit reaches only 10 slots; 4-bit 21
+  EXPECT_EQ(r.window, 21);
+  req.budget = 4000;
   req.max_window = 20;
   r = fit_sram(req, cost);
   EXPECT_EQ(r.kv_bits, 8);  // 8-bit already covers the whole context
