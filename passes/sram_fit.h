@@ -33,9 +33,10 @@ struct FitResult {
 using SramCostFn = std::function<SramCost(int64_t window, int kv_bits)>;
 
 // Slots of int8 KV cache that are "enough": past this, a larger window is not worth
-// quartering the precision of every cached key and value. Measured on the shipped example
-// (bench/loss_vs_window.sh): 8-bit at 16 slots beats 4-bit at 35 (1.4148 vs 1.4276 nats
-// per token), and 4-bit costs about 1% at any window.
+// quartering the precision of every cached key and value. It is model-dependent
+// (bench/loss_vs_window.sh at 8 KiB): for the byte-level Austen model 8 bits at 18 slots
+// beat 4 bits at 35 by 0.9%; for the 512-token one 4 bits at 35 win by 0.45%. 4-bit keys
+// and values cost 0.35-1% at a given window. --kv-bits pins it.
 constexpr int64_t kPreferInt8Window = 16;
 
 // Throws Error with a breakdown when no configuration fits.
