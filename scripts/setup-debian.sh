@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build
   llvm-19-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  python3-torch python3-numpy libopenblas0-pthread  # training/ (BitNet QAT) and its smoke test
 )
 
 missing=()
