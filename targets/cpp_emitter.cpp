@@ -152,41 +152,25 @@ int32_t {1}_parse_temperature(const char *text);
     return s;
   }
 
-  // Matrices a lookup kernel reads are packed one base-3 byte per 4 weights.
+  // Matrices a lookup kernel reads are packed one base-3 byte per 4 weights (see below).
   bool lut_packed(int matrix) const {
     for (const Op& op : g_.ops)
       if (op.kernel == Kernel::Lut4 && (op.matrix == matrix || op.matrix2 == matrix)) return true;
     return false;
   }
 
-  static LoweredMatrix pack_lut4(const LoweredMatrix& m) {
+  // Ternary rows repacked as base-3 numbers, `group` weights per byte: sum_k (w_k + 1) 3^k.
+  // Groups of 4 are the lookup kernel's table indices, groups of 5 the compact packing.
+  static LoweredMatrix pack_base3_groups(const LoweredMatrix& m, int group, int32_t dtype) {
     LoweredMatrix out = m;
-    out.dtype = BG_W_TERNARY_LUT4;
-    out.row_bytes = (m.cols + 3) / 4;
-    out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
-    for (int32_t r = 0; r < m.rows; ++r)
-      for (int32_t g = 0; g < out.row_bytes; ++g) {
-        int index = 0;
-        for (int k = 3; k >= 0; --k) {
-          const int32_t c = 4 * g + k;
-          const int w = c < m.cols ? bg_trit_at(m.data[static_cast<size_t>(r) * m.row_bytes + c / 4], c % 4) : 0;
-          index = index * 3 + (w + 1);
-        }
-        out.data[static_cast<size_t>(r) * out.row_bytes + g] = static_cast<uint8_t>(index);
-      }
-    return out;
-  }
-
-  static LoweredMatrix pack_base3(const LoweredMatrix& m) {
-    LoweredMatrix out = m;
-    out.dtype = BG_W_TERNARY_B3;
-    out.row_bytes = (m.cols + 4) / 5;
+    out.dtype = dtype;
+    out.row_bytes = (m.cols + group - 1) / group;
     out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
     for (int32_t r = 0; r < m.rows; ++r)
       for (int32_t b = 0; b < out.row_bytes; ++b) {
         int value = 0;
-        for (int k = 4; k >= 0; --k) {
-          const int32_t c = 5 * b + k;
+        for (int k = group - 1; k >= 0; --k) {
+          const int32_t c = group * b + k;
           const int w = c < m.cols ? bg_trit_at(m.data[static_cast<size_t>(r) * m.row_bytes + c / 4], c % 4) : 0;
           value = value * 3 + (w + 1);
         }
@@ -198,8 +182,8 @@ int32_t {1}_parse_temperature(const char *text);
   // The matrix as it is emitted: lookup-kernel packing, base-3 packing or as lowered.
   LoweredMatrix emitted_matrix(int i) const {
     const LoweredMatrix& m = g_.constants.matrices[static_cast<size_t>(i)];
-    if (lut_packed(i)) return pack_lut4(m);
-    if (c_.base3 && m.dtype == BG_W_TERNARY2) return pack_base3(m);
+    if (lut_packed(i)) return pack_base3_groups(m, 4, BG_W_TERNARY_LUT4);
+    if (c_.base3 && m.dtype == BG_W_TERNARY2) return pack_base3_groups(m, 5, BG_W_TERNARY_B3);
     return m;
   }
 
