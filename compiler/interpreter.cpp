@@ -60,11 +60,6 @@ std::vector<int32_t> Interpreter::last_logits() const {
   throw Error("internal error: the graph has no logits buffer (the classifier is fused)");
 }
 
-std::vector<int32_t> Interpreter::act_value(ValueId v) const {
-  const auto* p = reinterpret_cast<const int32_t*>(storage_[v].data());
-  return std::vector<int32_t>(p, p + g_.values[v].elements);
-}
-
 void Interpreter::run(int begin, int end) {
   for (int i = begin; i < end; ++i) execute(g_.ops[i]);
 }

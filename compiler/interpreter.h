@@ -22,9 +22,6 @@ class Interpreter : public Engine {
   // The logits of the last `next` when the graph has a logits buffer (unfused classifier).
   std::vector<int32_t> last_logits() const;
 
-  // The current contents of an activation value, for inspection and debugging.
-  std::vector<int32_t> act_value(ir::ValueId v) const;
-
  private:
   void run(int begin, int end);
   void execute(const ir::Op& op);
