@@ -111,11 +111,8 @@ int64_t CompiledModel::code_estimate() const {
 int64_t CompiledModel::weights_flash_bytes() const {
   const Constants& k = graph.constants;
   int64_t n = k.flash_bytes() + tokenizer_bytes;
-  for (size_t i = 0; i < k.matrices.size(); ++i) {
-    bool lut = false;
-    for (const ir::Op& op : graph.ops) lut |= op.kernel == ir::Kernel::Lut4 && (op.matrix == static_cast<int>(i) || op.matrix2 == static_cast<int>(i));
-    n += lut_or_packed_bytes(k.matrices[i], base3, lut) - k.matrices[i].flash_bytes();
-  }
+  for (size_t i = 0; i < k.matrices.size(); ++i)
+    n += lut_or_packed_bytes(k.matrices[i], base3, read_by_lut4(graph, static_cast<int>(i))) - k.matrices[i].flash_bytes();
   return n + (base3 ? 2 * 243 : 0);  // the base-3 decode table
 }
 

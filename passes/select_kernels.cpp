@@ -16,6 +16,12 @@ bool ternary_product(const Graph& g, const Op& op) {
 
 }  // namespace
 
+bool read_by_lut4(const Graph& g, int matrix) {
+  for (const Op& op : g.ops)
+    if (op.kernel == Kernel::Lut4 && (op.matrix == matrix || op.matrix2 == matrix)) return true;
+  return false;
+}
+
 int max_lut_groups(const Graph& g) {
   int most = 0;
   for (const Op& op : g.ops)

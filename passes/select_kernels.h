@@ -17,6 +17,10 @@ struct KernelChoice {
 // other weight types keep the portable kernel.
 void select_kernels(ir::Graph& g, const KernelChoice& choice);
 
+// Whether some op reads matrix `matrix` with the lookup kernel (so it is emitted in that
+// kernel's packing).
+bool read_by_lut4(const ir::Graph& g, int matrix);
+
 // The most groups of 4 inputs any ternary product has: a chunk this large needs no
 // partial sums.
 int max_lut_groups(const ir::Graph& g);

@@ -8,6 +8,7 @@
 
 #include "compiler/vocab.h"
 #include "frontend/diagnostics.h"
+#include "passes/select_kernels.h"
 #include "targets/firmware_emitter.h"
 #include "targets/runtime_files.h"
 
@@ -152,13 +153,6 @@ int32_t {1}_parse_temperature(const char *text);
     return s;
   }
 
-  // Matrices a lookup kernel reads are packed one base-3 byte per 4 weights (see below).
-  bool lut_packed(int matrix) const {
-    for (const Op& op : g_.ops)
-      if (op.kernel == Kernel::Lut4 && (op.matrix == matrix || op.matrix2 == matrix)) return true;
-    return false;
-  }
-
   // Ternary rows repacked as base-3 numbers, `group` weights per byte: sum_k (w_k + 1) 3^k.
   // Groups of 4 are the lookup kernel's table indices, groups of 5 the compact packing.
   static LoweredMatrix pack_base3_groups(const LoweredMatrix& m, int group, int32_t dtype) {
@@ -182,7 +176,7 @@ int32_t {1}_parse_temperature(const char *text);
   // The matrix as it is emitted: lookup-kernel packing, base-3 packing or as lowered.
   LoweredMatrix emitted_matrix(int i) const {
     const LoweredMatrix& m = g_.constants.matrices[static_cast<size_t>(i)];
-    if (lut_packed(i)) return pack_base3_groups(m, 4, BG_W_TERNARY_LUT4);
+    if (read_by_lut4(g_, i)) return pack_base3_groups(m, 4, BG_W_TERNARY_LUT4);
     if (c_.base3 && m.dtype == BG_W_TERNARY2) return pack_base3_groups(m, 5, BG_W_TERNARY_B3);
     return m;
   }
