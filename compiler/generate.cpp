@@ -11,15 +11,20 @@ namespace bitgpt {
 std::vector<int32_t> encode_prompt(const Tokenizer& t, const std::string& prompt) {
   const LoweredVocab lv = lower_vocab(t);
   const bg_vocab v = lv.view();
-  std::vector<int32_t> ids(prompt.size() + 1);
-  const int32_t n = bg_encode(&v, prompt.data(), static_cast<int32_t>(prompt.size()), ids.data(), static_cast<int32_t>(ids.size()));
-  if (n < 0) throw Error(fmt::format("--prompt: byte offset {}: no token of the model's vocabulary starts with byte 0x{:02x}", -1 - n, static_cast<unsigned char>(prompt[-1 - n])));
+  std::vector<int32_t> ids(prompt.size() + 1);  // BPE works in one slot per byte, plus the dummy prefix
+  int32_t bad = 0;
+  const int32_t n = bg_encode(&v, prompt.data(), static_cast<int32_t>(prompt.size()), ids.data(), static_cast<int32_t>(ids.size()), &bad);
+  if (n < 0)
+    throw Error(fmt::format("--prompt: byte offset {}: no token of the model's vocabulary covers byte 0x{:02x}", bad,
+                            static_cast<unsigned char>(prompt[static_cast<size_t>(bad)])));
   ids.resize(static_cast<size_t>(n));
   return ids;
 }
 
 GenerateResult generate(Engine& engine, const Tokenizer& t, const GenerateOptions& o) {
   GenerateResult r;
+  const LoweredVocab lv = lower_vocab(t);
+  const bg_vocab v = lv.view();
   std::vector<int32_t> input = encode_prompt(t, o.prompt);
   input.insert(input.begin(), static_cast<int32_t>(t.bos));
   engine.reset(o.seed);
@@ -27,10 +32,14 @@ GenerateResult generate(Engine& engine, const Tokenizer& t, const GenerateOption
   for (int32_t tok : input) {
     if (engine.feed(tok) == kFeedContextFull) { r.context_full = true; break; }
   }
+  int32_t prev = input.back();
   for (int64_t i = 0; i < o.tokens && !r.context_full; ++i) {
     const int32_t next = engine.next(o.temperature_q16);
+    int32_t len = 0;
+    const char* piece = bg_decode(&v, prev, next, &len);
     r.generated.push_back(next);
-    r.text += t.pieces[static_cast<size_t>(next)];
+    r.text.append(piece, static_cast<size_t>(len));
+    prev = next;
     if (i + 1 < o.tokens && engine.feed(next) == kFeedContextFull) r.context_full = true;
   }
   r.checksum = engine.checksum();

@@ -31,7 +31,7 @@ struct PlanArgs {
   std::string target = "host";
   std::string sram, flash;
   int kv_bits = 0, lut_chunk = 0;
-  int64_t window = 0;
+  int64_t window = 0, max_prompt_bytes = -1;  // -1: not given
   std::string kernel = "auto", packing = "auto";
   std::vector<std::string> disabled;
 
@@ -49,6 +49,8 @@ struct PlanArgs {
     app.add_option("--window", window, "pin the attention window (KV-cache slots)");
     app.add_option("--kernel", kernel, "ternary matrix kernel: auto, portable or lut4 (lookup tables)")->capture_default_str();
     app.add_option("--lut-chunk", lut_chunk, "lut4: groups of 4 inputs per table chunk (default: chosen to fit)");
+    app.add_option("--max-prompt-bytes", max_prompt_bytes,
+                   fmt::format("BPE tokenizers: the longest prompt the planned encoding buffer holds (default {})", kDefaultMaxPromptBytes));
     app.add_option("--packing", packing, "ternary weights in flash: auto, 2bit or base3 (1.6 bits per weight)")->capture_default_str();
     std::string passes;
     for (const PassInfo& p : optimization_passes()) passes += fmt::format("\n  {:<20} {}", p.name, p.what);
@@ -71,6 +73,7 @@ struct PlanArgs {
     o.kernel = kernel;
     o.packing = packing;
     if (lut_chunk != 0) o.lut_chunk = lut_chunk;
+    if (max_prompt_bytes != -1) o.max_prompt_bytes = max_prompt_bytes;
     o.disabled_passes.insert(disabled.begin(), disabled.end());
     return o;
   }
@@ -127,6 +130,9 @@ int run_main(int argc, char** argv) {
 
   const Model model = plan.load();
   const CompiledModel compiled = compile_model(model, plan.options());
+  if (compiled.max_prompt_bytes && static_cast<int64_t>(prompt.size()) > compiled.max_prompt_bytes)
+    throw Error(fmt::format("--prompt: {} bytes is longer than the {} the planned BPE prompt buffer holds (--max-prompt-bytes)", prompt.size(),
+                            compiled.max_prompt_bytes));
   GenerateOptions g;
   g.prompt = prompt;
   g.tokens = tokens;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "compiler/lower.h"
+#include "compiler/vocab.h"
 #include "frontend/diagnostics.h"
 #include "passes/inplace.h"
 #include "passes/pass_manager.h"
@@ -24,12 +25,6 @@ Placement place(const ir::Graph& g, bool inplace) {
   p.liveness = compute_liveness(g, p.alias);
   p.arena = plan_arena_greedy(p.liveness.buffers);
   return p;
-}
-
-int64_t tokenizer_flash_bytes(const Tokenizer& t) {
-  int64_t n = 4 * (static_cast<int64_t>(t.pieces.size()) + 1);
-  for (const std::string& p : t.pieces) n += static_cast<int64_t>(p.size());
-  return n;
 }
 
 int64_t lut_or_packed_bytes(const LoweredMatrix& m, bool base3, bool lut) {
@@ -67,6 +62,7 @@ void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRe
         SramCost cost;
         cost.arena = place(g, inplace).arena.bytes;
         cost.kv_cache = g.kv_cache_bytes();
+        cost.prompt = prompt_buffer_bytes(c.max_prompt_bytes);
         cost.state = kRuntimeStateBytes;
         cost.stack = c.target->stack_reserve;
         return cost;
@@ -102,6 +98,8 @@ void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRe
 
 }  // namespace
 
+int64_t prompt_buffer_bytes(int64_t max_prompt_bytes) { return max_prompt_bytes ? 4 * (max_prompt_bytes + 1) : 0; }
+
 int64_t CompiledModel::code_estimate() const {
   constexpr int64_t kLookupKernelCode = 4096;
   return target->code_base + target->code_per_step * static_cast<int64_t>(graph.ops.size()) +
@@ -123,7 +121,10 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   c.sram_budget = o.sram.value_or(c.target->default_sram);
   c.flash_budget = o.flash.value_or(c.target->default_flash);
   c.parameters = model.parameters();
-  c.tokenizer_bytes = tokenizer_flash_bytes(model.tokenizer);
+  c.tokenizer_bytes = lower_vocab(model.tokenizer).flash_bytes();
+  if (o.max_prompt_bytes && (*o.max_prompt_bytes < 1 || *o.max_prompt_bytes > (1 << 20)))
+    throw Error(fmt::format("--max-prompt-bytes: {} is outside [1, 2^20]", *o.max_prompt_bytes));
+  if (model.tokenizer.kind == TokenizerKind::Bpe) c.max_prompt_bytes = o.max_prompt_bytes.value_or(kDefaultMaxPromptBytes);
   if (o.kv_bits && *o.kv_bits != 8 && *o.kv_bits != 4) throw Error(fmt::format("--kv-bits: {} is not 8 or 4", *o.kv_bits));
   if (o.window && (*o.window < 1 || *o.window > model.arch.max_seq_len))
     throw Error(fmt::format("--window: {} is outside [1, max_seq_len = {}]", *o.window, model.arch.max_seq_len));

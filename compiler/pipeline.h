@@ -29,7 +29,14 @@ struct CompileOptions {
   std::string kernel = "auto";     // auto | portable | lut4
   std::string packing = "auto";    // auto | 2bit | base3 (ternary weights in flash)
   std::optional<int> lut_chunk;    // groups of 4 inputs per lookup-table chunk
+  std::optional<int64_t> max_prompt_bytes;  // BPE: the longest prompt the planned buffer holds
 };
+
+// A BPE tokenizer encodes a whole prompt at once in a planned buffer of one int32 token
+// per byte, plus one; without --max-prompt-bytes it holds prompts of this many bytes.
+// A table tokenizer streams a prompt one token at a time and needs no buffer.
+constexpr int64_t kDefaultMaxPromptBytes = 64;
+int64_t prompt_buffer_bytes(int64_t max_prompt_bytes);
 
 // Without --window, the kernel choice keeps at least this many KV slots (or the model's
 // whole context when that is shorter) before trading window for speed.
@@ -49,6 +56,7 @@ struct CompiledModel {
   int64_t sram_budget = 0, flash_budget = 0;
   int64_t parameters = 0;
   int64_t tokenizer_bytes = 0;
+  int64_t max_prompt_bytes = 0;  // 0: prompts stream (table tokenizer), any length
 
   // As emitted: matrices in the chosen packing, tables, norms, RoPE and the token table.
   int64_t weights_flash_bytes() const;

@@ -52,6 +52,7 @@ std::string format_report(const CompiledModel& c) {
   s += fmt::format("  arena                         {:>10}\n", cost.arena);
   s += fmt::format("  KV cache                      {:>10}   {} layers x {} slots x {} KV heads x 2 x ({} code bytes + 2 scale bytes)\n", cost.kv_cache,
                    g.arch.n_layers, g.window, g.arch.n_kv_heads, g.kv_bits == 4 ? (g.arch.head_dim + 1) / 2 : g.arch.head_dim);
+  if (cost.prompt) s += fmt::format("  prompt buffer                 {:>10}   BPE works in place: {} int32 tokens for prompts of up to {} bytes\n", cost.prompt, c.max_prompt_bytes + 1, c.max_prompt_bytes);
   s += fmt::format("  runtime state                 {:>10}\n", cost.state);
   s += fmt::format("  stack (reserve for {})   {:>10}\n", fmt::format("{:<10}", c.target->name), cost.stack);
   s += fmt::format("  total                         {:>10}   of {} budget ({} free)\n", cost.total(), c.sram_budget, c.sram_budget - cost.total());
@@ -87,7 +88,9 @@ std::string report_json(const CompiledModel& c) {
       {"target", {{"name", c.target->name}, {"stack_reserve_bytes", c.target->stack_reserve}}},
       {"sram",
        {{"budget_bytes", c.sram_budget}, {"total_bytes", c.fit.cost.total()}, {"arena_bytes", c.fit.cost.arena},
-        {"kv_cache_bytes", c.fit.cost.kv_cache}, {"state_bytes", c.fit.cost.state}, {"stack_bytes", c.fit.cost.stack}}},
+        {"kv_cache_bytes", c.fit.cost.kv_cache}, {"prompt_bytes", c.fit.cost.prompt}, {"state_bytes", c.fit.cost.state},
+        {"stack_bytes", c.fit.cost.stack}}},
+      {"prompt", {{"max_bytes", c.max_prompt_bytes}, {"tokenizer", c.graph.tokenizer.kind == TokenizerKind::Bpe ? "bpe" : "table"}}},
       {"arena", arena},
       {"kv_cache", {{"bytes", c.fit.cost.kv_cache}, {"bits", g.kv_bits}, {"slots", g.window}}},
       {"context", {{"window", g.window}, {"reason", c.fit.reason}}},

@@ -192,12 +192,15 @@ Tokenizer load_llama2c_tokenizer(const std::string& path, int64_t vocab_size) {
   const std::vector<uint8_t> b = read_all(path, "tokenizer");
   Reader r(path, b);
   Tokenizer t;
+  t.kind = TokenizerKind::Bpe;
   t.bos = 1;
+  if (vocab_size > kMaxBpeVocab)
+    fail(path, "", fmt::format("the model's vocab_size {} is over {}: BPE encoding tables hold 16-bit token ids", vocab_size, kMaxBpeVocab));
   const int32_t max_len = r.i32("max_token_length");
   if (max_len < 1 || max_len > 4096) fail(path, "byte offset 0", fmt::format("max_token_length {} is out of range [1, 4096]", max_len));
   static const std::regex byte_token("<0x([0-9A-Fa-f]{2})>");
   for (int64_t i = 0; i < vocab_size; ++i) {
-    r.f32(fmt::format("the score of token {}", i));
+    t.scores.push_back(r.f32(fmt::format("the score of token {}", i)));
     const size_t at = r.offset();
     const int32_t len = r.i32(fmt::format("the length of token {}", i));
     if (len < 0 || len > max_len)
@@ -205,9 +208,11 @@ Tokenizer load_llama2c_tokenizer(const std::string& path, int64_t vocab_size) {
     const uint8_t* p = r.bytes(static_cast<size_t>(len), fmt::format("the bytes of token {}", i));
     std::string piece(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
     std::smatch m;
-    if (std::regex_match(piece, m, byte_token)) piece = std::string(1, static_cast<char>(std::stoi(m[1].str(), nullptr, 16)));
+    const bool is_byte = std::regex_match(piece, m, byte_token);
+    if (is_byte) piece = std::string(1, static_cast<char>(std::stoi(m[1].str(), nullptr, 16)));
     if (i < 3) piece.clear();  // <unk>, <s>, </s>: control tokens print nothing
     t.pieces.push_back(piece);
+    t.byte_fallback.push_back(is_byte && i >= 3);
   }
   if (r.offset() != b.size())
     fail(path, fmt::format("byte offset {}", r.offset()), fmt::format("{} bytes remain after {} tokens: the tokenizer does not match the model's vocab_size", b.size() - r.offset(), vocab_size));

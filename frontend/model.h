@@ -30,10 +30,22 @@ struct Architecture {
   int64_t kv_dim() const { return n_kv_heads * head_dim; }
 };
 
+// How text becomes tokens (runtime/bitgpt_tokenizer.h): greedy longest match over the
+// table, or sentencepiece BPE as llama2.c runs it.
+enum class TokenizerKind { Table, Bpe };
+
+// BPE encoding tables hold 16-bit token ids.
+constexpr int64_t kMaxBpeVocab = 65535;
+
 // The token table: token i decodes to pieces[i] (raw bytes, possibly empty).
 struct Tokenizer {
+  TokenizerKind kind = TokenizerKind::Table;
   int64_t bos = 0;
   std::vector<std::string> pieces;
+  // BPE only: merge scores (higher merges first) and which tokens are the byte-fallback
+  // tokens ("<0xNN>" in the checkpoint; their piece is that one byte).
+  std::vector<float> scores;
+  std::vector<bool> byte_fallback;
 };
 
 struct Tensor {

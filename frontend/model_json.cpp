@@ -148,18 +148,19 @@ Architecture parse_architecture(const std::string& file, const json& j) {
 }
 
 // "<0x0A>" is the byte 0x0A; anything else is its UTF-8 bytes.
-std::string decode_piece(const std::string& s) {
+std::string decode_piece(const std::string& s, bool* is_byte) {
   static const std::regex byte_token("<0x([0-9A-Fa-f]{2})>");
   std::smatch m;
-  if (std::regex_match(s, m, byte_token)) return std::string(1, static_cast<char>(std::stoi(m[1].str(), nullptr, 16)));
+  *is_byte = std::regex_match(s, m, byte_token);
+  if (*is_byte) return std::string(1, static_cast<char>(std::stoi(m[1].str(), nullptr, 16)));
   return s;
 }
 
 Tokenizer parse_tokenizer(const std::string& file, const json& j, const Architecture& a) {
   Fields f(file, j, "tokenizer");
   Tokenizer t;
-  enum class Type { Bytes, Table };
-  const Type type = f.choice<Type>("type", {{"bytes", Type::Bytes}, {"table", Type::Table}});
+  enum class Type { Bytes, Table, Bpe };
+  const Type type = f.choice<Type>("type", {{"bytes", Type::Bytes}, {"table", Type::Table}, {"bpe", Type::Bpe}});
   t.bos = f.integer("bos", 0, a.vocab_size - 1);
   if (type == Type::Bytes) {
     for (int64_t i = 0; i < a.vocab_size; ++i) t.pieces.push_back(i < 256 ? std::string(1, static_cast<char>(i)) : "");
@@ -171,7 +172,24 @@ Tokenizer parse_tokenizer(const std::string& file, const json& j, const Architec
     fail(file, "tokenizer.tokens", fmt::format("has {} entries, architecture.vocab_size is {}", tokens.size(), a.vocab_size));
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (!tokens[i].is_string()) fail(file, fmt::format("tokenizer.tokens[{}]", i), "expected a string");
-    t.pieces.push_back(decode_piece(tokens[i].get<std::string>()));
+    bool is_byte = false;
+    t.pieces.push_back(decode_piece(tokens[i].get<std::string>(), &is_byte));
+    t.byte_fallback.push_back(is_byte);
+  }
+  if (type == Type::Table) {
+    t.byte_fallback.clear();
+    return t;
+  }
+  // BPE: "<0xNN>" tokens are the byte fallbacks; scores order the merges.
+  t.kind = TokenizerKind::Bpe;
+  if (a.vocab_size > kMaxBpeVocab)
+    fail(file, "tokenizer.tokens", fmt::format("a bpe tokenizer holds at most {} tokens (16-bit ids); vocab_size is {}", kMaxBpeVocab, a.vocab_size));
+  const json& scores = f.raw("scores");
+  if (!scores.is_array() || scores.size() != tokens.size())
+    fail(file, "tokenizer.scores", fmt::format("expected an array of {} numbers, one per token", tokens.size()));
+  for (size_t i = 0; i < scores.size(); ++i) {
+    if (!scores[i].is_number()) fail(file, fmt::format("tokenizer.scores[{}]", i), "expected a number");
+    t.scores.push_back(scores[i].get<float>());
   }
   return t;
 }
@@ -375,9 +393,11 @@ void put_f32(std::vector<uint8_t>& out, float v) {
   for (int b = 0; b < 4; ++b) out.push_back(static_cast<uint8_t>(u >> (8 * b)));
 }
 
+std::string byte_piece(const std::string& piece) { return fmt::format("<0x{:02X}>", static_cast<unsigned char>(piece[0])); }
+
+// A table token as JSON text: single bytes JSON cannot carry as text become "<0xNN>".
 std::string encode_piece(const std::string& piece) {
-  if (piece.size() == 1 && (static_cast<unsigned char>(piece[0]) < 0x20 || static_cast<unsigned char>(piece[0]) >= 0x7f))
-    return fmt::format("<0x{:02X}>", static_cast<unsigned char>(piece[0]));
+  if (piece.size() == 1 && (static_cast<unsigned char>(piece[0]) < 0x20 || static_cast<unsigned char>(piece[0]) >= 0x7f)) return byte_piece(piece);
   return piece;
 }
 
@@ -415,9 +435,14 @@ void write_model_json(const Model& m, const std::string& json_path) {
   const Architecture& a = m.arch;
   const char* norm = a.norm == NormKind::RmsNorm ? "rmsnorm" : (a.norm == NormKind::LayerNorm ? "layernorm" : "rmsnorm_nogain");
   const char* ffn = a.ffn == FfnKind::SwiGLU ? "swiglu" : (a.ffn == FfnKind::ReLU2 ? "relu2" : "gelu");
-  json tok = {{"type", "table"}, {"bos", m.tokenizer.bos}};
+  const bool bpe = m.tokenizer.kind == TokenizerKind::Bpe;
+  json tok = {{"type", bpe ? "bpe" : "table"}, {"bos", m.tokenizer.bos}};
   tok["tokens"] = json::array();
-  for (const std::string& p : m.tokenizer.pieces) tok["tokens"].push_back(encode_piece(p));
+  for (size_t i = 0; i < m.tokenizer.pieces.size(); ++i) {
+    const std::string& p = m.tokenizer.pieces[i];
+    tok["tokens"].push_back(bpe ? (m.tokenizer.byte_fallback[i] ? byte_piece(p) : p) : encode_piece(p));
+  }
+  if (bpe) tok["scores"] = m.tokenizer.scores;
   json doc = {
       {"format", "bitgptc-model"},
       {"version", kFormatVersion},

@@ -11,7 +11,8 @@
 namespace bitgpt {
 
 std::string describe_cost(const SramCost& c) {
-  return fmt::format("arena {} + KV cache {} + runtime state {} + stack {} = {} bytes", c.arena, c.kv_cache, c.state, c.stack, c.total());
+  const std::string prompt = c.prompt ? fmt::format(" + prompt buffer {}", c.prompt) : "";
+  return fmt::format("arena {} + KV cache {}{} + runtime state {} + stack {} = {} bytes", c.arena, c.kv_cache, prompt, c.state, c.stack, c.total());
 }
 
 namespace {

@@ -1,5 +1,5 @@
 // Fitting the SRAM budget: choose the attention window (KV-cache ring slots) and the
-// KV-cache precision so that arena + KV cache + runtime state + stack fit, or explain
+// KV-cache precision so that arena + KV cache + prompt buffer + runtime state + stack fit, or explain
 // what does not fit and what would.
 #pragma once
 
@@ -11,8 +11,8 @@
 namespace bitgpt {
 
 struct SramCost {
-  int64_t arena = 0, kv_cache = 0, state = 0, stack = 0;
-  int64_t total() const { return arena + kv_cache + state + stack; }
+  int64_t arena = 0, kv_cache = 0, prompt = 0, state = 0, stack = 0;
+  int64_t total() const { return arena + kv_cache + prompt + state + stack; }
 };
 
 struct FitRequest {

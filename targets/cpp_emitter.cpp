@@ -87,6 +87,7 @@ class Emitter {
   std::string act(ValueId v) const { return "ACT(" + off(v) + ")"; }
   std::string codes(ValueId v) const { return "CODES(" + off(v) + ")"; }
   std::string amax(ValueId v) const { return "AMAX(" + off(v) + ")"; }
+  bool bpe() const { return g_.tokenizer.kind == TokenizerKind::Bpe; }
   std::string vname(ValueId v) const { return fmt::format("{} {}[{}]", g_.values[v].name, type_comment(g_.values[v].type), g_.values[v].elements); }
 
   std::string banner(const std::string& what) const {
@@ -111,7 +112,8 @@ extern "C" {{
 #define {1}_BOS {3}
 #define {1}_WINDOW {4}      /* attention window: the last {4} tokens */
 #define {1}_MAX_POSITIONS {5} /* 0: unlimited (rotary positions) */
-#define {1}_SRAM_BYTES {6}  /* arena + KV cache + state + stack reserve */
+#define {1}_SRAM_BYTES {6}  /* arena + KV cache + prompt buffer + state + stack reserve */
+#define {1}_MAX_PROMPT_BYTES {7} /* the longest text {1}_feed_text takes; 0: any length */
 
 /* Forgets all tokens, seeds the sampler and zeroes the logits checksum. */
 void {1}_reset(uint64_t seed);
@@ -131,13 +133,19 @@ uint64_t {1}_logits_checksum(void);
 /* The bytes of a token (not NUL-terminated); *len receives their count. */
 const char *{1}_token_text(int32_t token, int32_t *len);
 
-/* Encodes n bytes of text by greedy longest match. Returns the token count, or -1 - i
- * when the byte at offset i cannot be encoded (or max_tokens is too small). */
-int32_t {1}_encode(const char *text, int32_t n, int32_t *tokens, int32_t max_tokens);
+/* The text to print for token when it follows prev (the token before it): the token's
+ * bytes, less the leading space {8}. */
+const char *{1}_decode(int32_t prev, int32_t token, int32_t *len);
 
-/* The first token of n bytes of text (greedy longest match), or -1; *len receives the
- * bytes it covers. Encodes a prompt without a token buffer. */
-int32_t {1}_encode_one(const char *text, int32_t n, int32_t *len);
+/* Encodes n bytes of text ({9}) into tokens[0..max_tokens) and returns the token count,
+ * or a negative error: -1 no token covers the byte at *bad_offset, -3 max_tokens is too
+ * small{10}. */
+int32_t {1}_encode(const char *text, int32_t n, int32_t *tokens, int32_t max_tokens, int32_t *bad_offset);
+
+/* Encodes n bytes of text and feeds the tokens, with no buffer of the caller's{11}. Returns
+ * the count fed, or -1 no token covers the byte at *bad_offset, -2 a learned-position
+ * model used all its positions, -3 the text is longer than {1}_MAX_PROMPT_BYTES. */
+int32_t {1}_feed_text(const char *text, int32_t n, int32_t *bad_offset);
 
 /* "0.8" -> Q16.16, without floating point; -1 when malformed. */
 int32_t {1}_parse_temperature(const char *text);
@@ -149,7 +157,11 @@ int32_t {1}_parse_temperature(const char *text);
 #endif /* {0} */
 )",
                      guard, n_, g_.arch.vocab_size, g_.tokenizer.bos, g_.window,
-                     g_.constants.has_pos_embeddings ? g_.arch.max_seq_len : 0, c_.fit.cost.total());
+                     g_.constants.has_pos_embeddings ? g_.arch.max_seq_len : 0, c_.fit.cost.total(), c_.max_prompt_bytes,
+                     bpe() ? "of the first token after BOS (sentencepiece's dummy prefix)" : "(none: this model's table tokenizer has no dummy prefix)",
+                     bpe() ? "sentencepiece BPE, as llama2.c encodes: a space first, then merges" : "greedy longest match over the token table",
+                     bpe() ? "; BPE needs n + 1 while it merges" : "",
+                     bpe() ? ": BPE works in the planned prompt buffer" : ": the table tokenizer streams");
     return s;
   }
 
@@ -238,7 +250,19 @@ int32_t {1}_parse_temperature(const char *text);
     s += fmt::format("BITGPT_FLASH static const uint8_t {}_vocab_bytes[{}] = {{{}}};\n", n_, std::max<size_t>(v.bytes.size(), 1),
                      v.bytes.empty() ? "0" : array_body(v.bytes));
     s += fmt::format("BITGPT_FLASH static const uint32_t {}_vocab_offsets[{}] = {{{}}};\n", n_, v.offsets.size(), array_body(v.offsets));
-    s += fmt::format("extern const bg_vocab {0}_vocab;\nconst bg_vocab {0}_vocab = {{{0}_vocab_bytes, {0}_vocab_offsets, {1}}};\n", n_, v.offsets.size() - 1);
+    if (!v.bpe) {
+      s += fmt::format("extern const bg_vocab {0}_vocab;\nconst bg_vocab {0}_vocab = {{{0}_vocab_bytes, {0}_vocab_offsets, {1}, 0, 0, 0, 0, -1, {2}}};\n", n_,
+                       v.offsets.size() - 1, v.bos);
+      return s;
+    }
+    s += "/* BPE: the tokens a code point or merge can produce, sorted by text; merge ranks (the\n"
+         " * order of the checkpoint's scores, 0 = never); the byte-fallback token of each byte */\n";
+    s += fmt::format("BITGPT_FLASH static const uint16_t {}_vocab_sorted[{}] = {{{}}};\n", n_, v.sorted.size(), array_body(v.sorted));
+    s += fmt::format("BITGPT_FLASH static const uint16_t {}_vocab_rank[{}] = {{{}}};\n", n_, v.merge_rank.size(), array_body(v.merge_rank));
+    s += fmt::format("BITGPT_FLASH static const uint16_t {}_vocab_byte_token[256] = {{{}}};\n", n_, array_body(v.byte_token));
+    s += fmt::format("extern const bg_vocab {0}_vocab;\nconst bg_vocab {0}_vocab = {{{0}_vocab_bytes, {0}_vocab_offsets, {1}, {0}_vocab_sorted, {2},\n"
+                     "    {0}_vocab_rank, {0}_vocab_byte_token, {3}, {4}}};\n",
+                     n_, v.offsets.size() - 1, v.sorted.size(), v.dummy_prefix, v.bos);
     return s;
   }
 
@@ -387,8 +411,11 @@ struct state_t {{
 }};
 static_assert(sizeof(state_t) == {}, "the compiler's SRAM plan counts this many bytes of state");
 state_t st;
-
-)", a.n_heads, a.n_kv_heads, a.head_dim, a.window, a.kv_bits, a.score_mult.m, a.score_mult.shift, kRuntimeStateBytes);
+{}
+)", a.n_heads, a.n_kv_heads, a.head_dim, a.window, a.kv_bits, a.score_mult.m, a.score_mult.shift, kRuntimeStateBytes,
+        bpe() ? fmt::format("\n/* The prompt buffer: BPE merges a whole prompt in place, one token per byte plus the\n"
+                            " * dummy prefix to start with. */\nint32_t prompt_tokens[{}];\n", c_.max_prompt_bytes + 1)
+              : std::string());
 
     const int total = static_cast<int>(g_.ops.size());
     for (int i = 0; i < total; ++i) {
@@ -420,17 +447,50 @@ state_t st;
 
 const char *{0}_token_text(int32_t token, int32_t *len) {{ return bg_token_text(&{0}_vocab, token, len); }}
 
-int32_t {0}_encode(const char *text, int32_t n, int32_t *tokens, int32_t max_tokens) {{
-  return bg_encode(&{0}_vocab, text, n, tokens, max_tokens);
+const char *{0}_decode(int32_t prev, int32_t token, int32_t *len) {{ return bg_decode(&{0}_vocab, prev, token, len); }}
+
+int32_t {0}_encode(const char *text, int32_t n, int32_t *tokens, int32_t max_tokens, int32_t *bad_offset) {{
+  return bg_encode(&{0}_vocab, text, n, tokens, max_tokens, bad_offset);
 }}
-
-int32_t {0}_encode_one(const char *text, int32_t n, int32_t *len) {{ return bg_encode_one(&{0}_vocab, text, n, len); }}
-
+{1}
 int32_t {0}_parse_temperature(const char *text) {{ return bg_parse_q16(text); }}
 
 }}  /* extern "C" */
-)", n_);
+)", n_, feed_text());
     return s;
+  }
+
+  // <name>_feed_text: BPE encodes into the planned buffer, then feeds; the table
+  // tokenizer encodes and feeds one token at a time.
+  std::string feed_text() const {
+    if (bpe())
+      return fmt::format(R"(
+int32_t {0}_feed_text(const char *text, int32_t n, int32_t *bad_offset) {{
+  int32_t count, i;
+  if (n > {0}_MAX_PROMPT_BYTES) return BG_TEXT_TOO_LONG;
+  count = bg_encode(&{0}_vocab, text, n, prompt_tokens, {0}_MAX_PROMPT_BYTES + 1, bad_offset);
+  for (i = 0; i < count; ++i)
+    if ({0}_feed(prompt_tokens[i]) == -2) return BG_TEXT_CONTEXT_FULL;
+  return count;
+}}
+)", n_);
+    return fmt::format(R"(
+int32_t {0}_feed_text(const char *text, int32_t n, int32_t *bad_offset) {{
+  int32_t at = 0, count = 0;
+  while (at < n) {{
+    int32_t len;
+    const int32_t token = bg_encode_one(&{0}_vocab, text + at, n - at, &len);
+    if (token < 0) {{
+      *bad_offset = at;
+      return BG_TEXT_UNCOVERED;
+    }}
+    if ({0}_feed(token) == -2) return BG_TEXT_CONTEXT_FULL;
+    at += len;
+    ++count;
+  }}
+  return count;
+}}
+)", n_);
   }
 
   // ---- the host demo ----
@@ -475,21 +535,23 @@ int main(int argc, char **argv) {{
   }}
   const int32_t len = (int32_t)strlen(prompt);
   int32_t *tokens = (int32_t *)malloc(sizeof(int32_t) * (size_t)(len + 1));
-  const int32_t count = {0}_encode(prompt, len, tokens, len + 1);
+  int32_t bad = 0;
+  const int32_t count = {0}_encode(prompt, len, tokens, len + 1, &bad);
   if (count < 0) {{
-    fprintf(stderr, "--prompt: byte offset %d: no token of the model's vocabulary starts with byte 0x%02x\n", -1 - count,
-            (unsigned char)prompt[-1 - count]);
+    fprintf(stderr, "--prompt: byte offset %d: no token of the model's vocabulary covers byte 0x%02x\n", bad, (unsigned char)prompt[bad]);
     return 1;
   }}
   {0}_reset(seed);
   fwrite(prompt, 1, (size_t)len, stdout);
   int full = {0}_feed({0}_BOS) == -2;
   for (int32_t i = 0; i < count && !full; ++i) full = {0}_feed(tokens[i]) == -2;
+  int32_t prev = count > 0 ? tokens[count - 1] : {0}_BOS;
   for (long i = 0; i < n && !full; ++i) {{
     const int32_t next = {0}_next(temperature);
     int32_t piece_len = 0;
-    const char *piece = {0}_token_text(next, &piece_len);
+    const char *piece = {0}_decode(prev, next, &piece_len);
     fwrite(piece, 1, (size_t)piece_len, stdout);
+    prev = next;
     if (i + 1 < n) full = {0}_feed(next) == -2;
   }}
   printf("\nlogits-checksum: %016" PRIx64 "\n", {0}_logits_checksum());

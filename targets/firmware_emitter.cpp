@@ -141,7 +141,7 @@ int main(void) {{
   static const char prompt[] = BITGPT_PROMPT;
   const int32_t len = (int32_t)sizeof(prompt) - 1;
   const int32_t temperature = {0}_parse_temperature(BITGPT_TEMPERATURE);
-  int32_t at = 0, i, full;
+  int32_t i, full, fed, bad = 0, prev = {0}_BOS;
   if (temperature < 0) {{
     fw_puts("firmware: TEMPERATURE is not a decimal number\n");
     return 2;
@@ -149,21 +149,19 @@ int main(void) {{
   fw_write(prompt, len);
   {0}_reset(BITGPT_SEED);
   full = {0}_feed({0}_BOS) == -2;
-  while (at < len && !full) {{
-    int32_t used;
-    const int32_t token = {0}_encode_one(prompt + at, len - at, &used);
-    if (token < 0) {{
-      fw_puts("\nfirmware: the prompt has a byte no token covers\n");
-      return 3;
-    }}
-    full = {0}_feed(token) == -2;
-    at += used;
+  fed = full ? 0 : {0}_feed_text(prompt, len, &bad);
+  if (fed == -1 || fed == -3) {{
+    fw_puts(fed == -1 ? "\nfirmware: the prompt has a byte no token covers\n" : "\nfirmware: the prompt is longer than the planned prompt buffer\n");
+    return 3;
   }}
+  full = full || fed == -2;
+  if (fed > 0) prev = -1; /* only the first token after BOS drops its dummy-prefix space */
   for (i = 0; i < BITGPT_TOKENS && !full; ++i) {{
     int32_t piece_len;
     const int32_t next = {0}_next(temperature);
-    const char *piece = {0}_token_text(next, &piece_len);
+    const char *piece = {0}_decode(prev, next, &piece_len);
     fw_write(piece, piece_len);
+    prev = next;
     if (i + 1 < BITGPT_TOKENS) full = {0}_feed(next) == -2;
   }}
   {{

@@ -31,9 +31,9 @@ int main(int argc, char** argv) {
   const auto& sram = j["sram"];
   const int64_t total = sram["total_bytes"], budget = sram["budget_bytes"];
   check(total <= budget, "sram.total_bytes exceeds the budget");
-  check(total == sram["arena_bytes"].get<int64_t>() + sram["kv_cache_bytes"].get<int64_t>() + sram["state_bytes"].get<int64_t>() +
-                     sram["stack_bytes"].get<int64_t>(),
-        "sram.total_bytes is not arena + KV cache + state + stack");
+  check(total == sram["arena_bytes"].get<int64_t>() + sram["kv_cache_bytes"].get<int64_t>() + sram["prompt_bytes"].get<int64_t>() +
+                     sram["state_bytes"].get<int64_t>() + sram["stack_bytes"].get<int64_t>(),
+        "sram.total_bytes is not arena + KV cache + prompt buffer + state + stack");
   check(j["arena"]["bytes"] == sram["arena_bytes"], "arena.bytes differs from sram.arena_bytes");
   check(j["arena"]["bytes"] == j["arena"]["lower_bound_bytes"] || j["arena"].contains("gap_reason"),
         "arena.bytes is above arena.lower_bound_bytes and the report does not say why");

@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   app.add_flag("--untied", untied, "a separate classifier matrix");
   app.add_option("--dtype", dtype, "matrix dtype: ternary | binary | int8 | f32");
   app.add_flag("--per-row", per_row, "one scale per row instead of per tensor");
-  app.add_option("--tokenizer", tokenizer, "bytes | table (a small synthetic table)");
+  app.add_option("--tokenizer", tokenizer, "bytes | table (a small synthetic table) | bpe (a small sentencepiece-shaped vocabulary)");
   app.add_option("--bos", bos);
   app.add_option("--seed", seed);
   CLI11_PARSE(app, argc, argv);
@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
                       : dtype == "f32"    ? WeightDType::F32
                                           : WeightDType::Ternary;
     spec.per_row = per_row;
-    spec.table_tokenizer = tokenizer == "table";
+    spec.tokenizer = tokenizer;
     spec.bos = bos;
     spec.seed = seed;
     const Model m = random_model(spec);

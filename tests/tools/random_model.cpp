@@ -3,9 +3,37 @@
 #include <cmath>
 #include <random>
 
+#include "frontend/diagnostics.h"
 #include "frontend/tensor_schema.h"
 
 namespace bitgpt {
+
+namespace {
+
+// Laid out as llama2.c's tokenizers are: <unk> <s> </s>, the 256 byte-fallback tokens,
+// the space, lower-case letters and punctuation, then merges in priority order (BOS 1).
+Tokenizer bpe_tokenizer(int64_t vocab_size) {
+  static const char* const kMerges[] = {" t", "th", "he", " the", "in", " a", "an", "er", "on", "ing", " s", "re", "nd", " and",
+                                        "ou", " w", "ed", " h", "is", "it", " o", " c", "en", "at", " b", "or", "es", "ll", " f", " m"};
+  Tokenizer t;
+  t.kind = TokenizerKind::Bpe;
+  t.bos = 1;
+  auto add = [&](const std::string& piece, float score, bool byte) {
+    t.pieces.push_back(piece);
+    t.scores.push_back(score);
+    t.byte_fallback.push_back(byte);
+  };
+  for (int i = 0; i < 3; ++i) add("", 0.0f, false);
+  for (int b = 0; b < 256; ++b) add(std::string(1, static_cast<char>(b)), 0.0f, true);
+  for (char ch : std::string(" etaoinshrdlucmfwypvbgkjqxz.,'")) add(std::string(1, ch), -1000.0f, false);
+  float score = 0.0f;
+  for (const char* m : kMerges) add(m, score -= 1.0f, false);
+  if (static_cast<int64_t>(t.pieces.size()) > vocab_size) throw Error("--tokenizer bpe needs --vocab " + std::to_string(t.pieces.size()) + " or more");
+  while (static_cast<int64_t>(t.pieces.size()) < vocab_size) add("", -1e30f, false);
+  return t;
+}
+
+}  // namespace
 
 Model random_model(const RandomModelSpec& s) {
   const Architecture& a = s.arch;
@@ -15,14 +43,18 @@ Model random_model(const RandomModelSpec& s) {
   m.name = s.name;
   m.arch = a;
   m.tokenizer.bos = std::min<int64_t>(s.bos, a.vocab_size - 1);
-  for (int64_t i = 0; i < a.vocab_size; ++i) {
-    if (s.table_tokenizer) {
+  if (s.tokenizer == "bpe") {
+    m.tokenizer = bpe_tokenizer(a.vocab_size);
+  } else {
+    for (int64_t i = 0; i < a.vocab_size; ++i) {
+      if (s.tokenizer == "table") {
       // printable characters, then a few two-character pieces so longest match matters
       static const std::string alpha = " etaoinshrdlucmfwypvbgkjqxz.,\n";
       const int64_t k = static_cast<int64_t>(alpha.size());
       m.tokenizer.pieces.push_back(i < k ? alpha.substr(i, 1) : alpha.substr(i % k, 1) + alpha.substr((i / k) % k, 1));
-    } else {
-      m.tokenizer.pieces.push_back(i < 256 ? std::string(1, static_cast<char>(i)) : "");
+      } else {
+        m.tokenizer.pieces.push_back(i < 256 ? std::string(1, static_cast<char>(i)) : "");
+      }
     }
   }
   for (const TensorSpec& spec : tensor_schema(a)) {

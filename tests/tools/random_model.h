@@ -13,7 +13,7 @@ struct RandomModelSpec {
   Architecture arch;
   WeightDType matrix_dtype = WeightDType::Ternary;
   bool per_row = false;
-  bool table_tokenizer = false;
+  std::string tokenizer = "bytes";  // bytes | table | bpe (sentencepiece-shaped, needs vocab >= 320)
   int64_t bos = 10;
   uint64_t seed = 1;
 };

@@ -232,6 +232,39 @@ TEST_F(LoaderTest, TokenTableOfWrongLength) {
   EXPECT_ERROR_HAS(load_error(), "tokenizer.tokens", "vocab_size");
 }
 
+TEST_F(LoaderTest, BpeTokenizerNeedsOneScorePerToken) {
+  json j = manifest();
+  j["tokenizer"]["type"] = "bpe";
+  save(j);
+  EXPECT_ERROR_HAS(load_error(), "tokenizer.scores", "missing");
+  j["tokenizer"]["scores"] = {1.0};
+  save(j);
+  EXPECT_ERROR_HAS(load_error(), "tokenizer.scores", "one per token");
+  j["tokenizer"]["scores"] = json::array();
+  for (size_t i = 0; i < j["tokenizer"]["tokens"].size(); ++i) j["tokenizer"]["scores"].push_back(-static_cast<double>(i));
+  j["tokenizer"]["scores"][2] = "high";
+  save(j);
+  EXPECT_ERROR_HAS(load_error(), "tokenizer.scores[2]", "expected a number");
+}
+
+TEST_F(LoaderTest, BpeTokenizerRoundTrips) {
+  json j = manifest();
+  j["tokenizer"]["type"] = "bpe";
+  j["tokenizer"]["tokens"][5] = "<0x0A>";
+  j["tokenizer"]["scores"] = json::array();
+  for (size_t i = 0; i < j["tokenizer"]["tokens"].size(); ++i) j["tokenizer"]["scores"].push_back(-static_cast<double>(i));
+  save(j);
+  const Model a = load_model_json(path_);
+  ASSERT_EQ(a.tokenizer.kind, TokenizerKind::Bpe);
+  EXPECT_TRUE(a.tokenizer.byte_fallback[5]);
+  EXPECT_FALSE(a.tokenizer.byte_fallback[4]);
+  write_model_json(a, path_);
+  const Model b = load_model_json(path_);
+  EXPECT_EQ(b.tokenizer.pieces, a.tokenizer.pieces);
+  EXPECT_EQ(b.tokenizer.scores, a.tokenizer.scores);
+  EXPECT_EQ(b.tokenizer.byte_fallback, a.tokenizer.byte_fallback);
+}
+
 TEST_F(LoaderTest, HeadsMustDivide) {
   json j = manifest();
   j["architecture"]["n_kv_heads"] = 3;

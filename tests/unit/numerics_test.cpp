@@ -6,7 +6,6 @@
 
 #include "compiler/constants.h"
 #include "runtime/bitgpt_numerics.h"
-#include "runtime/bitgpt_tokenizer.h"
 
 namespace {
 
@@ -106,18 +105,6 @@ TEST(Numerics, GumbelNoiseHasTheRightMean) {
   const int n = 20000;
   for (int i = 0; i < n; ++i) sum += bg_gumbel_q16(bg_rand32(&state)) / 65536.0;
   EXPECT_NEAR(sum / n, 0.5772, 0.03);  // the Euler-Mascheroni constant
-}
-
-TEST(Tokenizer, GreedyLongestMatch) {
-  const uint8_t bytes[] = {'a', 'b', 'a', 'b', 'c'};
-  const uint32_t offsets[] = {0, 1, 2, 4, 5};  // "a", "b", "ab", "c"
-  const bg_vocab v = {bytes, offsets, 4};
-  int32_t out[8];
-  ASSERT_EQ(bg_encode(&v, "abcab", 5, out, 8), 3);
-  EXPECT_EQ(out[0], 2);
-  EXPECT_EQ(out[1], 3);
-  EXPECT_EQ(out[2], 2);
-  EXPECT_EQ(bg_encode(&v, "abx", 3, out, 8), -1 - 2);
 }
 
 }  // namespace
