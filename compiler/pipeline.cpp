@@ -129,8 +129,13 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   if (o.window && (*o.window < 1 || *o.window > model.arch.max_seq_len))
     throw Error(fmt::format("--window: {} is outside [1, max_seq_len = {}]", *o.window, model.arch.max_seq_len));
 
-  if (o.kernel != "auto" && o.kernel != "portable" && o.kernel != "lut4")
-    throw Error(fmt::format("--kernel: '{}' is not auto, portable or lut4", o.kernel));
+  if (o.kernel != "auto" && o.kernel != "portable" && o.kernel != "smlad" && o.kernel != "lut4")
+    throw Error(fmt::format("--kernel: '{}' is not auto, portable, smlad or lut4", o.kernel));
+  if (o.kernel == "smlad" && !c.target->dsp)
+    throw Error(fmt::format("--kernel smlad: target {} has no DSP extension (SMLAD); use portable", c.target->name));
+  // Dot products outside the lookup tables: SMLAD where the target has the DSP
+  // extension, unless --kernel portable asks for plain C.
+  c.smlad = c.target->dsp && o.kernel != "portable";
   if (o.packing != "auto" && o.packing != "2bit" && o.packing != "base3")
     throw Error(fmt::format("--packing: '{}' is not auto, 2bit or base3", o.packing));
   c.graph = lower_model(model, 1, 8);
@@ -149,7 +154,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   const bool has_ternary = max_lut_groups(fused) > 0;
   c.base3 = o.packing == "base3" && has_ternary;
   if (c.base3 && o.kernel == "lut4") throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
-  choose_kernel_and_fit(c, fused, req, c.base3 ? "portable" : o.kernel, o.lut_chunk, inplace);
+  choose_kernel_and_fit(c, fused, req, c.base3 || o.kernel == "smlad" ? "portable" : o.kernel, o.lut_chunk, inplace);
   c.packing_reason = !has_ternary ? "no ternary matrices" : c.base3 ? "pinned by --packing" : "2 bits per weight: the fastest to decode";
   if (o.packing == "auto" && has_ternary && c.flash_total() > c.flash_budget) {
     const int64_t two_bit = c.flash_total();

@@ -20,6 +20,10 @@ int64_t matmul_weights(const ir::Graph& g) {
   return n;
 }
 
+std::string dot_products(const CompiledModel& c) {
+  return c.smlad ? "SMLAD (Armv7E-M DSP: two int16 products per instruction)" : "plain C";
+}
+
 std::string kib(int64_t b) { return fmt::format("{:.2f} KiB", static_cast<double>(b) / 1024.0); }
 
 std::string buffer_values(const ir::Graph& g, const Buffer& b) {
@@ -39,7 +43,7 @@ std::string format_report(const CompiledModel& c) {
   std::string s;
   s += fmt::format("bitgptc memory plan: model '{}', {} parameters, target {} ({})\n", g.name, c.parameters, c.target->name, c.target->description);
   s += fmt::format("context: window {} tokens, {}-bit KV cache ({})\n", g.window, g.kv_bits, c.fit.reason);
-  s += fmt::format("kernel: {} ({})\n", ir::kernel_name(c.kernel.kernel), c.kernel_reason);
+  s += fmt::format("kernel: {} ({}); other dot products: {}\n", ir::kernel_name(c.kernel.kernel), c.kernel_reason, dot_products(c));
   s += fmt::format("packing: {} ({})\n\n", c.base3 ? "base3" : "2bit", c.packing_reason);
   s += fmt::format("{:<4} {:<40} {:>8} {:>8}  {:>5}..{:<5}  {}\n", "#", "arena buffer", "offset", "bytes", "first", "last", "values");
   for (size_t i = 0; i < c.liveness.buffers.size(); ++i) {
@@ -94,7 +98,8 @@ std::string report_json(const CompiledModel& c) {
       {"arena", arena},
       {"kv_cache", {{"bytes", c.fit.cost.kv_cache}, {"bits", g.kv_bits}, {"slots", g.window}}},
       {"context", {{"window", g.window}, {"reason", c.fit.reason}}},
-      {"kernel", {{"name", ir::kernel_name(c.kernel.kernel)}, {"lut_chunk_groups", c.kernel.lut_chunk}, {"reason", c.kernel_reason}}},
+      {"kernel", {{"name", ir::kernel_name(c.kernel.kernel)}, {"lut_chunk_groups", c.kernel.lut_chunk}, {"reason", c.kernel_reason},
+                  {"dot_products", c.smlad ? "smlad" : "c"}}},
       {"packing", {{"ternary", c.base3 ? "base3" : "2bit"}, {"reason", c.packing_reason}}},
       {"flash",
        {{"budget_bytes", c.flash_budget}, {"weights_bytes", c.weights_flash_bytes()}, {"tokenizer_bytes", c.tokenizer_bytes},

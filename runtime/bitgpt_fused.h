@@ -20,9 +20,9 @@ static inline void bg_fused_norm_quantize(const int32_t *x, const bg_norm_params
   const bg_norm_stats s = bg_norm_statistics(x, p);
   int32_t i, m = 0;
   bg_mult inv;
-  for (i = 0; i < p->n; ++i) { const int32_t a = bg_abs32(bg_norm_element(x, i, p, s)); if (a > m) m = a; }
+  for (i = 0; i < p->n; ++i) { const int32_t a = bg_abs32(bg_norm_element(x, i, p, &s)); if (a > m) m = a; }
   inv = bg_mult_ratio(127, m);
-  for (i = 0; i < p->n; ++i) q[i] = bg_quantize_one(bg_norm_element(x, i, p, s), inv, 127);
+  for (i = 0; i < p->n; ++i) q[i] = bg_quantize_one(bg_norm_element(x, i, p, &s), inv, 127);
   *amax = m;
 }
 
@@ -32,9 +32,15 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
   const bg_row_scaler up = bg_row_scaler_begin(w1, amax);
   const bg_row_scaler gate = bg_row_scaler_begin(w3 ? w3 : w1, amax);
   int32_t r;
+  if (!w3) {
+    bg_op_matvec(w1, x, amax, h, 0);
+    for (r = 0; r < w1->rows; ++r) h[r] = bg_activation(act, h[r]);
+    return;
+  }
   for (r = 0; r < w1->rows; ++r) {
-    const int32_t a = bg_activation(act, bg_row(&up, r, x));
-    h[r] = w3 ? bg_mul_q16(a, bg_row(&gate, r, x)) : a;
+    int32_t d1, d3;
+    bg_row_dot2(w1, r, w3, r, x, &d1, &d3);
+    h[r] = bg_mul_q16(bg_activation(act, bg_row_scale(&up, r, d1)), bg_row_scale(&gate, r, d3));
   }
 }
 
@@ -69,11 +75,17 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
 static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
   bg_sampler s = bg_sampler_begin(temperature_q16, rng);
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
-  int32_t r;
-  for (r = 0; r < w->rows; ++r) {
-    const int32_t logit = bg_row(&rows, r, x);
-    *checksum = bg_fnv_i32(*checksum, logit);
-    bg_sampler_offer(&s, r, logit);
+  int32_t r, k;
+  for (r = 0; r < w->rows; r += 2) {
+    int32_t dot[2];
+    const int32_t n = r + 1 < w->rows ? 2 : 1;
+    if (n == 2) bg_row_dot2(w, r, w, r + 1, x, &dot[0], &dot[1]);
+    else dot[0] = bg_row_dot(w, r, x);
+    for (k = 0; k < n; ++k) { /* in row order: the checksum and the sampler see r, then r + 1 */
+      const int32_t logit = bg_row_scale(&rows, r + k, dot[k]);
+      *checksum = bg_fnv_i32(*checksum, logit);
+      bg_sampler_offer(&s, r + k, logit);
+    }
   }
   return s.best;
 }

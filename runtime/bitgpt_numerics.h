@@ -32,11 +32,24 @@ typedef struct bg_mult {
 } bg_mult;
 
 static inline int32_t bg_sat32(int64_t v) {
-  return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : (int32_t)v);
+  /* in range iff the high word is the sign of the low one: one compare on 32-bit Arm */
+  return (int64_t)(int32_t)v == v ? (int32_t)v : (v > 0 ? INT32_MAX : INT32_MIN);
 }
 
-/* round(v / 2^s), ties toward +infinity; s may be negative (a saturating left shift). */
+/* a * b from int32 operands: one SMULL on 32-bit Arm. After inlining, GCC can lose
+ * track of an operand's width and emit a 64x64 multiply; the empty asm pins both. */
+static inline int64_t bg_mul32x32(int32_t a, int32_t b) {
+#if defined(__GNUC__) && defined(__thumb2__) /* Armv6-M has no SMULL: nothing to pin */
+  __asm__("" : "+r"(a), "+r"(b));
+#endif
+  return (int64_t)a * b;
+}
+
+/* round(v / 2^s), ties toward +infinity; s may be negative (a saturating left shift).
+ * For s >= 1 it is computed as floor((floor(v / 2^(s-1)) + 1) / 2), the same integer as
+ * floor((v + 2^(s-1)) / 2^s) without building the 64-bit rounding constant. */
 static inline int64_t bg_shr_round(int64_t v, int s) {
+  if (s >= 1 && s <= 62) return ((v >> (s - 1)) + 1) >> 1;
   if (s <= 0) {
     if (s < -62) return v == 0 ? 0 : (v > 0 ? INT64_MAX : INT64_MIN);
     {
@@ -46,8 +59,7 @@ static inline int64_t bg_shr_round(int64_t v, int s) {
     }
     return v * ((int64_t)1 << (-s));
   }
-  if (s > 62) return 0;
-  return (v + ((int64_t)1 << (s - 1))) >> s;
+  return 0; /* s > 62 */
 }
 
 static inline int bg_clz64(uint64_t v) {
@@ -85,6 +97,11 @@ static inline bg_mult bg_mult_normalize(uint64_t m, int shift) {
 /* round(x * k); |x| < 2^40 keeps the product inside int64. Saturates to int32. */
 static inline int32_t bg_mult_apply(int64_t x, bg_mult k) {
   return bg_sat32(bg_shr_round(x * (int64_t)k.m, k.shift));
+}
+
+/* bg_mult_apply for an int32 x: one 32x32->64 multiply. */
+static inline int32_t bg_mult_apply32(int32_t x, bg_mult k) {
+  return bg_sat32(bg_shr_round(bg_mul32x32(x, k.m), k.shift));
 }
 
 /* Same, without the int32 saturation (for wide intermediates). */
@@ -130,27 +147,32 @@ static inline uint32_t bg_isqrt64(uint64_t v) {
 
 /* exp(x) for x <= 0 in Q16, result in Q30 (1.0 = 2^30). */
 static inline int64_t bg_exp_neg_q30(int32_t x) {
-  int64_t y, t, p;
+  int64_t y;
+  uint32_t t, p;
   int32_t n;
   if (x >= 0) return BG_Q30_ONE;
-  y = -(int64_t)x * BG_LOG2E_Q30; /* -x*log2(e), Q46 */
+  y = (int64_t)x * -BG_LOG2E_Q30; /* -x*log2(e), Q46; int32 operands: one SMULL */
   n = (int32_t)(y >> 46);
   if (n >= 31) return 0;
   /* 2^-f = e^-t with t = f*ln2 in [0, 0.694); Taylor series to t^9, error < 3e-9 */
-  t = bg_shr_round(((y >> 16) & 0x3FFFFFFF) * BG_LN2_Q30, 30); /* Q30 */
+  t = (uint32_t)bg_shr_round((int64_t)(int32_t)((y >> 16) & 0x3FFFFFFF) * (int32_t)BG_LN2_Q30, 30); /* Q30 */
   /* Horner on sum_k (-t)^k / k! with the 1/k! in Q30: multiplies only (a 64-bit division
-   * by a constant is a library call on 32-bit Arm) */
-  p = 2959;                                         /* 1/9! */
-  p = 26631 - bg_shr_round(p * t, 30);              /* 1/8! */
-  p = 213044 - bg_shr_round(p * t, 30);             /* 1/7! */
-  p = 1491308 - bg_shr_round(p * t, 30);            /* 1/6! */
-  p = 8947849 - bg_shr_round(p * t, 30);            /* 1/5! */
-  p = 44739243 - bg_shr_round(p * t, 30);           /* 1/4! */
-  p = 178956971 - bg_shr_round(p * t, 30);          /* 1/3! */
-  p = 536870912 - bg_shr_round(p * t, 30);          /* 1/2! */
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30);         /* 1/1! */
-  p = BG_Q30_ONE - bg_shr_round(p * t, 30);         /* 1/0! */
-  return bg_shr_round(p, n);
+   * by a constant is a library call on 32-bit Arm). p and t stay in [0, 2^30], so each
+   * step is one 32x32->64 multiply and the rounding shift fits 32 bits:
+   * round(v / 2^30) = ((v >> 29) + 1) >> 1, as bg_shr_round. */
+#define BG_EXP_STEP(c) p = (uint32_t)(c) - ((((uint32_t)(((uint64_t)p * t) >> 29)) + 1u) >> 1)
+  p = 2959;                      /* 1/9! */
+  BG_EXP_STEP(26631);            /* 1/8! */
+  BG_EXP_STEP(213044);           /* 1/7! */
+  BG_EXP_STEP(1491308);          /* 1/6! */
+  BG_EXP_STEP(8947849);          /* 1/5! */
+  BG_EXP_STEP(44739243);         /* 1/4! */
+  BG_EXP_STEP(178956971);        /* 1/3! */
+  BG_EXP_STEP(536870912);        /* 1/2! */
+  BG_EXP_STEP(BG_Q30_ONE);       /* 1/1! */
+  BG_EXP_STEP(BG_Q30_ONE);       /* 1/0! */
+#undef BG_EXP_STEP
+  return bg_shr_round((int64_t)p, n);
 }
 
 /* exp(x) for x <= 0, Q16 in and out: the softmax weight. */

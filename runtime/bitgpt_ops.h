@@ -9,6 +9,13 @@
 #define BITGPT_OPS_H
 
 #include "bitgpt_numerics.h"
+/* The emitted code asks for the DSP kernels on targets that have them; the same source
+ * built for the host (or any compiler without the DSP extension) uses plain C, with the
+ * same results. */
+#if defined(BITGPT_KERNEL_SMLAD) && defined(__ARM_FEATURE_DSP) && !defined(BITGPT_KERNEL_NAIVE)
+#define BITGPT_USE_SMLAD 1
+#include "bitgpt_smlad.h"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -71,7 +78,7 @@ static inline int64_t bg_div_round(int64_t a, int64_t b) {
 }
 
 static inline int32_t bg_mul_q16(int32_t a, int32_t b) {
-  return bg_sat32(bg_shr_round((int64_t)a * b, 16));
+  return bg_sat32(bg_shr_round(bg_mul32x32(a, b), 16));
 }
 
 static inline int32_t bg_activation(int32_t kind, int32_t x) {
@@ -141,6 +148,27 @@ static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x)
   return acc;
 }
 
+/* Dot products of row ra of wa and row rb of wb (same cols) with x: two bg_row_dot
+ * calls, or one pass of the DSP kernel (bitgpt_smlad.h) that loads each activation
+ * word once for both rows. */
+static inline void bg_row_dot2(const bg_matrix *wa, int32_t ra, const bg_matrix *wb, int32_t rb, const int8_t *x, int32_t *da, int32_t *db) {
+#if defined(BITGPT_USE_SMLAD)
+  if (wa->dtype == wb->dtype && (wa->dtype == BG_W_TERNARY2 || wa->dtype == BG_W_INT8) && wa->cols == wb->cols) {
+    const int32_t cols4 = wa->cols & ~3, int8 = wa->dtype == BG_W_INT8;
+    const uint8_t *rowa = wa->data + (int64_t)ra * wa->row_bytes, *rowb = wb->data + (int64_t)rb * wb->row_bytes;
+    int32_t j;
+    bg_smlad_dot2(rowa, rowb, int8, x, cols4, da, db);
+    for (j = cols4; j < wa->cols; ++j) {
+      *da += (int8 ? (int8_t)rowa[j] : bg_trit_at(rowa[j >> 2], j & 3)) * x[j];
+      *db += (int8 ? (int8_t)rowb[j] : bg_trit_at(rowb[j >> 2], j & 3)) * x[j];
+    }
+    return;
+  }
+#endif
+  *da = bg_row_dot(wa, ra, x);
+  *db = bg_row_dot(wb, rb, x);
+}
+
 /* The multiplier that turns row r's dot product into act units: scale / 127 * amax.
  * With one scale per matrix it is the same for every row: compute it once. */
 static inline bg_mult bg_row_mult(const bg_matrix *w, int32_t r, int32_t amax) {
@@ -163,11 +191,10 @@ static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax
 
 /* Row r's dot product in act units: dot * amax * scale / 127. */
 static inline int32_t bg_row_scale(const bg_row_scaler *s, int32_t r, int32_t dot) {
-  return bg_mult_apply(dot, s->w->per_row ? bg_row_mult(s->w, r, s->amax) : s->shared);
+  return bg_mult_apply32(dot, s->w->per_row ? bg_row_mult(s->w, r, s->amax) : s->shared);
 }
 
-/* Row r of W x in act units. */
-static inline int32_t bg_row(const bg_row_scaler *s, int32_t r, const int8_t *x) { return bg_row_scale(s, r, bg_row_dot(s->w, r, x)); }
+
 
 /* ---- normalisation, split into statistics and a per-element step ---- */
 
@@ -187,17 +214,21 @@ static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_p
     for (i = 0; i < p->n; ++i) sum += x[i];
     s.mean = (int32_t)bg_div_round(sum, p->n);
   }
-  for (i = 0; i < p->n; ++i) {
-    const int64_t d = (int64_t)x[i] - s.mean;
-    ss += (uint64_t)(d * d);
+  if (s.mean == 0) {
+    for (i = 0; i < p->n; ++i) ss += (uint64_t)((int64_t)x[i] * x[i]); /* SMLAL */
+  } else {
+    for (i = 0; i < p->n; ++i) {
+      const int64_t d = (int64_t)x[i] - s.mean;
+      ss += (uint64_t)(d * d);
+    }
   }
   rms = bg_isqrt64(ss / (uint64_t)p->n + (uint64_t)p->eps_q32); /* Q16 */
   s.inv_rms = bg_mult_ratio(BG_ACT_ONE, rms);
   return s;
 }
 
-static inline int32_t bg_norm_element(const int32_t *x, int32_t i, const bg_norm_params *p, bg_norm_stats s) {
-  int32_t y = bg_mult_apply((int64_t)x[i] - s.mean, s.inv_rms);
+static inline int32_t bg_norm_element(const int32_t *x, int32_t i, const bg_norm_params *p, const bg_norm_stats *s) {
+  int32_t y = s->mean == 0 ? bg_mult_apply32(x[i], s->inv_rms) : bg_mult_apply((int64_t)x[i] - s->mean, s->inv_rms);
   if (p->gain) y = bg_mul_q16(y, p->gain[i]);
   if (p->bias) y = bg_sat32((int64_t)y + p->bias[i]);
   return y;
@@ -218,7 +249,7 @@ static inline void bg_op_embed(int32_t *x, const bg_table *tok, const bg_table *
 static inline void bg_op_norm(const int32_t *x, const bg_norm_params *p, int32_t *y) {
   const bg_norm_stats s = bg_norm_statistics(x, p);
   int32_t i;
-  for (i = 0; i < p->n; ++i) y[i] = bg_norm_element(x, i, p, s);
+  for (i = 0; i < p->n; ++i) y[i] = bg_norm_element(x, i, p, &s);
 }
 
 /* Per-vector absmax quantisation to int8: q = round(127 y / amax). */
@@ -229,7 +260,7 @@ static inline int32_t bg_amax(const int32_t *y, int32_t n) {
 }
 
 static inline int8_t bg_quantize_one(int32_t y, bg_mult inv, int32_t qmax) {
-  return (int8_t)bg_clamp(bg_mult_apply(y, inv), -qmax, qmax);
+  return (int8_t)bg_clamp(bg_mult_apply32(y, inv), -qmax, qmax);
 }
 
 static inline void bg_op_quantize(const int32_t *y, int32_t n, int8_t *q, int32_t *amax) {
@@ -243,10 +274,16 @@ static inline void bg_op_quantize(const int32_t *y, int32_t n, int8_t *q, int32_
 /* out = W x, or out += W x when accumulate (the residual add). */
 static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate) {
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
-  int32_t r;
-  for (r = 0; r < w->rows; ++r) {
-    const int32_t z = bg_row(&rows, r, x);
-    out[r] = accumulate ? bg_sat32((int64_t)out[r] + z) : z;
+  int32_t r, k;
+  for (r = 0; r < w->rows; r += 2) {
+    int32_t dot[2];
+    const int32_t n = r + 1 < w->rows ? 2 : 1;
+    if (n == 2) bg_row_dot2(w, r, w, r + 1, x, &dot[0], &dot[1]);
+    else dot[0] = bg_row_dot(w, r, x);
+    for (k = 0; k < n; ++k) {
+      const int32_t z = bg_row_scale(&rows, r + k, dot[k]);
+      out[r + k] = accumulate ? bg_sat32((int64_t)out[r + k] + z) : z;
+    }
   }
 }
 
@@ -337,9 +374,13 @@ static inline bg_mult bg_attn_query(const bg_attn_shape *a, const int32_t *q_hea
 
 /* q8 . codes of a cached row, with the loop specialised per code width. */
 static inline int32_t bg_kv_dot(const int8_t *q8, const uint8_t *row, int32_t n, int32_t bits) {
-  int32_t dot = 0, i;
+  int32_t dot = 0, i = 0;
   if (bits == 8) {
-    for (i = 0; i < n; ++i) dot += q8[i] * (int8_t)row[i];
+#if defined(BITGPT_USE_SMLAD)
+    i = n & ~3;
+    dot = bg_smlad_dot_i8(q8, (const int8_t *)row, i);
+#endif
+    for (; i < n; ++i) dot += q8[i] * (int8_t)row[i];
   } else {
     for (i = 0; i + 2 <= n; i += 2) {
       const int32_t b = (int8_t)row[i >> 1];
@@ -354,7 +395,7 @@ static inline int32_t bg_kv_dot(const int8_t *q8, const uint8_t *row, int32_t n,
 static inline int32_t bg_attn_score(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, const int8_t *q8, bg_mult qk) {
   const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
   const int32_t dot = bg_kv_dot(q8, c->k + (int64_t)at * rb, a->head_dim, a->kv_bits);
-  return bg_mult_apply(dot, bg_mult_scale(qk, bg_scale16_decode(c->k_scale[at])));
+  return bg_mult_apply32(dot, bg_mult_scale(qk, bg_scale16_decode(c->k_scale[at])));
 }
 
 /* Adds weight p (the unnormalised softmax weight, Q16) times token t's value to acc. */
@@ -363,7 +404,9 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
   const uint8_t *vrow = c->v + (int64_t)at * rb;
   const int64_t w = (int64_t)p * bg_scale16_decode(c->v_scale[at]);
   int32_t i;
-  if (a->kv_bits == 8) {
+  if (a->kv_bits == 8 && w == (int32_t)w) { /* the usual case: one SMLAL per element */
+    for (i = 0; i < a->head_dim; ++i) acc[i] += bg_mul32x32((int32_t)w, (int8_t)vrow[i]);
+  } else if (a->kv_bits == 8) {
     for (i = 0; i < a->head_dim; ++i) acc[i] += w * (int8_t)vrow[i];
   } else {
     for (i = 0; i < a->head_dim; ++i) acc[i] += w * bg_kv_code(vrow, i, 4);

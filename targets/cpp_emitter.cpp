@@ -352,6 +352,7 @@ int32_t {1}_parse_temperature(const char *text);
     const Liveness& lv = c_.liveness;
     const bg_attn_shape a = g_.attn_shape();
     std::string s = banner(n_ + ".cpp: the forward pass and the C API");
+    if (c_.smlad) s += "\n/* The target has the DSP extension: dot products use SMLAD (bitgpt_smlad.h). */\n#define BITGPT_KERNEL_SMLAD 1\n";
     s += fmt::format(R"(
 #include "{0}.h"
 
@@ -412,6 +413,14 @@ struct state_t {{
 static_assert(sizeof(state_t) == {}, "the compiler's SRAM plan counts this many bytes of state");
 state_t st;
 {}
+/* Each step stays a function of its own: inlined into one another, their stack frames
+ * would add up instead of taking turns (on Armv6-M, 2 KiB instead of a few hundred bytes). */
+#if defined(__GNUC__)
+#define BITGPT_STEP __attribute__((noinline))
+#else
+#define BITGPT_STEP
+#endif
+
 )", a.n_heads, a.n_kv_heads, a.head_dim, a.window, a.kv_bits, a.score_mult.m, a.score_mult.shift, kRuntimeStateBytes,
         bpe() ? fmt::format("\n/* The prompt buffer: BPE merges a whole prompt in place, one token per byte plus the\n"
                             " * dummy prefix to start with. */\nint32_t prompt_tokens[{}];\n", c_.max_prompt_bytes + 1)
@@ -422,7 +431,7 @@ state_t st;
       const Op& op = g_.ops[i];
       const bool returns = op.kind == OpKind::Sample || op.kind == OpKind::ClassifySample;
       s += op_comment(op, i);
-      s += fmt::format("{} step_{:03}_{}({}) {{\n{}}}\n\n", returns ? "int32_t" : "void", i, c_ident(op.label),
+      s += fmt::format("BITGPT_STEP {} step_{:03}_{}({}) {{\n{}}}\n\n", returns ? "int32_t" : "void", i, c_ident(op.label),
                        returns ? "int32_t temperature_q16" : "void", op_call(op));
     }
     s += "}  // namespace\n\n";

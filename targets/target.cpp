@@ -13,7 +13,7 @@ const std::vector<TargetDesc>& all_targets() {
        false, false, true, 1024 * K, 64 * 1024 * K, 4 * K, 48 * K, 512},
       {"cortex-m0plus", "Arm Cortex-M0+ (Armv6-M); runs on QEMU's micro:bit, a Cortex-M0",
        "-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft", "microbit", 0x00000000, 0x20000000,
-       false, false, false, 16 * K, 256 * K, 1600, 22 * K, 210},
+       false, false, false, 16 * K, 256 * K, 1024, 22 * K, 210},
       {"cortex-m3", "Arm Cortex-M3 (Armv7-M)", "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft", "mps2-an385", 0x00000000, 0x20000000,
        false, false, false, 64 * K, 1024 * K, 640, 19 * K, 175},
       {"cortex-m4", "Arm Cortex-M4F (Armv7E-M)", "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16", "mps2-an386",
