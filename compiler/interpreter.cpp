@@ -98,7 +98,8 @@ void Interpreter::execute(const Op& op) {
     case OpKind::Quantize: bg_op_quantize(act(in(0)), n_in, codes(out(0)), &amax(out(0))); break;
     case OpKind::NormQuantize: {
       const bg_norm_params p = c.norms[op.norm].view();
-      bg_fused_norm_quantize(act(in(0)), &p, codes(out(0)), &amax(out(0)));
+      if (op.scratch.empty()) bg_fused_norm_quantize(act(in(0)), &p, codes(out(0)), &amax(out(0)));
+      else bg_fused_norm_quantize_via(act(in(0)), &p, reinterpret_cast<int32_t*>(storage_[op.scratch[0]].data()), codes(out(0)), &amax(out(0)));
       break;
     }
     case OpKind::MatMul: {

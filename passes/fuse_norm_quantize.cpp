@@ -5,6 +5,23 @@ namespace bitgpt {
 using namespace ir;
 using namespace fusion_detail;
 
+namespace {
+
+// Whether an op after `step` reads v.
+bool read_after(const Graph& g, ValueId v, int step) {
+  for (size_t i = static_cast<size_t>(step) + 1; i < g.ops.size(); ++i)
+    for (ValueId in : g.ops[i].inputs)
+      if (in == v) return true;
+  return false;
+}
+
+}  // namespace
+
+// The amax of the normalised vector is needed before any element can be quantised. When
+// the input is read again (the residual stream; or in the next stage, which may run twice
+// on one hidden state) the normalised vector goes to a scratch buffer, live only at this
+// step, so each element is computed once; otherwise the kernel may overwrite the input
+// (the emitter decides from the plan) or compute each element twice.
 void fuse_norm_quantize(Graph& g) {
   for (int i = 0; i < static_cast<int>(g.ops.size()); ++i) {
     if (g.ops[i].kind != OpKind::Norm) continue;
@@ -13,6 +30,7 @@ void fuse_norm_quantize(Graph& g) {
     Op fused = g.ops[i];
     fused.kind = OpKind::NormQuantize;
     fused.outputs = g.ops[q].outputs;
+    if (read_after(g, fused.inputs[0], q) || i >= g.next_stage_begin) fused.scratch = {g.ops[i].outputs[0]};
     replace_group(g, {i, q}, fused);
     i = -1;  // indices moved: scan again
   }

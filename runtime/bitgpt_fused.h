@@ -26,6 +26,33 @@ static inline void bg_fused_norm_quantize(const int32_t *x, const bg_norm_params
   *amax = m;
 }
 
+/* The same with a buffer y for the normalised values, so each is computed once: y is
+ * scratch, or x itself when x is not read again. Same helpers, same integers. */
+static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_params *p, int32_t *y, int8_t *q, int32_t *amax) {
+  const bg_norm_stats s = bg_norm_statistics(x, p);
+  int32_t i, m = 0;
+  bg_mult inv;
+  if (s.mean == 0 && p->gain && !p->bias) {
+    /* RMSNorm with a gain, bg_norm_element's arithmetic with the invariants hoisted */
+    const bg_mult k = s.inv_rms;
+    const int32_t *g = p->gain;
+    for (i = 0; i < p->n; ++i) {
+      const int32_t v = bg_mul_q16(bg_mult_apply32(x[i], k), g[i]), a = bg_abs32(v);
+      y[i] = v;
+      if (a > m) m = a;
+    }
+  } else {
+    for (i = 0; i < p->n; ++i) {
+      const int32_t v = bg_norm_element(x, i, p, &s), a = bg_abs32(v);
+      y[i] = v;
+      if (a > m) m = a;
+    }
+  }
+  inv = bg_mult_ratio(127, m);
+  for (i = 0; i < p->n; ++i) q[i] = bg_quantize_one(y[i], inv, 127);
+  *amax = m;
+}
+
 /* The FFN's first half, row by row: h = act(W1 x) * (W3 x) when gated, else act(W1 x).
  * Replaces two bg_op_matvec, bg_op_activation and bg_op_mul; no W1 x or W3 x buffer. */
 static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h) {
@@ -38,9 +65,16 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
     return;
   }
   for (r = 0; r < w1->rows; ++r) {
-    int32_t d1, d3;
-    bg_row_dot2(w1, r, w3, r, x, &d1, &d3);
-    h[r] = bg_mul_q16(bg_activation(act, bg_row_scale(&up, r, d1)), bg_row_scale(&gate, r, d3));
+    int32_t d[4]; /* rows r, r + 1 of w1, then of w3 */
+    if (r + 1 < w1->rows) {
+      bg_row_dot2x2(w1, w3, r, x, d);
+      h[r] = bg_mul_q16(bg_activation(act, bg_row_scale(&up, r, d[0])), bg_row_scale(&gate, r, d[2]));
+      ++r;
+      h[r] = bg_mul_q16(bg_activation(act, bg_row_scale(&up, r, d[1])), bg_row_scale(&gate, r, d[3]));
+    } else {
+      bg_row_dot2(w1, r, w3, r, x, &d[0], &d[2]);
+      h[r] = bg_mul_q16(bg_activation(act, bg_row_scale(&up, r, d[0])), bg_row_scale(&gate, r, d[2]));
+    }
   }
 }
 
@@ -75,12 +109,10 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
 static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
   bg_sampler s = bg_sampler_begin(temperature_q16, rng);
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
-  int32_t r, k;
-  for (r = 0; r < w->rows; r += 2) {
-    int32_t dot[2];
-    const int32_t n = r + 1 < w->rows ? 2 : 1;
-    if (n == 2) bg_row_dot2(w, r, w, r + 1, x, &dot[0], &dot[1]);
-    else dot[0] = bg_row_dot(w, r, x);
+  int32_t r, k, n;
+  for (r = 0; r < w->rows; r += n) {
+    int32_t dot[4];
+    n = bg_row_dots(w, r, x, dot);
     for (k = 0; k < n; ++k) { /* in row order: the checksum and the sampler see r, then r + 1 */
       const int32_t logit = bg_row_scale(&rows, r + k, dot[k]);
       *checksum = bg_fnv_i32(*checksum, logit);

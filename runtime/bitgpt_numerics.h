@@ -99,9 +99,28 @@ static inline int32_t bg_mult_apply(int64_t x, bg_mult k) {
   return bg_sat32(bg_shr_round(x * (int64_t)k.m, k.shift));
 }
 
-/* bg_mult_apply for an int32 x: one 32x32->64 multiply. */
+/* sat32(round(v / 2^s)), as bg_sat32(bg_shr_round(v, s)), with 32-bit operations in the
+ * usual cases: for s >= 33 the result is the high word shifted (it always fits), and for
+ * 2 <= s <= 32 the shifted value t = v >> (s - 1) is assembled from both words and, when
+ * it fits 32 bits, rounded there. Anything else takes the general 64-bit path. */
+static inline int32_t bg_round_shift_sat32(int64_t v, int s) {
+  const uint32_t lo = (uint32_t)v;
+  const int32_t hi = (int32_t)((uint64_t)v >> 32);
+  if (s >= 33 && s <= 62) {
+    const int32_t t = hi >> (s - 33);
+    return (t >> 1) + (t & 1);
+  }
+  if (s >= 2 && s <= 32) {
+    const int sh = s - 1;
+    const int32_t t = (int32_t)((lo >> sh) | ((uint32_t)hi << (32 - sh)));
+    if ((hi >> sh) == (t >> 31)) return (t >> 1) + (t & 1);
+  }
+  return bg_sat32(bg_shr_round(v, s));
+}
+
+/* bg_mult_apply for an int32 x: one 32x32->64 multiply and a 32-bit rounding shift. */
 static inline int32_t bg_mult_apply32(int32_t x, bg_mult k) {
-  return bg_sat32(bg_shr_round(bg_mul32x32(x, k.m), k.shift));
+  return bg_round_shift_sat32(bg_mul32x32(x, k.m), k.shift);
 }
 
 /* Same, without the int32 saturation (for wide intermediates). */

@@ -78,7 +78,7 @@ static inline int64_t bg_div_round(int64_t a, int64_t b) {
 }
 
 static inline int32_t bg_mul_q16(int32_t a, int32_t b) {
-  return bg_sat32(bg_shr_round(bg_mul32x32(a, b), 16));
+  return bg_round_shift_sat32(bg_mul32x32(a, b), 16);
 }
 
 static inline int32_t bg_activation(int32_t kind, int32_t x) {
@@ -167,6 +167,56 @@ static inline void bg_row_dot2(const bg_matrix *wa, int32_t ra, const bg_matrix 
 #endif
   *da = bg_row_dot(wa, ra, x);
   *db = bg_row_dot(wb, rb, x);
+}
+
+#if defined(BITGPT_USE_SMLAD)
+/* Four ternary rows ra, ra + row_bytes, rb, rb + row_bytes: the assembly kernel over the
+ * columns in whole words, then the last cols % 4 one by one. */
+static inline void bg_smlad_rows4(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t cols, int32_t int8, const int8_t *x, int32_t *dot) {
+  const int32_t cols4 = cols & ~3;
+  const uint8_t *rows[4];
+  int32_t j, k;
+  rows[0] = ra;
+  rows[1] = ra + row_bytes;
+  rows[2] = rb;
+  rows[3] = rb + row_bytes;
+  if (int8) bg_smlad_int8_dot4(ra, rb, row_bytes, x, cols4, dot);
+  else bg_smlad_ternary_dot4(ra, rb, row_bytes, x, cols4, dot);
+  for (k = 0; k < 4; ++k)
+    for (j = cols4; j < cols; ++j) dot[k] += (int8 ? (int8_t)rows[k][j] : bg_trit_at(rows[k][j >> 2], j & 3)) * x[j];
+}
+#endif
+
+/* Dot products of rows r and r + 1 of wa, then of wb (same shape), in dot[0..3]: one
+ * pass of the four-row DSP kernel for ternary rows, else two bg_row_dot2. */
+static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32_t r, const int8_t *x, int32_t *dot) {
+#if defined(BITGPT_USE_SMLAD)
+  if (wa->dtype == BG_W_TERNARY2 && wb->dtype == BG_W_TERNARY2 && wa->cols == wb->cols && wa->row_bytes == wb->row_bytes) {
+    bg_smlad_rows4(wa->data + (int64_t)r * wa->row_bytes, wb->data + (int64_t)r * wb->row_bytes, wa->row_bytes, wa->cols, 0, x, dot);
+    return;
+  }
+#endif
+  bg_row_dot2(wa, r, wa, r + 1, x, &dot[0], &dot[1]);
+  bg_row_dot2(wb, r, wb, r + 1, x, &dot[2], &dot[3]);
+}
+
+/* Dot products of rows r, r + 1, ... of w with x, as many as the kernel does at once
+ * (up to 4, and no more than the rows left); returns how many. */
+static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x, int32_t *dot) {
+  const int32_t left = w->rows - r;
+#if defined(BITGPT_USE_SMLAD)
+  if (left >= 4 && (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8)) {
+    const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
+    bg_smlad_rows4(row, row + 2 * w->row_bytes, w->row_bytes, w->cols, w->dtype == BG_W_INT8, x, dot);
+    return 4;
+  }
+#endif
+  if (left >= 2) {
+    bg_row_dot2(w, r, w, r + 1, x, &dot[0], &dot[1]);
+    return 2;
+  }
+  dot[0] = bg_row_dot(w, r, x);
+  return 1;
 }
 
 /* The multiplier that turns row r's dot product into act units: scale / 127 * amax.
@@ -274,12 +324,10 @@ static inline void bg_op_quantize(const int32_t *y, int32_t n, int8_t *q, int32_
 /* out = W x, or out += W x when accumulate (the residual add). */
 static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate) {
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
-  int32_t r, k;
-  for (r = 0; r < w->rows; r += 2) {
-    int32_t dot[2];
-    const int32_t n = r + 1 < w->rows ? 2 : 1;
-    if (n == 2) bg_row_dot2(w, r, w, r + 1, x, &dot[0], &dot[1]);
-    else dot[0] = bg_row_dot(w, r, x);
+  int32_t r, k, n;
+  for (r = 0; r < w->rows; r += n) {
+    int32_t dot[4];
+    n = bg_row_dots(w, r, x, dot);
     for (k = 0; k < n; ++k) {
       const int32_t z = bg_row_scale(&rows, r + k, dot[k]);
       out[r + k] = accumulate ? bg_sat32((int64_t)out[r + k] + z) : z;

@@ -1,7 +1,7 @@
 /* bitgpt_smlad.h - integer dot products on the Armv7E-M DSP extension (Cortex-M4, M7,
  * M33, M55): SXTB16 unpacks four int8 activations into two int16 pairs, (x0, x2) and
  * (x1, x3); SMLAD multiplies two pairs and adds both products in one instruction. A byte
- * of 2-bit ternary codes expands through bg_smlad_w02/w13 (2 KiB of flash) straight into
+ * of 2-bit ternary codes expands through bg_smlad_pairs (2 KiB of flash) straight into
  * the matching weight pairs (w0, w2) and (w1, w3); int8 weights unpack like activations.
  * Two rows are done at once so each activation word is loaded and unpacked once for both.
  *
@@ -18,75 +18,73 @@ extern "C" {
 #endif
 
 /* For a byte b of 2-bit codes, the weights w_k = code(bits 2k..2k+1) (01 = +1, 11 = -1,
- * else 0) as int16 pairs: bg_smlad_w02[b] = w0 | w2 << 16, bg_smlad_w13[b] = w1 | w3 << 16,
- * the lanes SXTB16 gives activations in. Two tables so each is one indexed load. */
-static const uint32_t bg_smlad_w02[256] = {
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu, 0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu,
-  0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu, 0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu, 0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu,
-  0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu, 0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu, 0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu,
-  0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu, 0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu, 0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu,
-  0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu, 0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu, 0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu,
-  0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu, 0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu, 0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu,
-  0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu, 0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu, 0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu,
-  0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu, 0x00010000u, 0x00010001u, 0x00010000u, 0x0001ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu, 0x00000000u, 0x00000001u, 0x00000000u, 0x0000ffffu,
-  0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu, 0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu,
-  0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu, 0xffff0000u, 0xffff0001u, 0xffff0000u, 0xffffffffu,
-};
-static const uint32_t bg_smlad_w13[256] = {
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000001u, 0x00000001u, 0x00000001u, 0x00000001u,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000001u, 0x00000001u, 0x00000001u, 0x00000001u,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000001u, 0x00000001u, 0x00000001u, 0x00000001u,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000001u, 0x00000001u, 0x00000001u, 0x00000001u,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu,
-  0x00010000u, 0x00010000u, 0x00010000u, 0x00010000u, 0x00010001u, 0x00010001u, 0x00010001u, 0x00010001u,
-  0x00010000u, 0x00010000u, 0x00010000u, 0x00010000u, 0x0001ffffu, 0x0001ffffu, 0x0001ffffu, 0x0001ffffu,
-  0x00010000u, 0x00010000u, 0x00010000u, 0x00010000u, 0x00010001u, 0x00010001u, 0x00010001u, 0x00010001u,
-  0x00010000u, 0x00010000u, 0x00010000u, 0x00010000u, 0x0001ffffu, 0x0001ffffu, 0x0001ffffu, 0x0001ffffu,
-  0x00010000u, 0x00010000u, 0x00010000u, 0x00010000u, 0x00010001u, 0x00010001u, 0x00010001u, 0x00010001u,
-  0x00010000u, 0x00010000u, 0x00010000u, 0x00010000u, 0x0001ffffu, 0x0001ffffu, 0x0001ffffu, 0x0001ffffu,
-  0x00010000u, 0x00010000u, 0x00010000u, 0x00010000u, 0x00010001u, 0x00010001u, 0x00010001u, 0x00010001u,
-  0x00010000u, 0x00010000u, 0x00010000u, 0x00010000u, 0x0001ffffu, 0x0001ffffu, 0x0001ffffu, 0x0001ffffu,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000001u, 0x00000001u, 0x00000001u, 0x00000001u,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000001u, 0x00000001u, 0x00000001u, 0x00000001u,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000001u, 0x00000001u, 0x00000001u, 0x00000001u,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x00000001u, 0x00000001u, 0x00000001u, 0x00000001u,
-  0x00000000u, 0x00000000u, 0x00000000u, 0x00000000u, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu, 0x0000ffffu,
-  0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0001u, 0xffff0001u, 0xffff0001u, 0xffff0001u,
-  0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu,
-  0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0001u, 0xffff0001u, 0xffff0001u, 0xffff0001u,
-  0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu,
-  0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0001u, 0xffff0001u, 0xffff0001u, 0xffff0001u,
-  0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu,
-  0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0001u, 0xffff0001u, 0xffff0001u, 0xffff0001u,
-  0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffff0000u, 0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu,
+ * else 0) as int16 pairs in the lanes SXTB16 gives activations in:
+ * bg_smlad_pairs[b] = {w0 | w2 << 16, w1 | w3 << 16}. */
+static const uint32_t bg_smlad_pairs[256][2] = {
+  {0x00000000u, 0x00000000u}, {0x00000001u, 0x00000000u}, {0x00000000u, 0x00000000u}, {0x0000ffffu, 0x00000000u},
+  {0x00000000u, 0x00000001u}, {0x00000001u, 0x00000001u}, {0x00000000u, 0x00000001u}, {0x0000ffffu, 0x00000001u},
+  {0x00000000u, 0x00000000u}, {0x00000001u, 0x00000000u}, {0x00000000u, 0x00000000u}, {0x0000ffffu, 0x00000000u},
+  {0x00000000u, 0x0000ffffu}, {0x00000001u, 0x0000ffffu}, {0x00000000u, 0x0000ffffu}, {0x0000ffffu, 0x0000ffffu},
+  {0x00010000u, 0x00000000u}, {0x00010001u, 0x00000000u}, {0x00010000u, 0x00000000u}, {0x0001ffffu, 0x00000000u},
+  {0x00010000u, 0x00000001u}, {0x00010001u, 0x00000001u}, {0x00010000u, 0x00000001u}, {0x0001ffffu, 0x00000001u},
+  {0x00010000u, 0x00000000u}, {0x00010001u, 0x00000000u}, {0x00010000u, 0x00000000u}, {0x0001ffffu, 0x00000000u},
+  {0x00010000u, 0x0000ffffu}, {0x00010001u, 0x0000ffffu}, {0x00010000u, 0x0000ffffu}, {0x0001ffffu, 0x0000ffffu},
+  {0x00000000u, 0x00000000u}, {0x00000001u, 0x00000000u}, {0x00000000u, 0x00000000u}, {0x0000ffffu, 0x00000000u},
+  {0x00000000u, 0x00000001u}, {0x00000001u, 0x00000001u}, {0x00000000u, 0x00000001u}, {0x0000ffffu, 0x00000001u},
+  {0x00000000u, 0x00000000u}, {0x00000001u, 0x00000000u}, {0x00000000u, 0x00000000u}, {0x0000ffffu, 0x00000000u},
+  {0x00000000u, 0x0000ffffu}, {0x00000001u, 0x0000ffffu}, {0x00000000u, 0x0000ffffu}, {0x0000ffffu, 0x0000ffffu},
+  {0xffff0000u, 0x00000000u}, {0xffff0001u, 0x00000000u}, {0xffff0000u, 0x00000000u}, {0xffffffffu, 0x00000000u},
+  {0xffff0000u, 0x00000001u}, {0xffff0001u, 0x00000001u}, {0xffff0000u, 0x00000001u}, {0xffffffffu, 0x00000001u},
+  {0xffff0000u, 0x00000000u}, {0xffff0001u, 0x00000000u}, {0xffff0000u, 0x00000000u}, {0xffffffffu, 0x00000000u},
+  {0xffff0000u, 0x0000ffffu}, {0xffff0001u, 0x0000ffffu}, {0xffff0000u, 0x0000ffffu}, {0xffffffffu, 0x0000ffffu},
+  {0x00000000u, 0x00010000u}, {0x00000001u, 0x00010000u}, {0x00000000u, 0x00010000u}, {0x0000ffffu, 0x00010000u},
+  {0x00000000u, 0x00010001u}, {0x00000001u, 0x00010001u}, {0x00000000u, 0x00010001u}, {0x0000ffffu, 0x00010001u},
+  {0x00000000u, 0x00010000u}, {0x00000001u, 0x00010000u}, {0x00000000u, 0x00010000u}, {0x0000ffffu, 0x00010000u},
+  {0x00000000u, 0x0001ffffu}, {0x00000001u, 0x0001ffffu}, {0x00000000u, 0x0001ffffu}, {0x0000ffffu, 0x0001ffffu},
+  {0x00010000u, 0x00010000u}, {0x00010001u, 0x00010000u}, {0x00010000u, 0x00010000u}, {0x0001ffffu, 0x00010000u},
+  {0x00010000u, 0x00010001u}, {0x00010001u, 0x00010001u}, {0x00010000u, 0x00010001u}, {0x0001ffffu, 0x00010001u},
+  {0x00010000u, 0x00010000u}, {0x00010001u, 0x00010000u}, {0x00010000u, 0x00010000u}, {0x0001ffffu, 0x00010000u},
+  {0x00010000u, 0x0001ffffu}, {0x00010001u, 0x0001ffffu}, {0x00010000u, 0x0001ffffu}, {0x0001ffffu, 0x0001ffffu},
+  {0x00000000u, 0x00010000u}, {0x00000001u, 0x00010000u}, {0x00000000u, 0x00010000u}, {0x0000ffffu, 0x00010000u},
+  {0x00000000u, 0x00010001u}, {0x00000001u, 0x00010001u}, {0x00000000u, 0x00010001u}, {0x0000ffffu, 0x00010001u},
+  {0x00000000u, 0x00010000u}, {0x00000001u, 0x00010000u}, {0x00000000u, 0x00010000u}, {0x0000ffffu, 0x00010000u},
+  {0x00000000u, 0x0001ffffu}, {0x00000001u, 0x0001ffffu}, {0x00000000u, 0x0001ffffu}, {0x0000ffffu, 0x0001ffffu},
+  {0xffff0000u, 0x00010000u}, {0xffff0001u, 0x00010000u}, {0xffff0000u, 0x00010000u}, {0xffffffffu, 0x00010000u},
+  {0xffff0000u, 0x00010001u}, {0xffff0001u, 0x00010001u}, {0xffff0000u, 0x00010001u}, {0xffffffffu, 0x00010001u},
+  {0xffff0000u, 0x00010000u}, {0xffff0001u, 0x00010000u}, {0xffff0000u, 0x00010000u}, {0xffffffffu, 0x00010000u},
+  {0xffff0000u, 0x0001ffffu}, {0xffff0001u, 0x0001ffffu}, {0xffff0000u, 0x0001ffffu}, {0xffffffffu, 0x0001ffffu},
+  {0x00000000u, 0x00000000u}, {0x00000001u, 0x00000000u}, {0x00000000u, 0x00000000u}, {0x0000ffffu, 0x00000000u},
+  {0x00000000u, 0x00000001u}, {0x00000001u, 0x00000001u}, {0x00000000u, 0x00000001u}, {0x0000ffffu, 0x00000001u},
+  {0x00000000u, 0x00000000u}, {0x00000001u, 0x00000000u}, {0x00000000u, 0x00000000u}, {0x0000ffffu, 0x00000000u},
+  {0x00000000u, 0x0000ffffu}, {0x00000001u, 0x0000ffffu}, {0x00000000u, 0x0000ffffu}, {0x0000ffffu, 0x0000ffffu},
+  {0x00010000u, 0x00000000u}, {0x00010001u, 0x00000000u}, {0x00010000u, 0x00000000u}, {0x0001ffffu, 0x00000000u},
+  {0x00010000u, 0x00000001u}, {0x00010001u, 0x00000001u}, {0x00010000u, 0x00000001u}, {0x0001ffffu, 0x00000001u},
+  {0x00010000u, 0x00000000u}, {0x00010001u, 0x00000000u}, {0x00010000u, 0x00000000u}, {0x0001ffffu, 0x00000000u},
+  {0x00010000u, 0x0000ffffu}, {0x00010001u, 0x0000ffffu}, {0x00010000u, 0x0000ffffu}, {0x0001ffffu, 0x0000ffffu},
+  {0x00000000u, 0x00000000u}, {0x00000001u, 0x00000000u}, {0x00000000u, 0x00000000u}, {0x0000ffffu, 0x00000000u},
+  {0x00000000u, 0x00000001u}, {0x00000001u, 0x00000001u}, {0x00000000u, 0x00000001u}, {0x0000ffffu, 0x00000001u},
+  {0x00000000u, 0x00000000u}, {0x00000001u, 0x00000000u}, {0x00000000u, 0x00000000u}, {0x0000ffffu, 0x00000000u},
+  {0x00000000u, 0x0000ffffu}, {0x00000001u, 0x0000ffffu}, {0x00000000u, 0x0000ffffu}, {0x0000ffffu, 0x0000ffffu},
+  {0xffff0000u, 0x00000000u}, {0xffff0001u, 0x00000000u}, {0xffff0000u, 0x00000000u}, {0xffffffffu, 0x00000000u},
+  {0xffff0000u, 0x00000001u}, {0xffff0001u, 0x00000001u}, {0xffff0000u, 0x00000001u}, {0xffffffffu, 0x00000001u},
+  {0xffff0000u, 0x00000000u}, {0xffff0001u, 0x00000000u}, {0xffff0000u, 0x00000000u}, {0xffffffffu, 0x00000000u},
+  {0xffff0000u, 0x0000ffffu}, {0xffff0001u, 0x0000ffffu}, {0xffff0000u, 0x0000ffffu}, {0xffffffffu, 0x0000ffffu},
+  {0x00000000u, 0xffff0000u}, {0x00000001u, 0xffff0000u}, {0x00000000u, 0xffff0000u}, {0x0000ffffu, 0xffff0000u},
+  {0x00000000u, 0xffff0001u}, {0x00000001u, 0xffff0001u}, {0x00000000u, 0xffff0001u}, {0x0000ffffu, 0xffff0001u},
+  {0x00000000u, 0xffff0000u}, {0x00000001u, 0xffff0000u}, {0x00000000u, 0xffff0000u}, {0x0000ffffu, 0xffff0000u},
+  {0x00000000u, 0xffffffffu}, {0x00000001u, 0xffffffffu}, {0x00000000u, 0xffffffffu}, {0x0000ffffu, 0xffffffffu},
+  {0x00010000u, 0xffff0000u}, {0x00010001u, 0xffff0000u}, {0x00010000u, 0xffff0000u}, {0x0001ffffu, 0xffff0000u},
+  {0x00010000u, 0xffff0001u}, {0x00010001u, 0xffff0001u}, {0x00010000u, 0xffff0001u}, {0x0001ffffu, 0xffff0001u},
+  {0x00010000u, 0xffff0000u}, {0x00010001u, 0xffff0000u}, {0x00010000u, 0xffff0000u}, {0x0001ffffu, 0xffff0000u},
+  {0x00010000u, 0xffffffffu}, {0x00010001u, 0xffffffffu}, {0x00010000u, 0xffffffffu}, {0x0001ffffu, 0xffffffffu},
+  {0x00000000u, 0xffff0000u}, {0x00000001u, 0xffff0000u}, {0x00000000u, 0xffff0000u}, {0x0000ffffu, 0xffff0000u},
+  {0x00000000u, 0xffff0001u}, {0x00000001u, 0xffff0001u}, {0x00000000u, 0xffff0001u}, {0x0000ffffu, 0xffff0001u},
+  {0x00000000u, 0xffff0000u}, {0x00000001u, 0xffff0000u}, {0x00000000u, 0xffff0000u}, {0x0000ffffu, 0xffff0000u},
+  {0x00000000u, 0xffffffffu}, {0x00000001u, 0xffffffffu}, {0x00000000u, 0xffffffffu}, {0x0000ffffu, 0xffffffffu},
+  {0xffff0000u, 0xffff0000u}, {0xffff0001u, 0xffff0000u}, {0xffff0000u, 0xffff0000u}, {0xffffffffu, 0xffff0000u},
+  {0xffff0000u, 0xffff0001u}, {0xffff0001u, 0xffff0001u}, {0xffff0000u, 0xffff0001u}, {0xffffffffu, 0xffff0001u},
+  {0xffff0000u, 0xffff0000u}, {0xffff0001u, 0xffff0000u}, {0xffff0000u, 0xffff0000u}, {0xffffffffu, 0xffff0000u},
+  {0xffff0000u, 0xffffffffu}, {0xffff0001u, 0xffffffffu}, {0xffff0000u, 0xffffffffu}, {0xffffffffu, 0xffffffffu},
 };
 
 #if defined(BITGPT_USE_SMLAD)
@@ -113,14 +111,14 @@ static inline void bg_smlad_dot2(const uint8_t *ra, const uint8_t *rb, int32_t i
   const int8_t *const end = x + cols4;
   int32_t acc_a = 0, acc_b = 0;
   if (!int8) {
-    const uint32_t *w02 = bg_smlad_w02, *w13 = bg_smlad_w13;
-    /* Opaque to the optimiser: keeps both table addresses in registers instead of
-     * reloading them from the literal pool on every iteration. */
+    /* Two base pointers into the interleaved table, so each pair is one LDR with a
+     * scaled index; the empty asm keeps them in registers instead of the literal pool. */
+    const uint32_t *w02 = &bg_smlad_pairs[0][0], *w13 = &bg_smlad_pairs[0][1];
     __asm__("" : "+r"(w02), "+r"(w13));
     for (; x < end; x += 4) {
       const uint32_t xw = bg_load_u32(x);
       const int32_t x02 = (int32_t)__sxtb16(xw), x13 = bg_sxtb16_ror8(xw);
-      const uint32_t ba = *ra++, bb = *rb++;
+      const uint32_t ba = 2u * *ra++, bb = 2u * *rb++;
       acc_a = __smlad((int32_t)w02[ba], x02, acc_a);
       acc_b = __smlad((int32_t)w02[bb], x02, acc_b);
       acc_a = __smlad((int32_t)w13[ba], x13, acc_a);
@@ -139,6 +137,103 @@ static inline void bg_smlad_dot2(const uint8_t *ra, const uint8_t *rb, int32_t i
   *da = acc_a;
   *db = acc_b;
 }
+/* Dot products of four ternary 2-bit rows, ra, ra + stride, rb and rb + stride (in that
+ * order in dot), with x over cols4 columns: one activation word unpacked serves four
+ * rows (rows r..r+3 of a matrix, or rows r, r+1 of w1 and of w3). Written in assembly:
+ * GCC spills the four accumulators of the C version. 13 registers; the end pointer
+ * stays in memory. */
+static inline void bg_smlad_ternary_dot4(const uint8_t *ra, const uint8_t *rb, int32_t stride, const int8_t *x, int32_t cols4, int32_t *dot) {
+  const int8_t *end = x + cols4;
+  const uint8_t *r0 = ra, *r2 = rb;
+  const uint32_t *tab = &bg_smlad_pairs[0][0];
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  uint32_t x02, x13, b, t;
+  if (cols4 <= 0) { dot[0] = dot[1] = dot[2] = dot[3] = 0; return; }
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr     %[x13], [%[x]], #4\n\t"
+      "sxtb16  %[x02], %[x13]\n\t"
+      "sxtb16  %[x13], %[x13], ror #8\n\t"
+      /* row 1 (r0 + stride), then row 0 (r0, post-incremented) */
+      "ldrb    %[b], [%[r0], %[st]]\n\t"
+      "add     %[b], %[tab], %[b], lsl #3\n\t"
+      "ldrd    %[t], %[b], [%[b]]\n\t"
+      "smlad   %[a1], %[t], %[x02], %[a1]\n\t"
+      "smlad   %[a1], %[b], %[x13], %[a1]\n\t"
+      "ldrb    %[b], [%[r0]], #1\n\t"
+      "add     %[b], %[tab], %[b], lsl #3\n\t"
+      "ldrd    %[t], %[b], [%[b]]\n\t"
+      "smlad   %[a0], %[t], %[x02], %[a0]\n\t"
+      "smlad   %[a0], %[b], %[x13], %[a0]\n\t"
+      /* row 3 (r2 + stride), then row 2 (r2, post-incremented) */
+      "ldrb    %[b], [%[r2], %[st]]\n\t"
+      "add     %[b], %[tab], %[b], lsl #3\n\t"
+      "ldrd    %[t], %[b], [%[b]]\n\t"
+      "smlad   %[a3], %[t], %[x02], %[a3]\n\t"
+      "smlad   %[a3], %[b], %[x13], %[a3]\n\t"
+      "ldrb    %[b], [%[r2]], #1\n\t"
+      "add     %[b], %[tab], %[b], lsl #3\n\t"
+      "ldrd    %[t], %[b], [%[b]]\n\t"
+      "smlad   %[a2], %[t], %[x02], %[a2]\n\t"
+      "smlad   %[a2], %[b], %[x13], %[a2]\n\t"
+      "ldr     %[t], %[end]\n\t"
+      "cmp     %[x], %[t]\n\t"
+      "bcc     1b\n\t"
+      : [x] "+r"(x), [r0] "+r"(r0), [r2] "+r"(r2), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+        [x02] "=&r"(x02), [x13] "=&r"(x13), [b] "=&r"(b), [t] "=&r"(t)
+      : [st] "r"(stride), [tab] "r"(tab), [end] "m"(end)
+      : "cc", "memory");
+  dot[0] = a0;
+  dot[1] = a1;
+  dot[2] = a2;
+  dot[3] = a3;
+}
+
+/* The same for four int8 rows: each weight word unpacks like the activations. */
+static inline void bg_smlad_int8_dot4(const uint8_t *ra, const uint8_t *rb, int32_t stride, const int8_t *x, int32_t cols4, int32_t *dot) {
+  const int8_t *end = x + cols4;
+  const uint8_t *r0 = ra, *r2 = rb;
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  uint32_t x02, x13, w, t;
+  if (cols4 <= 0) { dot[0] = dot[1] = dot[2] = dot[3] = 0; return; }
+  __asm__ volatile(
+      "1:\n\t"
+      "ldr     %[x13], [%[x]], #4\n\t"
+      "sxtb16  %[x02], %[x13]\n\t"
+      "sxtb16  %[x13], %[x13], ror #8\n\t"
+      "ldr     %[w], [%[r0], %[st]]\n\t"
+      "sxtb16  %[t], %[w]\n\t"
+      "sxtb16  %[w], %[w], ror #8\n\t"
+      "smlad   %[a1], %[t], %[x02], %[a1]\n\t"
+      "smlad   %[a1], %[w], %[x13], %[a1]\n\t"
+      "ldr     %[w], [%[r0]], #4\n\t"
+      "sxtb16  %[t], %[w]\n\t"
+      "sxtb16  %[w], %[w], ror #8\n\t"
+      "smlad   %[a0], %[t], %[x02], %[a0]\n\t"
+      "smlad   %[a0], %[w], %[x13], %[a0]\n\t"
+      "ldr     %[w], [%[r2], %[st]]\n\t"
+      "sxtb16  %[t], %[w]\n\t"
+      "sxtb16  %[w], %[w], ror #8\n\t"
+      "smlad   %[a3], %[t], %[x02], %[a3]\n\t"
+      "smlad   %[a3], %[w], %[x13], %[a3]\n\t"
+      "ldr     %[w], [%[r2]], #4\n\t"
+      "sxtb16  %[t], %[w]\n\t"
+      "sxtb16  %[w], %[w], ror #8\n\t"
+      "smlad   %[a2], %[t], %[x02], %[a2]\n\t"
+      "smlad   %[a2], %[w], %[x13], %[a2]\n\t"
+      "ldr     %[t], %[end]\n\t"
+      "cmp     %[x], %[t]\n\t"
+      "bcc     1b\n\t"
+      : [x] "+r"(x), [r0] "+r"(r0), [r2] "+r"(r2), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+        [x02] "=&r"(x02), [x13] "=&r"(x13), [w] "=&r"(w), [t] "=&r"(t)
+      : [st] "r"(stride), [end] "m"(end)
+      : "cc", "memory");
+  dot[0] = a0;
+  dot[1] = a1;
+  dot[2] = a2;
+  dot[3] = a3;
+}
+
 /* Dot product of n int8 codes (n a multiple of 4) with int8 codes: a query against a
  * cached key. */
 static inline int32_t bg_smlad_dot_i8(const int8_t *a, const int8_t *b, int32_t n) {

@@ -266,6 +266,15 @@ int32_t {1}_parse_temperature(const char *text);
     return s;
   }
 
+  // True when op is the last step that reads its first input's buffer, within the feed
+  // stage (the next stage may run again on the same hidden state), so a kernel may
+  // overwrite it.
+  bool last_read(const Op& op) const {
+    const int step = static_cast<int>(&op - g_.ops.data());
+    const Buffer& b = c_.liveness.buffers[static_cast<size_t>(buffer(op.inputs[0]))];
+    return step < g_.next_stage_begin && b.last_step == step && buffer(op.inputs[0]) != buffer(op.outputs[0]);
+  }
+
   // ---- <name>.cpp ----
   std::string op_call(const Op& op) const {
     const std::string pos = "st.position";
@@ -284,6 +293,9 @@ int32_t {1}_parse_temperature(const char *text);
       case OpKind::Quantize:
         return fmt::format("  bg_op_quantize({}, {}, {}, &{});\n", act(op.inputs[0]), n_in, codes(op.outputs[0]), amax(op.outputs[0]));
       case OpKind::NormQuantize:
+        if (!op.scratch.empty() || last_read(op))  // normalised values to scratch, or over the dying input
+          return fmt::format("  bg_fused_norm_quantize_via({0}, &{1}, {2}, {3}, &{4});\n", act(op.inputs[0]), norm_sym(op.norm),
+                             op.scratch.empty() ? act(op.inputs[0]) : act(op.scratch[0]), codes(op.outputs[0]), amax(op.outputs[0]));
         return fmt::format("  bg_fused_norm_quantize({}, &{}, {}, &{});\n", act(op.inputs[0]), norm_sym(op.norm), codes(op.outputs[0]),
                            amax(op.outputs[0]));
       case OpKind::MatMul: {

@@ -6,6 +6,8 @@
 
 #include "compiler/constants.h"
 #include "runtime/bitgpt_numerics.h"
+#include "runtime/bitgpt_ops.h"
+#include "runtime/bitgpt_smlad.h"
 
 namespace {
 
@@ -97,6 +99,32 @@ TEST(Numerics, ParsesTemperaturesWithoutFloatingPoint) {
 TEST(Numerics, Fnv1a64KnownVector) {
   // FNV-1a 64 of the bytes 61 62 63 64 ("abcd") as one little-endian int32.
   EXPECT_EQ(bg_fnv_i32(BG_FNV_OFFSET, 0x64636261), 0xfc179f83ee0724ddull);
+}
+
+// The 32-bit fast paths must give exactly the general 64-bit results.
+TEST(Numerics, RoundShiftFastPathsMatchTheGeneralOne) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 200000; ++i) {
+    const int s = static_cast<int>(rng() % 70) - 4;
+    int64_t v = static_cast<int64_t>(rng());
+    v >>= rng() % 64;  // all magnitudes
+    if (s < 0 && (v > (INT64_C(1) << 40) || v < -(INT64_C(1) << 40))) continue;
+    EXPECT_EQ(bg_round_shift_sat32(v, s), bg_sat32(bg_shr_round(v, s))) << v << " " << s;
+  }
+  for (int s = 1; s <= 62; ++s)
+    for (int64_t v : {INT64_MAX, INT64_MIN + 1, INT64_C(0), INT64_C(-1), INT64_C(1) << 31, -(INT64_C(1) << 31), (INT64_C(1) << 32) - 1})
+      EXPECT_EQ(bg_round_shift_sat32(v, s), bg_sat32(((v >> (s - 1)) + 1) >> 1)) << v << " " << s;
+}
+
+// The DSP kernel's flash tables expand a byte of 2-bit codes into the int16 pairs
+// (w0, w2) and (w1, w3) that SXTB16 pairs activations into.
+TEST(Numerics, SmladTablesHoldTheWeightPairs) {
+  for (uint32_t b = 0; b < 256; ++b) {
+    int w[4];
+    for (int k = 0; k < 4; ++k) w[k] = ((b >> (2 * k)) & 3) == 2 ? 0 : bg_trit_at(b, k);  // code 10 is never loaded
+    EXPECT_EQ(bg_smlad_pairs[b][0], (static_cast<uint32_t>(w[0]) & 0xFFFF) | (static_cast<uint32_t>(w[2]) << 16)) << b;
+    EXPECT_EQ(bg_smlad_pairs[b][1], (static_cast<uint32_t>(w[1]) & 0xFFFF) | (static_cast<uint32_t>(w[3]) << 16)) << b;
+  }
 }
 
 TEST(Numerics, GumbelNoiseHasTheRightMean) {
