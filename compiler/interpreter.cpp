@@ -143,7 +143,8 @@ void Interpreter::execute(const Op& op) {
     }
     case OpKind::Attention: {
       const bg_kv_layer cache = kv(op.layer);
-      bg_fused_attention(&cache, &attn_, position_, act(in(0)), scratch8(0), scratch64(1), act(out(0)));
+      bg_fused_attention(&cache, &attn_, position_, act(in(0)), scratch8(0), scratch64(1), reinterpret_cast<int32_t*>(storage_[op.scratch[2]].data()),
+                         act(out(0)));
       break;
     }
     case OpKind::Sample: chosen_ = bg_op_sample(act(in(0)), n_in, temperature_, &rng_, &checksum_); break;

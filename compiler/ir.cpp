@@ -7,7 +7,8 @@ namespace bitgpt::ir {
 int64_t Value::bytes() const {
   switch (type) {
     case ValueType::Act:
-    case ValueType::Scores: return 4 * elements;
+    case ValueType::Scores:
+    case ValueType::HeadScores: return 4 * elements;
     case ValueType::Q8: return 4 + ((elements + 3) / 4) * 4;
     case ValueType::Codes: return ((elements + 3) / 4) * 4;
     case ValueType::Acc64: return 8 * elements;
@@ -59,8 +60,10 @@ bg_attn_shape Graph::attn_shape() const {
 void Graph::set_attention(int64_t w, int bits) {
   window = w;
   kv_bits = bits;
-  for (Value& v : values)
+  for (Value& v : values) {
     if (v.type == ValueType::Scores) v.elements = arch.n_heads * window;
+    if (v.type == ValueType::HeadScores) v.elements = window;
+  }
 }
 
 int64_t Graph::kv_cache_bytes() const {

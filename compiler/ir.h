@@ -17,6 +17,7 @@ enum class ValueType {
   Act,     // int32 Q16 activations
   Q8,      // int32 amax followed by int8 codes
   Scores,  // int32 attention scores / weights, n_heads x window
+  HeadScores,  // int32 scratch: one head's scores, window
   Codes,   // int8 scratch (a quantised attention query)
   Acc64,   // int64 scratch accumulators
   Lut16,   // int16 lookup tables (81 entries per group of 4 activations)

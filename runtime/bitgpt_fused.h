@@ -78,25 +78,27 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
   }
 }
 
-/* Attention over the cached window without a score matrix: per head, one pass over the
- * keys finds the largest score, a second recomputes each score, weighs its value and sums.
- * Replaces bg_op_attn_scores + bg_op_attn_softmax + bg_op_attn_weighted_sum. q8 is
- * head_dim bytes and acc head_dim int64 of scratch. */
-static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *q, int8_t *q8, int64_t *acc, int32_t *out) {
+/* Attention over the cached window, one head at a time, without the n_heads x window
+ * score matrix: one pass over the keys scores them (into `scores`, window int32) and finds
+ * the largest, a second weighs each value and sums. Replaces bg_op_attn_scores +
+ * bg_op_attn_softmax + bg_op_attn_weighted_sum. q8 is head_dim bytes and acc head_dim
+ * int64 of scratch. */
+static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *q, int8_t *q8, int64_t *acc,
+                                      int32_t *scores, int32_t *out) {
   const int32_t first = bg_attn_first(a, position), group = a->n_heads / a->n_kv_heads;
   int32_t h, t, i;
   for (h = 0; h < a->n_heads; ++h) {
     const int32_t g = h / group;
     const bg_mult qk = bg_attn_query(a, q + h * a->head_dim, q8);
-    int32_t m = bg_attn_score(c, a, g, first, q8, qk);
+    int32_t m = scores[0] = bg_attn_score(c, a, g, first, q8, qk);
     int64_t sum = 0;
     for (t = first + 1; t <= position; ++t) {
-      const int32_t s = bg_attn_score(c, a, g, t, q8, qk);
+      const int32_t s = scores[t - first] = bg_attn_score(c, a, g, t, q8, qk);
       if (s > m) m = s;
     }
     for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
     for (t = first; t <= position; ++t) {
-      const int32_t p = bg_exp_neg_q16(bg_attn_score(c, a, g, t, q8, qk) - m);
+      const int32_t p = bg_exp_neg_q16(scores[t - first] - m);
       sum += p;
       bg_attn_accumulate(c, a, g, t, p, acc);
     }

@@ -181,6 +181,9 @@ static inline int64_t bg_exp_neg_q30(int32_t x) {
    * round(v / 2^30) = ((v >> 29) + 1) >> 1, as bg_shr_round. */
 #define BG_EXP_STEP(c) p = (uint32_t)(c) - ((((uint32_t)(((uint64_t)p * t) >> 29)) + 1u) >> 1)
   p = 2959;                      /* 1/9! */
+#if defined(__GNUC__)
+  __asm__("" : "+r"(p)); /* else GCC turns the first multiply into a 64-bit shift-and-add chain */
+#endif
   BG_EXP_STEP(26631);            /* 1/8! */
   BG_EXP_STEP(213044);           /* 1/7! */
   BG_EXP_STEP(1491308);          /* 1/6! */
@@ -191,25 +194,26 @@ static inline int64_t bg_exp_neg_q30(int32_t x) {
   BG_EXP_STEP(BG_Q30_ONE);       /* 1/1! */
   BG_EXP_STEP(BG_Q30_ONE);       /* 1/0! */
 #undef BG_EXP_STEP
-  return bg_shr_round((int64_t)p, n);
+  /* round(p / 2^n) in 32 bits: p <= 2^30 and 0 <= n <= 30 */
+  return n == 0 ? (int64_t)p : (int64_t)(((p >> (n - 1)) + 1u) >> 1);
 }
 
 /* exp(x) for x <= 0, Q16 in and out: the softmax weight. */
 static inline int32_t bg_exp_neg_q16(int32_t x) {
-  return (int32_t)bg_shr_round(bg_exp_neg_q30(x), 14);
+  return (int32_t)(((uint32_t)bg_exp_neg_q30(x) >> 13) + 1u) >> 1; /* round(/2^14); the Q30 value is <= 2^30 */
 }
 
 /* sigmoid(x), Q16 in and out: e / (1 + e) with e = exp(-|x|), mirrored for x > 0. One
  * 32-bit division (UDIV on Armv7-M), in Q16 so that e << 16 fits 32 bits. */
 static inline int32_t bg_sigmoid_q16(int32_t x) {
-  const uint32_t e = (uint32_t)bg_shr_round(bg_exp_neg_q30(x >= 0 ? -x : x), 14); /* Q16, <= 65536 */
+  const uint32_t e = (uint32_t)bg_exp_neg_q16(x >= 0 ? -x : x); /* Q16, <= 65536 */
   const uint32_t neg = e >= 65536u ? 32768u : ((e << 16) + ((65536u + e) >> 1)) / (65536u + e);
   return x >= 0 ? (int32_t)(65536u - neg) : (int32_t)neg;
 }
 
 /* x * sigmoid(x): SiLU, Q16. */
 static inline int32_t bg_silu_q16(int32_t x) {
-  return bg_sat32(bg_shr_round((int64_t)x * bg_sigmoid_q16(x), 16));
+  return bg_round_shift_sat32(bg_mul32x32(x, bg_sigmoid_q16(x)), 16);
 }
 
 /* tanh-GELU: 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) = x * sigmoid(2*sqrt(2/pi)(...)). */
@@ -218,12 +222,12 @@ static inline int32_t bg_gelu_q16(int32_t x) {
   const int64_t x3 = bg_shr_round(bg_shr_round((int64_t)xc * xc, 16) * xc, 16);
   const int64_t inner = xc + bg_shr_round(x3 * 48012366LL, 30); /* 0.044715 in Q30 */
   const int64_t z = bg_shr_round(inner * 1713444047LL, 30);      /* 2*sqrt(2/pi) in Q30 */
-  return bg_sat32(bg_shr_round((int64_t)x * bg_sigmoid_q16(bg_sat32(z)), 16));
+  return bg_round_shift_sat32(bg_mul32x32(x, bg_sigmoid_q16(bg_sat32(z))), 16);
 }
 
 /* max(x, 0)^2, Q16. */
 static inline int32_t bg_relu2_q16(int32_t x) {
-  return x <= 0 ? 0 : bg_sat32(bg_shr_round((int64_t)x * x, 16));
+  return x <= 0 ? 0 : bg_round_shift_sat32(bg_mul32x32(x, x), 16);
 }
 
 /* sin(2*pi*u) for a turn fraction u in Q32 (u = 2^32 is one whole turn); result Q30. */

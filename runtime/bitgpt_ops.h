@@ -239,9 +239,15 @@ static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax
   return s;
 }
 
-/* Row r's dot product in act units: dot * amax * scale / 127. */
+/* Row r's dot product in act units: dot * amax * scale / 127. The per-row multiplier is
+ * built out of line so that the usual per-matrix case inlines into the row loops. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static bg_mult bg_row_mult_out_of_line(const bg_matrix *w, int32_t r, int32_t amax) { return bg_row_mult(w, r, amax); }
+
 static inline int32_t bg_row_scale(const bg_row_scaler *s, int32_t r, int32_t dot) {
-  return bg_mult_apply32(dot, s->w->per_row ? bg_row_mult(s->w, r, s->amax) : s->shared);
+  return bg_mult_apply32(dot, s->w->per_row ? bg_row_mult_out_of_line(s->w, r, s->amax) : s->shared);
 }
 
 

@@ -32,6 +32,7 @@ const char* type_comment(ValueType t) {
     case ValueType::Act: return "int32 Q16";
     case ValueType::Q8: return "amax + int8 codes";
     case ValueType::Scores: return "int32 scores";
+    case ValueType::HeadScores: return "int32 scores of one head";
     case ValueType::Codes: return "int8 codes";
     case ValueType::Acc64: return "int64 accumulators";
     case ValueType::Lut16: return "int16 lookup tables";
@@ -331,8 +332,8 @@ int32_t {1}_parse_temperature(const char *text);
         return fmt::format("  bg_op_attn_weighted_sum(&kv[{}], &attn, {}, {}, (int64_t *)(arena + {}), {});\n", op.layer, pos,
                            act(op.inputs[0]), off(op.scratch[0]), act(op.outputs[0]));
       case OpKind::Attention:
-        return fmt::format("  bg_fused_attention(&kv[{}], &attn, {}, {}, (int8_t *)(arena + {}), (int64_t *)(arena + {}), {});\n", op.layer,
-                           pos, act(op.inputs[0]), off(op.scratch[0]), off(op.scratch[1]), act(op.outputs[0]));
+        return fmt::format("  bg_fused_attention(&kv[{}], &attn, {}, {}, (int8_t *)(arena + {}), (int64_t *)(arena + {}), (int32_t *)(arena + {}), {});\n", op.layer,
+                           pos, act(op.inputs[0]), off(op.scratch[0]), off(op.scratch[1]), off(op.scratch[2]), act(op.outputs[0]));
       case OpKind::Sample:
         return fmt::format("  return bg_op_sample({}, {}, temperature_q16, &st.rng, &st.checksum);\n", act(op.inputs[0]), n_in);
       case OpKind::ClassifySample:

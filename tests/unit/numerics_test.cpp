@@ -116,6 +116,27 @@ TEST(Numerics, RoundShiftFastPathsMatchTheGeneralOne) {
       EXPECT_EQ(bg_round_shift_sat32(v, s), bg_sat32(((v >> (s - 1)) + 1) >> 1)) << v << " " << s;
 }
 
+// bg_mult_normalize against its definition: the mantissa rounded to 23 bits.
+TEST(Numerics, MultNormalizeRoundsToTwentyThreeBits) {
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 100000; ++i) {
+    const uint64_t m = (rng() >> (rng() % 64)) | 1u;
+    const bg_mult k = bg_mult_normalize(m, 40);
+    ASSERT_GE(k.m, 1 << 22) << m;
+    ASSERT_LT(k.m, 1 << 23) << m;
+    const int lead = 63 - bg_clz64(m);
+    if (lead <= 22) {
+      EXPECT_EQ(static_cast<uint64_t>(k.m), m << (22 - lead));
+    } else {
+      const int drop = lead - 22;
+      const unsigned __int128 want = ((static_cast<unsigned __int128>(m) + (static_cast<unsigned __int128>(1) << (drop - 1))) >> drop);
+      const uint64_t w = static_cast<uint64_t>(want);
+      EXPECT_EQ(w >> 23 ? w >> 1 : w, static_cast<uint64_t>(k.m)) << m;
+      EXPECT_EQ(40 - drop - (w >> 23 ? 1 : 0), k.shift) << m;
+    }
+  }
+}
+
 // The DSP kernel's flash tables expand a byte of 2-bit codes into the int16 pairs
 // (w0, w2) and (w1, w3) that SXTB16 pairs activations into.
 TEST(Numerics, SmladTablesHoldTheWeightPairs) {
