@@ -38,10 +38,14 @@ int64_t lut_or_packed_bytes(const LoweredMatrix& m, bool base3, bool lut) {
 void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRequest& req, const std::string& kernel,
                            std::optional<int> lut_chunk, bool inplace) {
   // Kernel candidates, fastest first: lookup tables as large as the widest input, then
-  // smaller chunks (less SRAM, partial sums), then the portable kernel (no SRAM).
+  // smaller chunks (less SRAM, partial sums), then the row kernel (no SRAM). Where the
+  // row kernel is SMLAD, lookup tables are no faster (bench/cortex_m_bench.sh on
+  // cortex-m4 at 16K: 3.16 against 3.15 instructions per weight) and cost window, so
+  // they are tried only when pinned.
   std::vector<KernelChoice> candidates;
   const int groups = max_lut_groups(fused);
-  if (kernel != "portable" && groups > 0) {
+  const bool try_lut = kernel == "lut4" || (kernel == "auto" && !c.smlad);
+  if (try_lut && groups > 0) {
     std::vector<int> chunks = lut_chunk ? std::vector<int>{*lut_chunk} : std::vector<int>{groups, 32, 16, 8, 4};
     for (int chunk : chunks)
       if (chunk >= 1 && chunk <= groups && (candidates.empty() || chunk < candidates.back().lut_chunk))
@@ -85,7 +89,10 @@ void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRe
   c.kernel_reason = best->choice.kernel == ir::Kernel::Lut4
                         ? fmt::format("lookup tables over groups of 4 activations, {} groups per chunk ({} table bytes){}", best->choice.lut_chunk,
                                       best->choice.lut_chunk * 2 * BG_LUT_ENTRIES, best == &tried.front() ? "" : ": larger tables leave too small a window")
-                        : (groups == 0 ? "no ternary matrices" : kernel == "portable" ? (c.base3 ? "base-3 packing decodes with the portable kernel" : "pinned by --kernel") : "lookup tables leave too small a window");
+                        : (groups == 0                ? "no ternary matrices"
+                           : kernel == "portable"        ? (c.base3 ? "base-3 packing decodes with the portable kernel" : "pinned by --kernel")
+                           : !try_lut                    ? "SMLAD row products: as fast as lookup tables here, and they cost no SRAM"
+                                                         : "lookup tables leave too small a window");
   c.graph = fused;
   select_kernels(c.graph, c.kernel);
   ir::Graph& g = c.graph;

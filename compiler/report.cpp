@@ -20,6 +20,11 @@ int64_t matmul_weights(const ir::Graph& g) {
   return n;
 }
 
+// The ternary kernel as a user would name it: lut4, smlad or portable.
+std::string kernel_display_name(const CompiledModel& c) {
+  return c.kernel.kernel == ir::Kernel::Portable && c.smlad ? "smlad" : ir::kernel_name(c.kernel.kernel);
+}
+
 std::string dot_products(const CompiledModel& c) {
   return c.smlad ? "SMLAD (Armv7E-M DSP: two int16 products per instruction)" : "plain C";
 }
@@ -43,7 +48,7 @@ std::string format_report(const CompiledModel& c) {
   std::string s;
   s += fmt::format("bitgptc memory plan: model '{}', {} parameters, target {} ({})\n", g.name, c.parameters, c.target->name, c.target->description);
   s += fmt::format("context: window {} tokens, {}-bit KV cache ({})\n", g.window, g.kv_bits, c.fit.reason);
-  s += fmt::format("kernel: {} ({}); other dot products: {}\n", ir::kernel_name(c.kernel.kernel), c.kernel_reason, dot_products(c));
+  s += fmt::format("kernel: {} ({}); other dot products: {}\n", kernel_display_name(c), c.kernel_reason, dot_products(c));
   s += fmt::format("packing: {} ({})\n\n", c.base3 ? "base3" : "2bit", c.packing_reason);
   s += fmt::format("{:<4} {:<40} {:>8} {:>8}  {:>5}..{:<5}  {}\n", "#", "arena buffer", "offset", "bytes", "first", "last", "values");
   for (size_t i = 0; i < c.liveness.buffers.size(); ++i) {
@@ -98,7 +103,7 @@ std::string report_json(const CompiledModel& c) {
       {"arena", arena},
       {"kv_cache", {{"bytes", c.fit.cost.kv_cache}, {"bits", g.kv_bits}, {"slots", g.window}}},
       {"context", {{"window", g.window}, {"reason", c.fit.reason}}},
-      {"kernel", {{"name", ir::kernel_name(c.kernel.kernel)}, {"lut_chunk_groups", c.kernel.lut_chunk}, {"reason", c.kernel_reason},
+      {"kernel", {{"name", kernel_display_name(c)}, {"lut_chunk_groups", c.kernel.lut_chunk}, {"reason", c.kernel_reason},
                   {"dot_products", c.smlad ? "smlad" : "c"}}},
       {"packing", {{"ternary", c.base3 ? "base3" : "2bit"}, {"reason", c.packing_reason}}},
       {"flash",

@@ -215,18 +215,20 @@ SECTIONS
   {{
     . = ALIGN(4);
     _sdata = .;
-    *(.data*)
+    *(SORT_BY_ALIGNMENT(.data*))
     . = ALIGN(4);
     _edata = .;
   }} > RAM AT > FLASH
   _sidata = LOADADDR(.data);
   __flash_used_end = LOADADDR(.data) + SIZEOF(.data);
 
+  /* Largest alignment first: every array's size is a multiple of its alignment, so no
+   * padding goes between them and .bss is exactly the sum the plan counts. */
   .bss (NOLOAD) :
   {{
-    . = ALIGN(4);
+    . = ALIGN(8);
     _sbss = .;
-    *(.bss*)
+    *(SORT_BY_ALIGNMENT(.bss*))
     *(COMMON)
     . = ALIGN(4);
     _ebss = .;
