@@ -6,9 +6,10 @@
 #   bash bench/cortex_m_bench.sh [MODEL.json] [SRAM] [TARGET]
 #
 # Rows: the naive portable kernel (decode each 2-bit code, then multiply: the baseline),
-# the portable kernel (plain C), the SMLAD kernel (Armv7E-M DSP targets only), the
-# lookup-table kernel pinned (with the window it leaves), the portable kernel on base-3
-# packing (1.6 bits per weight), and what the compiler chooses by itself for the budget.
+# the portable kernel (plain C), the SMLAD kernel (Armv7E-M DSP targets only), the Helium
+# kernel (MVE targets only), the lookup-table kernel pinned (with the window it leaves),
+# the portable kernel on base-3 packing (1.6 bits per weight), and what the compiler
+# chooses by itself for the budget.
 # Instructions per token come from two runs that differ only in the number of generated
 # tokens (N1 and N2, both past the attention window, so every token attends to a full
 # window): (count(N2) - count(N1)) / (N2 - N1). Start-up, prompt and printing cancel.
@@ -34,13 +35,13 @@ count() {  # count DIR TOKENS EXTRA_CFLAGS -> executed instructions
 
 echo "| model | target | SRAM budget | kernel | window | KV bits | flash bytes | SRAM peak | instructions/token | instructions/weight/token |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-for config in naive portable smlad lut4 base3 auto; do
+for config in naive portable smlad mve lut4 base3 auto; do
   dir=$work/$config
   kernel=$config extra="" packing=auto
   [[ $config == naive ]] && kernel=portable extra=-DBITGPT_KERNEL_NAIVE
   [[ $config == base3 ]] && kernel=portable packing=base3
   if ! "$build/bitgptc" "$model" --target "$target" --sram "$sram" --kernel "$kernel" --packing "$packing" -o "$dir" --report-json "$work/plan.json" -q 2> "$work/err.txt"; then
-    [[ $config == smlad || $config == lut4 ]] && continue  # no DSP extension / no lookup-table configuration fits
+    [[ $config == smlad || $config == mve || $config == lut4 ]] && continue  # no DSP / no Helium / no table configuration fits
     cat "$work/err.txt" >&2; exit 1
   fi
   make -s -C "$dir" EXTRA_CFLAGS="$extra" > /dev/null
@@ -51,7 +52,6 @@ for config in naive portable smlad lut4 base3 auto; do
   chosen=$(sed -n '/"kernel"/,/}/s/.*"name": "\([^"]*\)".*/\1/p' "$work/plan.json" | head -n 1)
   chunk=$(json "$work/plan.json" lut_chunk_groups)
   dots=$(json "$work/plan.json" dot_products)
-  [[ $chosen == portable && $dots == smlad ]] && chosen=smlad
   [[ $chosen == lut4 ]] && chosen="lut4 ($chunk groups/chunk)"
   [[ $config == naive ]] && chosen="naive portable"
   [[ $config == base3 ]] && chosen="portable, base-3 packing"

@@ -44,7 +44,7 @@ void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRe
   // they are tried only when pinned.
   std::vector<KernelChoice> candidates;
   const int groups = max_lut_groups(fused);
-  const bool try_lut = kernel == "lut4" || (kernel == "auto" && !c.smlad);
+  const bool try_lut = kernel == "lut4" || (kernel == "auto" && !c.smlad && !c.mve);
   if (try_lut && groups > 0) {
     std::vector<int> chunks = lut_chunk ? std::vector<int>{*lut_chunk} : std::vector<int>{groups, 32, 16, 8, 4};
     for (int chunk : chunks)
@@ -91,6 +91,7 @@ void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRe
                                       best->choice.lut_chunk * 2 * BG_LUT_ENTRIES, best == &tried.front() ? "" : ": larger tables leave too small a window")
                         : (groups == 0                ? "no ternary matrices"
                            : kernel == "portable"        ? (c.base3 ? "base-3 packing decodes with the portable kernel" : "pinned by --kernel")
+                           : !try_lut && c.mve           ? "Helium row products: faster than lookup tables, and they cost no SRAM"
                            : !try_lut                    ? "SMLAD row products: as fast as lookup tables here, and they cost no SRAM"
                                                          : "lookup tables leave too small a window");
   c.graph = fused;
@@ -136,13 +137,16 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   if (o.window && (*o.window < 1 || *o.window > model.arch.max_seq_len))
     throw Error(fmt::format("--window: {} is outside [1, max_seq_len = {}]", *o.window, model.arch.max_seq_len));
 
-  if (o.kernel != "auto" && o.kernel != "portable" && o.kernel != "smlad" && o.kernel != "lut4")
-    throw Error(fmt::format("--kernel: '{}' is not auto, portable, smlad or lut4", o.kernel));
+  if (o.kernel != "auto" && o.kernel != "portable" && o.kernel != "smlad" && o.kernel != "mve" && o.kernel != "lut4")
+    throw Error(fmt::format("--kernel: '{}' is not auto, portable, smlad, mve or lut4", o.kernel));
   if (o.kernel == "smlad" && !c.target->dsp)
     throw Error(fmt::format("--kernel smlad: target {} has no DSP extension (SMLAD); use portable", c.target->name));
-  // Dot products outside the lookup tables: SMLAD where the target has the DSP
-  // extension, unless --kernel portable asks for plain C.
-  c.smlad = c.target->dsp && o.kernel != "portable";
+  if (o.kernel == "mve" && !c.target->mve)
+    throw Error(fmt::format("--kernel mve: target {} has no Helium (MVE); use portable{}", c.target->name, c.target->dsp ? " or smlad" : ""));
+  // Dot products outside the lookup tables: Helium where the target has it, else SMLAD
+  // where it has the DSP extension, unless --kernel asks for another.
+  c.mve = c.target->mve && (o.kernel == "auto" || o.kernel == "mve" || o.kernel == "lut4");
+  c.smlad = !c.mve && c.target->dsp && o.kernel != "portable";
   if (o.packing != "auto" && o.packing != "2bit" && o.packing != "base3")
     throw Error(fmt::format("--packing: '{}' is not auto, 2bit or base3", o.packing));
   c.graph = lower_model(model, 1, 8);
@@ -161,7 +165,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   const bool has_ternary = max_lut_groups(fused) > 0;
   c.base3 = o.packing == "base3" && has_ternary;
   if (c.base3 && o.kernel == "lut4") throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
-  choose_kernel_and_fit(c, fused, req, c.base3 || o.kernel == "smlad" ? "portable" : o.kernel, o.lut_chunk, inplace);
+  choose_kernel_and_fit(c, fused, req, c.base3 || o.kernel == "smlad" || o.kernel == "mve" ? "portable" : o.kernel, o.lut_chunk, inplace);
   c.packing_reason = !has_ternary ? "no ternary matrices" : c.base3 ? "pinned by --packing" : "2 bits per weight: the fastest to decode";
   if (o.packing == "auto" && has_ternary && c.flash_total() > c.flash_budget) {
     const int64_t two_bit = c.flash_total();

@@ -50,7 +50,8 @@ struct CompiledModel {
   FitResult fit;
   KernelChoice kernel;
   std::string kernel_reason;
-  bool smlad = false;  // other dot products (2-bit ternary, int8) use the DSP kernel (bitgpt_smlad.h)
+  bool mve = false;    // row dot products (2-bit ternary, int8) use Helium (bitgpt_mve.h)
+  bool smlad = false;  // else the DSP kernel (bitgpt_smlad.h)
   bool base3 = false;  // ternary matrices packed five per byte (else 2 bits per weight)
   std::string packing_reason;
   const TargetDesc* target = nullptr;

@@ -22,11 +22,12 @@ int64_t matmul_weights(const ir::Graph& g) {
 
 // The ternary kernel as a user would name it: lut4, smlad or portable.
 std::string kernel_display_name(const CompiledModel& c) {
-  return c.kernel.kernel == ir::Kernel::Portable && c.smlad ? "smlad" : ir::kernel_name(c.kernel.kernel);
+  if (c.kernel.kernel != ir::Kernel::Portable) return ir::kernel_name(c.kernel.kernel);
+  return c.mve ? "mve" : c.smlad ? "smlad" : "portable";
 }
 
 std::string dot_products(const CompiledModel& c) {
-  return c.smlad ? "SMLAD (Armv7E-M DSP: two int16 products per instruction)" : "plain C";
+  return c.mve ? "Helium MVE (sixteen int8 products per VMLADAV)" : c.smlad ? "SMLAD (Armv7E-M DSP: two int16 products per instruction)" : "plain C";
 }
 
 std::string kib(int64_t b) { return fmt::format("{:.2f} KiB", static_cast<double>(b) / 1024.0); }
@@ -104,7 +105,7 @@ std::string report_json(const CompiledModel& c) {
       {"kv_cache", {{"bytes", c.fit.cost.kv_cache}, {"bits", g.kv_bits}, {"slots", g.window}}},
       {"context", {{"window", g.window}, {"reason", c.fit.reason}}},
       {"kernel", {{"name", kernel_display_name(c)}, {"lut_chunk_groups", c.kernel.lut_chunk}, {"reason", c.kernel_reason},
-                  {"dot_products", c.smlad ? "smlad" : "c"}}},
+                  {"dot_products", c.mve ? "mve" : c.smlad ? "smlad" : "c"}}},
       {"packing", {{"ternary", c.base3 ? "base3" : "2bit"}, {"reason", c.packing_reason}}},
       {"flash",
        {{"budget_bytes", c.flash_budget}, {"weights_bytes", c.weights_flash_bytes()}, {"tokenizer_bytes", c.tokenizer_bytes},

@@ -12,7 +12,10 @@
 /* The emitted code asks for the DSP kernels on targets that have them; the same source
  * built for the host (or any compiler without the DSP extension) uses plain C, with the
  * same results. */
-#if defined(BITGPT_KERNEL_SMLAD) && defined(__ARM_FEATURE_DSP) && !defined(BITGPT_KERNEL_NAIVE)
+#if defined(BITGPT_KERNEL_MVE) && defined(__ARM_FEATURE_MVE) && !defined(BITGPT_KERNEL_NAIVE)
+#define BITGPT_USE_MVE 1
+#include "bitgpt_mve.h"
+#elif defined(BITGPT_KERNEL_SMLAD) && defined(__ARM_FEATURE_DSP) && !defined(BITGPT_KERNEL_NAIVE)
 #define BITGPT_USE_SMLAD 1
 #include "bitgpt_smlad.h"
 #endif
@@ -120,13 +123,19 @@ static const uint16_t bg_b3_fields[243] = {
 /* Integer dot product of weight row r with int8 codes x. */
 static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x) {
   const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
-  int32_t acc = 0, j;
+  int32_t acc = 0, j = 0;
+#if defined(BITGPT_USE_MVE)
+  if (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8) { /* whole vectors, then the tail below */
+    j = w->cols & ~15;
+    acc = w->dtype == BG_W_INT8 ? bg_mve_dot_int8((const int8_t *)row, x, j) : bg_mve_dot_ternary2(row, x, j);
+  }
+#endif
   if (w->dtype == BG_W_TERNARY2) {
 #if defined(BITGPT_KERNEL_NAIVE)
     /* the baseline the benchmarks compare against: decode each code, then multiply */
     for (j = 0; j < w->cols; ++j) acc += bg_trit((uint32_t)row[j >> 2] >> (2 * (j & 3))) * x[j];
 #else
-    for (j = 0; j + 4 <= w->cols; j += 4) {
+    for (; j + 4 <= w->cols; j += 4) {
       const uint32_t b = row[j >> 2];
       acc += bg_trit_at(b, 0) * x[j] + bg_trit_at(b, 1) * x[j + 1] + bg_trit_at(b, 2) * x[j + 2] + bg_trit_at(b, 3) * x[j + 3];
     }
@@ -143,7 +152,7 @@ static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x)
     for (j = 0; j < w->cols; ++j) acc += ((row[j >> 3] >> (j & 7)) & 1u) ? x[j] : -x[j];
   } else {
     const int8_t *r8 = (const int8_t *)row;
-    for (j = 0; j < w->cols; ++j) acc += r8[j] * x[j];
+    for (; j < w->cols; ++j) acc += r8[j] * x[j];
   }
   return acc;
 }
@@ -430,7 +439,10 @@ static inline bg_mult bg_attn_query(const bg_attn_shape *a, const int32_t *q_hea
 static inline int32_t bg_kv_dot(const int8_t *q8, const uint8_t *row, int32_t n, int32_t bits) {
   int32_t dot = 0, i = 0;
   if (bits == 8) {
-#if defined(BITGPT_USE_SMLAD)
+#if defined(BITGPT_USE_MVE)
+    i = n & ~15;
+    dot = bg_mve_dot_int8(q8, (const int8_t *)row, i);
+#elif defined(BITGPT_USE_SMLAD)
     i = n & ~3;
     dot = bg_smlad_dot_i8(q8, (const int8_t *)row, i);
 #endif

@@ -365,6 +365,7 @@ int32_t {1}_parse_temperature(const char *text);
     const Liveness& lv = c_.liveness;
     const bg_attn_shape a = g_.attn_shape();
     std::string s = banner(n_ + ".cpp: the forward pass and the C API");
+    if (c_.mve) s += "\n/* The target has Helium: dot products use MVE (bitgpt_mve.h). */\n#define BITGPT_KERNEL_MVE 1\n";
     if (c_.smlad) s += "\n/* The target has the DSP extension: dot products use SMLAD (bitgpt_smlad.h). */\n#define BITGPT_KERNEL_SMLAD 1\n";
     s += fmt::format(R"(
 #include "{0}.h"

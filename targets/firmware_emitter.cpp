@@ -276,7 +276,7 @@ all: firmware.elf
 firmware.elf: $(OBJS) link.ld
 	$(CC) $(LDFLAGS) $(OBJS) -o $@
 
-%.o: %.cpp {3}.h bitgpt_numerics.h bitgpt_ops.h bitgpt_fused.h bitgpt_lut.h bitgpt_smlad.h bitgpt_tokenizer.h
+%.o: %.cpp {3}.h bitgpt_numerics.h bitgpt_ops.h bitgpt_fused.h bitgpt_lut.h bitgpt_smlad.h bitgpt_mve.h bitgpt_tokenizer.h
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 
 startup.o: startup.c firmware.h
