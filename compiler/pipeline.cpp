@@ -118,7 +118,7 @@ int64_t CompiledModel::weights_flash_bytes() const {
   const Constants& k = graph.constants;
   int64_t n = k.flash_bytes() + tokenizer_bytes;
   for (size_t i = 0; i < k.matrices.size(); ++i)
-    n += lut_or_packed_bytes(k.matrices[i], base3, read_by_lut4(graph, static_cast<int>(i))) - k.matrices[i].flash_bytes();
+    n += lut_or_packed_bytes(k.matrices[i], base3 && base3_matrix[i], read_by_lut4(graph, static_cast<int>(i))) - k.matrices[i].flash_bytes();
   return n + (base3 ? 2 * 243 : 0);  // the base-3 decode table
 }
 
@@ -163,15 +163,32 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   const ir::Graph fused = c.graph;
 
   const bool has_ternary = max_lut_groups(fused) > 0;
+  const std::vector<LoweredMatrix>& matrices = fused.constants.matrices;
   c.base3 = o.packing == "base3" && has_ternary;
+  c.base3_matrix.assign(matrices.size(), false);
+  for (size_t i = 0; i < matrices.size(); ++i) c.base3_matrix[i] = c.base3 && matrices[i].dtype == BG_W_TERNARY2;
   if (c.base3 && o.kernel == "lut4") throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
   choose_kernel_and_fit(c, fused, req, c.base3 || o.kernel == "smlad" || o.kernel == "mve" ? "portable" : o.kernel, o.lut_chunk, inplace);
   c.packing_reason = !has_ternary ? "no ternary matrices" : c.base3 ? "pinned by --packing" : "2 bits per weight: the fastest to decode";
   if (o.packing == "auto" && has_ternary && c.flash_total() > c.flash_budget) {
+    // Base-3 saves flash and costs decode time in equal measure per weight, so convert
+    // the fewest matrices: the largest first, until the total fits.
     const int64_t two_bit = c.flash_total();
     c.base3 = true;
     choose_kernel_and_fit(c, fused, req, "portable", std::nullopt, inplace);
-    c.packing_reason = fmt::format("five weights per byte: with 2 bits per weight the flash total is {} bytes, over the {} budget", two_bit, c.flash_budget);
+    std::vector<size_t> order;
+    for (size_t i = 0; i < matrices.size(); ++i)
+      if (matrices[i].dtype == BG_W_TERNARY2) order.push_back(i);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return matrices[a].flash_bytes() > matrices[b].flash_bytes(); });
+    size_t converted = 0;
+    for (size_t i : order) {
+      if (c.flash_total() <= c.flash_budget) break;
+      c.base3_matrix[i] = true;
+      ++converted;
+    }
+    c.packing_reason = fmt::format("with 2 bits per weight the flash total is {} bytes, over the {} budget: {} of {} ternary matrices, the largest, "
+                                   "at five weights per byte",
+                                   two_bit, c.flash_budget, converted, order.size());
   }
 
   if (c.flash_total() > c.flash_budget)

@@ -52,7 +52,8 @@ struct CompiledModel {
   std::string kernel_reason;
   bool mve = false;    // row dot products (2-bit ternary, int8) use Helium (bitgpt_mve.h)
   bool smlad = false;  // else the DSP kernel (bitgpt_smlad.h)
-  bool base3 = false;  // ternary matrices packed five per byte (else 2 bits per weight)
+  bool base3 = false;               // some ternary matrices are packed five weights per byte
+  std::vector<bool> base3_matrix;   // which (per constants.matrices index); the rest 2 bits per weight
   std::string packing_reason;
   const TargetDesc* target = nullptr;
   int64_t sram_budget = 0, flash_budget = 0;

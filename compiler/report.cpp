@@ -1,6 +1,7 @@
 #include "compiler/report.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +25,21 @@ int64_t matmul_weights(const ir::Graph& g) {
 std::string kernel_display_name(const CompiledModel& c) {
   if (c.kernel.kernel != ir::Kernel::Portable) return ir::kernel_name(c.kernel.kernel);
   return c.mve ? "mve" : c.smlad ? "smlad" : "portable";
+}
+
+// "2bit", "base3" (every ternary matrix) or "mixed", and the base-3 matrices' names.
+std::string packing_name(const CompiledModel& c) {
+  if (!c.base3) return "2bit";
+  for (size_t i = 0; i < c.base3_matrix.size(); ++i)
+    if (!c.base3_matrix[i] && c.graph.constants.matrices[i].dtype == BG_W_TERNARY2) return "mixed";
+  return "base3";
+}
+
+std::vector<std::string> base3_matrices(const CompiledModel& c) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < c.base3_matrix.size(); ++i)
+    if (c.base3_matrix[i]) names.push_back(c.graph.constants.matrices[i].name);
+  return names;
 }
 
 std::string dot_products(const CompiledModel& c) {
@@ -50,7 +66,9 @@ std::string format_report(const CompiledModel& c) {
   s += fmt::format("bitgptc memory plan: model '{}', {} parameters, target {} ({})\n", g.name, c.parameters, c.target->name, c.target->description);
   s += fmt::format("context: window {} tokens, {}-bit KV cache ({})\n", g.window, g.kv_bits, c.fit.reason);
   s += fmt::format("kernel: {} ({}); other dot products: {}\n", kernel_display_name(c), c.kernel_reason, dot_products(c));
-  s += fmt::format("packing: {} ({})\n\n", c.base3 ? "base3" : "2bit", c.packing_reason);
+  s += fmt::format("packing: {} ({})\n", packing_name(c), c.packing_reason);
+  if (packing_name(c) == "mixed") s += fmt::format("  base-3 matrices: {}\n", fmt::join(base3_matrices(c), ", "));
+  s += "\n";
   s += fmt::format("{:<4} {:<40} {:>8} {:>8}  {:>5}..{:<5}  {}\n", "#", "arena buffer", "offset", "bytes", "first", "last", "values");
   for (size_t i = 0; i < c.liveness.buffers.size(); ++i) {
     const Buffer& b = c.liveness.buffers[i];
@@ -106,7 +124,7 @@ std::string report_json(const CompiledModel& c) {
       {"context", {{"window", g.window}, {"reason", c.fit.reason}}},
       {"kernel", {{"name", kernel_display_name(c)}, {"lut_chunk_groups", c.kernel.lut_chunk}, {"reason", c.kernel_reason},
                   {"dot_products", c.mve ? "mve" : c.smlad ? "smlad" : "c"}}},
-      {"packing", {{"ternary", c.base3 ? "base3" : "2bit"}, {"reason", c.packing_reason}}},
+      {"packing", {{"ternary", packing_name(c)}, {"base3_matrices", base3_matrices(c)}, {"reason", c.packing_reason}}},
       {"flash",
        {{"budget_bytes", c.flash_budget}, {"weights_bytes", c.weights_flash_bytes()}, {"tokenizer_bytes", c.tokenizer_bytes},
         {"code_estimate_bytes", c.code_estimate()}, {"total_bytes", c.flash_total()}}},

@@ -190,7 +190,7 @@ int32_t {1}_parse_temperature(const char *text);
   LoweredMatrix emitted_matrix(int i) const {
     const LoweredMatrix& m = g_.constants.matrices[static_cast<size_t>(i)];
     if (read_by_lut4(g_, i)) return pack_base3_groups(m, 4, BG_W_TERNARY_LUT4);
-    if (c_.base3 && m.dtype == BG_W_TERNARY2) return pack_base3_groups(m, 5, BG_W_TERNARY_B3);
+    if (c_.base3 && c_.base3_matrix[static_cast<size_t>(i)] && m.dtype == BG_W_TERNARY2) return pack_base3_groups(m, 5, BG_W_TERNARY_B3);
     return m;
   }
 

@@ -88,6 +88,8 @@ for target in $targets; do
     peak=$(sed -n 's/^sram-peak-bytes: //p' "firmware-$target.txt")
     [[ -n $peak ]] || { echo "FAIL: the $target firmware printed no sram-peak-bytes" >&2; exit 1; }
     "$build/tests/check_plan" "plan-$target.json" --sram-peak "$peak"
+    flash=$(sed -n 's/^flash-bytes: //p' "firmware-$target.txt")
+    "$build/tests/check_plan" "plan-$target.json" --flash-bytes "$flash"
     echo "ok $target firmware: $(grep logits-checksum "firmware-$target.txt"), SRAM peak $peak"
   fi
 done

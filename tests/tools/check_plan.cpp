@@ -10,8 +10,9 @@
 int main(int argc, char** argv) {
   const bool with_peak = argc == 4 && std::string(argv[2]) == "--sram-peak";
   const bool with_window = argc == 4 && std::string(argv[2]) == "--min-window";
-  if (argc != 2 && !with_peak && !with_window) {
-    std::cerr << "usage: check_plan plan.json [--sram-peak BYTES | --min-window SLOTS]\n";
+  const bool with_flash = argc == 4 && std::string(argv[2]) == "--flash-bytes";
+  if (argc != 2 && !with_peak && !with_window && !with_flash) {
+    std::cerr << "usage: check_plan plan.json [--sram-peak BYTES | --min-window SLOTS | --flash-bytes BYTES]\n";
     return 2;
   }
   nlohmann::json j;
@@ -53,6 +54,13 @@ int main(int argc, char** argv) {
   if (with_window) {
     const int64_t window = j["context"]["window"];
     check(window >= std::stoll(argv[3]), "context.window " + std::to_string(window) + " is below " + argv[3]);
+  }
+  if (with_flash) {  // the code-size model must be an upper bound: the budget check relies on it
+    const int64_t used = std::stoll(argv[3]), planned = j["flash"]["total_bytes"];
+    check(used <= planned, "measured flash " + std::to_string(used) + " exceeds the plan's flash.total_bytes " + std::to_string(planned) +
+                               " (the code estimate " + std::to_string(j["flash"]["code_estimate_bytes"].get<int64_t>()) + " is too low)");
+    if (errors == 0) std::cout << argv[1] << ": measured flash " << used << " within the plan (" << planned << ")\n";
+    return errors == 0 ? 0 : 1;
   }
   if (with_peak) {
     const int64_t peak = std::stoll(argv[3]);

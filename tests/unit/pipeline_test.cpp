@@ -125,6 +125,46 @@ TEST(Pipeline, TooSmallABudgetSaysWhatWouldFit) {
   EXPECT_LE(c.fit.cost.total(), 2048);
 }
 
+// Under a flash budget between all-2-bit and all-base-3, only as many matrices as needed
+// (the largest first) take the slower base-3 packing.
+TEST(Pipeline, BaseThreePackingGoesOnlyAsFarAsTheFlashBudgetNeeds) {
+  RandomModelSpec s = spec("flash");
+  s.arch.d_model = 64;
+  s.arch.n_heads = 4;
+  s.arch.head_dim = 16;
+  s.arch.d_ff = 192;
+  const Model m = random_model(s);
+  CompileOptions o;
+  o.target = "cortex-m4";
+  o.sram = 64 * 1024;
+  const CompiledModel two_bit = compile_model(m, o);
+  o.packing = "base3";
+  const CompiledModel all = compile_model(m, o);
+  ASSERT_LT(all.flash_total(), two_bit.flash_total());
+  o.packing = "auto";
+  o.flash = (two_bit.flash_total() + all.flash_total()) / 2;
+  const CompiledModel mixed = compile_model(m, o);
+  EXPECT_LE(mixed.flash_total(), *o.flash);
+  int converted = 0, ternary = 0;
+  int64_t smallest_converted = INT64_MAX, largest_kept = 0;
+  for (size_t i = 0; i < mixed.base3_matrix.size(); ++i) {
+    const LoweredMatrix& mat = mixed.graph.constants.matrices[i];
+    if (mat.dtype != BG_W_TERNARY2) continue;
+    ++ternary;
+    if (mixed.base3_matrix[i]) {
+      ++converted;
+      smallest_converted = std::min(smallest_converted, mat.flash_bytes());
+    } else {
+      largest_kept = std::max(largest_kept, mat.flash_bytes());
+    }
+  }
+  EXPECT_GT(converted, 0);
+  EXPECT_LT(converted, ternary);
+  EXPECT_GE(smallest_converted, largest_kept);  // the largest went first
+  o.flash = all.flash_total() - 1;
+  EXPECT_THROW(compile_model(m, o), Error);
+}
+
 TEST(Pipeline, RejectsBadOptions) {
   const Model m = random_model(spec("opts"));
   CompileOptions o;
