@@ -29,7 +29,7 @@ Placement place(const ir::Graph& g, bool inplace) {
 
 int64_t lut_or_packed_bytes(const LoweredMatrix& m, bool base3, bool lut) {
   if (m.dtype != BG_W_TERNARY2) return m.flash_bytes();
-  const int64_t per_row = lut ? (m.cols + 3) / 4 : base3 ? (m.cols + 4) / 5 : m.row_bytes;
+  const int64_t per_row = lut ? 2 * ((m.cols + 3) / 4) : base3 ? (m.cols + 4) / 5 : m.row_bytes;
   return per_row * m.rows + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
 }
 
@@ -170,12 +170,18 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   if (c.base3 && o.kernel == "lut4") throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
   choose_kernel_and_fit(c, fused, req, c.base3 || o.kernel == "smlad" || o.kernel == "mve" ? "portable" : o.kernel, o.lut_chunk, inplace);
   c.packing_reason = !has_ternary ? "no ternary matrices" : c.base3 ? "pinned by --packing" : "2 bits per weight: the fastest to decode";
+  if (o.kernel == "auto" && c.kernel.kernel == ir::Kernel::Lut4 && c.flash_total() > c.flash_budget) {
+    // The lookup kernel's 16-bit indices take 4 bits per weight: give them up first.
+    const int64_t with_tables = c.flash_total();
+    choose_kernel_and_fit(c, fused, req, "portable", std::nullopt, inplace);
+    c.kernel_reason = fmt::format("with the lookup kernel's 16-bit indices the flash total is {} bytes, over the {} budget", with_tables, c.flash_budget);
+  }
   if (o.packing == "auto" && has_ternary && c.flash_total() > c.flash_budget) {
     // Base-3 saves flash and costs decode time in equal measure per weight, so convert
     // the fewest matrices: the largest first, until the total fits.
     const int64_t two_bit = c.flash_total();
     c.base3 = true;
-    choose_kernel_and_fit(c, fused, req, "portable", std::nullopt, inplace);
+    if (c.kernel.kernel == ir::Kernel::Lut4) choose_kernel_and_fit(c, fused, req, "portable", std::nullopt, inplace);
     std::vector<size_t> order;
     for (size_t i = 0; i < matrices.size(); ++i)
       if (matrices[i].dtype == BG_W_TERNARY2) order.push_back(i);

@@ -22,6 +22,12 @@ bool read_by_lut4(const Graph& g, int matrix) {
   return false;
 }
 
+int lut4_chunk_of(const Graph& g, int matrix) {
+  for (const Op& op : g.ops)
+    if (op.kernel == Kernel::Lut4 && (op.matrix == matrix || op.matrix2 == matrix)) return op.lut_chunk;
+  return 0;
+}
+
 int max_lut_groups(const Graph& g) {
   int most = 0;
   for (const Op& op : g.ops)

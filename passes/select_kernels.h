@@ -21,6 +21,9 @@ void select_kernels(ir::Graph& g, const KernelChoice& choice);
 // kernel's packing).
 bool read_by_lut4(const ir::Graph& g, int matrix);
 
+// The table chunk (groups of 4) of the op that reads `matrix` with the lookup kernel, or 0.
+int lut4_chunk_of(const ir::Graph& g, int matrix);
+
 // The most groups of 4 inputs any ternary product has: a chunk this large needs no
 // partial sums.
 int max_lut_groups(const ir::Graph& g);

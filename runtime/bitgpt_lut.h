@@ -1,11 +1,14 @@
 /* bitgpt_lut.h - ternary matrix-vector products by table lookup.
  *
- * Weights are packed one byte per group of 4: the base-3 number sum_k (w_k + 1) 3^k, so
- * a byte is 0..80. For each group of 4 activations a table of the 81 possible signed sums
- * is built once per input vector; a row's dot product is then one lookup and one add per
- * 4 weights instead of 4 multiply-accumulates. The sums are exact, so the result equals
- * bg_row_dot's bit for bit. Tables cost SRAM (162 bytes per group), so inputs may be
- * processed in chunks of groups with per-row partial sums in between. */
+ * For each group of 4 activations a table of the 81 possible signed sums is built once
+ * per input vector; a row's dot product is then one lookup and one add per 4 weights
+ * instead of 4 multiply-accumulates. Weights are packed 16 bits per group of 4: the
+ * group's entry in the chunk's tables, (g mod chunk) * 81 + sum_k (w_k + 1) 3^k, so a
+ * lookup is one halfword load of the index and one indexed load of the sum, with no
+ * per-group table pointer (4 bits per weight of flash, bought for speed). The sums are
+ * exact, so the result equals bg_row_dot's bit for bit. Tables cost SRAM (162 bytes per
+ * group), so inputs may be processed in chunks of groups with per-row partial sums in
+ * between. */
 #ifndef BITGPT_LUT_H
 #define BITGPT_LUT_H
 
@@ -52,12 +55,11 @@ static inline void bg_lut_build(const int8_t *x, int32_t cols, int32_t g0, int32
   }
 }
 
-/* Sum over n groups of one packed row against their tables. */
-static inline int32_t bg_lut_dot(const uint8_t *row, const int16_t *t, int32_t n) {
+/* Sum over n groups of one packed row against the chunk's tables. */
+static inline int32_t bg_lut_dot(const uint16_t *row, const int16_t *t, int32_t n) {
   int32_t acc = 0, g = 0;
-  for (; g + 4 <= n; g += 4, t += 4 * BG_LUT_ENTRIES)
-    acc += t[row[g]] + t[BG_LUT_ENTRIES + row[g + 1]] + t[2 * BG_LUT_ENTRIES + row[g + 2]] + t[3 * BG_LUT_ENTRIES + row[g + 3]];
-  for (; g < n; ++g, t += BG_LUT_ENTRIES) acc += t[row[g]];
+  for (; g + 4 <= n; g += 4) acc += t[row[g]] + t[row[g + 1]] + t[row[g + 2]] + t[row[g + 3]];
+  for (; g < n; ++g) acc += t[row[g]];
   return acc;
 }
 
@@ -69,13 +71,14 @@ typedef void (*bg_lut_emit_fn)(void *ctx, int32_t r, int32_t dot1, int32_t dot3)
 
 static inline void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
                                  bg_lut_emit_fn emit, void *ctx) {
-  const int32_t groups = w1->row_bytes, rows = w1->rows;
+  const int32_t groups = w1->row_bytes / 2, rows = w1->rows;
+  const uint16_t *rows1 = (const uint16_t *)w1->data, *rows3 = w3 ? (const uint16_t *)w3->data : 0;
   int32_t g0, r;
   if (groups <= s->chunk) {
     bg_lut_build(x, w1->cols, 0, groups, s->table);
     for (r = 0; r < rows; ++r) {
-      const int32_t d1 = bg_lut_dot(w1->data + (int64_t)r * groups, s->table, groups);
-      const int32_t d3 = w3 ? bg_lut_dot(w3->data + (int64_t)r * groups, s->table, groups) : 0;
+      const int32_t d1 = bg_lut_dot(rows1 + (int64_t)r * groups, s->table, groups);
+      const int32_t d3 = w3 ? bg_lut_dot(rows3 + (int64_t)r * groups, s->table, groups) : 0;
       emit(ctx, r, d1, d3);
     }
     return;
@@ -84,10 +87,10 @@ static inline void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const
     const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
     bg_lut_build(x, w1->cols, g0, n, s->table);
     for (r = 0; r < rows; ++r) {
-      const int32_t d1 = bg_lut_dot(w1->data + (int64_t)r * groups + g0, s->table, n);
+      const int32_t d1 = bg_lut_dot(rows1 + (int64_t)r * groups + g0, s->table, n);
       s->partial[r] = g0 == 0 ? d1 : s->partial[r] + d1;
       if (w3) {
-        const int32_t d3 = bg_lut_dot(w3->data + (int64_t)r * groups + g0, s->table, n);
+        const int32_t d3 = bg_lut_dot(rows3 + (int64_t)r * groups + g0, s->table, n);
         s->partial[rows + r] = g0 == 0 ? d3 : s->partial[rows + r] + d3;
       }
     }

@@ -186,10 +186,26 @@ int32_t {1}_parse_temperature(const char *text);
     return out;
   }
 
+  // The lookup kernel's packing: 16 bits per group of 4, the group's entry in its chunk's
+  // tables: (g mod chunk) * 81 + base-3 index (little-endian, as both host and Arm are).
+  static LoweredMatrix pack_lut_indices(const LoweredMatrix& m, int chunk) {
+    const LoweredMatrix idx = pack_base3_groups(m, 4, BG_W_TERNARY_LUT4);
+    LoweredMatrix out = idx;
+    out.row_bytes = 2 * idx.row_bytes;
+    out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
+    for (int32_t r = 0; r < m.rows; ++r)
+      for (int32_t g = 0; g < idx.row_bytes; ++g) {
+        const uint32_t v = static_cast<uint32_t>((g % chunk) * BG_LUT_ENTRIES) + idx.data[static_cast<size_t>(r) * idx.row_bytes + g];
+        out.data[static_cast<size_t>(r) * out.row_bytes + 2 * g] = static_cast<uint8_t>(v & 0xFF);
+        out.data[static_cast<size_t>(r) * out.row_bytes + 2 * g + 1] = static_cast<uint8_t>(v >> 8);
+      }
+    return out;
+  }
+
   // The matrix as it is emitted: lookup-kernel packing, base-3 packing or as lowered.
   LoweredMatrix emitted_matrix(int i) const {
     const LoweredMatrix& m = g_.constants.matrices[static_cast<size_t>(i)];
-    if (read_by_lut4(g_, i)) return pack_base3_groups(m, 4, BG_W_TERNARY_LUT4);
+    if (read_by_lut4(g_, i)) return pack_lut_indices(m, lut4_chunk_of(g_, i));
     if (c_.base3 && c_.base3_matrix[static_cast<size_t>(i)] && m.dtype == BG_W_TERNARY2) return pack_base3_groups(m, 5, BG_W_TERNARY_B3);
     return m;
   }
@@ -201,6 +217,7 @@ int32_t {1}_parse_temperature(const char *text);
     s += fmt::format("#include \"bitgpt_ops.h\"\n#include \"bitgpt_tokenizer.h\"\n\n");
     s += "/* BITGPT_FLASH puts the arrays in a .rodata.bitgpt section the linker script maps to flash. */\n";
     s += "#ifndef BITGPT_FLASH\n#define BITGPT_FLASH __attribute__((section(\".rodata.bitgpt\")))\n#endif\n\n";
+    s += "/* Matrix rows are read as 16- and 32-bit words by some kernels. */\n#define BITGPT_ALIGN4 __attribute__((aligned(4)))\n\n";
     auto table = [&](const LoweredTable& t, const std::string& sym) {
       std::string r = fmt::format("/* {}: [{} x {}] int8, per-row multipliers */\n", t.name, t.rows, t.cols);
       r += fmt::format("BITGPT_FLASH static const int8_t {}_data[{}] = {{{}}};\n", sym, t.data.size(), array_body(t.data));
@@ -220,7 +237,7 @@ int32_t {1}_parse_temperature(const char *text);
       if (shared)
         s += fmt::format("#define {}_data ((const uint8_t *){}_tok_embeddings_data) /* tied: the embedding codes */\n", sym, n_);
       else
-        s += fmt::format("BITGPT_FLASH static const uint8_t {}_data[{}] = {{{}}};\n", sym, m.data.size(), array_body(m.data));
+        s += fmt::format("BITGPT_FLASH static const uint8_t {}_data[{}] BITGPT_ALIGN4 = {{{}}};\n", sym, m.data.size(), array_body(m.data));
       s += fmt::format("BITGPT_FLASH static const bg_mult {}_scales[{}] = {{{}}};\n", sym, m.scales.size(), mult_array(m.scales));
       s += fmt::format("extern const bg_matrix {0};\nconst bg_matrix {0} = {{{0}_data, {0}_scales, {1}, {2}, {3}, {4}, {5}}};\n\n",
                        sym, m.rows, m.cols, m.row_bytes, dtype_names[m.dtype], m.per_row ? 1 : 0);
