@@ -39,9 +39,9 @@ void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRe
                            std::optional<int> lut_chunk, bool inplace) {
   // Kernel candidates, fastest first: lookup tables as large as the widest input, then
   // smaller chunks (less SRAM, partial sums), then the row kernel (no SRAM). Where the
-  // row kernel is SMLAD, lookup tables are no faster (bench/cortex_m_bench.sh on
-  // cortex-m4 at 16K: 3.16 against 3.15 instructions per weight) and cost window, so
-  // they are tried only when pinned.
+  // row kernel is SMLAD or Helium, lookup tables save little (bench/cortex_m_bench.sh on
+  // cortex-m4 at 16K: 2.97 against 3.15 instructions per weight) for much window and
+  // flash, so they are tried only when pinned.
   std::vector<KernelChoice> candidates;
   const int groups = max_lut_groups(fused);
   const bool try_lut = kernel == "lut4" || (kernel == "auto" && !c.smlad && !c.mve);
@@ -92,7 +92,7 @@ void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRe
                         : (groups == 0                ? "no ternary matrices"
                            : kernel == "portable"        ? (c.base3 ? "base-3 packing decodes with the portable kernel" : "pinned by --kernel")
                            : !try_lut && c.mve           ? "Helium row products: faster than lookup tables, and they cost no SRAM"
-                           : !try_lut                    ? "SMLAD row products: as fast as lookup tables here, and they cost no SRAM"
+                           : !try_lut                    ? "SMLAD row products: within a few percent of lookup tables, with no SRAM or extra flash"
                                                          : "lookup tables leave too small a window");
   c.graph = fused;
   select_kernels(c.graph, c.kernel);
