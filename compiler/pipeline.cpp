@@ -40,7 +40,7 @@ void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRe
   // Kernel candidates, fastest first: lookup tables as large as the widest input, then
   // smaller chunks (less SRAM, partial sums), then the row kernel (no SRAM). Where the
   // row kernel is SMLAD or Helium, lookup tables save little (bench/cortex_m_bench.sh on
-  // cortex-m4 at 16K: 2.97 against 3.15 instructions per weight) for much window and
+  // cortex-m4 at 16K: 2.97 against 3.17 instructions per weight) for much window and
   // flash, so they are tried only when pinned.
   std::vector<KernelChoice> candidates;
   const int groups = max_lut_groups(fused);

@@ -64,17 +64,12 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
     for (r = 0; r < w1->rows; ++r) h[r] = bg_activation(act, h[r]);
     return;
   }
-  for (r = 0; r < w1->rows; ++r) {
-    int32_t d[4]; /* rows r, r + 1 of w1, then of w3 */
-    if (r + 1 < w1->rows) {
-      bg_row_dot2x2(w1, w3, r, x, d);
-      h[r] = bg_mul_q16(bg_activation(act, bg_row_scale(&up, r, d[0])), bg_row_scale(&gate, r, d[2]));
-      ++r;
-      h[r] = bg_mul_q16(bg_activation(act, bg_row_scale(&up, r, d[1])), bg_row_scale(&gate, r, d[3]));
-    } else {
-      bg_row_dot2(w1, r, w3, r, x, &d[0], &d[2]);
-      h[r] = bg_mul_q16(bg_activation(act, bg_row_scale(&up, r, d[0])), bg_row_scale(&gate, r, d[2]));
-    }
+  for (r = 0; r < w1->rows; r += 2) {
+    int32_t d[4], k; /* rows r, r + 1 of w1, then of w3 */
+    const int32_t n = r + 1 < w1->rows ? 2 : 1;
+    if (n == 2) bg_row_dot2x2(w1, w3, r, x, d);
+    else bg_row_dot2(w1, r, w3, r, x, &d[0], &d[2]);
+    for (k = 0; k < n; ++k) h[r + k] = bg_mul_q16(bg_activation(act, bg_row_scale(&up, r + k, d[k])), bg_row_scale(&gate, r + k, d[2 + k]));
   }
 }
 
