@@ -176,6 +176,10 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
     choose_kernel_and_fit(c, fused, req, "portable", std::nullopt, inplace);
     c.kernel_reason = fmt::format("with the lookup kernel's 16-bit indices the flash total is {} bytes, over the {} budget", with_tables, c.flash_budget);
   }
+  if (o.kernel == "lut4" && c.kernel.kernel == ir::Kernel::Lut4 && c.flash_total() > c.flash_budget)
+    throw Error(fmt::format("--kernel lut4: with its 16-bit table indices (4 bits per weight) the flash total is {} bytes, over the --flash "
+                            "budget {}; --kernel auto falls back to the row kernel",
+                            c.flash_total(), c.flash_budget));
   if (o.packing == "auto" && has_ternary && c.flash_total() > c.flash_budget) {
     // Base-3 saves flash and costs decode time in equal measure per weight, so convert
     // the fewest matrices: the largest first, until the total fits.

@@ -40,6 +40,10 @@ expect_error bad-size '--sram.*not a size' -- good/model.json --sram 8Q
 expect_error bad-target 'unknown target' -- good/model.json --target pdp11
 expect_error bad-kv-bits '--kv-bits.*not 8 or 4' -- good/model.json --kv-bits 3
 expect_error bad-pass 'unknown pass' -- good/model.json --disable-pass fuse-all
+expect_error no-dsp '--kernel smlad: target cortex-m3 has no DSP' -- good/model.json --target cortex-m3 --kernel smlad
+expect_error no-helium '--kernel mve: target cortex-m4 has no Helium' -- good/model.json --target cortex-m4 --kernel mve
+expect_error lut-flash '--kernel lut4: with its 16-bit table indices.*over the --flash budget' -- good/model.json --target cortex-m3 --kernel lut4 --flash 30K
+expect_error bad-prompt-bytes '--max-prompt-bytes: 0 is outside' -- good/model.json --max-prompt-bytes 0
 
 # A run with an unencodable prompt fails cleanly too.
 "$build/tests/make_test_model" --out small/model.json --d 16 --layers 1 --heads 2 --kv-heads 1 --ff 24 --vocab 65 --tokenizer table || exit 1
