@@ -8,9 +8,9 @@
 
 namespace bitgpt {
 
-std::vector<int32_t> encode_prompt(const Tokenizer& t, const std::string& prompt) {
-  const LoweredVocab lv = lower_vocab(t);
-  const bg_vocab v = lv.view();
+namespace {
+
+std::vector<int32_t> encode_with(const bg_vocab& v, const std::string& prompt) {
   std::vector<int32_t> ids(prompt.size() + 1);  // BPE works in one slot per byte, plus the dummy prefix
   int32_t bad = 0;
   const int32_t n = bg_encode(&v, prompt.data(), static_cast<int32_t>(prompt.size()), ids.data(), static_cast<int32_t>(ids.size()), &bad);
@@ -21,11 +21,18 @@ std::vector<int32_t> encode_prompt(const Tokenizer& t, const std::string& prompt
   return ids;
 }
 
+}  // namespace
+
+std::vector<int32_t> encode_prompt(const Tokenizer& t, const std::string& prompt) {
+  const LoweredVocab lv = lower_vocab(t);
+  return encode_with(lv.view(), prompt);
+}
+
 GenerateResult generate(Engine& engine, const Tokenizer& t, const GenerateOptions& o) {
   GenerateResult r;
   const LoweredVocab lv = lower_vocab(t);
   const bg_vocab v = lv.view();
-  std::vector<int32_t> input = encode_prompt(t, o.prompt);
+  std::vector<int32_t> input = encode_with(v, o.prompt);
   input.insert(input.begin(), static_cast<int32_t>(t.bos));
   engine.reset(o.seed);
   r.text = o.prompt;

@@ -9,9 +9,8 @@ namespace {
 
 // Whether an op after `step` reads v.
 bool read_after(const Graph& g, ValueId v, int step) {
-  for (size_t i = static_cast<size_t>(step) + 1; i < g.ops.size(); ++i)
-    for (ValueId in : g.ops[i].inputs)
-      if (in == v) return true;
+  for (int user : g.users(v))
+    if (user > step) return true;
   return false;
 }
 
