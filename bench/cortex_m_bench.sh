@@ -52,7 +52,12 @@ for config in naive portable smlad mve lut4 base3 auto; do
   chosen=$(sed -n '/"kernel"/,/}/s/.*"name": "\([^"]*\)".*/\1/p' "$work/plan.json" | head -n 1)
   chunk=$(json "$work/plan.json" lut_chunk_groups)
   dots=$(json "$work/plan.json" dot_products)
-  [[ $chosen == lut4 ]] && chosen="lut4 ($chunk groups/chunk)"
+  [[ $chosen == lut4 && $config == lut4 ]] && chosen="lut4 ($chunk groups/chunk)"
+  if [[ $chosen == mixed || ( $chosen == lut4 && $config == auto ) ]]; then
+    lookups=$(grep -c '"kernel": "lut4"' "$work/plan.json" || true)
+    products=$(grep -c '"row_kernel_instructions"' "$work/plan.json" || true)
+    chosen="$chosen (lut4 on $lookups of $((products - 1)) products)"
+  fi
   [[ $config == naive ]] && chosen="naive portable"
   [[ $config == base3 ]] && chosen="portable, base-3 packing"
   [[ $config == auto ]] && chosen="auto: $chosen"

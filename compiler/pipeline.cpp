@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/kernel_search.h"
 #include "compiler/lower.h"
 #include "compiler/vocab.h"
 #include "frontend/diagnostics.h"
@@ -33,69 +34,67 @@ int64_t lut_or_packed_bytes(const LoweredMatrix& m, bool base3, bool lut) {
   return per_row * m.rows + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
 }
 
-// Picks the fastest kernel that leaves a useful window, fits the SRAM budget with it and
-// places the arena; fills c.graph, c.kernel, c.fit and the placement.
+SramCost plan_sram(const CompiledModel& c, ir::Graph& g, int64_t window, int bits, bool inplace) {
+  g.set_attention(window, bits);
+  SramCost cost;
+  cost.arena = place(g, inplace).arena.bytes;
+  cost.kv_cache = g.kv_cache_bytes();
+  cost.prompt = prompt_buffer_bytes(c.max_prompt_bytes);
+  cost.state = kRuntimeStateBytes;
+  cost.stack = c.target->stack_reserve;
+  return cost;
+}
+
+// --kernel lut4: every ternary product on lookup tables, the largest chunk that leaves a
+// useful window (or the pinned --lut-chunk).
+KernelSearch all_lookup(CompiledModel& c, const ir::Graph& fused, const FitRequest& req, std::optional<int> lut_chunk, bool inplace) {
+  const int groups = max_lut_groups(fused);
+  std::vector<int> chunks;
+  for (int chunk : lut_chunk ? std::vector<int>{*lut_chunk} : std::vector<int>{groups, 32, 16, 8, 4})
+    if (chunk >= 1 && chunk <= groups && (chunks.empty() || chunk < chunks.back())) chunks.push_back(chunk);
+  const int64_t preferred = std::min(req.max_window, kPreferredMinWindow);
+  std::optional<KernelSearch> best;
+  std::string error;
+  for (int chunk : chunks) {
+    ir::Graph g = fused;
+    select_kernels(g, {ir::Kernel::Lut4, chunk});
+    try {
+      KernelSearch k;
+      k.fit = fit_sram(req, [&](int64_t window, int bits) { return plan_sram(c, g, window, bits, inplace); });
+      k.per_op.assign(fused.ops.size(), KernelChoice{});
+      for (int op : ternary_products(fused)) k.per_op[op] = {ir::Kernel::Lut4, chunk};
+      const bool useful = req.window || k.fit.window >= preferred;
+      if (!best || k.fit.window > best->fit.window || useful) best = std::move(k);
+      if (useful) break;
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  if (!best) throw Error(error);
+  return *best;
+}
+
+// Chooses the kernel of every matrix product and the window (kernel_search.h), places the
+// arena; fills c.graph, c.fit, the kernel summary and the placement.
 void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRequest& req, const std::string& kernel,
                            std::optional<int> lut_chunk, bool inplace) {
-  // Kernel candidates, fastest first: lookup tables as large as the widest input, then
-  // smaller chunks (less SRAM, partial sums), then the row kernel (no SRAM). Where the
-  // row kernel is SMLAD or Helium, lookup tables save little (bench/cortex_m_bench.sh on
-  // cortex-m4 at 16K: 2.97 against 3.17 instructions per weight) for much window and
-  // flash, so they are tried only when pinned.
-  std::vector<KernelChoice> candidates;
-  const int groups = max_lut_groups(fused);
-  const bool try_lut = kernel == "lut4" || (kernel == "auto" && !c.smlad && !c.mve);
-  if (try_lut && groups > 0) {
-    std::vector<int> chunks = lut_chunk ? std::vector<int>{*lut_chunk} : std::vector<int>{groups, 32, 16, 8, 4};
-    for (int chunk : chunks)
-      if (chunk >= 1 && chunk <= groups && (candidates.empty() || chunk < candidates.back().lut_chunk))
-        candidates.push_back({ir::Kernel::Lut4, chunk});
+  c.dot_costs = c.target->dot;
+  if (!c.smlad && !c.mve) c.dot_costs.row_per_weight = c.dot_costs.plain_row_per_weight;
+  KernelSearch k;
+  if (kernel == "lut4" && max_lut_groups(fused) > 0) {
+    k = all_lookup(c, fused, req, lut_chunk, inplace);
+  } else {
+    DotCosts costs = c.dot_costs;
+    if (kernel != "auto") costs.lut_per_group = 0;  // a pinned row kernel: no lookup tables
+    const int64_t preferred = std::min(req.max_window, kPreferredMinWindow);
+    k = search_kernels(
+        fused, req, preferred, costs, [&](ir::Graph& g, int64_t window, int bits) { return plan_sram(c, g, window, bits, inplace); },
+        [&](const ir::Graph& g) { return c.flash_total_of(g); }, c.flash_budget);
   }
-  if (kernel != "lut4" || groups == 0) candidates.push_back({ir::Kernel::Portable, 0});
-  const int64_t preferred = std::min(req.max_window, kPreferredMinWindow);
-
-  struct Tried { KernelChoice choice; std::optional<FitResult> fit; std::string error; };
-  std::vector<Tried> tried;
-  for (const KernelChoice& choice : candidates) {
-    ir::Graph g = fused;
-    select_kernels(g, choice);
-    Tried t{choice, std::nullopt, ""};
-    try {
-      t.fit = fit_sram(req, [&](int64_t window, int bits) {
-        g.set_attention(window, bits);
-        SramCost cost;
-        cost.arena = place(g, inplace).arena.bytes;
-        cost.kv_cache = g.kv_cache_bytes();
-        cost.prompt = prompt_buffer_bytes(c.max_prompt_bytes);
-        cost.state = kRuntimeStateBytes;
-        cost.stack = c.target->stack_reserve;
-        return cost;
-      });
-    } catch (const Error& e) {
-      t.error = e.what();
-    }
-    tried.push_back(t);
-    if (t.fit && (req.window || t.fit->window >= preferred)) break;  // fastest that keeps a useful window
-  }
-  const Tried* best = nullptr;
-  for (const Tried& t : tried)
-    if (t.fit && (!best || t.fit->window > best->fit->window || (req.window || t.fit->window >= preferred))) {
-      best = &t;
-      if (req.window || t.fit->window >= preferred) break;
-    }
-  if (!best) throw Error(tried.back().error);
-  c.kernel = best->choice;
-  c.fit = *best->fit;
-  c.kernel_reason = best->choice.kernel == ir::Kernel::Lut4
-                        ? fmt::format("lookup tables over groups of 4 activations, {} groups per chunk ({} table bytes){}", best->choice.lut_chunk,
-                                      best->choice.lut_chunk * 2 * BG_LUT_ENTRIES, best == &tried.front() ? "" : ": larger tables leave too small a window")
-                        : (groups == 0                ? "no ternary matrices"
-                           : kernel == "portable"        ? (c.base3 ? "base-3 packing decodes with the portable kernel" : "pinned by --kernel")
-                           : !try_lut && c.mve           ? "Helium row products: faster than lookup tables, and they cost no SRAM"
-                           : !try_lut                    ? "SMLAD row products: within a few percent of lookup tables, with no SRAM or extra flash"
-                                                         : "lookup tables leave too small a window");
+  c.fit = k.fit;
+  c.row_window = k.row_window;
   c.graph = fused;
-  select_kernels(c.graph, c.kernel);
+  apply_kernels(c.graph, k.per_op);
   ir::Graph& g = c.graph;
   g.set_attention(c.fit.window, c.fit.kv_bits);
   Placement p = place(g, inplace);
@@ -108,17 +107,18 @@ void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRe
 
 int64_t prompt_buffer_bytes(int64_t max_prompt_bytes) { return max_prompt_bytes ? 4 * (max_prompt_bytes + 1) : 0; }
 
-int64_t CompiledModel::code_estimate() const {
+int64_t CompiledModel::code_estimate_of(const ir::Graph& g) const {
   constexpr int64_t kLookupKernelCode = 4096;
-  return target->code_base + target->code_per_step * static_cast<int64_t>(graph.ops.size()) +
-         (kernel.kernel == ir::Kernel::Lut4 ? kLookupKernelCode : 0);
+  bool lookup = false;
+  for (const ir::Op& op : g.ops) lookup = lookup || op.kernel == ir::Kernel::Lut4;
+  return target->code_base + target->code_per_step * static_cast<int64_t>(g.ops.size()) + (lookup ? kLookupKernelCode : 0);
 }
 
-int64_t CompiledModel::weights_flash_bytes() const {
-  const Constants& k = graph.constants;
+int64_t CompiledModel::weights_flash_bytes_of(const ir::Graph& g) const {
+  const Constants& k = g.constants;
   int64_t n = k.flash_bytes() + tokenizer_bytes;
   for (size_t i = 0; i < k.matrices.size(); ++i)
-    n += lut_or_packed_bytes(k.matrices[i], base3 && base3_matrix[i], read_by_lut4(graph, static_cast<int>(i))) - k.matrices[i].flash_bytes();
+    n += lut_or_packed_bytes(k.matrices[i], base3 && base3_matrix[i], read_by_lut4(g, static_cast<int>(i))) - k.matrices[i].flash_bytes();
   return n + (base3 ? 2 * 243 : 0);  // the base-3 decode table
 }
 
@@ -168,15 +168,15 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   c.base3_matrix.assign(matrices.size(), false);
   for (size_t i = 0; i < matrices.size(); ++i) c.base3_matrix[i] = c.base3 && matrices[i].dtype == BG_W_TERNARY2;
   if (c.base3 && o.kernel == "lut4") throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
-  choose_kernel_and_fit(c, fused, req, c.base3 || o.kernel == "smlad" || o.kernel == "mve" ? "portable" : o.kernel, o.lut_chunk, inplace);
+  const std::string kernel_mode = c.base3 || o.kernel == "smlad" || o.kernel == "mve" ? "portable" : o.kernel;
+  choose_kernel_and_fit(c, fused, req, kernel_mode, o.lut_chunk, inplace);
+  c.kernel_reason = !has_ternary ? "no ternary matrices"
+                    : c.base3    ? "base-3 packing decodes with the row kernel"
+                    : o.kernel == "lut4" ? "pinned by --kernel"
+                    : o.kernel != "auto" ? "pinned by --kernel"
+                                         : "the cost model's choice per product (docs/performance.md, \"Kernel cost model\")";
   c.packing_reason = !has_ternary ? "no ternary matrices" : c.base3 ? "pinned by --packing" : "2 bits per weight: the fastest to decode";
-  if (o.kernel == "auto" && c.kernel.kernel == ir::Kernel::Lut4 && c.flash_total() > c.flash_budget) {
-    // The lookup kernel's 16-bit indices take 4 bits per weight: give them up first.
-    const int64_t with_tables = c.flash_total();
-    choose_kernel_and_fit(c, fused, req, "portable", std::nullopt, inplace);
-    c.kernel_reason = fmt::format("with the lookup kernel's 16-bit indices the flash total is {} bytes, over the {} budget", with_tables, c.flash_budget);
-  }
-  if (o.kernel == "lut4" && c.kernel.kernel == ir::Kernel::Lut4 && c.flash_total() > c.flash_budget)
+  if (o.kernel == "lut4" && has_ternary && c.flash_total() > c.flash_budget)
     throw Error(fmt::format("--kernel lut4: with its 16-bit table indices (4 bits per weight) the flash total is {} bytes, over the --flash "
                             "budget {}; --kernel auto falls back to the row kernel",
                             c.flash_total(), c.flash_budget));
@@ -185,7 +185,6 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
     // the fewest matrices: the largest first, until the total fits.
     const int64_t two_bit = c.flash_total();
     c.base3 = true;
-    if (c.kernel.kernel == ir::Kernel::Lut4) choose_kernel_and_fit(c, fused, req, "portable", std::nullopt, inplace);
     std::vector<size_t> order;
     for (size_t i = 0; i < matrices.size(); ++i)
       if (matrices[i].dtype == BG_W_TERNARY2) order.push_back(i);

@@ -48,8 +48,9 @@ struct CompiledModel {
   Liveness liveness;
   ArenaPlan arena;
   FitResult fit;
-  KernelChoice kernel;
   std::string kernel_reason;
+  DotCosts dot_costs;      // the cost model of the kernel choice (with the row kernel as built)
+  int64_t row_window = 0;  // the window row kernels alone would leave
   bool mve = false;    // row dot products (2-bit ternary, int8) use Helium (bitgpt_mve.h)
   bool smlad = false;  // else the DSP kernel (bitgpt_smlad.h)
   bool base3 = false;               // some ternary matrices are packed five weights per byte
@@ -61,12 +62,17 @@ struct CompiledModel {
   int64_t tokenizer_bytes = 0;
   int64_t max_prompt_bytes = 0;  // 0: prompts stream (table tokenizer), any length
 
-  // As emitted: matrices in the chosen packing, tables, norms, RoPE and the token table.
-  int64_t weights_flash_bytes() const;
+  // As emitted: matrices in the chosen packing (lookup products' matrices as 16-bit
+  // table indices), tables, norms, RoPE and the token table.
+  int64_t weights_flash_bytes() const { return weights_flash_bytes_of(graph); }
   // The target's code-size model for this plan (see TargetDesc); the lookup kernels add
   // their own functions.
-  int64_t code_estimate() const;
-  int64_t flash_total() const { return weights_flash_bytes() + code_estimate(); }
+  int64_t code_estimate() const { return code_estimate_of(graph); }
+  int64_t flash_total() const { return flash_total_of(graph); }
+  // The same for another kernel assignment of this plan's graph.
+  int64_t weights_flash_bytes_of(const ir::Graph& g) const;
+  int64_t code_estimate_of(const ir::Graph& g) const;
+  int64_t flash_total_of(const ir::Graph& g) const { return weights_flash_bytes_of(g) + code_estimate_of(g); }
 };
 
 // Throws Error when the options are invalid or the model does not fit.

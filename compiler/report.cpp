@@ -5,6 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
+#include "passes/kernel_cost.h"
+
 namespace bitgpt {
 
 namespace {
@@ -21,10 +25,46 @@ int64_t matmul_weights(const ir::Graph& g) {
   return n;
 }
 
-// The ternary kernel as a user would name it: lut4, smlad or portable.
+// The row kernel as a user would name it: mve, smlad or portable.
+const char* row_kernel_name(const CompiledModel& c) { return c.mve ? "mve" : c.smlad ? "smlad" : "portable"; }
+
+// The ternary kernel as a user would name it: the row kernel's name, lut4 when every
+// ternary product runs on lookup tables, mixed when some do.
 std::string kernel_display_name(const CompiledModel& c) {
-  if (c.kernel.kernel != ir::Kernel::Portable) return ir::kernel_name(c.kernel.kernel);
-  return c.mve ? "mve" : c.smlad ? "smlad" : "portable";
+  int lookup = 0;
+  const std::vector<int> products = ternary_products(c.graph);
+  for (int op : products) lookup += c.graph.ops[op].kernel == ir::Kernel::Lut4;
+  if (lookup == 0) return row_kernel_name(c);
+  return lookup == static_cast<int>(products.size()) ? "lut4" : "mixed";
+}
+
+int largest_lut_chunk(const ir::Graph& g) {
+  int most = 0;
+  for (const ir::Op& op : g.ops) most = std::max(most, op.kernel == ir::Kernel::Lut4 ? op.lut_chunk : 0);
+  return most;
+}
+
+struct ProductLine {
+  const ir::Op* op;
+  int64_t rows, cols;
+  double cost, row_cost;
+};
+
+// Each ternary product with its kernel and the cost model's estimates: as chosen, and on
+// the row kernel.
+std::vector<ProductLine> product_lines(const CompiledModel& c) {
+  std::vector<ProductLine> lines;
+  for (int i : ternary_products(c.graph)) {
+    const ir::Op& op = c.graph.ops[i];
+    const LoweredMatrix& m = c.graph.constants.matrices[op.matrix];
+    lines.push_back({&op, int64_t{m.rows} * (op.matrix2 >= 0 ? 2 : 1), m.cols, product_cost(c.graph, op, {op.kernel, op.lut_chunk}, c.dot_costs),
+                     product_cost(c.graph, op, {}, c.dot_costs)});
+  }
+  return lines;
+}
+
+std::string kernel_of(const CompiledModel& c, const ir::Op& op) {
+  return op.kernel == ir::Kernel::Lut4 ? fmt::format("lut4/{}", op.lut_chunk) : row_kernel_name(c);
 }
 
 // "2bit", "base3" (every ternary matrix) or "mixed", and the base-3 matrices' names.
@@ -68,6 +108,19 @@ std::string format_report(const CompiledModel& c) {
   s += fmt::format("kernel: {} ({}); other dot products: {}\n", kernel_display_name(c), c.kernel_reason, dot_products(c));
   s += fmt::format("packing: {} ({})\n", packing_name(c), c.packing_reason);
   if (packing_name(c) == "mixed") s += fmt::format("  base-3 matrices: {}\n", fmt::join(base3_matrices(c), ", "));
+  const std::vector<ProductLine> products = product_lines(c);
+  if (!products.empty()) {
+    double cost = 0, row_cost = 0;
+    s += fmt::format("\n{:<28} {:>11}  {:<10} {:>12} {:>12}\n", "ternary product", "rows x cols", "kernel", "est. instr", "row kernel");
+    for (const ProductLine& p : products) {
+      s += fmt::format("{:<28} {:>11}  {:<10} {:>12.0f} {:>12.0f}\n", p.op->label, fmt::format("{}x{}", p.rows, p.cols), kernel_of(c, *p.op), p.cost,
+                       p.row_cost);
+      cost += p.cost;
+      row_cost += p.row_cost;
+    }
+    s += fmt::format("{:<28} {:>11}  {:<10} {:>12.0f} {:>12.0f}  (estimated instructions per token in these dot products)\n", "total", "", "",
+                     cost, row_cost);
+  }
   s += "\n";
   s += fmt::format("{:<4} {:<40} {:>8} {:>8}  {:>5}..{:<5}  {}\n", "#", "arena buffer", "offset", "bytes", "first", "last", "values");
   for (size_t i = 0; i < c.liveness.buffers.size(); ++i) {
@@ -103,6 +156,14 @@ std::string report_json(const CompiledModel& c) {
     buffers.push_back({{"name", b.name}, {"offset", c.arena.offsets[i]}, {"bytes", b.bytes}, {"first_step", b.first_step},
                        {"last_step", b.last_step}, {"values", values}});
   }
+  json products = json::array();
+  double cost = 0, row_cost = 0;
+  for (const ProductLine& p : product_lines(c)) {
+    products.push_back({{"op", p.op->label}, {"rows", p.rows}, {"cols", p.cols}, {"kernel", p.op->kernel == ir::Kernel::Lut4 ? "lut4" : row_kernel_name(c)},
+                        {"lut_chunk_groups", p.op->lut_chunk}, {"estimated_instructions", p.cost}, {"row_kernel_instructions", p.row_cost}});
+    cost += p.cost;
+    row_cost += p.row_cost;
+  }
   json steps = json::array();
   for (size_t i = 0; i < g.ops.size(); ++i)
     steps.push_back({{"step", i}, {"op", ir::op_name(g.ops[i].kind)}, {"label", g.ops[i].label},
@@ -122,8 +183,9 @@ std::string report_json(const CompiledModel& c) {
       {"arena", arena},
       {"kv_cache", {{"bytes", c.fit.cost.kv_cache}, {"bits", g.kv_bits}, {"slots", g.window}}},
       {"context", {{"window", g.window}, {"reason", c.fit.reason}}},
-      {"kernel", {{"name", kernel_display_name(c)}, {"lut_chunk_groups", c.kernel.lut_chunk}, {"reason", c.kernel_reason},
-                  {"dot_products", c.mve ? "mve" : c.smlad ? "smlad" : "c"}}},
+      {"kernel", {{"name", kernel_display_name(c)}, {"lut_chunk_groups", largest_lut_chunk(g)}, {"reason", c.kernel_reason},
+                  {"dot_products", c.mve ? "mve" : c.smlad ? "smlad" : "c"}, {"products", products},
+                  {"estimated_instructions", cost}, {"row_kernel_instructions", row_cost}}},
       {"packing", {{"ternary", packing_name(c)}, {"base3_matrices", base3_matrices(c)}, {"reason", c.packing_reason}}},
       {"flash",
        {{"budget_bytes", c.flash_budget}, {"weights_bytes", c.weights_flash_bytes()}, {"tokenizer_bytes", c.tokenizer_bytes},

@@ -4,6 +4,8 @@
 // the op, so the arena planner places them and the SRAM fit counts them.
 #pragma once
 
+#include <vector>
+
 #include "compiler/ir.h"
 
 namespace bitgpt {
@@ -13,9 +15,23 @@ struct KernelChoice {
   int lut_chunk = 0;  // groups of 4 inputs per table chunk (Lut4)
 };
 
-// Applies `choice` to every product of ternary matrices (MatMul and FfnUp); other ops and
-// other weight types keep the portable kernel.
+// The ops that multiply ternary matrices (MatMul, FfnUp): the ones a kernel choice
+// applies to. Other ops and weight types keep the row kernel.
+std::vector<int> ternary_products(const ir::Graph& g);
+
+// Runs ternary product g.ops[op] with `choice`, replacing the scratch an earlier choice
+// gave it (the old values stay in g.values, unread).
+void set_kernel(ir::Graph& g, int op, const KernelChoice& choice);
+
+// Applies `choice` to every ternary product.
 void select_kernels(ir::Graph& g, const KernelChoice& choice);
+
+// Where a lookup op keeps its per-row partial sums between chunks: none (one chunk), in
+// its output (one int32 per row: the output is written row by row after the last chunk),
+// in its output as two int16 per row (a gated FFN's w1 and w3 sums, exact for cols <=
+// 258), or in scratch of its own (an accumulating product, whose output is the residual).
+enum class LutPartials { None, InOutput, PairedInOutput, Scratch };
+LutPartials lut_partials(const ir::Graph& g, const ir::Op& op);
 
 // Whether some op reads matrix `matrix` with the lookup kernel (so it is emitted in that
 // kernel's packing).

@@ -20,12 +20,16 @@ extern "C" {
 
 #define BG_LUT_ENTRIES 81
 
-/* Scratch a lookup kernel uses: tables for `chunk` groups, and `partial` (one int32 per
- * output row and matrix) when the input has more groups than one chunk. */
+/* Scratch a lookup kernel uses: tables for `chunk` groups, and where the input has more
+ * groups than one chunk, per-row partial sums in `partial`: one int32 per output row and
+ * matrix, or with `paired` one int32 per row holding both matrices' sums as int16 halves
+ * (exact while cols <= 258: |sum| <= 127 cols). The partial sums may live in the output
+ * itself (one int32 per row): each row's final value is written after its sums are read. */
 typedef struct bg_lut_scratch {
   int16_t *table;
   int32_t *partial;
-  int32_t chunk; /* groups per chunk */
+  int32_t chunk;  /* groups per chunk */
+  int32_t paired; /* w1 and w3 sums share one int32 per row */
 } bg_lut_scratch;
 
 /* GCC (store merging, and the SLP vectoriser -O2 runs since GCC 12) packs neighbouring
@@ -76,15 +80,16 @@ static inline int32_t bg_lut_dot(const uint16_t *row, const int16_t *t, int32_t 
 }
 
 /* Integer dot products of rows of up to two matrices sharing the input x (w1 and w3 of a
- * gated FFN, or one matrix when w3 is NULL), chunk by chunk. The results are left in
- * s->partial (rows, then rows of w3), or passed to emit(ctx, r, dot1, dot3) row by row
- * when the input fits one chunk. */
+ * gated FFN, or one matrix when w3 is NULL), passed to emit(ctx, r, dot1, dot3) row by
+ * row: at once when the input fits one chunk, else after the last chunk, the sums kept in
+ * s->partial in between. */
 typedef void (*bg_lut_emit_fn)(void *ctx, int32_t r, int32_t dot1, int32_t dot3);
 
 static inline void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
                                  bg_lut_emit_fn emit, void *ctx) {
   const int32_t groups = w1->row_bytes / 2, rows = w1->rows;
   const uint16_t *rows1 = (const uint16_t *)w1->data, *rows3 = w3 ? (const uint16_t *)w3->data : 0;
+  int32_t *p = s->partial;
   int32_t g0, r;
   if (groups <= s->chunk) {
     bg_lut_build(x, w1->cols, 0, groups, s->table);
@@ -99,15 +104,21 @@ static inline void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const
     const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
     bg_lut_build(x, w1->cols, g0, n, s->table);
     for (r = 0; r < rows; ++r) {
-      const int32_t d1 = bg_lut_dot(rows1 + (int64_t)r * groups + g0, s->table, n);
-      s->partial[r] = g0 == 0 ? d1 : s->partial[r] + d1;
-      if (w3) {
-        const int32_t d3 = bg_lut_dot(rows3 + (int64_t)r * groups + g0, s->table, n);
-        s->partial[rows + r] = g0 == 0 ? d3 : s->partial[rows + r] + d3;
+      int32_t d1 = bg_lut_dot(rows1 + (int64_t)r * groups + g0, s->table, n);
+      int32_t d3 = w3 ? bg_lut_dot(rows3 + (int64_t)r * groups + g0, s->table, n) : 0;
+      if (s->paired) {
+        if (g0 > 0) { d1 += (int16_t)p[r]; d3 += p[r] >> 16; }
+        p[r] = (int32_t)((uint32_t)(uint16_t)d1 | ((uint32_t)d3 << 16));
+      } else {
+        p[r] = g0 == 0 ? d1 : p[r] + d1;
+        if (w3) p[rows + r] = g0 == 0 ? d3 : p[rows + r] + d3;
       }
     }
   }
-  for (r = 0; r < rows; ++r) emit(ctx, r, s->partial[r], w3 ? s->partial[rows + r] : 0);
+  for (r = 0; r < rows; ++r) {
+    if (s->paired) emit(ctx, r, (int16_t)p[r], p[r] >> 16);
+    else emit(ctx, r, p[r], w3 ? p[rows + r] : 0);
+  }
 }
 
 /* ---- the three operations that multiply matrices, on top of bg_lut_matvec ---- */

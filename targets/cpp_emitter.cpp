@@ -360,10 +360,17 @@ int32_t {1}_parse_temperature(const char *text);
     return "";
   }
 
-  // The lookup kernel's scratch: its tables, and partial sums when the input spans chunks.
+  // The lookup kernel's scratch: its tables, and where the input spans chunks a home for
+  // the partial sums (lut_partials: the output itself, or scratch of its own).
   std::string lut_scratch(const Op& op) const {
-    const std::string partial = op.scratch.size() > 1 ? fmt::format("(int32_t *)(arena + {})", off(op.scratch[1])) : "0";
-    return fmt::format("  const bg_lut_scratch lut = {{(int16_t *)(arena + {}), {}, {}}};\n", off(op.scratch[0]), partial, op.lut_chunk);
+    ValueId table = kNoValue, partial = kNoValue;
+    for (ValueId v : op.scratch) (g_.values[v].type == ValueType::Lut16 ? table : partial) = v;
+    const LutPartials home = lut_partials(g_, op);
+    const std::string sums = home == LutPartials::None      ? "0"
+                             : home == LutPartials::Scratch ? fmt::format("(int32_t *)(arena + {})", off(partial))
+                                                            : act(op.outputs[0]);
+    return fmt::format("  const bg_lut_scratch lut = {{(int16_t *)(arena + {}), {}, {}, {}}};\n", off(table), sums, op.lut_chunk,
+                       home == LutPartials::PairedInOutput ? 1 : 0);
   }
 
   static const char* activation_name(int a) {

@@ -8,6 +8,18 @@
 
 namespace bitgpt {
 
+// Executed instructions of the matrix-product kernels per unit of work, read from the
+// per-address profile of the project's QEMU plugin (docs/performance.md, "Kernel cost
+// model"): what passes/kernel_cost.h weighs when it picks a kernel per product.
+struct DotCosts {
+  double row_per_weight = 0;       // the target's row kernel (plain C, SMLAD or Helium), per weight
+  double plain_row_per_weight = 0; // the plain-C row kernel (--kernel portable), per weight
+  double row_per_row = 0;          // per output row: call, pointers, tail, stores
+  double lut_per_group = 0;        // lookup kernel, per group of 4 weights: index, table entry, add
+  double lut_per_row_chunk = 0;    // per output row and chunk: the call and the partial sum
+  double lut_build_per_group = 0;  // the 81 table entries of a group, once per input vector
+};
+
 struct TargetDesc {
   const char* name;
   const char* description;
@@ -28,6 +40,7 @@ struct TargetDesc {
   // -O2 builds of every e2e model (which check measured flash <= the plan's total), so the
   // flash fit (base-3 packing, the budget check) can rely on it.
   int64_t code_base = 0, code_per_step = 0;
+  DotCosts dot;
 };
 
 const std::vector<TargetDesc>& all_targets();

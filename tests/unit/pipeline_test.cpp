@@ -6,8 +6,10 @@
 #include "compiler/generate.h"
 #include "compiler/interpreter.h"
 #include "compiler/lower.h"
+#include "compiler/kernel_search.h"
 #include "compiler/pipeline.h"
 #include "frontend/diagnostics.h"
+#include "passes/kernel_cost.h"
 #include "passes/pass_manager.h"
 #include "tests/tools/random_model.h"
 
@@ -137,11 +139,13 @@ TEST(Pipeline, BaseThreePackingGoesOnlyAsFarAsTheFlashBudgetNeeds) {
   CompileOptions o;
   o.target = "cortex-m4";
   o.sram = 64 * 1024;
+  o.kernel = "smlad";  // the 2-bit baseline without lookup tables' 4-bit indices
   const CompiledModel two_bit = compile_model(m, o);
   o.packing = "base3";
   const CompiledModel all = compile_model(m, o);
   ASSERT_LT(all.flash_total(), two_bit.flash_total());
   o.packing = "auto";
+  o.kernel = "auto";  // under flash pressure the cost model keeps row kernels, then packs
   o.flash = (two_bit.flash_total() + all.flash_total()) / 2;
   const CompiledModel mixed = compile_model(m, o);
   EXPECT_LE(mixed.flash_total(), *o.flash);
@@ -179,6 +183,90 @@ TEST(Pipeline, RejectsBadOptions) {
   o = {};
   o.disabled_passes = {"fuse-everything"};
   EXPECT_THROW(compile_model(m, o), Error);
+}
+
+// The shape of the shipped example (d 128, FFN 384, one KV head of 32): where lookup
+// tables pay and where they do not, by the cost model, at a few budgets.
+RandomModelSpec example_shape() {
+  RandomModelSpec s = spec("example_shape");
+  s.arch.d_model = 128;
+  s.arch.n_heads = 4;
+  s.arch.n_kv_heads = 1;
+  s.arch.head_dim = 32;
+  s.arch.d_ff = 384;
+  s.arch.n_layers = 4;
+  s.arch.max_seq_len = 256;
+  return s;
+}
+
+int lookup_products(const CompiledModel& c, ir::OpKind kind) {
+  int n = 0;
+  for (int op : ternary_products(c.graph)) n += c.graph.ops[op].kind == kind && c.graph.ops[op].kernel == ir::Kernel::Lut4;
+  return n;
+}
+
+TEST(KernelCost, TablesCostLessWithMoreRowsAndLargerChunks) {
+  const Model m = random_model(example_shape());
+  ir::Graph g = lower_model(m, 16, 8);
+  run_fusion_passes(g, {});
+  const DotCosts costs = find_target("cortex-m4").dot;
+  for (int op : ternary_products(g)) {
+    const ir::Op& o = g.ops[op];
+    const int groups = (g.constants.matrices[o.matrix].cols + 3) / 4;
+    EXPECT_LT(product_cost(g, o, {ir::Kernel::Lut4, groups}, costs), product_cost(g, o, {ir::Kernel::Lut4, 4}, costs)) << o.label;
+  }
+  // per weight, the tables' build is shared by more rows in the FFN's first half than in wk
+  auto per_weight = [&](const char* label, KernelChoice k) {
+    for (int op : ternary_products(g))
+      if (g.ops[op].label == label) {
+        const LoweredMatrix& mat = g.constants.matrices[g.ops[op].matrix];
+        return product_cost(g, g.ops[op], k, costs) / (double(mat.rows) * mat.cols * (g.ops[op].matrix2 >= 0 ? 2 : 1));
+      }
+    ADD_FAILURE() << label;
+    return 0.0;
+  };
+  EXPECT_LT(per_weight("l0.w1*l0.w3", {ir::Kernel::Lut4, 32}), per_weight("l0.wk", {ir::Kernel::Lut4, 32}));
+  EXPECT_DOUBLE_EQ(per_weight("l0.wk", {}), costs.row_per_weight + costs.row_per_row / 128);
+}
+
+TEST(Pipeline, CostModelPutsTablesWhereTheyPayAndFit) {
+  const Model m = random_model(example_shape());
+  CompileOptions o;
+  o.target = "cortex-m4";
+  o.sram = 8 * 1024;  // no room beside the KV cache: SMLAD everywhere, the row kernels' window
+  const CompiledModel tight = compile_model(m, o);
+  EXPECT_EQ(lookup_products(tight, ir::OpKind::FfnUp) + lookup_products(tight, ir::OpKind::MatMul), 0);
+  EXPECT_EQ(tight.graph.window, tight.row_window);
+  o.sram = 16 * 1024;  // room for the FFN's tables, shared by 768 rows; wk and wv (32 rows) stay on SMLAD
+  const CompiledModel roomy = compile_model(m, o);
+  EXPECT_EQ(lookup_products(roomy, ir::OpKind::FfnUp), 4);
+  for (int op : ternary_products(roomy.graph)) {
+    if (roomy.graph.ops[op].label.find(".wk") != std::string::npos) {
+      EXPECT_EQ(roomy.graph.ops[op].kernel, ir::Kernel::Portable);
+    }
+  }
+  EXPECT_LT(products_cost(roomy.graph, roomy.dot_costs), 0.9 * products_cost(tight.graph, tight.dot_costs));
+  EXPECT_GE(roomy.graph.window, kPreferredMinWindow);
+  o.kernel = "smlad";  // pinned: no tables
+  EXPECT_EQ(lookup_products(compile_model(m, o), ir::OpKind::FfnUp), 0);
+}
+
+TEST(Pipeline, WindowGivesWayOnlyWithinTheSlack) {
+  const Model m = random_model(example_shape());
+  CompileOptions o;
+  o.target = "cortex-m3";
+  o.sram = 16 * 1024;
+  const CompiledModel chosen = compile_model(m, o);
+  o.window = kPreferredMinWindow;
+  const double cheapest = [&] {
+    const CompiledModel c = compile_model(m, o);
+    return products_cost(c.graph, c.dot_costs);
+  }();
+  ASSERT_LT(chosen.graph.window, chosen.row_window);  // plain C: tables pay enough to take window
+  EXPECT_LE(products_cost(chosen.graph, chosen.dot_costs), (1 + kWindowTradeSlack) * cheapest);
+  o.window = chosen.graph.window + 1;  // one slot more is over the slack
+  const CompiledModel wider = compile_model(m, o);
+  EXPECT_GT(products_cost(wider.graph, wider.dot_costs), (1 + kWindowTradeSlack) * cheapest);
 }
 
 }  // namespace

@@ -1,0 +1,26 @@
+// The kernel cost model: estimated executed instructions per token of one ternary matrix
+// product (MatMul, or FfnUp's w1 and w3 sharing one input) under a kernel choice, from the
+// target's measured per-loop costs (TargetDesc::dot). What kernel selection compares; it
+// counts only the dot products, the part that differs between kernels (scaling each row's
+// result, activations, norms and attention cost the same under any kernel).
+#pragma once
+
+#include "compiler/ir.h"
+#include "passes/select_kernels.h"
+#include "targets/target.h"
+
+namespace bitgpt {
+
+double product_cost(const ir::Graph& g, const ir::Op& op, const KernelChoice& choice, const DotCosts& costs);
+
+// The sum over g's ternary products with the kernels g's ops have.
+double products_cost(const ir::Graph& g, const DotCosts& costs);
+
+// The cheapest lookup-table chunk for op's input with no SRAM limit (all its groups in one
+// chunk), and its cost.
+double best_lut_cost(const ir::Graph& g, const ir::Op& op, const DotCosts& costs);
+
+// Whether the target has lookup-kernel figures at all.
+inline bool has_lut_costs(const DotCosts& c) { return c.lut_per_group > 0; }
+
+}  // namespace bitgpt
