@@ -97,9 +97,10 @@ KernelSearch search_kernels(const ir::Graph& fused, const FitRequest& req, int64
   r.fit.cost = sram(g, window, bits);
   if (window != r.row_window) {
     r.fit.window = window;
-    r.fit.reason = fmt::format("window {}: {} slots give room to lookup tables that cut the matrix products' estimated instructions by {:.0f}% "
+    const int64_t given = r.row_window - window;
+    r.fit.reason = fmt::format("window {}: {} slot{} give{} room to lookup tables that cut the matrix products' estimated instructions by {:.0f}% "
                                "against the best plan at window {}; the largest window within {:.0f}% of the cheapest plan (window {}); {}-bit KV cache",
-                               window, r.row_window - window, 100 * (1 - best.cost / row_plan_cost), r.row_window, 100 * kWindowTradeSlack, lowest, bits);
+                               window, given, given == 1 ? "" : "s", given == 1 ? "s" : "", 100 * (1 - best.cost / row_plan_cost), r.row_window, 100 * kWindowTradeSlack, lowest, bits);
   }
   return r;
 }

@@ -48,7 +48,7 @@ void set_kernel(Graph& g, int op_index, const KernelChoice& choice) {
   const LoweredMatrix& m = g.constants.matrices[op.matrix];
   op.kernel = Kernel::Lut4;
   op.lut_chunk = std::min(groups_of(g, op), choice.lut_chunk);
-  op.scratch.push_back(g.add_value(op.label + ".lut", ValueType::Lut16, int64_t{op.lut_chunk} * BG_LUT_ENTRIES));
+  op.scratch.push_back(g.add_value(op.label + ".lut", ValueType::Lut16, int64_t{op.lut_chunk} * BG_LUT_GROUP));
   if (lut_partials(g, op) == LutPartials::Scratch)
     op.scratch.push_back(g.add_value(op.label + ".partial", ValueType::Act, int64_t{m.rows} * (op.matrix2 >= 0 ? 2 : 1)));
 }

@@ -3,12 +3,17 @@
  * For each group of 4 activations a table of the 81 possible signed sums is built once
  * per input vector; a row's dot product is then one lookup and one add per 4 weights
  * instead of 4 multiply-accumulates. Weights are packed 16 bits per group of 4: the
- * group's entry in the chunk's tables, (g mod chunk) * 81 + sum_k (w_k + 1) 3^k, so a
- * lookup is one halfword load of the index and one indexed load of the sum, with no
+ * group's entry in the chunk's tables, (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code),
+ * so a lookup is one halfword load of the index and one indexed load of the sum, with no
  * per-group table pointer (4 bits per weight of flash, bought for speed). The sums are
- * exact, so the result equals bg_row_dot's bit for bit. Tables cost SRAM (162 bytes per
+ * exact, so the result equals bg_row_dot's bit for bit. Tables cost SRAM (180 bytes per
  * group), so inputs may be processed in chunks of groups with per-row partial sums in
- * between. */
+ * between.
+ *
+ * A group's table is 9 blocks, one per (w2, w3), of 9 sums, one per (w0, w1), each block
+ * padded to 10 entries: 20 bytes, so that on DSP targets a block is five word stores of
+ * SADD16 results (the 9 (w0, w1) sums packed in pairs, plus the block's (w2, w3) sum in
+ * both halves). */
 #ifndef BITGPT_LUT_H
 #define BITGPT_LUT_H
 
@@ -18,7 +23,13 @@
 extern "C" {
 #endif
 
-#define BG_LUT_ENTRIES 81
+#define BG_LUT_ENTRIES 81 /* distinct sums per group */
+#define BG_LUT_BLOCK 10   /* entries per (w2, w3) block: 9 sums and a pad */
+#define BG_LUT_GROUP 90   /* entries per group: 9 blocks */
+
+/* Where the sum for a group's weights lives in its table: code is the group's base-3
+ * number sum_k (w_k + 1) 3^k (w0 the lowest digit). */
+static inline uint32_t bg_lut_entry(uint32_t code) { return code % 9u + BG_LUT_BLOCK * (code / 9u); }
 
 /* Scratch a lookup kernel uses: tables for `chunk` groups, and where the input has more
  * groups than one chunk, per-row partial sums in `partial`: one int32 per output row and
@@ -26,57 +37,63 @@ extern "C" {
  * (exact while cols <= 258: |sum| <= 127 cols). The partial sums may live in the output
  * itself (one int32 per row): each row's final value is written after its sums are read. */
 typedef struct bg_lut_scratch {
-  int16_t *table;
+  uint16_t *table; /* biased sums (BG_LUT_BIAS) */
   int32_t *partial;
   int32_t chunk;  /* groups per chunk */
   int32_t paired; /* w1 and w3 sums share one int32 per row */
 } bg_lut_scratch;
 
-/* GCC (store merging, and the SLP vectoriser -O2 runs since GCC 12) packs neighbouring
- * halfword stores into word stores assembled with BFI, which
- * doubles the table build's cost (about four instructions an entry instead of two). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define BG_LUT_BUILD_ATTRS __attribute__((noinline, optimize("no-store-merging", "no-tree-slp-vectorize")))
-#else
-#define BG_LUT_BUILD_ATTRS
-#endif
+/* Tables hold sums biased by BG_LUT_BIAS, so that two of them add as one 32-bit word:
+ * with each half of one operand biased by half of it, no half ever carries into the
+ * other (|a sum| <= 508). A row's lookups then total its dot product plus BG_LUT_BIAS per
+ * group, taken off once per row. */
+#define BG_LUT_BIAS 0x8000
 
-/* Tables for groups [g0, g0 + n) of x (cols codes; missing codes count as 0). Entry
- * d0 + 3 d1 + 9 d2 + 27 d3 is sum_k (d_k - 1) v_k: written in index order from running
- * partial sums, about two instructions an entry. */
-static BG_LUT_BUILD_ATTRS void bg_lut_build(const int8_t *x, int32_t cols, int32_t g0, int32_t n, int16_t *t) {
-  int32_t g, k;
-  for (g = 0; g < n; ++g) {
-    int32_t v[4], d2, d3, s2, s3;
-    for (k = 0; k < 4; ++k) {
-      const int32_t j = 4 * (g0 + g) + k;
-      v[k] = j < cols ? x[j] : 0;
+typedef uint32_t bg_lut_word
+#if defined(__GNUC__)
+    __attribute__((may_alias))
+#endif
+    ;
+
+/* Tables for groups [g0, g0 + n) of x (cols codes; missing codes count as 0): entry
+ * bg_lut_entry(d0 + 3 d1 + 9 d2 + 27 d3) of a group is sum_k (d_k - 1) v_k + BG_LUT_BIAS.
+ * The 9 sums of (v0, v1) are packed in pairs once; a block adds its (v2, v3) sum to all
+ * of them with five word additions (the tenth half is the pad). */
+static inline void bg_lut_build(const int8_t *x, int32_t cols, int32_t g0, int32_t n, uint16_t *t) {
+  const uint32_t half = BG_LUT_BIAS / 2;
+  int32_t g;
+  for (g = 0; g < n; ++g, t += BG_LUT_GROUP) {
+    const int32_t j = 4 * (g0 + g);
+    int32_t v0, v1, v2, v3, d2, d3;
+    bg_lut_word *o = (bg_lut_word *)t;
+    if (j + 4 <= cols) {
+      v0 = x[j], v1 = x[j + 1], v2 = x[j + 2], v3 = x[j + 3];
+    } else {
+      v0 = j < cols ? x[j] : 0, v1 = j + 1 < cols ? x[j + 1] : 0, v2 = j + 2 < cols ? x[j + 2] : 0, v3 = 0;
     }
-    for (d3 = 0, s3 = -v[3]; d3 < 3; ++d3, s3 += v[3])
-      for (d2 = 0, s2 = s3 - v[2]; d2 < 3; ++d2, s2 += v[2], t += 9) {
-        const int32_t a = s2 - v[1], b = s2, c = s2 + v[1];
-        t[0] = (int16_t)(a - v[0]);
-        t[1] = (int16_t)a;
-        t[2] = (int16_t)(a + v[0]);
-        t[3] = (int16_t)(b - v[0]);
-        t[4] = (int16_t)b;
-        t[5] = (int16_t)(b + v[0]);
-        t[6] = (int16_t)(c - v[0]);
-        t[7] = (int16_t)c;
-        t[8] = (int16_t)(c + v[0]);
-      }
+    {
+#define BG_LUT_PAIR(a, b) ((uint32_t)((a) + (int32_t)half) | (uint32_t)((b) + (int32_t)half) << 16)
+      const uint32_t p0 = BG_LUT_PAIR(-v1 - v0, -v1), p1 = BG_LUT_PAIR(v0 - v1, -v0), p2 = BG_LUT_PAIR(0, v0);
+      const uint32_t p3 = BG_LUT_PAIR(v1 - v0, v1), p4 = BG_LUT_PAIR(v1 + v0, 0);
+#undef BG_LUT_PAIR
+      for (d3 = -1; d3 <= 1; ++d3)
+        for (d2 = -1; d2 <= 1; ++d2, o += BG_LUT_BLOCK / 2) {
+          const uint32_t h = (uint32_t)(d2 * v2 + d3 * v3 + (int32_t)half) * 0x10001u;
+          o[0] = p0 + h, o[1] = p1 + h, o[2] = p2 + h, o[3] = p3 + h, o[4] = p4 + h;
+        }
+    }
   }
 }
 
 /* Sum over n groups of one packed row against the chunk's tables: eight lookups a pass,
  * three instructions each (index load, table load, add) and three for the loop. */
-static inline int32_t bg_lut_dot(const uint16_t *row, const int16_t *t, int32_t n) {
+static inline int32_t bg_lut_dot(const uint16_t *row, const uint16_t *t, int32_t n) {
   const uint16_t *end8 = row + (n & ~7), *end = row + n;
   int32_t acc = 0;
   for (; row < end8; row += 8)
     acc += t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]];
   for (; row < end; ++row) acc += t[*row];
-  return acc;
+  return acc - n * BG_LUT_BIAS;
 }
 
 /* Integer dot products of rows of up to two matrices sharing the input x (w1 and w3 of a

@@ -187,7 +187,7 @@ int32_t {1}_parse_temperature(const char *text);
   }
 
   // The lookup kernel's packing: 16 bits per group of 4, the group's entry in its chunk's
-  // tables: (g mod chunk) * 81 + base-3 index (little-endian, as both host and Arm are).
+  // tables: (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(base-3 code) (little-endian, as both host and Arm are).
   static LoweredMatrix pack_lut_indices(const LoweredMatrix& m, int chunk) {
     const LoweredMatrix idx = pack_base3_groups(m, 4, BG_W_TERNARY_LUT4);
     LoweredMatrix out = idx;
@@ -195,7 +195,7 @@ int32_t {1}_parse_temperature(const char *text);
     out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
     for (int32_t r = 0; r < m.rows; ++r)
       for (int32_t g = 0; g < idx.row_bytes; ++g) {
-        const uint32_t v = static_cast<uint32_t>((g % chunk) * BG_LUT_ENTRIES) + idx.data[static_cast<size_t>(r) * idx.row_bytes + g];
+        const uint32_t v = static_cast<uint32_t>((g % chunk) * BG_LUT_GROUP) + bg_lut_entry(idx.data[static_cast<size_t>(r) * idx.row_bytes + g]);
         out.data[static_cast<size_t>(r) * out.row_bytes + 2 * g] = static_cast<uint8_t>(v & 0xFF);
         out.data[static_cast<size_t>(r) * out.row_bytes + 2 * g + 1] = static_cast<uint8_t>(v >> 8);
       }
@@ -369,7 +369,7 @@ int32_t {1}_parse_temperature(const char *text);
     const std::string sums = home == LutPartials::None      ? "0"
                              : home == LutPartials::Scratch ? fmt::format("(int32_t *)(arena + {})", off(partial))
                                                             : act(op.outputs[0]);
-    return fmt::format("  const bg_lut_scratch lut = {{(int16_t *)(arena + {}), {}, {}, {}}};\n", off(table), sums, op.lut_chunk,
+    return fmt::format("  const bg_lut_scratch lut = {{(uint16_t *)(arena + {}), {}, {}, {}}};\n", off(table), sums, op.lut_chunk,
                        home == LutPartials::PairedInOutput ? 1 : 0);
   }
 

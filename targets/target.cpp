@@ -12,10 +12,10 @@ const std::vector<TargetDesc>& all_targets() {
   // the same C), cortex-m4 (SMLAD; M7 and M33 run the same assembly) and cortex-m55
   // (Helium; its plain C is taken as the M3's). The host runs the same C as the M3; its
   // instruction counts are not something anyone measures.
-  constexpr DotCosts armv6m = {10.0, 10.0, 25, 5.4, 25, 400};
-  constexpr DotCosts plain_c = {4.75, 4.75, 20, 3.4, 20, 300};
-  constexpr DotCosts smlad = {1.5625, 4.75, 12, 3.4, 20, 300};
-  constexpr DotCosts helium = {0.5, 4.75, 20, 3.4, 20, 300};
+  constexpr DotCosts armv6m = {10.0, 10.0, 25, 5.4, 25, 266};
+  constexpr DotCosts plain_c = {4.75, 4.75, 20, 3.4, 20, 185};
+  constexpr DotCosts smlad = {1.625, 4.75, 12, 3.4, 20, 185};
+  constexpr DotCosts helium = {0.5, 4.75, 20, 3.4, 20, 185};
   static const std::vector<TargetDesc> targets = {
       // name, description, gcc flags, QEMU board, flash origin, RAM origin,
       // dsp, mve, fpu, default SRAM, default flash, stack reserve, code base, code per step,

@@ -12,7 +12,7 @@ namespace {
 struct Rows {
   int32_t rows, cols;
   std::vector<int> trits;       // rows x cols, -1..1
-  std::vector<uint16_t> packed; // rows x groups: (g mod chunk) * 81 + index
+  std::vector<uint16_t> packed; // rows x groups: (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code)
   bg_matrix m{};
 
   Rows(int32_t r, int32_t c, int chunk, std::mt19937& rng, int fixed = 2) : rows(r), cols(c), trits(static_cast<size_t>(r) * c) {
@@ -23,7 +23,7 @@ struct Rows {
       for (int32_t g = 0; g < groups; ++g) {
         int index = 0;
         for (int k = 3; k >= 0; --k) index = 3 * index + (4 * g + k < cols ? trits[static_cast<size_t>(i) * cols + 4 * g + k] + 1 : 1);
-        packed.push_back(static_cast<uint16_t>((g % chunk) * BG_LUT_ENTRIES + index));
+        packed.push_back(static_cast<uint16_t>((g % chunk) * BG_LUT_GROUP + bg_lut_entry(static_cast<uint32_t>(index))));
       }
     m.data = reinterpret_cast<const uint8_t*>(packed.data());
     m.rows = rows;
@@ -50,7 +50,7 @@ void record(void* p, int32_t r, int32_t d1, int32_t d3) {
 
 // Runs bg_lut_matvec with `partial` (or none) and checks every row's sums.
 void check(const Rows& w1, const Rows* w3, const std::vector<int8_t>& x, int chunk, int32_t* partial, int paired) {
-  std::vector<int16_t> table(static_cast<size_t>(chunk) * BG_LUT_ENTRIES);
+  std::vector<uint16_t> table(static_cast<size_t>(chunk) * BG_LUT_GROUP);
   const bg_lut_scratch s{table.data(), partial, chunk, paired};
   Seen seen{std::vector<int32_t>(w1.rows), std::vector<int32_t>(w1.rows)};
   bg_lut_matvec(&w1.m, w3 ? &w3->m : nullptr, x.data(), &s, record, &seen);
