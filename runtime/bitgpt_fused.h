@@ -36,10 +36,18 @@ static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_pa
     /* RMSNorm with a gain, bg_norm_element's arithmetic with the invariants hoisted */
     const bg_mult k = s.inv_rms;
     const int32_t *g = p->gain;
-    for (i = 0; i < p->n; ++i) {
-      const int32_t v = bg_mul_q16(bg_mult_apply32(x[i], k), g[i]), a = bg_abs32(v);
-      y[i] = v;
-      if (a > m) m = a;
+    if (bg_mult_apply32_safe(k, s.bound)) {
+      for (i = 0; i < p->n; ++i) {
+        const int32_t v = bg_mul_q16(bg_mult_apply32_unchecked(x[i], k), g[i]), a = bg_abs32(v);
+        y[i] = v;
+        if (a > m) m = a;
+      }
+    } else {
+      for (i = 0; i < p->n; ++i) {
+        const int32_t v = bg_mul_q16(bg_mult_apply32(x[i], k), g[i]), a = bg_abs32(v);
+        y[i] = v;
+        if (a > m) m = a;
+      }
     }
   } else {
     for (i = 0; i < p->n; ++i) {
@@ -49,7 +57,7 @@ static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_pa
     }
   }
   inv = bg_mult_ratio(127, m);
-  for (i = 0; i < p->n; ++i) q[i] = bg_quantize_one(y[i], inv, 127);
+  bg_quantize_codes(y, p->n, inv, m, q);
   *amax = m;
 }
 

@@ -59,7 +59,15 @@ typedef uint32_t bg_lut_word
  * bg_lut_entry(d0 + 3 d1 + 9 d2 + 27 d3) of a group is sum_k (d_k - 1) v_k + BG_LUT_BIAS.
  * The 9 sums of (v0, v1) are packed in pairs once; a block adds its (v2, v3) sum to all
  * of them with five word additions (the tenth half is the pad). */
-static inline void bg_lut_build(const int8_t *x, int32_t cols, int32_t g0, int32_t n, uint16_t *t) {
+/* The lookup kernel's functions are kept out of line, one copy each: every step that
+ * multiplies a matrix calls them, and inlined into each they would multiply the code. */
+#if defined(__GNUC__)
+#define BG_LUT_OUT_OF_LINE __attribute__((noinline, unused))
+#else
+#define BG_LUT_OUT_OF_LINE
+#endif
+
+static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32_t g0, int32_t n, uint16_t *t) {
   const uint32_t half = BG_LUT_BIAS / 2;
   int32_t g;
   for (g = 0; g < n; ++g, t += BG_LUT_GROUP) {
@@ -154,7 +162,7 @@ static inline void bg_lut_emit_matvec(void *p, int32_t r, int32_t dot, int32_t u
 }
 
 /* bg_op_matvec for a BG_W_TERNARY_LUT4 matrix. */
-static inline void bg_lut_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate, const bg_lut_scratch *s) {
+static BG_LUT_OUT_OF_LINE void bg_lut_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate, const bg_lut_scratch *s) {
   bg_lut_matvec_ctx c;
   c.rows = bg_row_scaler_begin(w, amax);
   c.out = out;
@@ -175,7 +183,7 @@ static inline void bg_lut_emit_ffn(void *p, int32_t r, int32_t d1, int32_t d3) {
 }
 
 /* bg_fused_ffn_up for BG_W_TERNARY_LUT4 matrices: one table serves w1 and w3. */
-static inline void bg_lut_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h,
+static BG_LUT_OUT_OF_LINE void bg_lut_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h,
                                        const bg_lut_scratch *s) {
   bg_lut_ffn_ctx c;
   c.up = bg_row_scaler_begin(w1, amax);

@@ -123,6 +123,22 @@ static inline int32_t bg_mult_apply32(int32_t x, bg_mult k) {
   return bg_round_shift_sat32(bg_mul32x32(x, k.m), k.shift);
 }
 
+/* Whether bg_mult_apply32(x, k) has a shift in [2, 32] and cannot saturate for any
+ * |x| <= xmax: then bg_mult_apply32_unchecked(x, k) is the same integer. Decided once
+ * per vector, it takes the range checks out of a row loop. */
+static inline int bg_mult_apply32_safe(bg_mult k, int64_t xmax) {
+  return k.shift >= 2 && k.shift <= 32 && xmax >= 0 && ((uint64_t)xmax * (uint64_t)k.m) >> (k.shift - 1) < (uint64_t)INT32_MAX;
+}
+
+/* bg_mult_apply32 where bg_mult_apply32_safe(k, |x|) holds: x * m shifted right by
+ * shift - 1 fits 32 bits, so the rounding is two 32-bit operations. */
+static inline int32_t bg_mult_apply32_unchecked(int32_t x, bg_mult k) {
+  const uint64_t v = (uint64_t)bg_mul32x32(x, k.m);
+  const int sh = k.shift - 1; /* 1..31 */
+  const int32_t t = (int32_t)(((uint32_t)v >> sh) | ((uint32_t)(v >> 32) << (32 - sh)));
+  return (t >> 1) + (t & 1);
+}
+
 /* Same, without the int32 saturation (for wide intermediates). */
 static inline int64_t bg_mult_apply64(int64_t x, bg_mult k) {
   return bg_shr_round(x * (int64_t)k.m, k.shift);

@@ -191,6 +191,7 @@ static inline void bg_smlad_rows4(const uint8_t *ra, const uint8_t *rb, int32_t 
   rows[3] = rb + row_bytes;
   if (int8) bg_smlad_int8_dot4(ra, rb, row_bytes, x, cols4, dot);
   else bg_smlad_ternary_dot4(ra, rb, row_bytes, x, cols4, dot);
+  if (cols4 == cols) return; /* the usual case: no tail, and no empty loop to step through */
   for (k = 0; k < 4; ++k)
     for (j = cols4; j < cols; ++j) dot[k] += (int8 ? (int8_t)rows[k][j] : bg_trit_at(rows[k][j >> 2], j & 3)) * x[j];
 }
@@ -238,13 +239,18 @@ typedef struct bg_row_scaler {
   const bg_matrix *w;
   int32_t amax;
   bg_mult shared; /* valid when !w->per_row */
+  int32_t fast;   /* one multiplier that no dot product of w can saturate */
 } bg_row_scaler;
+
+/* The largest |dot product| a row of w can have with int8 codes (|code| <= 127). */
+static inline int64_t bg_row_dot_bound(const bg_matrix *w) { return (int64_t)127 * (w->dtype == BG_W_INT8 ? 128 : 1) * w->cols; }
 
 static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax) {
   bg_row_scaler s;
   s.w = w;
   s.amax = amax;
   s.shared = bg_row_mult(w, 0, amax);
+  s.fast = !w->per_row && bg_mult_apply32_safe(s.shared, bg_row_dot_bound(w));
   return s;
 }
 
@@ -256,6 +262,7 @@ __attribute__((noinline))
 static bg_mult bg_row_mult_out_of_line(const bg_matrix *w, int32_t r, int32_t amax) { return bg_row_mult(w, r, amax); }
 
 static inline int32_t bg_row_scale(const bg_row_scaler *s, int32_t r, int32_t dot) {
+  if (s->fast) return bg_mult_apply32_unchecked(dot, s->shared);
   return bg_mult_apply32(dot, s->w->per_row ? bg_row_mult_out_of_line(s->w, r, s->amax) : s->shared);
 }
 
@@ -266,6 +273,7 @@ static inline int32_t bg_row_scale(const bg_row_scaler *s, int32_t r, int32_t do
 typedef struct bg_norm_stats {
   int32_t mean; /* act, 0 for RMSNorm */
   bg_mult inv_rms;
+  int64_t bound; /* >= max |x - mean|: sqrt(sum of squares) < sqrt(n) (rms + 1) <= n (rms + 1) */
 } bg_norm_stats;
 
 static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_params *p) {
@@ -289,6 +297,7 @@ static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_p
   }
   rms = bg_isqrt64(ss / (uint64_t)p->n + (uint64_t)p->eps_q32); /* Q16 */
   s.inv_rms = bg_mult_ratio(BG_ACT_ONE, rms);
+  s.bound = (int64_t)p->n * ((int64_t)rms + 1);
   return s;
 }
 
@@ -328,11 +337,20 @@ static inline int8_t bg_quantize_one(int32_t y, bg_mult inv, int32_t qmax) {
   return (int8_t)bg_clamp(bg_mult_apply32(y, inv), -qmax, qmax);
 }
 
+/* q[i] = bg_quantize_one(y[i], inv, 127) for values with |y| <= m: without the range
+ * checks when inv cannot saturate them (the usual case: |y inv| <= 127). */
+static inline void bg_quantize_codes(const int32_t *y, int32_t n, bg_mult inv, int32_t m, int8_t *q) {
+  int32_t i;
+  if (bg_mult_apply32_safe(inv, m)) {
+    for (i = 0; i < n; ++i) q[i] = (int8_t)bg_clamp(bg_mult_apply32_unchecked(y[i], inv), -127, 127);
+  } else {
+    for (i = 0; i < n; ++i) q[i] = bg_quantize_one(y[i], inv, 127);
+  }
+}
+
 static inline void bg_op_quantize(const int32_t *y, int32_t n, int8_t *q, int32_t *amax) {
   const int32_t m = bg_amax(y, n);
-  const bg_mult inv = bg_mult_ratio(127, m);
-  int32_t i;
-  for (i = 0; i < n; ++i) q[i] = bg_quantize_one(y[i], inv, 127);
+  bg_quantize_codes(y, n, bg_mult_ratio(127, m), m, q);
   *amax = m;
 }
 

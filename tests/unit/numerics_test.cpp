@@ -165,4 +165,18 @@ TEST(Numerics, GumbelNoiseHasTheRightMean) {
   EXPECT_NEAR(sum / n, 0.5772, 0.03);  // the Euler-Mascheroni constant
 }
 
+TEST(Numerics, UncheckedMultiplyIsTheCheckedOneWhereSafe) {
+  std::mt19937_64 rng(5);
+  int safe = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const bg_mult k{static_cast<int32_t>((1u << 22) + rng() % (1u << 22)), static_cast<int32_t>(rng() % 40)};
+    const int64_t xmax = static_cast<int64_t>(rng() % (1u << (1 + rng() % 30)));
+    if (!bg_mult_apply32_safe(k, xmax)) continue;
+    ++safe;
+    for (const int64_t x : {xmax, -xmax, static_cast<int64_t>(rng() % (xmax + 1)), -static_cast<int64_t>(rng() % (xmax + 1))})
+      ASSERT_EQ(bg_mult_apply32_unchecked(static_cast<int32_t>(x), k), bg_mult_apply32(static_cast<int32_t>(x), k)) << x << " " << k.m << " " << k.shift;
+  }
+  EXPECT_GT(safe, 10000);
+}
+
 }  // namespace
