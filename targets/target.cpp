@@ -14,7 +14,7 @@ const std::vector<TargetDesc>& all_targets() {
   // instruction counts are not something anyone measures.
   constexpr DotCosts armv6m = {10.0, 10.0, 25, 5.4, 25, 266};
   constexpr DotCosts plain_c = {4.75, 4.75, 20, 3.4, 20, 185};
-  constexpr DotCosts smlad = {1.625, 4.75, 12, 3.4, 20, 185};
+  constexpr DotCosts smlad = {1.53, 4.75, 12, 3.4, 20, 185};
   constexpr DotCosts helium = {0.5, 4.75, 20, 3.4, 20, 185};
   static const std::vector<TargetDesc> targets = {
       // name, description, gcc flags, QEMU board, flash origin, RAM origin,
