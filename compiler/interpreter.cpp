@@ -118,9 +118,10 @@ void Interpreter::execute(const Op& op) {
     case OpKind::Add: bg_op_add(act(in(0)), act(in(1)), act(out(0)), n_in); break;
     case OpKind::Mul: bg_op_mul(act(in(0)), act(in(1)), act(out(0)), n_in); break;
     case OpKind::Activation: bg_op_activation(op.activation, act(in(0)), act(out(0)), n_in); break;
+    case OpKind::RopeAngles: bg_op_rope_angles(act(out(0)), c.rope_freq_q40.data(), attn_.head_dim / 2, position_); break;
     case OpKind::Rope:
       copy(in(0), out(0));
-      bg_op_rope(act(out(0)), op.heads, attn_.head_dim, c.rope_freq_q40.data(), position_);
+      bg_op_rope(act(out(0)), op.heads, attn_.head_dim, act(in(1)));
       break;
     case OpKind::KvWrite: {
       const bg_kv_layer cache = kv(op.layer);

@@ -28,6 +28,7 @@ const char* op_name(OpKind k) {
     case OpKind::Add: return "add";
     case OpKind::Mul: return "mul";
     case OpKind::Activation: return "activation";
+    case OpKind::RopeAngles: return "rope_angles";
     case OpKind::Rope: return "rope";
     case OpKind::KvWrite: return "kv_write";
     case OpKind::AttnScores: return "attn_scores";

@@ -37,7 +37,7 @@ struct Value {
 
 enum class OpKind {
   // reference operations (bitgpt_ops.h)
-  Embed, Norm, Quantize, MatMul, Add, Mul, Activation, Rope, KvWrite,
+  Embed, Norm, Quantize, MatMul, Add, Mul, Activation, RopeAngles, Rope, KvWrite,
   AttnScores, AttnSoftmax, AttnWeightedSum, Sample,
   // fused operations (bitgpt_fused.h)
   NormQuantize, FfnUp, Attention, ClassifySample,

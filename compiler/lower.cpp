@@ -82,6 +82,11 @@ class Builder {
     lower_constants();
     ValueId x = g_.add_value("x", ValueType::Act, a_.d_model);
     emit({OpKind::Embed, "embed", {}, {x}});
+    if (a_.positions == Positions::Rope) {
+      // cos and sin of every pair's angle, once per token for all layers' RoPE steps
+      rope_cs_ = g_.add_value("rope_cs", ValueType::Act, a_.head_dim);
+      emit({OpKind::RopeAngles, "rope_angles", {}, {rope_cs_}});
+    }
     for (int l = 0; l < a_.n_layers; ++l) {
       x = attention_block(l, x);
       x = ffn_block(l, x);
@@ -223,7 +228,7 @@ class Builder {
 
   ValueId rope(int l, ValueId v, int64_t heads, const std::string& which) {
     const ValueId out = g_.add_value(lp(l) + which + "_rot", ValueType::Act, heads * a_.head_dim);
-    Op op{OpKind::Rope, lp(l) + "rope_" + which, {v}, {out}};
+    Op op{OpKind::Rope, lp(l) + "rope_" + which, {v, rope_cs_}, {out}};
     op.layer = l;
     op.heads = static_cast<int>(heads);
     emit(op);
@@ -256,6 +261,7 @@ class Builder {
   const Model& m_;
   Graph& g_;
   const Architecture& a_;
+  ValueId rope_cs_ = kNoValue;  // RoPE: this token's cos and sin per pair
 };
 
 }  // namespace

@@ -383,13 +383,24 @@ static inline void bg_op_activation(int32_t kind, const int32_t *x, int32_t *out
   for (i = 0; i < n; ++i) out[i] = bg_activation(kind, x[i]);
 }
 
-/* Rotary embedding on interleaved pairs, in place. freq_q40[i] is pair i's angle step in
- * turns (Q40); the angle at `position` wraps modulo one turn in unsigned arithmetic. */
-static inline void bg_op_rope(int32_t *v, int32_t n_heads, int32_t head_dim, const uint64_t *freq_q40, int32_t position) {
+/* cos and sin (Q30) of each pair's RoPE angle at `position`, interleaved in cs: once
+ * per token, for every layer's queries and keys. freq_q40[i] is pair i's angle step in
+ * turns (Q40); the angle wraps modulo one turn in unsigned arithmetic. */
+static inline void bg_op_rope_angles(int32_t *cs, const uint64_t *freq_q40, int32_t pairs, int32_t position) {
+  int32_t i;
+  for (i = 0; i < pairs; ++i) {
+    const uint32_t turn = (uint32_t)(((uint64_t)(uint32_t)position * freq_q40[i]) >> 8);
+    cs[2 * i] = bg_cos_turn_q30(turn);
+    cs[2 * i + 1] = bg_sin_turn_q30(turn);
+  }
+}
+
+/* Rotary embedding on interleaved pairs, in place, with the token's angles from
+ * bg_op_rope_angles. */
+static inline void bg_op_rope(int32_t *v, int32_t n_heads, int32_t head_dim, const int32_t *cs) {
   int32_t h, i;
   for (i = 0; i < head_dim / 2; ++i) {
-    const uint32_t turn = (uint32_t)(((uint64_t)(uint32_t)position * freq_q40[i]) >> 8);
-    const int64_t c = bg_cos_turn_q30(turn), s = bg_sin_turn_q30(turn);
+    const int64_t c = cs[2 * i], s = cs[2 * i + 1];
     for (h = 0; h < n_heads; ++h) {
       int32_t *p = v + h * head_dim + 2 * i;
       const int64_t a = p[0], b = p[1];

@@ -337,7 +337,9 @@ int32_t {1}_parse_temperature(const char *text);
       case OpKind::Activation:
         return fmt::format("  bg_op_activation({}, {}, {}, {});\n", activation_name(op.activation), act(op.inputs[0]), act(op.outputs[0]), n_in);
       case OpKind::Rope:
-        return copy_first() + fmt::format("  bg_op_rope({}, {}, {}, {}_rope_freq, {});\n", act(op.outputs[0]), op.heads, g_.arch.head_dim, n_, pos);
+        return copy_first() + fmt::format("  bg_op_rope({}, {}, {}, {});\n", act(op.outputs[0]), op.heads, g_.arch.head_dim, act(op.inputs[1]));
+      case OpKind::RopeAngles:
+        return fmt::format("  bg_op_rope_angles({}, {}_rope_freq, {}, {});\n", act(op.outputs[0]), n_, g_.arch.head_dim / 2, pos);
       case OpKind::KvWrite:
         return fmt::format("  bg_op_kv_write(&kv[{}], &attn, {}, {}, {});\n", op.layer, pos, act(op.inputs[0]), act(op.inputs[1]));
       case OpKind::AttnScores:
