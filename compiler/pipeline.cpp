@@ -85,7 +85,8 @@ void choose_kernel_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRe
     k = all_lookup(c, fused, req, lut_chunk, inplace);
   } else {
     DotCosts costs = c.dot_costs;
-    if (kernel != "auto") costs.lut_per_group = 0;  // a pinned row kernel: no lookup tables
+    c.cost_model = kernel == "auto";
+    if (!c.cost_model) costs.lut_per_group = 0;  // a pinned row kernel: no lookup tables
     const int64_t preferred = std::min(req.max_window, kPreferredMinWindow);
     k = search_kernels(
         fused, req, preferred, costs, [&](ir::Graph& g, int64_t window, int bits) { return plan_sram(c, g, window, bits, inplace); },

@@ -50,6 +50,7 @@ struct CompiledModel {
   FitResult fit;
   std::string kernel_reason;
   DotCosts dot_costs;      // the cost model of the kernel choice (with the row kernel as built)
+  bool cost_model = false; // --kernel auto: the cost model chose each product's kernel
   int64_t row_window = 0;  // the window row kernels alone would leave
   bool mve = false;    // row dot products (2-bit ternary, int8) use Helium (bitgpt_mve.h)
   bool smlad = false;  // else the DSP kernel (bitgpt_smlad.h)

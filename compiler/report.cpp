@@ -48,7 +48,16 @@ struct ProductLine {
   const ir::Op* op;
   int64_t rows, cols;
   double cost, row_cost;
+  std::string why;
 };
+
+// Why a product runs on its kernel, in the cost model's terms.
+std::string why_kernel(const CompiledModel& c, const ir::Op& op, double row_cost) {
+  if (!c.cost_model) return c.base3 ? "base-3 packing" : "pinned by --kernel";
+  const int groups = (c.graph.constants.matrices[op.matrix].cols + 3) / 4;
+  if (op.kernel == ir::Kernel::Lut4) return op.lut_chunk >= groups ? "tables cheapest" : "tables cheapest; the largest chunk that fits";
+  return best_lut_cost(c.graph, op, c.dot_costs) < row_cost ? "tables would cost less but do not fit" : "row kernel cheapest";
+}
 
 // Each ternary product with its kernel and the cost model's estimates: as chosen, and on
 // the row kernel.
@@ -57,8 +66,9 @@ std::vector<ProductLine> product_lines(const CompiledModel& c) {
   for (int i : ternary_products(c.graph)) {
     const ir::Op& op = c.graph.ops[i];
     const LoweredMatrix& m = c.graph.constants.matrices[op.matrix];
+    const double row_cost = product_cost(c.graph, op, {}, c.dot_costs);
     lines.push_back({&op, int64_t{m.rows} * (op.matrix2 >= 0 ? 2 : 1), m.cols, product_cost(c.graph, op, {op.kernel, op.lut_chunk}, c.dot_costs),
-                     product_cost(c.graph, op, {}, c.dot_costs)});
+                     row_cost, why_kernel(c, op, row_cost)});
   }
   return lines;
 }
@@ -111,10 +121,10 @@ std::string format_report(const CompiledModel& c) {
   const std::vector<ProductLine> products = product_lines(c);
   if (!products.empty()) {
     double cost = 0, row_cost = 0;
-    s += fmt::format("\n{:<28} {:>11}  {:<10} {:>12} {:>12}\n", "ternary product", "rows x cols", "kernel", "est. instr", "row kernel");
+    s += fmt::format("\n{:<28} {:>11}  {:<10} {:>12} {:>12}  {}\n", "ternary product", "rows x cols", "kernel", "est. instr", "row kernel", "why");
     for (const ProductLine& p : products) {
-      s += fmt::format("{:<28} {:>11}  {:<10} {:>12.0f} {:>12.0f}\n", p.op->label, fmt::format("{}x{}", p.rows, p.cols), kernel_of(c, *p.op), p.cost,
-                       p.row_cost);
+      s += fmt::format("{:<28} {:>11}  {:<10} {:>12.0f} {:>12.0f}  {}\n", p.op->label, fmt::format("{}x{}", p.rows, p.cols), kernel_of(c, *p.op), p.cost,
+                       p.row_cost, p.why);
       cost += p.cost;
       row_cost += p.row_cost;
     }
@@ -160,7 +170,8 @@ std::string report_json(const CompiledModel& c) {
   double cost = 0, row_cost = 0;
   for (const ProductLine& p : product_lines(c)) {
     products.push_back({{"op", p.op->label}, {"rows", p.rows}, {"cols", p.cols}, {"kernel", p.op->kernel == ir::Kernel::Lut4 ? "lut4" : row_kernel_name(c)},
-                        {"lut_chunk_groups", p.op->lut_chunk}, {"estimated_instructions", p.cost}, {"row_kernel_instructions", p.row_cost}});
+                        {"lut_chunk_groups", p.op->lut_chunk}, {"estimated_instructions", p.cost}, {"row_kernel_instructions", p.row_cost},
+                        {"reason", p.why}});
     cost += p.cost;
     row_cost += p.row_cost;
   }
