@@ -1,6 +1,8 @@
 #include "compiler/constants.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 namespace bitgpt {
 
@@ -32,6 +34,8 @@ bg_norm_params LoweredNorm::view() const {
   p.gain = gain.empty() ? nullptr : gain.data();
   p.bias = bias.empty() ? nullptr : bias.data();
   p.eps_q32 = eps_q32;
+  p.gain_max = 0;
+  for (int32_t g : gain) p.gain_max = std::max(p.gain_max, g == INT32_MIN ? INT32_MAX : std::abs(g));
   return p;
 }
 

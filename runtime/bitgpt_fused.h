@@ -26,38 +26,48 @@ static inline void bg_fused_norm_quantize(const int32_t *x, const bg_norm_params
   *amax = m;
 }
 
+/* RMSNorm with a gain, element by element: round(round(x k) g / 2^16), written to y;
+ * returns the largest |value|. `checks` says which roundings may saturate and need their
+ * range checks (2: both, 1: the gain's, 0: neither); it is a constant at each call, so
+ * each call is a loop of its own with no per-element test. */
+static inline int32_t bg_rms_gain_pass(const int32_t *x, const int32_t *g, int32_t n, bg_mult k, int checks, int32_t *y) {
+  int32_t i, m = 0;
+  for (i = 0; i < n; ++i) {
+    const bg_mult gi = {g[i], 16};
+    const int32_t v = checks == 0   ? bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(x[i], k), gi)
+                      : checks == 1 ? bg_mul_q16(bg_mult_apply32_unchecked(x[i], k), g[i])
+                                    : bg_mul_q16(bg_mult_apply32(x[i], k), g[i]);
+    const int32_t a = bg_abs32(v);
+    y[i] = v;
+    if (a > m) m = a;
+  }
+  return m;
+}
+
 /* The same with a buffer y for the normalised values, so each is computed once: y is
  * scratch, or x itself when x is not read again. Same helpers, same integers. */
 static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_params *p, int32_t *y, int8_t *q, int32_t *amax) {
   const bg_norm_stats s = bg_norm_statistics(x, p);
+  const int32_t n = p->n;
   int32_t i, m = 0;
-  bg_mult inv;
   if (s.mean == 0 && p->gain && !p->bias) {
-    /* RMSNorm with a gain, bg_norm_element's arithmetic with the invariants hoisted */
-    const bg_mult k = s.inv_rms;
-    const int32_t *g = p->gain;
-    if (bg_mult_apply32_safe(k, s.bound)) {
-      for (i = 0; i < p->n; ++i) {
-        const int32_t v = bg_mul_q16(bg_mult_apply32_unchecked(x[i], k), g[i]), a = bg_abs32(v);
-        y[i] = v;
-        if (a > m) m = a;
-      }
-    } else {
-      for (i = 0; i < p->n; ++i) {
-        const int32_t v = bg_mul_q16(bg_mult_apply32(x[i], k), g[i]), a = bg_abs32(v);
-        y[i] = v;
-        if (a > m) m = a;
-      }
-    }
+    /* RMSNorm with a gain, bg_norm_element's arithmetic with the invariants hoisted. The
+     * normalised values are at most bound k (+1 for the rounding): when a product cannot
+     * saturate, its rounding goes without range checks. */
+    const bg_mult k = s.inv_rms, gain_q16 = {p->gain_max, 16};
+    const int k_safe = bg_mult_apply32_safe(k, s.bound);
+    const int64_t normed = k_safe ? (int64_t)(((uint64_t)s.bound * (uint64_t)k.m) >> k.shift) + 1 : 0;
+    if (k_safe && bg_mult_apply32_safe(gain_q16, normed)) m = bg_rms_gain_pass(x, p->gain, n, k, 0, y);
+    else if (k_safe) m = bg_rms_gain_pass(x, p->gain, n, k, 1, y);
+    else m = bg_rms_gain_pass(x, p->gain, n, k, 2, y);
   } else {
-    for (i = 0; i < p->n; ++i) {
+    for (i = 0; i < n; ++i) {
       const int32_t v = bg_norm_element(x, i, p, &s), a = bg_abs32(v);
       y[i] = v;
       if (a > m) m = a;
     }
   }
-  inv = bg_mult_ratio(127, m);
-  bg_quantize_codes(y, p->n, inv, m, q);
+  bg_quantize_codes(y, n, bg_mult_ratio(127, m), m, q);
   *amax = m;
 }
 

@@ -127,7 +127,8 @@ static inline int32_t bg_mult_apply32(int32_t x, bg_mult k) {
  * |x| <= xmax: then bg_mult_apply32_unchecked(x, k) is the same integer. Decided once
  * per vector, it takes the range checks out of a row loop. */
 static inline int bg_mult_apply32_safe(bg_mult k, int64_t xmax) {
-  return k.shift >= 2 && k.shift <= 32 && xmax >= 0 && ((uint64_t)xmax * (uint64_t)k.m) >> (k.shift - 1) < (uint64_t)INT32_MAX;
+  return k.shift >= 2 && k.shift <= 32 && xmax >= 0 && xmax < ((int64_t)1 << 40) && k.m >= 0 &&
+         ((uint64_t)xmax * (uint64_t)k.m) >> (k.shift - 1) < (uint64_t)INT32_MAX;
 }
 
 /* bg_mult_apply32 where bg_mult_apply32_safe(k, |x|) holds: x * m shifted right by

@@ -53,6 +53,7 @@ typedef struct bg_norm_params {
   const int32_t *gain; /* Q16, or NULL */
   const int32_t *bias; /* Q16, or NULL */
   int64_t eps_q32;
+  int32_t gain_max; /* max |gain|: with a bound on the normalised values, proves the gain's rounding cannot saturate */
 } bg_norm_params;
 
 /* One layer's KV cache: a ring of `window` slots, each with n_kv_heads key and value
@@ -298,6 +299,7 @@ static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_p
   rms = bg_isqrt64(ss / (uint64_t)p->n + (uint64_t)p->eps_q32); /* Q16 */
   s.inv_rms = bg_mult_ratio(BG_ACT_ONE, rms);
   s.bound = (int64_t)p->n * ((int64_t)rms + 1);
+  if (s.bound > INT32_MAX) s.bound = (int64_t)INT32_MAX + 1; /* |x| itself is at most that */
   return s;
 }
 

@@ -254,8 +254,8 @@ int32_t {1}_parse_temperature(const char *text);
         s += fmt::format("BITGPT_FLASH static const int32_t {}_bias[{}] = {{{}}};\n", sym, nm.bias.size(), array_body(nm.bias));
         bias = sym + "_bias";
       }
-      s += fmt::format("extern const bg_norm_params {0};\nconst bg_norm_params {0} = {{{1}, {2}, {3}, {4}, {5}LL}};  /* {6} */\n\n", sym,
-                       nm.kind == BG_NORM_LAYER ? "BG_NORM_LAYER" : "BG_NORM_RMS", nm.n, gain, bias, nm.eps_q32, nm.name);
+      s += fmt::format("extern const bg_norm_params {0};\nconst bg_norm_params {0} = {{{1}, {2}, {3}, {4}, {5}LL, {6}}};  /* {7} */\n\n", sym,
+                       nm.kind == BG_NORM_LAYER ? "BG_NORM_LAYER" : "BG_NORM_RMS", nm.n, gain, bias, nm.eps_q32, nm.view().gain_max, nm.name);
     }
     if (!k.rope_freq_q40.empty()) {
       s += "/* rotary frequencies per pair: turns per position, Q40 */\n";
