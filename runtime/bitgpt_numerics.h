@@ -140,6 +140,13 @@ static inline int32_t bg_mult_apply32_unchecked(int32_t x, bg_mult k) {
   return (t >> 1) + (t & 1);
 }
 
+/* bg_mult_apply32 for a shift in [33, 62]: the product's high word shifted and rounded,
+ * which always fits (bg_round_shift_sat32's first case, without the range test). */
+static inline int32_t bg_mult_apply32_high(int32_t x, bg_mult k) {
+  const int32_t t = (int32_t)((uint64_t)bg_mul32x32(x, k.m) >> 32) >> (k.shift - 33);
+  return (t >> 1) + (t & 1);
+}
+
 /* Same, without the int32 saturation (for wide intermediates). */
 static inline int64_t bg_mult_apply64(int64_t x, bg_mult k) {
   return bg_shr_round(x * (int64_t)k.m, k.shift);

@@ -339,12 +339,16 @@ static inline int8_t bg_quantize_one(int32_t y, bg_mult inv, int32_t qmax) {
   return (int8_t)bg_clamp(bg_mult_apply32(y, inv), -qmax, qmax);
 }
 
-/* q[i] = bg_quantize_one(y[i], inv, 127) for values with |y| <= m: without the range
- * checks when inv cannot saturate them (the usual case: |y inv| <= 127). */
+/* q[i] = bg_quantize_one(y[i], inv, 127) for values with |y| <= m and inv =
+ * bg_mult_ratio(127, m). The ratio is within 2^-22 of 127/m, so |y inv| < 127.0001 rounds
+ * to at most 127: the clamp never acts, and where the rounding cannot saturate either
+ * (a shift in [33, 62], or one bg_mult_apply32_safe proves) it goes without range checks. */
 static inline void bg_quantize_codes(const int32_t *y, int32_t n, bg_mult inv, int32_t m, int8_t *q) {
   int32_t i;
-  if (bg_mult_apply32_safe(inv, m)) {
-    for (i = 0; i < n; ++i) q[i] = (int8_t)bg_clamp(bg_mult_apply32_unchecked(y[i], inv), -127, 127);
+  if (inv.shift >= 33 && inv.shift <= 62) {
+    for (i = 0; i < n; ++i) q[i] = (int8_t)bg_mult_apply32_high(y[i], inv);
+  } else if (bg_mult_apply32_safe(inv, m)) {
+    for (i = 0; i < n; ++i) q[i] = (int8_t)bg_mult_apply32_unchecked(y[i], inv);
   } else {
     for (i = 0; i < n; ++i) q[i] = bg_quantize_one(y[i], inv, 127);
   }

@@ -179,4 +179,19 @@ TEST(Numerics, UncheckedMultiplyIsTheCheckedOneWhereSafe) {
   EXPECT_GT(safe, 10000);
 }
 
+TEST(Numerics, QuantisedCodesNeverNeedTheClamp) {
+  // bg_quantize_codes drops the clamp to +-127 on its fast paths: the codes must equal
+  // bg_quantize_one's for any vector, its largest |value| included.
+  std::mt19937_64 rng(17);
+  for (int i = 0; i < 20000; ++i) {
+    const int32_t m = static_cast<int32_t>(1 + rng() % (1u << (1 + rng() % 31)));
+    std::vector<int32_t> y = {m, -m, 0};
+    for (int k = 0; k < 13; ++k) y.push_back(static_cast<int32_t>(static_cast<int64_t>(rng() % (2 * static_cast<uint64_t>(m) + 1)) - m));
+    const bg_mult inv = bg_mult_ratio(127, m);
+    std::vector<int8_t> q(y.size());
+    bg_quantize_codes(y.data(), static_cast<int32_t>(y.size()), inv, m, q.data());
+    for (size_t k = 0; k < y.size(); ++k) ASSERT_EQ(q[k], bg_quantize_one(y[k], inv, 127)) << y[k] << " of " << m;
+  }
+}
+
 }  // namespace
