@@ -74,8 +74,7 @@ static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_pa
 /* The FFN's first half, row by row: h = act(W1 x) * (W3 x) when gated, else act(W1 x).
  * Replaces two bg_op_matvec, bg_op_activation and bg_op_mul; no W1 x or W3 x buffer. */
 static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h) {
-  const bg_row_scaler up = bg_row_scaler_begin(w1, amax);
-  const bg_row_scaler gate = bg_row_scaler_begin(w3 ? w3 : w1, amax);
+  const bg_ffn_gate gate = bg_ffn_gate_begin(w1, w3 ? w3 : w1, act, amax);
   int32_t r;
   if (!w3) {
     bg_op_matvec(w1, x, amax, h, 0);
@@ -87,7 +86,7 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
     const int32_t n = r + 1 < w1->rows ? 2 : 1;
     if (n == 2) bg_row_dot2x2(w1, w3, r, x, d);
     else bg_row_dot2(w1, r, w3, r, x, &d[0], &d[2]);
-    for (k = 0; k < n; ++k) h[r + k] = bg_mul_q16(bg_activation(act, bg_row_scale(&up, r + k, d[k])), bg_row_scale(&gate, r + k, d[2 + k]));
+    for (k = 0; k < n; ++k) h[r + k] = bg_ffn_gate_row(&gate, r + k, d[k], d[2 + k]);
   }
 }
 

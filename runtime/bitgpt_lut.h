@@ -171,24 +171,21 @@ static BG_LUT_OUT_OF_LINE void bg_lut_op_matvec(const bg_matrix *w, const int8_t
 }
 
 typedef struct bg_lut_ffn_ctx {
-  bg_row_scaler up, gate;
-  int32_t act, gated;
+  bg_ffn_gate gate;
+  int32_t gated;
   int32_t *h;
 } bg_lut_ffn_ctx;
 
 static inline void bg_lut_emit_ffn(void *p, int32_t r, int32_t d1, int32_t d3) {
   bg_lut_ffn_ctx *c = (bg_lut_ffn_ctx *)p;
-  const int32_t a = bg_activation(c->act, bg_row_scale(&c->up, r, d1));
-  c->h[r] = c->gated ? bg_mul_q16(a, bg_row_scale(&c->gate, r, d3)) : a;
+  c->h[r] = c->gated ? bg_ffn_gate_row(&c->gate, r, d1, d3) : bg_activation(c->gate.act, bg_row_scale(&c->gate.up, r, d1));
 }
 
 /* bg_fused_ffn_up for BG_W_TERNARY_LUT4 matrices: one table serves w1 and w3. */
 static BG_LUT_OUT_OF_LINE void bg_lut_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h,
                                        const bg_lut_scratch *s) {
   bg_lut_ffn_ctx c;
-  c.up = bg_row_scaler_begin(w1, amax);
-  c.gate = bg_row_scaler_begin(w3 ? w3 : w1, amax);
-  c.act = act;
+  c.gate = bg_ffn_gate_begin(w1, w3 ? w3 : w1, act, amax);
   c.gated = w3 != 0;
   c.h = h;
   bg_lut_matvec(w1, w3, x, s, bg_lut_emit_ffn, &c);

@@ -267,6 +267,43 @@ static inline int32_t bg_row_scale(const bg_row_scaler *s, int32_t r, int32_t do
   return bg_mult_apply32(dot, s->w->per_row ? bg_row_mult_out_of_line(s->w, r, s->amax) : s->shared);
 }
 
+/* The most |bg_row_scale| can return for a fast scaler (+1 for the rounding). */
+static inline int64_t bg_row_scale_bound(const bg_row_scaler *s) {
+  return (int64_t)(((uint64_t)bg_row_dot_bound(s->w) * (uint64_t)s->shared.m) >> s->shared.shift) + 1;
+}
+
+/* A gated FFN row's value from its two dot products: act(up(d1)) * gate(d3), Q16. */
+typedef struct bg_ffn_gate {
+  bg_row_scaler up, gate;
+  int32_t act;
+  int32_t fast; /* SiLU, and the bounds prove that none of the roundings can saturate */
+} bg_ffn_gate;
+
+static inline bg_ffn_gate bg_ffn_gate_begin(const bg_matrix *w1, const bg_matrix *w3, int32_t act, int32_t amax) {
+  bg_ffn_gate g;
+  g.up = bg_row_scaler_begin(w1, amax);
+  g.gate = bg_row_scaler_begin(w3, amax);
+  g.act = act;
+  g.fast = 0;
+  if (act == BG_ACT_SILU && g.up.fast && g.gate.fast) {
+    /* |a| < 2^30 keeps a sigma(a) / 2^15 in 32 bits; |silu(a)| <= |a| + 1 and |b| bound
+     * the final product */
+    const int64_t a = bg_row_scale_bound(&g.up), b = bg_row_scale_bound(&g.gate);
+    const bg_mult by_b = {(int32_t)b, 16};
+    g.fast = a < ((int64_t)1 << 30) && b < ((int64_t)1 << 31) && bg_mult_apply32_safe(by_b, a + 1);
+  }
+  return g;
+}
+
+static inline int32_t bg_ffn_gate_row(const bg_ffn_gate *g, int32_t r, int32_t d1, int32_t d3) {
+  if (g->fast) {
+    const int32_t a = bg_mult_apply32_unchecked(d1, g->up.shared);
+    const bg_mult sigma = {bg_sigmoid_q16(a), 16}, b = {bg_mult_apply32_unchecked(d3, g->gate.shared), 16};
+    return bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(a, sigma), b);
+  }
+  return bg_mul_q16(bg_activation(g->act, bg_row_scale(&g->up, r, d1)), bg_row_scale(&g->gate, r, d3));
+}
+
 
 
 /* ---- normalisation, split into statistics and a per-element step ---- */
