@@ -73,23 +73,39 @@ static inline int bg_clz64(uint64_t v) {
 #endif
 }
 
-/* Normalises a positive mantissa (up to 2^63) and shift into a bg_mult. */
+static inline int bg_clz32(uint32_t v) {
+#if defined(__GNUC__)
+  return v == 0 ? 32 : __builtin_clz(v);
+#else
+  int n = 0;
+  if (v == 0) return 32;
+  while (!(v & 0x80000000u)) { v <<= 1; ++n; }
+  return n;
+#endif
+}
+
+/* Normalises a positive mantissa (up to 2^63) and shift into a bg_mult: the mantissa
+ * rounded (half up) to BG_MULT_BITS bits. In 32-bit pieces: the 23 or 24 bits kept
+ * always fit one word, so no 64-bit shift is needed (it runs per attention slot and per
+ * classifier row). */
 static inline bg_mult bg_mult_normalize(uint64_t m, int shift) {
+  const uint32_t hi = (uint32_t)(m >> 32), lo = (uint32_t)m;
   bg_mult r;
   int lead;
   if (m == 0) { r.m = 0; r.shift = 0; return r; }
-  lead = 63 - bg_clz64(m); /* index of the top set bit */
+  lead = hi ? 63 - bg_clz32(hi) : 31 - bg_clz32(lo); /* the top set bit */
   if (lead > BG_MULT_BITS - 1) {
-    const int drop = lead - (BG_MULT_BITS - 1);
-    m = (m + ((uint64_t)1 << (drop - 1))) >> drop;
+    const int drop = lead - (BG_MULT_BITS - 1); /* 1..41 */
+    /* t = m >> (drop - 1) < 2^(BG_MULT_BITS + 1), then rounded: ((t + 1) >> 1) */
+    uint32_t t = drop > 32 ? hi >> (drop - 33) : drop == 1 ? lo : (lo >> (drop - 1)) | (hi << (33 - drop));
+    t = (t + 1u) >> 1;
     shift -= drop;
-    if (m >> BG_MULT_BITS) { m >>= 1; shift -= 1; } /* rounding carried into a new bit */
-  } else if (lead < BG_MULT_BITS - 1) {
-    const int add = (BG_MULT_BITS - 1) - lead;
-    m <<= add;
-    shift += add;
+    if (t >> BG_MULT_BITS) { t >>= 1; shift -= 1; } /* rounding carried into a new bit */
+    r.m = (int32_t)t;
+  } else {
+    r.m = (int32_t)(lo << ((BG_MULT_BITS - 1) - lead));
+    shift += (BG_MULT_BITS - 1) - lead;
   }
-  r.m = (int32_t)m;
   r.shift = shift;
   return r;
 }

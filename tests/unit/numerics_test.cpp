@@ -128,8 +128,15 @@ TEST(Numerics, RoundShiftFastPathsMatchTheGeneralOne) {
 // bg_mult_normalize against its definition: the mantissa rounded to 23 bits.
 TEST(Numerics, MultNormalizeRoundsToTwentyThreeBits) {
   std::mt19937_64 rng(11);
-  for (int i = 0; i < 100000; ++i) {
-    const uint64_t m = (rng() >> (rng() % 64)) | 1u;
+  std::vector<uint64_t> cases;
+  for (int b = 0; b < 64; ++b) {  // the edges: powers of two, all ones (rounding carries), halves
+    cases.push_back(uint64_t{1} << b);
+    cases.push_back((uint64_t{1} << b) - 1 + (b == 0));
+    cases.push_back((uint64_t{3} << b >> 1) | 1u);
+  }
+  for (int i = 0; i < 300000; ++i) cases.push_back((rng() >> (rng() % 64)) | 1u);
+  EXPECT_EQ(bg_mult_normalize(0, 40).m, 0);
+  for (const uint64_t m : cases) {
     const bg_mult k = bg_mult_normalize(m, 40);
     ASSERT_GE(k.m, 1 << 22) << m;
     ASSERT_LT(k.m, 1 << 23) << m;
