@@ -47,7 +47,10 @@ struct PlanArgs {
     app.add_option("--flash", flash, "flash budget; default: the target's");
     app.add_option("--kv-bits", kv_bits, "pin the KV-cache precision: 8 or 4");
     app.add_option("--window", window, "pin the attention window (KV-cache slots)");
-    app.add_option("--kernel", kernel, "matrix kernel: auto, portable (plain C), smlad (Armv7E-M DSP), mve (Helium) or lut4 (lookup tables)")->capture_default_str();
+    app.add_option("--kernel", kernel,
+                   "matrix kernel: auto (a cost model picks per product: the row kernel, or lookup tables where they pay and fit), "
+                   "portable (plain C), smlad (Armv7E-M DSP), mve (Helium) or lut4 (lookup tables everywhere)")
+        ->capture_default_str();
     app.add_option("--lut-chunk", lut_chunk, "lut4: groups of 4 inputs per table chunk (default: chosen to fit)");
     app.add_option("--max-prompt-bytes", max_prompt_bytes,
                    fmt::format("BPE tokenizers: the longest prompt the planned encoding buffer holds (default {})", kDefaultMaxPromptBytes));
