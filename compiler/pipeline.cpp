@@ -171,11 +171,10 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   if (c.base3 && o.kernel == "lut4") throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
   const std::string kernel_mode = c.base3 || o.kernel == "smlad" || o.kernel == "mve" ? "portable" : o.kernel;
   choose_kernel_and_fit(c, fused, req, kernel_mode, o.lut_chunk, inplace);
-  c.kernel_reason = !has_ternary ? "no ternary matrices"
-                    : c.base3    ? "base-3 packing decodes with the row kernel"
-                    : o.kernel == "lut4" ? "pinned by --kernel"
-                    : o.kernel != "auto" ? "pinned by --kernel"
-                                         : "the cost model's choice per product (docs/performance.md, \"Kernel cost model\")";
+  c.kernel_reason = !has_ternary          ? "no ternary matrices"
+                    : c.base3               ? "base-3 packing decodes with the row kernel"
+                    : !c.cost_model         ? "pinned by --kernel"
+                                            : "the cost model's choice per product (docs/performance.md, \"Kernel cost model\")";
   c.packing_reason = !has_ternary ? "no ternary matrices" : c.base3 ? "pinned by --packing" : "2 bits per weight: the fastest to decode";
   if (o.kernel == "lut4" && has_ternary && c.flash_total() > c.flash_budget)
     throw Error(fmt::format("--kernel lut4: with its 16-bit table indices (4 bits per weight) the flash total is {} bytes, over the --flash "
