@@ -51,7 +51,7 @@ struct PlanArgs {
                    "matrix kernel: auto (a cost model picks per product: the row kernel, or lookup tables where they pay and fit), "
                    "portable (plain C), smlad (Armv7E-M DSP), mve (Helium) or lut4 (lookup tables everywhere)")
         ->capture_default_str();
-    app.add_option("--lut-chunk", lut_chunk, "lut4: groups of 4 inputs per table chunk (default: chosen to fit)");
+    app.add_option("--lut-chunk", lut_chunk, "with --kernel lut4: groups of 4 inputs per table chunk (default: the largest that leaves a useful window)");
     app.add_option("--max-prompt-bytes", max_prompt_bytes,
                    fmt::format("BPE tokenizers: the longest prompt the planned encoding buffer holds (default {})", kDefaultMaxPromptBytes));
     app.add_option("--packing", packing, "ternary weights in flash: auto, 2bit or base3 (1.6 bits per weight)")->capture_default_str();

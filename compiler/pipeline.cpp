@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "compiler/kernel_search.h"
 #include "compiler/lower.h"
 #include "compiler/vocab.h"
@@ -50,8 +52,8 @@ SramCost plan_sram(const CompiledModel& c, ir::Graph& g, int64_t window, int bit
 KernelSearch all_lookup(CompiledModel& c, const ir::Graph& fused, const FitRequest& req, std::optional<int> lut_chunk, bool inplace) {
   const int groups = max_lut_groups(fused);
   std::vector<int> chunks;
-  for (int chunk : lut_chunk ? std::vector<int>{*lut_chunk} : std::vector<int>{groups, 32, 16, 8, 4})
-    if (chunk >= 1 && chunk <= groups && (chunks.empty() || chunk < chunks.back())) chunks.push_back(chunk);
+  for (int chunk : lut_chunk ? std::vector<int>{std::min(*lut_chunk, groups)} : std::vector<int>{groups, 32, 16, 8, 4})
+    if (chunk <= groups && (chunks.empty() || chunk < chunks.back())) chunks.push_back(chunk);  // more than the widest input: whole tables
   const int64_t preferred = std::min(req.max_window, kPreferredMinWindow);
   std::optional<KernelSearch> best;
   std::string error;
@@ -135,6 +137,9 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
     throw Error(fmt::format("--max-prompt-bytes: {} is outside [1, 2^20]", *o.max_prompt_bytes));
   if (model.tokenizer.kind == TokenizerKind::Bpe) c.max_prompt_bytes = o.max_prompt_bytes.value_or(kDefaultMaxPromptBytes);
   if (o.kv_bits && *o.kv_bits != 8 && *o.kv_bits != 4) throw Error(fmt::format("--kv-bits: {} is not 8 or 4", *o.kv_bits));
+  if (o.lut_chunk && *o.lut_chunk < 1) throw Error(fmt::format("--lut-chunk: {} is not a positive number of groups", *o.lut_chunk));
+  if (o.lut_chunk && o.kernel != "lut4")
+    throw Error("--lut-chunk applies to --kernel lut4; with --kernel auto the cost model picks each product's chunk");
   if (o.window && (*o.window < 1 || *o.window > model.arch.max_seq_len))
     throw Error(fmt::format("--window: {} is outside [1, max_seq_len = {}]", *o.window, model.arch.max_seq_len));
 

@@ -43,6 +43,8 @@ expect_error bad-pass 'unknown pass' -- good/model.json --disable-pass fuse-all
 expect_error no-dsp '--kernel smlad: target cortex-m3 has no DSP' -- good/model.json --target cortex-m3 --kernel smlad
 expect_error no-helium '--kernel mve: target cortex-m4 has no Helium' -- good/model.json --target cortex-m4 --kernel mve
 expect_error lut-flash '--kernel lut4: with its 16-bit table indices.*over the --flash budget' -- good/model.json --target cortex-m3 --kernel lut4 --flash 30K
+expect_error lut-chunk-negative '--lut-chunk: -3 is not a positive number of groups' -- good/model.json --target cortex-m3 --kernel lut4 --lut-chunk -3
+expect_error lut-chunk-without-lut4 '--lut-chunk applies to --kernel lut4' -- good/model.json --target cortex-m3 --lut-chunk 4
 expect_error bad-prompt-bytes '--max-prompt-bytes: 0 is outside' -- good/model.json --max-prompt-bytes 0
 
 # A run with an unencodable prompt fails cleanly too.
