@@ -56,7 +56,7 @@ static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_pa
      * saturate, its rounding goes without range checks. */
     const bg_mult k = s.inv_rms, gain_q16 = {p->gain_max, 16};
     const int k_safe = bg_mult_apply32_safe(k, s.bound);
-    const int64_t normed = k_safe ? (int64_t)(((uint64_t)s.bound * (uint64_t)k.m) >> k.shift) + 1 : 0;
+    const int64_t normed = k_safe ? bg_mult_apply_bound(k, s.bound) : 0;
     if (k_safe && bg_mult_apply32_safe(gain_q16, normed)) m = bg_rms_gain_pass(x, p->gain, n, k, 0, y);
     else if (k_safe) m = bg_rms_gain_pass(x, p->gain, n, k, 1, y);
     else m = bg_rms_gain_pass(x, p->gain, n, k, 2, y);

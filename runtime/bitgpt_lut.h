@@ -11,9 +11,9 @@
  * between.
  *
  * A group's table is 9 blocks, one per (w2, w3), of 9 sums, one per (w0, w1), each block
- * padded to 10 entries: 20 bytes, so that on DSP targets a block is five word stores of
- * SADD16 results (the 9 (w0, w1) sums packed in pairs, plus the block's (w2, w3) sum in
- * both halves). */
+ * padded to 10 entries: 20 bytes, so that a block is five word additions and stores (the
+ * 9 (w0, w1) sums packed in pairs, plus the block's (w2, w3) sum in both halves; see
+ * BG_LUT_BIAS). */
 #ifndef BITGPT_LUT_H
 #define BITGPT_LUT_H
 
@@ -55,10 +55,6 @@ typedef uint32_t bg_lut_word
 #endif
     ;
 
-/* Tables for groups [g0, g0 + n) of x (cols codes; missing codes count as 0): entry
- * bg_lut_entry(d0 + 3 d1 + 9 d2 + 27 d3) of a group is sum_k (d_k - 1) v_k + BG_LUT_BIAS.
- * The 9 sums of (v0, v1) are packed in pairs once; a block adds its (v2, v3) sum to all
- * of them with five word additions (the tenth half is the pad). */
 /* The lookup kernel's functions are kept out of line, one copy each: every step that
  * multiplies a matrix calls them, and inlined into each they would multiply the code. */
 #if defined(__GNUC__)
@@ -67,6 +63,10 @@ typedef uint32_t bg_lut_word
 #define BG_LUT_OUT_OF_LINE
 #endif
 
+/* Tables for groups [g0, g0 + n) of x (cols codes; missing codes count as 0): entry
+ * bg_lut_entry(d0 + 3 d1 + 9 d2 + 27 d3) of a group is sum_k (d_k - 1) v_k + BG_LUT_BIAS.
+ * The 9 sums of (v0, v1) are packed in pairs once; a block adds its (v2, v3) sum to all
+ * of them with five word additions (the tenth half is the pad). */
 static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32_t g0, int32_t n, uint16_t *t) {
   const uint32_t half = BG_LUT_BIAS / 2;
   int32_t g;

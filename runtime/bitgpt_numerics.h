@@ -163,6 +163,12 @@ static inline int32_t bg_mult_apply32_high(int32_t x, bg_mult k) {
   return (t >> 1) + (t & 1);
 }
 
+/* The most |bg_mult_apply32(x, k)| can be for |x| <= xmax, where
+ * bg_mult_apply32_safe(k, xmax) holds: floor(xmax m / 2^shift), +1 for the rounding. */
+static inline int64_t bg_mult_apply_bound(bg_mult k, int64_t xmax) {
+  return (int64_t)(((uint64_t)xmax * (uint64_t)k.m) >> k.shift) + 1;
+}
+
 /* Same, without the int32 saturation (for wide intermediates). */
 static inline int64_t bg_mult_apply64(int64_t x, bg_mult k) {
   return bg_shr_round(x * (int64_t)k.m, k.shift);

@@ -267,10 +267,8 @@ static inline int32_t bg_row_scale(const bg_row_scaler *s, int32_t r, int32_t do
   return bg_mult_apply32(dot, s->w->per_row ? bg_row_mult_out_of_line(s->w, r, s->amax) : s->shared);
 }
 
-/* The most |bg_row_scale| can return for a fast scaler (+1 for the rounding). */
-static inline int64_t bg_row_scale_bound(const bg_row_scaler *s) {
-  return (int64_t)(((uint64_t)bg_row_dot_bound(s->w) * (uint64_t)s->shared.m) >> s->shared.shift) + 1;
-}
+/* The most |bg_row_scale| can return for a fast scaler. */
+static inline int64_t bg_row_scale_bound(const bg_row_scaler *s) { return bg_mult_apply_bound(s->shared, bg_row_dot_bound(s->w)); }
 
 /* A gated FFN row's value from its two dot products: act(up(d1)) * gate(d3), Q16. */
 typedef struct bg_ffn_gate {
