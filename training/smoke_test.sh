@@ -15,7 +15,7 @@ trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
 nice -n 10 "$py" "$here/train.py" --data "$corpus" --data-bytes 200000 \
     --d-model 32 --n-layers 1 --n-heads 4 --n-kv-heads 1 --head-dim 8 --d-ff 96 \
-    --seq-len 128 --batch 16 --lr 4e-3 --warmup 30 --steps 100000 --time-budget 28 \
+    --seq-len 128 --batch 16 --lr 4e-3 --warmup 30 --steps 150 \
     --windows 0,32,16 --eval-every 0 --final-eval-chunks 24 --sample-chars 40 \
     --threads 2 --seed 1 --out "$tmp/run" > "$tmp/train.out"
 tail -n 6 "$tmp/train.out"

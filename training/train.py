@@ -3,7 +3,7 @@
 
 Example (the shipped Austen model, see training/README.md):
   nice -n 10 /usr/bin/python3 training/train.py \
-      --data /work/shared/data/corpora/austen.txt --out runs/austen
+      --data ../shared/data/corpora/austen.txt --out training/runs/austen
 """
 import argparse
 import json
@@ -26,7 +26,7 @@ LN2 = math.log(2.0)
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_argument_group("data")
-    g.add_argument("--data", required=True, help="training text file (bytes)")
+    g.add_argument("--data", help="training text file (bytes); with --resume, the run's own")
     g.add_argument("--data-bytes", type=int, default=0, help="use only the first N bytes (0 = all)")
     g.add_argument("--val-frac", type=float, default=0.05, help="last fraction held out for validation")
     g.add_argument("--tokenizer", default="bytes",
@@ -43,9 +43,6 @@ def parse_args(argv=None):
     g.add_argument("--emb-std", type=float, default=0.1, help="init std of the token embedding")
     g = p.add_argument_group("optimisation")
     g.add_argument("--steps", type=int, default=2000)
-    g.add_argument("--time-budget", type=float, default=0.0,
-                   help="seconds; if > 0 the schedule follows max(step/steps, elapsed/budget) "
-                        "and training stops when either runs out")
     g.add_argument("--batch", type=int, default=32)
     g.add_argument("--lr", type=float, default=3e-3)
     g.add_argument("--min-lr-ratio", type=float, default=0.1)
@@ -66,12 +63,22 @@ def parse_args(argv=None):
     g.add_argument("--seed", type=int, default=1337)
     g.add_argument("--threads", type=int, default=2)
     g.add_argument("--out", required=True, help="output directory (ckpt.pt, metrics.json, train.log)")
-    return p.parse_args(argv)
+    g.add_argument("--ckpt-every", type=int, default=250,
+                   help="write OUT/state.pt (model, optimiser, RNG streams, step) every N steps; 0 = never")
+    g.add_argument("--stop-at", type=int, default=0,
+                   help="stop after this step, writing OUT/state.pt for a later --resume (0 = run to --steps)")
+    g.add_argument("--resume", action="store_true",
+                   help="continue from OUT/state.pt with the arguments it was started with "
+                        "(only --steps may grow; --threads may change)")
+    args = p.parse_args(argv)
+    if not args.data and not args.resume:
+        p.error("--data is required (unless --resume continues a run)")
+    return args
 
 
 class Logger:
-    def __init__(self, path):
-        self.f = open(path, "w")
+    def __init__(self, path, append=False):
+        self.f = open(path, "a" if append else "w")
 
     def __call__(self, *a):
         s = " ".join(str(x) for x in a)
@@ -128,10 +135,41 @@ def fmt_eval(name, res):
     return " | ".join(parts)
 
 
+def fmt_duration(seconds):
+    m, s = divmod(int(seconds + 0.5), 60)
+    h, m = divmod(m, 60)
+    return "%dh%02dm" % (h, m) if h else "%dm%02ds" % (m, s)
+
+
+def load_resume_state(args):
+    """The state a --resume continues from, with the run's own arguments restored so that
+    the data split, model shape and schedule are the ones it started with."""
+    path = os.path.join(args.out, "state.pt")
+    if not os.path.isfile(path):
+        sys.exit("train.py: --resume: %s does not exist (no checkpoint to continue from)" % path)
+    state = torch.load(path, map_location="cpu")
+    saved = dict(state["args"])
+    if args.steps < saved["steps"]:
+        sys.exit("train.py: --resume: --steps %d is below the run's %d" % (args.steps, saved["steps"]))
+    saved.update(steps=args.steps, threads=args.threads, stop_at=args.stop_at, resume=True)
+    return argparse.Namespace(**saved), state
+
+
+def save_state(path, model, opt, step, gen, wrng, history, args):
+    tmp = path + ".tmp"
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                "gen": gen.get_state(), "wrng": wrng.getstate(), "torch_rng": torch.get_rng_state(),
+                "history": history, "args": vars(args)}, tmp)
+    os.replace(tmp, path)
+
+
 def main(argv=None):
     args = parse_args(argv)
+    state = None
+    if args.resume:
+        args, state = load_resume_state(args)
     os.makedirs(args.out, exist_ok=True)
-    log = Logger(os.path.join(args.out, "train.log"))
+    log = Logger(os.path.join(args.out, "train.log"), append=state is not None)
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     random.seed(args.seed)
@@ -175,18 +213,25 @@ def main(argv=None):
     chars_per_tok = len(train_raw) / len(train_ids)
     T = args.seq_len
 
-    t_start = time.time()
-    run_loss, run_n = 0.0, 0
     step = 0
     history = []
-    while True:
-        elapsed = time.time() - t_start
-        progress = step / args.steps
-        if args.time_budget > 0:
-            progress = max(progress, elapsed / args.time_budget)
-        if step >= args.steps or progress >= 1.0:
-            break
-        lr = lr_at(progress, step, args)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        gen.set_state(state["gen"])
+        wrng.setstate(state["wrng"])
+        torch.set_rng_state(state["torch_rng"])
+        step, history = state["step"], state["history"]
+        log("resumed at step %d of %d from %s" % (step, args.steps, os.path.join(args.out, "state.pt")))
+    state_path = os.path.join(args.out, "state.pt")
+
+    # The schedule depends on the step alone, so a run's result does not depend on the
+    # machine's load, and a resumed run continues exactly where it stopped.
+    t_start = time.time()
+    first_step = step
+    run_loss, run_n = 0.0, 0
+    while step < args.steps:
+        lr = lr_at(step / args.steps, step, args)
         for gparam in opt.param_groups:
             gparam["lr"] = lr
         ix = torch.randint(0, len(train_ids) - T - 1, (args.batch,), generator=gen)
@@ -201,20 +246,27 @@ def main(argv=None):
         run_loss += float(loss)
         run_n += 1
         step += 1
-        if step % 25 == 0 or step == 1:
+        if step % 25 == 0 or step == first_step + 1:
             l = run_loss / run_n
-            log("step %5d  lr %.2e  train %.4f nats/char %.4f bits/char  gnorm %.2f  %.1fs (%.2f s/step)"
-                % (step, lr, l / chars_per_tok, l / chars_per_tok / LN2, float(gnorm),
-                   time.time() - t_start, (time.time() - t_start) / step))
+            per_step = (time.time() - t_start) / (step - first_step)
+            log("step %5d/%d  lr %.2e  train %.4f nats/char %.4f bits/char  gnorm %.2f  %.2f s/step  eta %s"
+                % (step, args.steps, lr, l / chars_per_tok, l / chars_per_tok / LN2, float(gnorm),
+                   per_step, fmt_duration(per_step * (args.steps - step))))
             run_loss, run_n = 0.0, 0
         if args.eval_every and step % args.eval_every == 0:
             r = evaluate(model, val_ids, tok_bytes, T, [0, 32], args.eval_chunks)
             history.append({"step": step, "time": time.time() - t_start,
                             "val": {str(k): v[1] for k, v in r.items()}})
             log("eval step %d: %s" % (step, fmt_eval("val", r)))
+        if step == args.stop_at:
+            save_state(state_path, model, opt, step, gen, wrng, history, args)
+            log("stopped at step %d as asked; continue with --resume" % step)
+            return
+        if args.ckpt_every and step % args.ckpt_every == 0 and step < args.steps:
+            save_state(state_path, model, opt, step, gen, wrng, history, args)
 
     train_time = time.time() - t_start
-    log("trained %d steps in %.1f s (%.1f min)" % (step, train_time, train_time / 60))
+    log("trained %d steps (%d in this process, %.1f min)" % (step, step - first_step, train_time / 60))
 
     t0 = time.time()
     val_res = evaluate(model, val_ids, tok_bytes, T, eval_windows, args.final_eval_chunks)
