@@ -8,7 +8,7 @@
 #include <fstream>
 #include <regex>
 
-#include "frontend/diagnostics.h"
+#include "support/diagnostics.h"
 
 namespace bitgpt {
 

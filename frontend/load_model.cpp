@@ -1,6 +1,6 @@
 #include "frontend/load_model.h"
 
-#include "frontend/diagnostics.h"
+#include "support/diagnostics.h"
 #include "frontend/llama2c.h"
 #include "frontend/model_json.h"
 

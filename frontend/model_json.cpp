@@ -10,7 +10,7 @@
 #include <regex>
 #include <set>
 
-#include "frontend/diagnostics.h"
+#include "support/diagnostics.h"
 #include "frontend/tensor_schema.h"
 
 namespace bitgpt {

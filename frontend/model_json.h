@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "frontend/model.h"
+#include "ir/model.h"
 
 namespace bitgpt {
 

@@ -1,7 +1,7 @@
 // Post-training quantisation of a loaded model's transformer matrices.
 #pragma once
 
-#include "frontend/model.h"
+#include "ir/model.h"
 
 namespace bitgpt {
 

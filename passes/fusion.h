@@ -3,7 +3,7 @@
 // intermediate buffers from the arena.
 #pragma once
 
-#include "compiler/ir.h"
+#include "ir/ir.h"
 
 namespace bitgpt {
 

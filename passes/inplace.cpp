@@ -8,17 +8,14 @@ using namespace ir;
 
 namespace {
 
-// Inputs (by position) whose buffer the output may take. Elementwise kernels read
-// element i before writing element i; in-place updaters work on their first input.
+// Inputs (by position) whose buffer the output may take (OpTraits::reusable_inputs; an
+// op that updates in place works on its first input).
 std::vector<size_t> reusable_inputs(const Op& op) {
-  if (op_updates_first_input(op.kind, op.accumulate)) return {0};
-  switch (op.kind) {
-    case OpKind::Add:
-    case OpKind::Mul: return {0, 1};
-    case OpKind::Activation:
-    case OpKind::Norm: return {0};
-    default: return {};
-  }
+  if (op.updates_first_input()) return {0};
+  std::vector<size_t> r;
+  for (size_t k = 0; k < op.inputs.size(); ++k)
+    if (op.traits().reusable_inputs >> k & 1) r.push_back(k);
+  return r;
 }
 
 }  // namespace

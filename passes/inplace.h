@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "compiler/ir.h"
+#include "ir/ir.h"
 
 namespace bitgpt {
 

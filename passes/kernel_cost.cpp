@@ -6,7 +6,7 @@ double product_cost(const ir::Graph& g, const ir::Op& op, const KernelChoice& ch
   const LoweredMatrix& m = g.constants.matrices[op.matrix];
   const double rows = static_cast<double>(m.rows) * (op.matrix2 >= 0 ? 2 : 1);  // w1 and w3 share the tables
   const int groups = (m.cols + 3) / 4;
-  if (choice.kernel != ir::Kernel::Lut4) return rows * (m.cols * costs.row_per_weight + costs.row_per_row);
+  if (!choice.lookup) return rows * (m.cols * costs.row_per_weight + costs.row_per_row);
   const int chunk = choice.lut_chunk < groups ? choice.lut_chunk : groups;
   const int chunks = (groups + chunk - 1) / chunk;
   return rows * (groups * costs.lut_per_group + chunks * costs.lut_per_row_chunk) + groups * costs.lut_build_per_group;
@@ -14,12 +14,12 @@ double product_cost(const ir::Graph& g, const ir::Op& op, const KernelChoice& ch
 
 double products_cost(const ir::Graph& g, const DotCosts& costs) {
   double sum = 0;
-  for (int op : ternary_products(g)) sum += product_cost(g, g.ops[op], {g.ops[op].kernel, g.ops[op].lut_chunk}, costs);
+  for (int op : ternary_products(g)) sum += product_cost(g, g.ops[op], {g.ops[op].kernel == ir::Kernel::Lookup, g.ops[op].lut_chunk}, costs);
   return sum;
 }
 
 double best_lut_cost(const ir::Graph& g, const ir::Op& op, const DotCosts& costs) {
-  return product_cost(g, op, {ir::Kernel::Lut4, (g.constants.matrices[op.matrix].cols + 3) / 4}, costs);
+  return product_cost(g, op, {true, (g.constants.matrices[op.matrix].cols + 3) / 4}, costs);
 }
 
 }  // namespace bitgpt

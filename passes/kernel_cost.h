@@ -5,7 +5,7 @@
 // result, activations, norms and attention cost the same under any kernel).
 #pragma once
 
-#include "compiler/ir.h"
+#include "ir/ir.h"
 #include "passes/select_kernels.h"
 #include "targets/target.h"
 

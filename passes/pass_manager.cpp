@@ -1,6 +1,6 @@
 #include "passes/pass_manager.h"
 
-#include "frontend/diagnostics.h"
+#include "support/diagnostics.h"
 #include "passes/fusion.h"
 
 namespace bitgpt {

@@ -16,12 +16,6 @@ bool ternary_product(const Graph& g, const Op& op) {
 
 int groups_of(const Graph& g, const Op& op) { return (g.constants.matrices[op.matrix].cols + 3) / 4; }
 
-bool is_lut_scratch(const Graph& g, ValueId v) {
-  const std::string& name = g.values[v].name;
-  auto ends_with = [&](const std::string& tail) { return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0; };
-  return ends_with(".lut") || ends_with(".partial");
-}
-
 }  // namespace
 
 std::vector<int> ternary_products(const Graph& g) {
@@ -32,40 +26,49 @@ std::vector<int> ternary_products(const Graph& g) {
 }
 
 LutPartials lut_partials(const Graph& g, const Op& op) {
-  if (op.kernel != Kernel::Lut4 || groups_of(g, op) <= op.lut_chunk) return LutPartials::None;
+  if (op.kernel != Kernel::Lookup || groups_of(g, op) <= op.lut_chunk) return LutPartials::None;
   if (op.accumulate) return LutPartials::Scratch;
   if (op.kind == OpKind::FfnUp && op.matrix2 >= 0)
     return g.constants.matrices[op.matrix].cols <= 258 ? LutPartials::PairedInOutput : LutPartials::Scratch;
   return LutPartials::InOutput;
 }
 
-void set_kernel(Graph& g, int op_index, const KernelChoice& choice) {
+void set_kernel(Graph& g, int op_index, const KernelChoice& choice, Kernel row_kernel) {
   Op& op = g.ops[op_index];
-  op.scratch.erase(std::remove_if(op.scratch.begin(), op.scratch.end(), [&](ValueId v) { return is_lut_scratch(g, v); }), op.scratch.end());
-  op.kernel = Kernel::Portable;
+  std::erase_if(op.scratch, [&](ValueId v) { return v == op.lut_tables || v == op.lut_partials; });
+  op.kernel = row_kernel;
   op.lut_chunk = 0;
-  if (choice.kernel != Kernel::Lut4 || !ternary_product(g, op)) return;
+  op.lut_tables = op.lut_partials = kNoValue;
+  if (!choice.lookup || !ternary_product(g, op)) return;
   const LoweredMatrix& m = g.constants.matrices[op.matrix];
-  op.kernel = Kernel::Lut4;
+  op.kernel = Kernel::Lookup;
   op.lut_chunk = std::min(groups_of(g, op), choice.lut_chunk);
-  op.scratch.push_back(g.add_value(op.label + ".lut", ValueType::Lut16, int64_t{op.lut_chunk} * BG_LUT_GROUP));
-  if (lut_partials(g, op) == LutPartials::Scratch)
-    op.scratch.push_back(g.add_value(op.label + ".partial", ValueType::Act, int64_t{m.rows} * (op.matrix2 >= 0 ? 2 : 1)));
+  op.lut_tables = g.add_value(op.label + ".lut", ValueType::Lut16, int64_t{op.lut_chunk} * BG_LUT_GROUP);
+  op.scratch.push_back(op.lut_tables);
+  if (lut_partials(g, op) == LutPartials::Scratch) {
+    op.lut_partials = g.add_value(op.label + ".partial", ValueType::Act, int64_t{m.rows} * (op.matrix2 >= 0 ? 2 : 1));
+    op.scratch.push_back(op.lut_partials);
+  }
 }
 
-void select_kernels(Graph& g, const KernelChoice& choice) {
-  for (int op : ternary_products(g)) set_kernel(g, op, choice);
+void select_kernels(Graph& g, const KernelChoice& choice, Kernel row_kernel) {
+  for (int op : ternary_products(g)) set_kernel(g, op, choice, row_kernel);
+}
+
+void set_row_kernel(Graph& g, Kernel row_kernel) {
+  for (Op& op : g.ops)
+    if (op.reads_matrix() && op.kernel != Kernel::Lookup) op.kernel = row_kernel;
 }
 
 bool read_by_lut4(const Graph& g, int matrix) {
   for (const Op& op : g.ops)
-    if (op.kernel == Kernel::Lut4 && (op.matrix == matrix || op.matrix2 == matrix)) return true;
+    if (op.kernel == Kernel::Lookup && (op.matrix == matrix || op.matrix2 == matrix)) return true;
   return false;
 }
 
 int lut4_chunk_of(const Graph& g, int matrix) {
   for (const Op& op : g.ops)
-    if (op.kernel == Kernel::Lut4 && (op.matrix == matrix || op.matrix2 == matrix)) return op.lut_chunk;
+    if (op.kernel == Kernel::Lookup && (op.matrix == matrix || op.matrix2 == matrix)) return op.lut_chunk;
   return 0;
 }
 

@@ -6,25 +6,30 @@
 
 #include <vector>
 
-#include "compiler/ir.h"
+#include "ir/ir.h"
 
 namespace bitgpt {
 
+// Row: the program's row kernel (the search does not tell them apart: they differ only
+// in cost, which DotCosts::row_per_weight states); Lookup: tables in chunks of lut_chunk.
 struct KernelChoice {
-  ir::Kernel kernel = ir::Kernel::Portable;
-  int lut_chunk = 0;  // groups of 4 inputs per table chunk (Lut4)
+  bool lookup = false;
+  int lut_chunk = 0;  // groups of 4 inputs per table chunk (lookup)
 };
 
 // The ops that multiply ternary matrices (MatMul, FfnUp): the ones a kernel choice
 // applies to. Other ops and weight types keep the row kernel.
 std::vector<int> ternary_products(const ir::Graph& g);
 
-// Runs ternary product g.ops[op] with `choice`, replacing the scratch an earlier choice
-// gave it (the old values stay in g.values, unread).
-void set_kernel(ir::Graph& g, int op, const KernelChoice& choice);
+// Runs ternary product g.ops[op] with `choice` (a row choice: `row_kernel`), replacing
+// the scratch an earlier choice gave it (the old values stay in g.values, unread).
+void set_kernel(ir::Graph& g, int op, const KernelChoice& choice, ir::Kernel row_kernel = ir::Kernel::PlainC);
 
 // Applies `choice` to every ternary product.
-void select_kernels(ir::Graph& g, const KernelChoice& choice);
+void select_kernels(ir::Graph& g, const KernelChoice& choice, ir::Kernel row_kernel = ir::Kernel::PlainC);
+
+// Every op that reads a matrix and is not a lookup product runs on `row_kernel`.
+void set_row_kernel(ir::Graph& g, ir::Kernel row_kernel);
 
 // Where a lookup op keeps its per-row partial sums between chunks: none (one chunk), in
 // its output (one int32 per row: the output is written row by row after the last chunk),

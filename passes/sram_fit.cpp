@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "frontend/diagnostics.h"
+#include "support/diagnostics.h"
 
 namespace bitgpt {
 

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "frontend/diagnostics.h"
+#include "support/diagnostics.h"
 
 namespace bitgpt {
 
@@ -35,11 +35,10 @@ void validate_graph(const Graph& g) {
       written[v] = i;
     }
     for (ValueId v : op.scratch) check_id(v);
-    const bool uses_matrix = op.kind == OpKind::MatMul || op.kind == OpKind::FfnUp || op.kind == OpKind::ClassifySample;
-    if (uses_matrix) {
+    if (op.reads_matrix()) {
       if (op.matrix < 0 || op.matrix >= static_cast<int>(g.constants.matrices.size())) bad(op, i, "no weight matrix");
       const LoweredMatrix& m = g.constants.matrices[op.matrix];
-      const ValueId codes = op.accumulate ? op.inputs[1] : op.inputs[0];
+      const ValueId codes = op.matrix_input();
       if (g.values[codes].type != ValueType::Q8 || g.values[codes].elements != m.cols)
         bad(op, i, fmt::format("input '{}' does not match the {} columns of {}", g.values[codes].name, m.cols, m.name));
       if (!op.outputs.empty() && g.values[op.outputs[0]].elements != m.rows)

@@ -3,7 +3,7 @@
 // stage boundary is in range. A failure is a compiler bug, reported with the op.
 #pragma once
 
-#include "compiler/ir.h"
+#include "ir/ir.h"
 
 namespace bitgpt {
 

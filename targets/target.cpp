@@ -1,6 +1,6 @@
 #include "targets/target.h"
 
-#include "frontend/diagnostics.h"
+#include "support/diagnostics.h"
 
 namespace bitgpt {
 

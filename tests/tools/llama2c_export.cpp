@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/diagnostics.h"
+#include "support/diagnostics.h"
 #include "frontend/load_model.h"
 
 using namespace bitgpt;

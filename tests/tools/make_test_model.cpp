@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "frontend/diagnostics.h"
+#include "support/diagnostics.h"
 #include "frontend/model_json.h"
 #include "tests/tools/random_model.h"
 

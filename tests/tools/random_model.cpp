@@ -3,7 +3,7 @@
 #include <cmath>
 #include <random>
 
-#include "frontend/diagnostics.h"
+#include "support/diagnostics.h"
 #include "frontend/tensor_schema.h"
 
 namespace bitgpt {

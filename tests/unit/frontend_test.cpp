@@ -6,8 +6,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "compiler/size_parse.h"
-#include "frontend/diagnostics.h"
+#include "support/size_parse.h"
+#include "support/diagnostics.h"
 #include "frontend/model_json.h"
 #include "frontend/tensor_schema.h"
 

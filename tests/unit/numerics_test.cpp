@@ -4,7 +4,7 @@
 #include <cmath>
 #include <random>
 
-#include "compiler/constants.h"
+#include "ir/constants.h"
 #include "runtime/bitgpt_numerics.h"
 #include "runtime/bitgpt_ops.h"
 #include "runtime/bitgpt_smlad.h"

@@ -3,12 +3,12 @@
 // plans are sound, and budgets that cannot fit fail with a breakdown.
 #include <gtest/gtest.h>
 
-#include "compiler/generate.h"
-#include "compiler/interpreter.h"
-#include "compiler/lower.h"
-#include "compiler/kernel_search.h"
-#include "compiler/pipeline.h"
-#include "frontend/diagnostics.h"
+#include "interp/generate.h"
+#include "interp/interpreter.h"
+#include "frontend/lower.h"
+#include "passes/kernel_search.h"
+#include "passes/pipeline.h"
+#include "support/diagnostics.h"
 #include "passes/kernel_cost.h"
 #include "passes/pass_manager.h"
 #include "tests/tools/random_model.h"
@@ -31,8 +31,8 @@ RandomModelSpec spec(const char* name) {
   return s;
 }
 
-GenerateResult generate_with(const ir::Graph& g, const Model& m, int32_t temperature) {
-  Interpreter interp(g);
+GenerateResult generate_with(const CompiledModel& program, const Model& m, int32_t temperature) {
+  Interpreter interp(program);
   GenerateOptions o;
   o.prompt = "abc de";
   o.tokens = 20;
@@ -53,17 +53,25 @@ TEST_P(FusionExactness, FusedGraphMatchesReference) {
     case 4: s.arch.n_kv_heads = 1; s.arch.head_dim = 5; s.arch.positions = Positions::Learned; s.matrix_dtype = WeightDType::F32; break;
   }
   const Model m = random_model(s);
-  for (int bits : {8, 4}) {
-    for (int64_t window : {int64_t{1}, int64_t{3}, int64_t{32}}) {
-      const ir::Graph reference = lower_model(m, window, bits);
-      ir::Graph fused = lower_model(m, window, bits);
-      run_fusion_passes(fused, {});
-      EXPECT_LT(fused.ops.size(), reference.ops.size());
-      for (int32_t temperature : {0, 52429}) {
-        const GenerateResult a = generate_with(reference, m, temperature);
-        const GenerateResult b = generate_with(fused, m, temperature);
-        EXPECT_EQ(a.text, b.text) << "bits " << bits << " window " << window;
-        EXPECT_EQ(a.checksum, b.checksum) << "bits " << bits << " window " << window;
+  // The whole lowered program (fused, buffers shared in place, placed in one arena, the
+  // lookup kernel where asked) against the reference program (unfused, every value its
+  // own buffer, plain C).
+  for (KernelOption kernel : {KernelOption::Auto, KernelOption::Lut4}) {
+    for (int bits : {8, 4}) {
+      for (int64_t window : {int64_t{1}, int64_t{3}, int64_t{32}}) {
+        CompileOptions o;
+        o.kernel = kernel;
+        o.kv_bits = bits;
+        o.window = window;
+        const CompiledModel fused = compile_model(m, o);
+        const CompiledModel reference = reference_program(m, fused);
+        EXPECT_LT(fused.steps.size(), reference.steps.size());
+        for (int32_t temperature : {0, 52429}) {
+          const GenerateResult a = generate_with(reference, m, temperature);
+          const GenerateResult b = generate_with(fused, m, temperature);
+          EXPECT_EQ(a.text, b.text) << "bits " << bits << " window " << window;
+          EXPECT_EQ(a.checksum, b.checksum) << "bits " << bits << " window " << window;
+        }
       }
     }
   }
@@ -78,7 +86,7 @@ TEST(Pipeline, EachPassCanBeSwitchedOff) {
   s.arch.d_ff = 128;
   const Model m = random_model(s);
   CompileOptions all;
-  all.kernel = "portable";  // lookup tables would add their own scratch
+  all.kernel = KernelOption::Portable;  // lookup tables would add their own scratch
   all.window = 32;  // at tiny windows a score buffer can be smaller than the fused kernel's accumulators
   const CompiledModel best = compile_model(m, all);
   CompileOptions none = all;
@@ -139,23 +147,23 @@ TEST(Pipeline, BaseThreePackingGoesOnlyAsFarAsTheFlashBudgetNeeds) {
   CompileOptions o;
   o.target = "cortex-m4";
   o.sram = 64 * 1024;
-  o.kernel = "smlad";  // the 2-bit baseline without lookup tables' 4-bit indices
+  o.kernel = KernelOption::Smlad;  // the 2-bit baseline without lookup tables' 4-bit indices
   const CompiledModel two_bit = compile_model(m, o);
-  o.packing = "base3";
+  o.packing = PackingOption::Base3;
   const CompiledModel all = compile_model(m, o);
   ASSERT_LT(all.flash_total(), two_bit.flash_total());
-  o.packing = "auto";
-  o.kernel = "auto";  // under flash pressure the cost model keeps row kernels, then packs
+  o.packing = PackingOption::Auto;
+  o.kernel = KernelOption::Auto;  // under flash pressure the cost model keeps row kernels, then packs
   o.flash = (two_bit.flash_total() + all.flash_total()) / 2;
   const CompiledModel mixed = compile_model(m, o);
   EXPECT_LE(mixed.flash_total(), *o.flash);
   int converted = 0, ternary = 0;
   int64_t smallest_converted = INT64_MAX, largest_kept = 0;
-  for (size_t i = 0; i < mixed.base3_matrix.size(); ++i) {
+  for (size_t i = 0; i < mixed.matrices.size(); ++i) {
     const LoweredMatrix& mat = mixed.graph.constants.matrices[i];
     if (mat.dtype != BG_W_TERNARY2) continue;
     ++ternary;
-    if (mixed.base3_matrix[i]) {
+    if (mixed.matrices[i].packing == Packing::Base3) {
       ++converted;
       smallest_converted = std::min(smallest_converted, mat.flash_bytes());
     } else {
@@ -201,7 +209,7 @@ RandomModelSpec example_shape() {
 
 int lookup_products(const CompiledModel& c, ir::OpKind kind) {
   int n = 0;
-  for (int op : ternary_products(c.graph)) n += c.graph.ops[op].kind == kind && c.graph.ops[op].kernel == ir::Kernel::Lut4;
+  for (int op : ternary_products(c.graph)) n += c.graph.ops[op].kind == kind && c.graph.ops[op].kernel == ir::Kernel::Lookup;
   return n;
 }
 
@@ -213,7 +221,7 @@ TEST(KernelCost, TablesCostLessWithMoreRowsAndLargerChunks) {
   for (int op : ternary_products(g)) {
     const ir::Op& o = g.ops[op];
     const int groups = (g.constants.matrices[o.matrix].cols + 3) / 4;
-    EXPECT_LT(product_cost(g, o, {ir::Kernel::Lut4, groups}, costs), product_cost(g, o, {ir::Kernel::Lut4, 4}, costs)) << o.label;
+    EXPECT_LT(product_cost(g, o, {true, groups}, costs), product_cost(g, o, {true, 4}, costs)) << o.label;
   }
   // per weight, the tables' build is shared by more rows in the FFN's first half than in wk
   auto per_weight = [&](const char* label, KernelChoice k) {
@@ -225,7 +233,7 @@ TEST(KernelCost, TablesCostLessWithMoreRowsAndLargerChunks) {
     ADD_FAILURE() << label;
     return 0.0;
   };
-  EXPECT_LT(per_weight("l0.w1*l0.w3", {ir::Kernel::Lut4, 32}), per_weight("l0.wk", {ir::Kernel::Lut4, 32}));
+  EXPECT_LT(per_weight("l0.w1*l0.w3", {true, 32}), per_weight("l0.wk", {true, 32}));
   EXPECT_DOUBLE_EQ(per_weight("l0.wk", {}), costs.row_per_weight + costs.row_per_row / 128);
 }
 
@@ -242,12 +250,12 @@ TEST(Pipeline, CostModelPutsTablesWhereTheyPayAndFit) {
   EXPECT_EQ(lookup_products(roomy, ir::OpKind::FfnUp), 4);
   for (int op : ternary_products(roomy.graph)) {
     if (roomy.graph.ops[op].label.find(".wk") != std::string::npos) {
-      EXPECT_EQ(roomy.graph.ops[op].kernel, ir::Kernel::Portable);
+      EXPECT_EQ(roomy.graph.ops[op].kernel, ir::Kernel::Smlad);
     }
   }
   EXPECT_LT(products_cost(roomy.graph, roomy.dot_costs), 0.9 * products_cost(tight.graph, tight.dot_costs));
   EXPECT_GE(roomy.graph.window, kPreferredMinWindow);
-  o.kernel = "smlad";  // pinned: no tables
+  o.kernel = KernelOption::Smlad;  // pinned: no tables
   EXPECT_EQ(lookup_products(compile_model(m, o), ir::OpKind::FfnUp), 0);
 }
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/vocab.h"
+#include "ir/vocab.h"
 #include "frontend/llama2c.h"
 
 namespace bitgpt {

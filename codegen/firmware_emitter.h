@@ -1,0 +1,18 @@
+// The firmware backend: for a target with a QEMU board, a ready bare-metal project next
+// to the emitted C++ (startup with stack painting, a linker script whose RAM is exactly
+// the SRAM budget, semihosting output, a main, and a Makefile with `make run`).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "passes/pipeline.h"
+
+namespace bitgpt {
+
+bool has_firmware(const TargetDesc& t);
+
+// Adds the firmware files to `files` (file name -> content).
+void emit_firmware(const CompiledModel& c, std::map<std::string, std::string>& files);
+
+}  // namespace bitgpt

@@ -1,0 +1,79 @@
+#include "passes/packing.h"
+
+#include "support/diagnostics.h"
+
+namespace bitgpt {
+
+namespace {
+
+// Ternary rows repacked as base-3 numbers, `group` weights per byte: sum_k (w_k + 1) 3^k.
+// Groups of 4 are the lookup kernel's table indices, groups of 5 the compact packing.
+LoweredMatrix pack_base3_groups(const LoweredMatrix& m, int group, int32_t dtype) {
+  LoweredMatrix out = m;
+  out.dtype = dtype;
+  out.row_bytes = (m.cols + group - 1) / group;
+  out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
+  for (int32_t r = 0; r < m.rows; ++r)
+    for (int32_t b = 0; b < out.row_bytes; ++b) {
+      int value = 0;
+      for (int k = group - 1; k >= 0; --k) {
+        const int32_t c = group * b + k;
+        const int w = c < m.cols ? bg_trit_at(m.data[static_cast<size_t>(r) * m.row_bytes + c / 4], c % 4) : 0;
+        value = value * 3 + (w + 1);
+      }
+      out.data[static_cast<size_t>(r) * out.row_bytes + b] = static_cast<uint8_t>(value);
+    }
+  return out;
+}
+
+// The lookup kernel's packing: 16 bits per group of 4, the group's entry in its chunk's
+// tables, little-endian (as both the host and Arm are).
+LoweredMatrix pack_lut_indices(const LoweredMatrix& m, int chunk) {
+  const LoweredMatrix idx = pack_base3_groups(m, 4, BG_W_TERNARY_LUT4);
+  LoweredMatrix out = idx;
+  out.row_bytes = 2 * idx.row_bytes;
+  out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
+  for (int32_t r = 0; r < m.rows; ++r)
+    for (int32_t g = 0; g < idx.row_bytes; ++g) {
+      const uint32_t v = static_cast<uint32_t>((g % chunk) * BG_LUT_GROUP) + bg_lut_entry(idx.data[static_cast<size_t>(r) * idx.row_bytes + g]);
+      out.data[static_cast<size_t>(r) * out.row_bytes + 2 * g] = static_cast<uint8_t>(v & 0xFF);
+      out.data[static_cast<size_t>(r) * out.row_bytes + 2 * g + 1] = static_cast<uint8_t>(v >> 8);
+    }
+  return out;
+}
+
+}  // namespace
+
+const char* packing_name(Packing p) {
+  switch (p) {
+    case Packing::AsLowered: return "2bit";
+    case Packing::Base3: return "base3";
+    case Packing::LookupIndices: return "lut4-indices";
+  }
+  return "?";
+}
+
+int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p) {
+  if (p == Packing::AsLowered || m.dtype != BG_W_TERNARY2) return m.flash_bytes();
+  const int64_t per_row = p == Packing::LookupIndices ? 2 * ((m.cols + 3) / 4) : (m.cols + 4) / 5;
+  return per_row * m.rows + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
+}
+
+PackedMatrix pack_matrix(const LoweredMatrix& m, Packing p, int lut_chunk) {
+  PackedMatrix out;
+  out.packing = m.dtype == BG_W_TERNARY2 ? p : Packing::AsLowered;
+  out.lut_chunk = out.packing == Packing::LookupIndices ? lut_chunk : 0;
+  switch (out.packing) {
+    case Packing::AsLowered: out.data = m; break;
+    case Packing::Base3: out.data = pack_base3_groups(m, 5, BG_W_TERNARY_B3); break;
+    case Packing::LookupIndices:
+      if (lut_chunk < 1) throw Error("internal error: lookup indices of " + m.name + " without a table chunk");
+      out.data = pack_lut_indices(m, lut_chunk);
+      break;
+  }
+  if (out.data.flash_bytes() != packed_flash_bytes(m, out.packing))
+    throw Error("internal error: the packed size of " + m.name + " differs from the plan's");
+  return out;
+}
+
+}  // namespace bitgpt

@@ -1,0 +1,35 @@
+// How each weight matrix is laid out in flash, and the bytes themselves. Ternary matrices
+// are lowered at 2 bits per weight; a matrix may instead be stored five weights per byte
+// (base 3, 1.6 bits per weight, decoded by the row kernel) or, when the lookup kernel reads
+// it, as 16-bit table indices (one per group of 4 weights). Packing is decided by the
+// pipeline (flash budget, kernel choice) and done once here: the flash figures of the plan
+// are the sizes of these bytes, and every backend emits them as they are.
+#pragma once
+
+#include <cstdint>
+
+#include "ir/constants.h"
+
+namespace bitgpt {
+
+enum class Packing {
+  AsLowered,      // the lowered form: 2 bits per ternary weight, or the matrix's int8 / binary rows
+  Base3,          // five ternary weights per byte
+  LookupIndices,  // the lookup kernel's 16-bit entries: (group mod chunk) * BG_LUT_GROUP + index
+};
+const char* packing_name(Packing p);
+
+// A matrix as it is stored: the packing and the packed rows (dtype and row_bytes updated).
+struct PackedMatrix {
+  Packing packing = Packing::AsLowered;
+  int lut_chunk = 0;  // LookupIndices: groups of 4 per table chunk
+  LoweredMatrix data;
+};
+
+// The flash bytes of m (rows and scales) in packing p, without packing it.
+int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p);
+
+// Packs ternary matrix m; AsLowered returns it unchanged.
+PackedMatrix pack_matrix(const LoweredMatrix& m, Packing p, int lut_chunk);
+
+}  // namespace bitgpt

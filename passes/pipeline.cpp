@@ -1,0 +1,294 @@
+#include "passes/pipeline.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "frontend/lower.h"
+#include "ir/vocab.h"
+#include "passes/inplace.h"
+#include "passes/kernel_search.h"
+#include "passes/pass_manager.h"
+#include "passes/validate.h"
+#include "support/diagnostics.h"
+
+namespace bitgpt {
+
+namespace {
+
+struct Placement {
+  std::vector<ir::ValueId> alias;
+  Liveness liveness;
+  ArenaPlan arena;
+};
+
+Placement place(const ir::Graph& g, bool inplace) {
+  Placement p;
+  p.alias = inplace ? plan_inplace(g) : no_aliasing(g);
+  p.liveness = compute_liveness(g, p.alias);
+  p.arena = plan_arena_greedy(p.liveness.buffers);
+  return p;
+}
+
+constexpr int64_t kLookupKernelCode = 4096;  // the lookup kernels' own functions
+constexpr int64_t kBase3DecodeTable = 2 * 243;
+
+bool has_lookup(const ir::Graph& g) {
+  for (const ir::Op& op : g.ops)
+    if (op.kernel == ir::Kernel::Lookup) return true;
+  return false;
+}
+
+// How matrix i of g is stored: as lookup indices when the lookup kernel reads it, else
+// base 3 where the packing decision says so.
+Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3) {
+  if (read_by_lut4(g, i)) return Packing::LookupIndices;
+  return base3[static_cast<size_t>(i)] ? Packing::Base3 : Packing::AsLowered;
+}
+
+// The plan's flash for a candidate kernel assignment and packing decision, from the
+// packed sizes (the bytes themselves are made once, for the chosen plan).
+struct FlashModel {
+  const TargetDesc* target;
+  int64_t tokenizer_bytes;
+
+  int64_t weights(const ir::Graph& g, const std::vector<bool>& base3) const {
+    const Constants& k = g.constants;
+    int64_t n = k.flash_bytes() + tokenizer_bytes;
+    bool any_base3 = false;
+    for (size_t i = 0; i < k.matrices.size(); ++i) {
+      const Packing p = packing_of(g, static_cast<int>(i), base3);
+      n += packed_flash_bytes(k.matrices[i], p) - k.matrices[i].flash_bytes();
+      any_base3 = any_base3 || (p == Packing::Base3 && k.matrices[i].dtype == BG_W_TERNARY2);
+    }
+    return n + (any_base3 ? kBase3DecodeTable : 0);
+  }
+  int64_t code(const ir::Graph& g) const {
+    return target->code_base + target->code_per_step * static_cast<int64_t>(g.ops.size()) + (has_lookup(g) ? kLookupKernelCode : 0);
+  }
+  int64_t total(const ir::Graph& g, const std::vector<bool>& base3) const { return weights(g, base3) + code(g); }
+};
+
+SramCost plan_sram(const CompiledModel& c, ir::Graph& g, int64_t window, int bits, bool inplace) {
+  g.set_attention(window, bits);
+  SramCost cost;
+  cost.arena = place(g, inplace).arena.bytes;
+  cost.kv_cache = g.kv_cache_bytes();
+  cost.prompt = prompt_buffer_bytes(c.max_prompt_bytes);
+  cost.state = kRuntimeStateBytes;
+  cost.stack = c.target->stack_reserve;
+  return cost;
+}
+
+// --kernel lut4: every ternary product on lookup tables, the largest chunk that leaves a
+// useful window (or the pinned --lut-chunk).
+KernelSearch all_lookup(CompiledModel& c, const ir::Graph& fused, const FitRequest& req, std::optional<int> lut_chunk, bool inplace) {
+  const int groups = max_lut_groups(fused);
+  std::vector<int> chunks;
+  for (int chunk : lut_chunk ? std::vector<int>{std::min(*lut_chunk, groups)} : std::vector<int>{groups, 32, 16, 8, 4})
+    if (chunk <= groups && (chunks.empty() || chunk < chunks.back())) chunks.push_back(chunk);  // more than the widest input: whole tables
+  const int64_t preferred = std::min(req.max_window, kPreferredMinWindow);
+  std::optional<KernelSearch> best;
+  std::string error;
+  for (int chunk : chunks) {
+    ir::Graph g = fused;
+    select_kernels(g, {true, chunk});
+    try {
+      KernelSearch k;
+      k.fit = fit_sram(req, [&](int64_t window, int bits) { return plan_sram(c, g, window, bits, inplace); });
+      k.per_op.assign(fused.ops.size(), KernelChoice{});
+      for (int op : ternary_products(fused)) k.per_op[op] = {true, chunk};
+      const bool useful = req.window || k.fit.window >= preferred;
+      if (!best || k.fit.window > best->fit.window || useful) best = std::move(k);
+      if (useful) break;
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  }
+  if (!best) throw Error(error);
+  return *best;
+}
+
+// The row kernel: Helium where the target has it, else SMLAD where it has the DSP
+// extension, unless --kernel pins another.
+ir::Kernel row_kernel_for(const TargetDesc& t, KernelOption k) {
+  if (k == KernelOption::Portable) return ir::Kernel::PlainC;
+  if (k == KernelOption::Smlad) {
+    if (!t.dsp) throw Error(fmt::format("--kernel smlad: target {} has no DSP extension (SMLAD); use portable", t.name));
+    return ir::Kernel::Smlad;
+  }
+  if (k == KernelOption::Mve && !t.mve)
+    throw Error(fmt::format("--kernel mve: target {} has no Helium (MVE); use portable{}", t.name, t.dsp ? " or smlad" : ""));
+  return t.mve ? ir::Kernel::Helium : t.dsp ? ir::Kernel::Smlad : ir::Kernel::PlainC;
+}
+
+void check_options(const Model& model, const CompileOptions& o) {
+  if (o.max_prompt_bytes && (*o.max_prompt_bytes < 1 || *o.max_prompt_bytes > (1 << 20)))
+    throw Error(fmt::format("--max-prompt-bytes: {} is outside [1, 2^20]", *o.max_prompt_bytes));
+  if (o.kv_bits && *o.kv_bits != 8 && *o.kv_bits != 4) throw Error(fmt::format("--kv-bits: {} is not 8 or 4", *o.kv_bits));
+  if (o.lut_chunk && *o.lut_chunk < 1) throw Error(fmt::format("--lut-chunk: {} is not a positive number of groups", *o.lut_chunk));
+  if (o.lut_chunk && o.kernel != KernelOption::Lut4)
+    throw Error("--lut-chunk applies to --kernel lut4; with --kernel auto the cost model picks each product's chunk");
+  if (o.window && (*o.window < 1 || *o.window > model.arch.max_seq_len))
+    throw Error(fmt::format("--window: {} is outside [1, max_seq_len = {}]", *o.window, model.arch.max_seq_len));
+}
+
+// Chooses the kernel of every matrix product and the window (kernel_search.h) and places
+// the arena; fills c.graph, c.fit and the placement.
+void choose_kernels_and_fit(CompiledModel& c, const ir::Graph& fused, const FitRequest& req, bool all_lookup_tables,
+                            std::optional<int> lut_chunk, bool inplace, const FlashModel& flash, const std::vector<bool>& base3) {
+  c.dot_costs = c.target->dot;
+  if (c.row_kernel == ir::Kernel::PlainC) c.dot_costs.row_per_weight = c.dot_costs.plain_row_per_weight;
+  KernelSearch k;
+  if (all_lookup_tables) {
+    k = all_lookup(c, fused, req, lut_chunk, inplace);
+  } else {
+    DotCosts costs = c.dot_costs;
+    if (c.kernel_policy != KernelPolicy::CostModel) costs.lut_per_group = 0;  // a pinned row kernel: no lookup tables
+    const int64_t preferred = std::min(req.max_window, kPreferredMinWindow);
+    k = search_kernels(
+        fused, req, preferred, costs, [&](ir::Graph& g, int64_t window, int bits) { return plan_sram(c, g, window, bits, inplace); },
+        [&](const ir::Graph& g) { return flash.total(g, base3); }, c.flash_budget);
+  }
+  c.fit = k.fit;
+  c.row_window = k.row_window;
+  c.graph = fused;
+  apply_kernels(c.graph, k.per_op);
+  c.graph.set_attention(c.fit.window, c.fit.kv_bits);
+}
+
+// Base-3 saves flash and costs decode time in equal measure per weight, so convert the
+// fewest matrices: the largest first, until the total fits. Returns how many.
+size_t pack_largest_base3(const ir::Graph& g, const FlashModel& flash, int64_t budget, std::vector<bool>& base3, size_t& ternary) {
+  const std::vector<LoweredMatrix>& matrices = g.constants.matrices;
+  std::vector<size_t> order;
+  for (size_t i = 0; i < matrices.size(); ++i)
+    if (matrices[i].dtype == BG_W_TERNARY2 && !read_by_lut4(g, static_cast<int>(i))) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return matrices[a].flash_bytes() > matrices[b].flash_bytes(); });
+  ternary = order.size();
+  size_t converted = 0;
+  for (size_t i : order) {
+    if (flash.total(g, base3) <= budget) break;
+    base3[i] = true;
+    ++converted;
+  }
+  return converted;
+}
+
+// The placement, the resolved steps and the packed matrices of c.graph as chosen.
+void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& base3) {
+  set_row_kernel(c.graph, c.row_kernel);
+  Placement p = place(c.graph, inplace);
+  c.alias = std::move(p.alias);
+  c.liveness = std::move(p.liveness);
+  c.arena = std::move(p.arena);
+  c.steps = build_steps(c.graph, c.liveness, c.arena, c.kernel_policy, c.dot_costs);
+  c.matrices.clear();
+  for (size_t i = 0; i < c.graph.constants.matrices.size(); ++i) {
+    const int m = static_cast<int>(i);
+    c.matrices.push_back(pack_matrix(c.graph.constants.matrices[i], packing_of(c.graph, m, base3), lut4_chunk_of(c.graph, m)));
+  }
+}
+
+}  // namespace
+
+int64_t prompt_buffer_bytes(int64_t max_prompt_bytes) { return max_prompt_bytes ? 4 * (max_prompt_bytes + 1) : 0; }
+
+bool CompiledModel::any_packing(Packing p) const {
+  for (const PackedMatrix& m : matrices)
+    if (m.packing == p) return true;
+  return false;
+}
+
+int64_t CompiledModel::weights_flash_bytes() const {
+  const Constants& k = graph.constants;
+  int64_t n = k.flash_bytes() + tokenizer_bytes;
+  for (size_t i = 0; i < k.matrices.size(); ++i) n += matrices[i].data.flash_bytes() - k.matrices[i].flash_bytes();
+  return n + (any_packing(Packing::Base3) ? kBase3DecodeTable : 0);
+}
+
+int64_t CompiledModel::code_estimate() const { return FlashModel{target, tokenizer_bytes}.code(graph); }
+
+CompiledModel compile_model(const Model& model, const CompileOptions& o) {
+  CompiledModel c;
+  c.target = &find_target(o.target);
+  check_pass_names(o.disabled_passes);
+  check_options(model, o);
+  c.sram_budget = o.sram.value_or(c.target->default_sram);
+  c.flash_budget = o.flash.value_or(c.target->default_flash);
+  c.parameters = model.parameters();
+  c.tokenizer_bytes = lower_vocab(model.tokenizer).flash_bytes();
+  if (model.tokenizer.kind == TokenizerKind::Bpe) c.max_prompt_bytes = o.max_prompt_bytes.value_or(kDefaultMaxPromptBytes);
+  c.row_kernel = row_kernel_for(*c.target, o.kernel);
+  const FlashModel flash{c.target, c.tokenizer_bytes};
+
+  c.graph = lower_model(model, 1, 8);
+  validate_graph(c.graph);
+  run_fusion_passes(c.graph, o.disabled_passes);
+  validate_graph(c.graph);
+  const bool inplace = !o.disabled_passes.count("inplace");
+
+  FitRequest req;
+  req.budget = c.sram_budget;
+  req.max_window = model.arch.max_seq_len;
+  req.kv_bits = o.kv_bits;
+  req.window = o.window;
+  const ir::Graph fused = c.graph;
+
+  const bool has_ternary = max_lut_groups(fused) > 0;
+  const std::vector<LoweredMatrix>& matrices = fused.constants.matrices;
+  const bool pinned_base3 = o.packing == PackingOption::Base3 && has_ternary;
+  if (pinned_base3 && o.kernel == KernelOption::Lut4)
+    throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
+  std::vector<bool> base3(matrices.size(), false);
+  for (size_t i = 0; i < matrices.size(); ++i) base3[i] = pinned_base3 && matrices[i].dtype == BG_W_TERNARY2;
+  c.kernel_policy = pinned_base3 ? KernelPolicy::Base3Packing : o.kernel == KernelOption::Auto ? KernelPolicy::CostModel : KernelPolicy::Pinned;
+  const bool all_lookup_tables = o.kernel == KernelOption::Lut4 && has_ternary;
+  choose_kernels_and_fit(c, fused, req, all_lookup_tables, o.lut_chunk, inplace, flash, base3);
+  c.kernel_reason = !has_ternary                                  ? "no ternary matrices"
+                    : c.kernel_policy == KernelPolicy::Base3Packing ? "base-3 packing decodes with the row kernel"
+                    : c.kernel_policy == KernelPolicy::Pinned       ? "pinned by --kernel"
+                                                                    : "the cost model's choice per product (docs/performance.md, \"Kernel cost model\")";
+  c.packing_reason = !has_ternary ? "no ternary matrices" : pinned_base3 ? "pinned by --packing" : "2 bits per weight: the fastest to decode";
+  if (all_lookup_tables && flash.total(c.graph, base3) > c.flash_budget)
+    throw Error(fmt::format("--kernel lut4: with its 16-bit table indices (4 bits per weight) the flash total is {} bytes, over the --flash "
+                            "budget {}; --kernel auto falls back to the row kernel",
+                            flash.total(c.graph, base3), c.flash_budget));
+  if (o.packing == PackingOption::Auto && has_ternary && flash.total(c.graph, base3) > c.flash_budget) {
+    const int64_t two_bit = flash.total(c.graph, base3);
+    size_t ternary = 0;
+    const size_t converted = pack_largest_base3(c.graph, flash, c.flash_budget, base3, ternary);
+    c.packing_reason = fmt::format("with 2 bits per weight the flash total is {} bytes, over the {} budget: {} of {} ternary matrices, the largest, "
+                                   "at five weights per byte",
+                                   two_bit, c.flash_budget, converted, ternary);
+  }
+  finish_program(c, inplace, base3);
+
+  if (c.flash_total() > c.flash_budget) {
+    const bool b3 = c.any_packing(Packing::Base3);
+    throw Error(fmt::format("--flash {}: weights and tables {} (ternary matrices {}) + code (estimate) {} = {} bytes do not fit{}",
+                            c.flash_budget, c.weights_flash_bytes(), b3 ? "at 1.6 bits per weight" : "at 2 bits per weight",
+                            c.code_estimate(), c.flash_total(), b3 ? "" : "; --packing base3 would store them at 1.6 bits per weight"));
+  }
+  return c;
+}
+
+CompiledModel reference_program(const Model& model, const CompiledModel& compiled) {
+  CompiledModel r;
+  r.graph = lower_model(model, compiled.fit.window, compiled.fit.kv_bits);
+  validate_graph(r.graph);
+  r.target = compiled.target;
+  r.sram_budget = compiled.sram_budget;
+  r.flash_budget = compiled.flash_budget;
+  r.parameters = compiled.parameters;
+  r.tokenizer_bytes = compiled.tokenizer_bytes;
+  r.max_prompt_bytes = compiled.max_prompt_bytes;
+  r.fit = compiled.fit;
+  r.kernel_policy = KernelPolicy::Pinned;
+  r.kernel_reason = "the reference program: plain C";
+  r.dot_costs = compiled.dot_costs;
+  finish_program(r, false, std::vector<bool>(r.graph.constants.matrices.size(), false));
+  return r;
+}
+
+}  // namespace bitgpt
