@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "codegen/cpp_emitter.h"
 #include "codegen/report.h"
@@ -20,6 +21,7 @@
 #include "passes/pass_manager.h"
 #include "passes/pipeline.h"
 #include "support/diagnostics.h"
+#include "support/output_files.h"
 #include "support/size_parse.h"
 
 namespace {
@@ -90,16 +92,6 @@ struct PlanArgs {
   }
 };
 
-void write_text_file(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out << text;
-    if (!out) throw Error(path + ": cannot write");
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 int compile_main(int argc, char** argv) {
   CLI::App app{"bitgptc: compiles ternary and binary GPT models into self-contained C++ for microcontrollers"};
   app.footer("Also: bitgptc run MODEL --prompt TEXT -n N       generate with the reference interpreter\n"
@@ -108,8 +100,8 @@ int compile_main(int argc, char** argv) {
   plan.add_to(app);
   std::string out_dir, report_path;
   bool quiet = false;
-  app.add_option("-o,--output", out_dir, "write the emitted C++ and a host demo into this directory");
-  app.add_option("--report-json", report_path, "write the memory plan as JSON (docs/report.md)");
+  const CLI::Option* output = app.add_option("-o,--output", out_dir, "write the emitted C++ and a host demo into this directory");
+  app.add_option("--report-json", report_path, "write the memory plan as JSON (docs/report.md); - for standard output (then no text plan)");
   app.add_flag("-q,--quiet", quiet, "do not print the memory plan");
   CLI11_PARSE(app, argc, argv);
 
@@ -117,12 +109,18 @@ int compile_main(int argc, char** argv) {
   const CompiledModel compiled = compile_model(model, plan.options());
   // Everything is generated before anything is written: a failure leaves no output.
   std::map<std::string, std::string> files;
-  if (!out_dir.empty()) files = emit_cpp(compiled, std::filesystem::path(plan.model).filename().string());
-  const std::string json = report_json(compiled);
-  if (!out_dir.empty()) write_output_dir(out_dir, files);
-  if (!report_path.empty()) write_text_file(report_path, json);
+  const bool emit = output->count() > 0;
+  if (emit && out_dir.empty()) throw Error("-o: the output folder is an empty path");
+  if (emit) files = emit_cpp(compiled, std::filesystem::path(plan.model).filename().string());
+  // The report's destination is checked (and a regular file's temporary written) first:
+  // a bad report path fails before the output folder is touched.
+  std::optional<PendingFile> report;
+  if (!report_path.empty()) report.emplace(report_path, report_json(compiled));
+  if (emit) write_output_dir(out_dir, files);
+  if (report) report->commit();
+  quiet = quiet || report_path == "-";
   if (!quiet) std::cout << format_report(compiled);
-  if (!out_dir.empty() && !quiet) std::cout << fmt::format("\nwrote {} files to {}\n", files.size(), out_dir);
+  if (emit && !quiet) std::cout << fmt::format("\nwrote {} files to {}\n", files.size(), out_dir);
   return 0;
 }
 

@@ -10,11 +10,12 @@
 
 namespace bitgpt {
 
-// File name -> content. Nothing is written here; see write_output_dir.
+// File name -> content. Nothing is written here; see support/output_files.h.
 std::map<std::string, std::string> emit_cpp(const CompiledModel& c, const std::string& source_name);
 
-// Writes `files` into `dir` atomically: into a sibling temporary folder first, which then
-// replaces `dir`; on failure nothing is left behind.
-void write_output_dir(const std::string& dir, const std::map<std::string, std::string>& files);
+// The parts, each in a file of its own (source_name: the model file, for the banners).
+std::string emit_api_header(const CompiledModel& c, const std::string& source_name);
+std::string emit_weights_source(const CompiledModel& c, const std::string& source_name);
+std::string emit_forward_source(const CompiledModel& c, const std::string& source_name);
 
 }  // namespace bitgpt

@@ -17,7 +17,7 @@ expect_error() {
   status=$?
   if [[ $status -eq 0 ]]; then echo "FAIL $name: exit 0"; fails=$((fails + 1)); return; fi
   if ! grep -Eq -- "$pattern" <<<"$err"; then echo "FAIL $name: message '$err' lacks /$pattern/"; fails=$((fails + 1)); return; fi
-  if [[ -e out || -e plan.json ]] || compgen -G ".out.tmp-*" > /dev/null; then echo "FAIL $name: left output behind"; fails=$((fails + 1)); return; fi
+  if [[ -e out || -e plan.json ]] || compgen -G ".out.bitgptc-tmp-*" > /dev/null; then echo "FAIL $name: left output behind"; fails=$((fails + 1)); return; fi
   echo "ok   $name: $err"
 }
 
@@ -46,6 +46,21 @@ expect_error lut-flash '--kernel lut4: with its 16-bit table indices.*over the -
 expect_error lut-chunk-negative '--lut-chunk: -3 is not a positive number of groups' -- good/model.json --target cortex-m3 --kernel lut4 --lut-chunk -3
 expect_error lut-chunk-without-lut4 '--lut-chunk applies to --kernel lut4' -- good/model.json --target cortex-m3 --lut-chunk 4
 expect_error bad-prompt-bytes '--max-prompt-bytes: 0 is outside' -- good/model.json --max-prompt-bytes 0
+mkdir -p adir
+# expect_error passes its own -o and --report-json: these call bitgptc directly
+check_no_output() {  # NAME PATTERN ARGS...: fails with PATTERN, and no folder new/ appears
+  local name=$1 pattern=$2 err
+  shift 2
+  rm -rf new
+  if err=$("$build/bitgptc" "$@" 2>&1 >/dev/null); then echo "FAIL $name: exit 0"; fails=$((fails + 1)); return; fi
+  if ! grep -Eq -- "$pattern" <<<"$err"; then echo "FAIL $name: message '$err' lacks /$pattern/"; fails=$((fails + 1)); return; fi
+  if [[ -e new ]] || compgen -G ".new.bitgptc-tmp-*" > /dev/null; then echo "FAIL $name: left output behind"; fails=$((fails + 1)); return; fi
+  echo "ok   $name: $err"
+}
+check_no_output report-folder-missing 'nodir/plan.json: the folder nodir does not exist' good/model.json -o new --report-json nodir/plan.json
+check_no_output report-into-folder 'adir: is a directory' good/model.json -o new --report-json adir
+[[ -z $(ls -A adir) ]] || { echo "FAIL report-into-folder: wrote into adir"; fails=$((fails + 1)); }
+check_no_output empty-output-path '-o: the output folder is an empty path' good/model.json -o ""
 
 # A run with an unencodable prompt fails cleanly too.
 "$build/tests/make_test_model" --out small/model.json --d 16 --layers 1 --heads 2 --kv-heads 1 --ff 24 --vocab 65 --tokenizer table || exit 1
@@ -59,6 +74,21 @@ mkdir -p mine && echo keep > mine/notes.txt
 if "$build/bitgptc" good/model.json -o mine -q 2>/dev/null || [[ ! -f mine/notes.txt ]]; then
   echo "FAIL: replaced a folder bitgptc did not write"; fails=$((fails + 1))
 else echo "ok   foreign-folder-kept"; fi
+
+# Output folders: a trailing slash, recompiling, and "-o ." from inside keep what the user
+# added; unchanged files keep their time stamps (a build system rebuilds nothing).
+rm -rf out && "$build/bitgptc" good/model.json -o out/ -q || { echo "FAIL trailing slash: exit $?"; fails=$((fails + 1)); }
+echo keep > out/notes.txt && touch -d '2001-01-01' out/test_model.h
+"$build/bitgptc" good/model.json -o out/ -q && (cd out && "$build/bitgptc" ../good/model.json -o . -q)
+if [[ ! -f out/notes.txt || ! -f out/test_model.cpp ]]; then echo "FAIL recompile: lost a file"; fails=$((fails + 1));
+elif [[ $(stat -c %Y out/test_model.h) != $(date -d '2001-01-01' +%s) ]]; then echo "FAIL recompile: rewrote an unchanged file"; fails=$((fails + 1));
+else echo "ok   recompile-keeps-user-files-and-unchanged-files"; fi
+# Reports to standard output or a device are written into it, never renamed over it.
+if ! "$build/bitgptc" good/model.json --report-json - | grep -q '"schema": "bitgptc-report"'; then echo "FAIL report to -"; fails=$((fails + 1)); fi
+if ! "$build/bitgptc" good/model.json -q --report-json /dev/stdout | grep -q '"schema"' || [[ ! -L /dev/stdout ]]; then
+  echo "FAIL report to /dev/stdout"; fails=$((fails + 1))
+else echo "ok   report-to-stdout"; fi
+[[ -e ./- ]] && { echo "FAIL: a file named - was created"; fails=$((fails + 1)); }
 
 [[ $fails -eq 0 ]] && echo "all bad-input checks passed"
 exit $fails

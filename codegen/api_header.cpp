@@ -1,0 +1,95 @@
+// <name>.h: the C API of an emitted model.
+#include "codegen/cpp_emitter.h"
+
+#include <fmt/format.h>
+
+#include "codegen/emit_context.h"
+
+namespace bitgpt {
+
+using namespace ir;
+
+namespace {
+
+class ApiHeader : public EmitContext {
+ public:
+  using EmitContext::EmitContext;
+
+  std::string header() const {
+    const std::string guard = c_ident(n_) + "_H";
+    std::string s = banner(n_ + ".h: the C API");
+    s += fmt::format(R"(#ifndef {0}
+#define {0}
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {{
+#endif
+
+#define {1}_VOCAB_SIZE {2}
+#define {1}_BOS {3}
+#define {1}_WINDOW {4}      /* attention window: the last {4} tokens */
+#define {1}_MAX_POSITIONS {5} /* 0: unlimited (rotary positions) */
+#define {1}_SRAM_BYTES {6}  /* arena + KV cache + prompt buffer + state + stack reserve */
+#define {1}_MAX_PROMPT_BYTES {7} /* the longest text {1}_feed_text takes; 0: any length */
+
+/* Forgets all tokens, seeds the sampler and zeroes the logits checksum. */
+void {1}_reset(uint64_t seed);
+
+/* Runs the model on one token at the next position. Returns 0, -1 for a token outside
+ * the vocabulary, or -2 when a learned-position model has used all its positions. */
+int {1}_feed(int32_t token);
+
+/* Computes the logits of the current position, hashes them into the checksum and returns
+ * the next token: greedy when temperature_q16 is 0, else sampled at that temperature
+ * (Q16.16: 65536 = 1.0). Does not feed the token. */
+int32_t {1}_next(int32_t temperature_q16);
+
+/* FNV-1a 64 over the little-endian bytes of every logit (int32 Q16) computed since reset. */
+uint64_t {1}_logits_checksum(void);
+
+/* The bytes of a token (not NUL-terminated); *len receives their count. */
+const char *{1}_token_text(int32_t token, int32_t *len);
+
+/* The text to print for token when it follows prev (the token before it): the token's
+ * bytes, less the leading space {8}. */
+const char *{1}_decode(int32_t prev, int32_t token, int32_t *len);
+
+/* Encodes n bytes of text ({9}) into tokens[0..max_tokens) and returns the token count,
+ * or a negative error: -1 no token covers the byte at *bad_offset, -3 max_tokens is too
+ * small{10}. */
+int32_t {1}_encode(const char *text, int32_t n, int32_t *tokens, int32_t max_tokens, int32_t *bad_offset);
+
+/* Encodes n bytes of text and feeds the tokens, with no buffer of the caller's{11}. Returns
+ * the count fed, or -1 no token covers the byte at *bad_offset, -2 a learned-position
+ * model used all its positions, -3 the text is longer than {1}_MAX_PROMPT_BYTES. */
+int32_t {1}_feed_text(const char *text, int32_t n, int32_t *bad_offset);
+
+/* "0.8" -> Q16.16, without floating point; -1 when malformed. */
+int32_t {1}_parse_temperature(const char *text);
+
+#ifdef __cplusplus
+}}
+#endif
+
+#endif /* {0} */
+)",
+                     guard, n_, g_.arch.vocab_size, g_.tokenizer.bos, g_.window,
+                     g_.constants.has_pos_embeddings ? g_.arch.max_seq_len : 0, c_.fit.cost.total(), c_.max_prompt_bytes,
+                     bpe() ? "of the first token after BOS (sentencepiece's dummy prefix)" : "(none: this model's table tokenizer has no dummy prefix)",
+                     bpe() ? "sentencepiece BPE, as llama2.c encodes: a space first, then merges" : "greedy longest match over the token table",
+                     bpe() ? "; BPE needs n + 1 while it merges" : "",
+                     bpe() ? ": BPE works in the planned prompt buffer" : ": the table tokenizer streams");
+    return s;
+  }
+
+};
+
+}  // namespace
+
+std::string emit_api_header(const CompiledModel& c, const std::string& source_name) {
+  return ApiHeader(c, source_name).header();
+}
+
+}  // namespace bitgpt

@@ -1,0 +1,274 @@
+// <name>.cpp: the forward pass of an emitted model (one function per step of the lowered
+// program, the arena and KV cache with their planned sizes) and its C API.
+#include "codegen/cpp_emitter.h"
+
+#include <fmt/format.h>
+
+#include "codegen/emit_context.h"
+
+namespace bitgpt {
+
+using namespace ir;
+
+namespace {
+
+class ForwardSource : public EmitContext {
+ public:
+  using EmitContext::EmitContext;
+
+  std::string step_call(const Step& step) const {
+    const Op& op = g_.ops[step.op];
+    const std::string pos = "st.position";
+    const std::string copy_first = step.copy_first_input ? fmt::format("  memcpy(ACT({}), ACT({}), {});  /* not in place: copy, then update */\n",
+                                                                       off(op.outputs[0]), off(op.inputs[0]), g_.values[op.inputs[0]].bytes())
+                                                         : std::string();
+    const bool lookup = op.kernel == Kernel::Lookup;
+    const int32_t n_in = op.inputs.empty() ? 0 : static_cast<int32_t>(g_.values[op.inputs[0]].elements);
+    switch (op.kind) {
+      case OpKind::Embed:
+        return fmt::format("  bg_op_embed({}, &{}_tok_embeddings, {}, st.token, {});\n", act(op.outputs[0]), n_,
+                           g_.constants.has_pos_embeddings ? "&" + n_ + "_pos_embeddings" : "0", pos);
+      case OpKind::Norm:
+        return fmt::format("  bg_op_norm({}, &{}, {});\n", act(op.inputs[0]), norm_sym(op.norm), act(op.outputs[0]));
+      case OpKind::Quantize:
+        return fmt::format("  bg_op_quantize({}, {}, {}, &{});\n", act(op.inputs[0]), n_in, codes(op.outputs[0]), amax(op.outputs[0]));
+      case OpKind::NormQuantize:
+        if (!op.scratch.empty() || step.normalise_over_input)  // normalised values to scratch, or over the dying input
+          return fmt::format("  bg_fused_norm_quantize_via({0}, &{1}, {2}, {3}, &{4});\n", act(op.inputs[0]), norm_sym(op.norm),
+                             op.scratch.empty() ? act(op.inputs[0]) : act(op.scratch[0]), codes(op.outputs[0]), amax(op.outputs[0]));
+        return fmt::format("  bg_fused_norm_quantize({}, &{}, {}, &{});\n", act(op.inputs[0]), norm_sym(op.norm), codes(op.outputs[0]),
+                           amax(op.outputs[0]));
+      case OpKind::MatMul: {
+        const ValueId x = op.matrix_input();
+        if (lookup)
+          return copy_first + lut_scratch(step) +
+                 fmt::format("  bg_lut_op_matvec(&{}, {}, {}, {}, {}, &lut);\n", matrix_sym(op.matrix), codes(x), amax(x), act(op.outputs[0]),
+                             op.accumulate ? 1 : 0);
+        return copy_first +
+               fmt::format("  bg_op_matvec(&{}, {}, {}, {}, {});\n", matrix_sym(op.matrix), codes(x), amax(x), act(op.outputs[0]), op.accumulate ? 1 : 0);
+      }
+      case OpKind::FfnUp:
+        return (lookup ? lut_scratch(step) : "") +
+               fmt::format("  {}(&{}, {}, {}, {}, {}, {}{});\n", lookup ? "bg_lut_fused_ffn_up" : "bg_fused_ffn_up", matrix_sym(op.matrix),
+                           op.matrix2 >= 0 ? "&" + matrix_sym(op.matrix2) : "0", activation_name(op.activation), codes(op.inputs[0]),
+                           amax(op.inputs[0]), act(op.outputs[0]), lookup ? ", &lut" : "");
+      case OpKind::Add:
+        return fmt::format("  bg_op_add({}, {}, {}, {});\n", act(op.inputs[0]), act(op.inputs[1]), act(op.outputs[0]), n_in);
+      case OpKind::Mul:
+        return fmt::format("  bg_op_mul({}, {}, {}, {});\n", act(op.inputs[0]), act(op.inputs[1]), act(op.outputs[0]), n_in);
+      case OpKind::Activation:
+        return fmt::format("  bg_op_activation({}, {}, {}, {});\n", activation_name(op.activation), act(op.inputs[0]), act(op.outputs[0]), n_in);
+      case OpKind::Rope:
+        return copy_first + fmt::format("  bg_op_rope({}, {}, {}, {});\n", act(op.outputs[0]), op.heads, g_.arch.head_dim, act(op.inputs[1]));
+      case OpKind::RopeAngles:
+        return fmt::format("  bg_op_rope_angles({}, {}_rope_freq, {}, {});\n", act(op.outputs[0]), n_, g_.arch.head_dim / 2, pos);
+      case OpKind::KvWrite:
+        return fmt::format("  bg_op_kv_write(&kv[{}], &attn, {}, {}, {});\n", op.layer, pos, act(op.inputs[0]), act(op.inputs[1]));
+      case OpKind::AttnScores:
+        return fmt::format("  bg_op_attn_scores(&kv[{}], &attn, {}, {}, (int8_t *)(arena + {}), {});\n", op.layer, pos, act(op.inputs[0]),
+                           off(op.scratch[0]), act(op.outputs[0]));
+      case OpKind::AttnSoftmax:
+        return copy_first + fmt::format("  bg_op_attn_softmax(&attn, {}, {});\n", pos, act(op.outputs[0]));
+      case OpKind::AttnWeightedSum:
+        return fmt::format("  bg_op_attn_weighted_sum(&kv[{}], &attn, {}, {}, (int64_t *)(arena + {}), {});\n", op.layer, pos,
+                           act(op.inputs[0]), off(op.scratch[0]), act(op.outputs[0]));
+      case OpKind::Attention:
+        return fmt::format("  bg_fused_attention(&kv[{}], &attn, {}, {}, (int8_t *)(arena + {}), (int64_t *)(arena + {}), (int32_t *)(arena + {}), {});\n", op.layer,
+                           pos, act(op.inputs[0]), off(op.scratch[0]), off(op.scratch[1]), off(op.scratch[2]), act(op.outputs[0]));
+      case OpKind::Sample:
+        return fmt::format("  return bg_op_sample({}, {}, temperature_q16, &st.rng, &st.checksum);\n", act(op.inputs[0]), n_in);
+      case OpKind::ClassifySample:
+        return fmt::format("  return bg_fused_classify_sample(&{}, {}, {}, temperature_q16, &st.rng, &st.checksum);\n", matrix_sym(op.matrix),
+                           codes(op.inputs[0]), amax(op.inputs[0]));
+    }
+    return "";
+  }
+
+  // The lookup kernel's scratch: its tables, and where the input spans chunks a home for
+  // the partial sums (lut_partials: the output itself, or scratch of its own).
+  std::string lut_scratch(const Step& step) const {
+    const Op& op = g_.ops[step.op];
+    const LutPartials home = step.lut_partials;
+    const std::string sums = home == LutPartials::None      ? "0"
+                             : home == LutPartials::Scratch ? fmt::format("(int32_t *)(arena + {})", off(op.lut_partials))
+                                                            : act(op.outputs[0]);
+    return fmt::format("  const bg_lut_scratch lut = {{(uint16_t *)(arena + {}), {}, {}, {}}};\n", off(op.lut_tables), sums, op.lut_chunk,
+                       home == LutPartials::PairedInOutput ? 1 : 0);
+  }
+
+  static const char* activation_name(int a) {
+    return a == BG_ACT_SILU ? "BG_ACT_SILU" : (a == BG_ACT_RELU2 ? "BG_ACT_RELU2" : "BG_ACT_GELU");
+  }
+
+  std::string op_comment(const Op& op, int step) const {
+    std::string s = fmt::format("/* step {}: {} ({})", step, op.label, op_name(op.kind));
+    for (ValueId v : op.inputs) s += fmt::format("\n *   in   {}", vname(v));
+    for (ValueId v : op.outputs) s += fmt::format("\n *   out  {}", vname(v));
+    for (ValueId v : op.scratch) s += fmt::format("\n *   tmp  {}", vname(v));
+    return s + " */\n";
+  }
+
+  std::string forward() const {
+    const Liveness& lv = c_.liveness;
+    const bg_attn_shape a = g_.attn_shape();
+    std::string s = banner(n_ + ".cpp: the forward pass and the C API");
+    if (c_.row_kernel == Kernel::Helium) s += "\n/* The target has Helium: dot products use MVE (bitgpt_mve.h). */\n#define BITGPT_KERNEL_MVE 1\n";
+    if (c_.row_kernel == Kernel::Smlad) s += "\n/* The target has the DSP extension: dot products use SMLAD (bitgpt_smlad.h). */\n#define BITGPT_KERNEL_SMLAD 1\n";
+    s += fmt::format(R"(
+#include "{0}.h"
+
+#include <string.h>
+
+#include "bitgpt_fused.h"
+#include "bitgpt_lut.h"
+#include "bitgpt_tokenizer.h"
+
+/* ---- constants in flash ({0}_weights.cpp) ---- */
+)", n_);
+    for (size_t i = 0; i < g_.constants.matrices.size(); ++i) s += fmt::format("extern const bg_matrix {};\n", matrix_sym(static_cast<int>(i)));
+    for (size_t i = 0; i < g_.constants.norms.size(); ++i) s += fmt::format("extern const bg_norm_params {};\n", norm_sym(static_cast<int>(i)));
+    s += fmt::format("extern const bg_table {}_tok_embeddings;\n", n_);
+    if (g_.constants.has_pos_embeddings) s += fmt::format("extern const bg_table {}_pos_embeddings;\n", n_);
+    if (!g_.constants.rope_freq_q40.empty()) s += fmt::format("extern const uint64_t {}_rope_freq[{}];\n", n_, g_.constants.rope_freq_q40.size());
+    s += fmt::format("extern const bg_vocab {}_vocab;\n\n", n_);
+
+    s += fmt::format(R"(namespace {{
+
+/* ---- SRAM, every byte planned at compile time ----
+ * {1}
+ * budget {2} bytes */
+
+/* The arena: {0} bytes shared by every buffer below, placed by liveness. */
+alignas(8) uint8_t arena[{0}];
+#define ACT(off) ((int32_t *)(arena + (off)))
+#define AMAX(off) (*(int32_t *)(arena + (off)))
+#define CODES(off) ((int8_t *)(arena + (off) + 4))
+
+)", std::max<int64_t>(c_.arena.bytes, 8), describe_cost(c_.fit.cost), c_.sram_budget);
+    s += "/*        buffer                                offset       bytes   live steps */\n";
+    for (size_t b = 0; b < lv.buffers.size(); ++b) {
+      const Buffer& buf = lv.buffers[b];
+      s += fmt::format("constexpr uint32_t {:<36} = {:6};  /* {:6}  {:3}..{:<3} */\n", fmt::format("OFF_{}_{}", b, c_ident(buf.name)), c_.arena.offsets[b],
+                       buf.bytes, buf.first_step, buf.last_step);
+    }
+    const int64_t rb = bg_kv_row_bytes(&a);
+    const int64_t slots = g_.window * g_.arch.n_kv_heads;
+    s += fmt::format(R"(
+/* The KV cache: {0} layers x {1} slots (a ring over the last {1} positions) x {2} KV heads,
+ * {3}-bit codes ({4} bytes per head vector) and a 16-bit scale per vector. */
+uint8_t kv_k[{0}][{5}], kv_v[{0}][{5}];
+uint16_t kv_k_scale[{0}][{6}], kv_v_scale[{0}][{6}];
+const bg_kv_layer kv[{0}] = {{
+)", g_.arch.n_layers, g_.window, g_.arch.n_kv_heads, g_.kv_bits, rb, slots * rb, slots);
+    for (int64_t l = 0; l < g_.arch.n_layers; ++l) s += fmt::format("    {{kv_k[{0}], kv_v[{0}], kv_k_scale[{0}], kv_v_scale[{0}]}},\n", l);
+    s += fmt::format(R"(}};
+const bg_attn_shape attn = {{{}, {}, {}, {}, {}, {{{}, {}}}}};
+
+/* Runtime state. */
+struct state_t {{
+  int32_t position; /* of the next token fed */
+  int32_t token;    /* being fed */
+  uint64_t rng;
+  uint64_t checksum;
+}};
+static_assert(sizeof(state_t) == {}, "the compiler's SRAM plan counts this many bytes of state");
+state_t st;
+{}
+/* Each step stays a function of its own: inlined into one another, their stack frames
+ * would add up instead of taking turns (on Armv6-M, 2 KiB instead of a few hundred bytes). */
+#if defined(__GNUC__)
+#define BITGPT_STEP __attribute__((noinline))
+#else
+#define BITGPT_STEP
+#endif
+
+)", a.n_heads, a.n_kv_heads, a.head_dim, a.window, a.kv_bits, a.score_mult.m, a.score_mult.shift, kRuntimeStateBytes,
+        bpe() ? fmt::format("\n/* The prompt buffer: BPE merges a whole prompt in place, one token per byte plus the\n"
+                            " * dummy prefix to start with. */\nint32_t prompt_tokens[{}];\n", c_.max_prompt_bytes + 1)
+              : std::string());
+
+    const int total = static_cast<int>(g_.ops.size());
+    for (int i = 0; i < total; ++i) {
+      const Op& op = g_.ops[i];
+      const bool returns = op.chooses_token();
+      s += op_comment(op, i);
+      s += fmt::format("BITGPT_STEP {} step_{:03}_{}({}) {{\n{}}}\n\n", returns ? "int32_t" : "void", i, c_ident(op.label),
+                       returns ? "int32_t temperature_q16" : "void", step_call(c_.steps[static_cast<size_t>(i)]));
+    }
+    s += "}  // namespace\n\n";
+
+    // The API.
+    s += fmt::format("extern \"C\" {{\n\nvoid {}_reset(uint64_t seed) {{\n", n_);
+    s += "  memset(arena, 0, sizeof arena);\n  memset(kv_k, 0, sizeof kv_k);\n  memset(kv_v, 0, sizeof kv_v);\n";
+    s += "  memset(kv_k_scale, 0, sizeof kv_k_scale);\n  memset(kv_v_scale, 0, sizeof kv_v_scale);\n";
+    s += "  st.position = 0;\n  st.token = 0;\n  st.rng = seed;\n  st.checksum = BG_FNV_OFFSET;\n}\n\n";
+    s += fmt::format("int {}_feed(int32_t token) {{\n  if (token < 0 || token >= {}) return -1;\n", n_, g_.arch.vocab_size);
+    if (g_.constants.has_pos_embeddings) s += fmt::format("  if (st.position >= {}) return -2;\n", g_.arch.max_seq_len);
+    s += "  st.token = token;\n";
+    for (int i = 0; i < g_.next_stage_begin; ++i) s += fmt::format("  step_{:03}_{}();\n", i, c_ident(g_.ops[i].label));
+    s += "  st.position += 1;\n  return 0;\n}\n\n";
+    s += fmt::format("int32_t {}_next(int32_t temperature_q16) {{\n", n_);
+    for (int i = g_.next_stage_begin; i < total; ++i) {
+      const bool returns = g_.ops[i].chooses_token();
+      s += fmt::format("  {}step_{:03}_{}({});\n", returns ? "return " : "", i, c_ident(g_.ops[i].label), returns ? "temperature_q16" : "");
+    }
+    s += "}\n\n";
+    s += fmt::format(R"(uint64_t {0}_logits_checksum(void) {{ return st.checksum; }}
+
+const char *{0}_token_text(int32_t token, int32_t *len) {{ return bg_token_text(&{0}_vocab, token, len); }}
+
+const char *{0}_decode(int32_t prev, int32_t token, int32_t *len) {{ return bg_decode(&{0}_vocab, prev, token, len); }}
+
+int32_t {0}_encode(const char *text, int32_t n, int32_t *tokens, int32_t max_tokens, int32_t *bad_offset) {{
+  return bg_encode(&{0}_vocab, text, n, tokens, max_tokens, bad_offset);
+}}
+{1}
+int32_t {0}_parse_temperature(const char *text) {{ return bg_parse_q16(text); }}
+
+}}  /* extern "C" */
+)", n_, feed_text());
+    return s;
+  }
+
+  // <name>_feed_text: BPE encodes into the planned buffer, then feeds; the table
+  // tokenizer encodes and feeds one token at a time.
+  std::string feed_text() const {
+    if (bpe())
+      return fmt::format(R"(
+int32_t {0}_feed_text(const char *text, int32_t n, int32_t *bad_offset) {{
+  int32_t count, i;
+  if (n > {0}_MAX_PROMPT_BYTES) return BG_TEXT_TOO_LONG;
+  count = bg_encode(&{0}_vocab, text, n, prompt_tokens, {0}_MAX_PROMPT_BYTES + 1, bad_offset);
+  for (i = 0; i < count; ++i)
+    if ({0}_feed(prompt_tokens[i]) == -2) return BG_TEXT_CONTEXT_FULL;
+  return count;
+}}
+)", n_);
+    return fmt::format(R"(
+int32_t {0}_feed_text(const char *text, int32_t n, int32_t *bad_offset) {{
+  int32_t at = 0, count = 0;
+  while (at < n) {{
+    int32_t len;
+    const int32_t token = bg_encode_one(&{0}_vocab, text + at, n - at, &len);
+    if (token < 0) {{
+      *bad_offset = at;
+      return BG_TEXT_UNCOVERED;
+    }}
+    if ({0}_feed(token) == -2) return BG_TEXT_CONTEXT_FULL;
+    at += len;
+    ++count;
+  }}
+  return count;
+}}
+)", n_);
+  }
+
+};
+
+}  // namespace
+
+std::string emit_forward_source(const CompiledModel& c, const std::string& source_name) {
+  return ForwardSource(c, source_name).forward();
+}
+
+}  // namespace bitgpt
