@@ -1,0 +1,120 @@
+// The C++ backend, fast: small models emitted for the host, built with the host compiler
+// under the flags the emitted CMakeLists.txt uses, run as the emitted demo, and compared
+// with the interpreter running the reference program. Seconds, no QEMU; the end-to-end
+// tests (tests/e2e) do the same for every board.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "codegen/cpp_emitter.h"
+#include "interp/generate.h"
+#include "interp/interpreter.h"
+#include "passes/pipeline.h"
+#include "support/output_files.h"
+#include "tests/tools/random_model.h"
+
+namespace bitgpt {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string run_command(const std::string& command, int& status) {
+  std::string out;
+  FILE* p = popen(command.c_str(), "r");
+  if (!p) return out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  status = pclose(p);
+  return out;
+}
+
+RandomModelSpec small(const char* name) {
+  RandomModelSpec s;
+  s.name = name;
+  s.arch.d_model = 32;
+  s.arch.n_layers = 2;
+  s.arch.n_heads = 4;
+  s.arch.n_kv_heads = 2;
+  s.arch.head_dim = 8;
+  s.arch.d_ff = 64;
+  s.arch.vocab_size = 256;
+  s.arch.max_seq_len = 64;
+  s.arch.sub_norm = true;
+  return s;
+}
+
+struct Case {
+  const char* what;
+  RandomModelSpec spec;
+  CompileOptions options;
+};
+
+class EmitterOnHost : public ::testing::TestWithParam<int> {};
+
+Case make_case(int i) {
+  Case c{"", small("emit"), {}};
+  c.options.window = 12;
+  switch (i) {
+    case 0: c.what = "ternary, cost model"; break;
+    case 1: c.what = "ternary, lookup tables in chunks"; c.options.kernel = KernelOption::Lut4; c.options.lut_chunk = 3; break;
+    case 2: c.what = "ternary, base-3 packing"; c.options.packing = PackingOption::Base3; break;
+    case 3:
+      c.what = "int8 per-row, learned positions, no passes";
+      c.spec.matrix_dtype = WeightDType::Int8;
+      c.spec.per_row = true;
+      c.spec.arch.positions = Positions::Learned;
+      c.options.disabled_passes = {"fuse-norm-quantize", "fuse-residual", "fuse-ffn", "fuse-attention", "fuse-classifier", "inplace"};
+      break;
+    case 4:
+      c.what = "binary, BPE tokenizer";
+      c.spec.matrix_dtype = WeightDType::Binary;
+      c.spec.tokenizer = "bpe";
+      c.spec.arch.vocab_size = 400;
+      break;
+  }
+  return c;
+}
+
+TEST_P(EmitterOnHost, EmittedCodeMatchesTheInterpreter) {
+  const Case k = make_case(GetParam());
+  const Model m = random_model(k.spec);
+  const CompiledModel c = compile_model(m, k.options);
+  const fs::path dir = fs::temp_directory_path() / ("bitgpt_emitter_test_" + std::to_string(getpid()) + "_" + std::to_string(GetParam()));
+  fs::remove_all(dir);
+  write_output_dir(dir.string(), emit_cpp(c, "random"));
+
+  const std::string n = c.graph.name;
+  int status = 0;
+  const std::string build = fmt::format(
+      "cd '{0}' && {1} -std=c++17 -O1 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -I. {2}.cpp {2}_weights.cpp {2}_demo.cpp -o demo 2>&1",
+      dir.string(), BITGPT_HOST_CXX, n);
+  const std::string build_log = run_command(build, status);
+  ASSERT_EQ(status, 0) << k.what << "\n" << build_log;
+
+  GenerateOptions g;
+  g.prompt = "the cat";
+  g.tokens = 24;
+  g.temperature_q16 = 40000;
+  g.seed = 5;
+  const std::string demo = run_command(fmt::format("cd '{}' && ./demo --prompt '{}' -n {} --temperature 0.6103515625 --seed {}", dir.string(), g.prompt,
+                                                   g.tokens, g.seed),
+                                       status);
+  ASSERT_EQ(status, 0) << k.what << "\n" << demo;
+
+  const CompiledModel reference = reference_program(m, c);
+  Interpreter interp(reference);
+  const GenerateResult r = generate(interp, m.tokenizer, g);
+  EXPECT_EQ(demo, r.text + "\n" + fmt::format("logits-checksum: {:016x}\n", r.checksum)) << k.what;
+  fs::remove_all(dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, EmitterOnHost, ::testing::Range(0, 5));
+
+}  // namespace
+}  // namespace bitgpt
