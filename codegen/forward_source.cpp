@@ -16,6 +16,123 @@ class ForwardSource : public EmitContext {
  public:
   using EmitContext::EmitContext;
 
+  // ---- the layer loop (passes/program.h, LayerLoop) ----
+  // A layer table field: a name for matrix or norm `index` of layer 0, the same for the
+  // matching entry of every layer.
+  struct Field {
+    bool norm;
+    int slot;    // the layer step (0 .. steps_per_layer)
+    int which;   // 0: op.matrix, 1: op.matrix2, 2: op.norm
+    std::string name;
+  };
+
+  // "layers.2.attn.wq" at layer 2 -> "attn_wq": the name without its layer number (and the
+  // word before it, when that says "layer").
+  static std::string strip_layer(const std::string& name, int layer) {
+    std::vector<std::string> parts;
+    for (size_t at = 0;;) {
+      const size_t dot = name.find('.', at);
+      parts.push_back(name.substr(at, dot == std::string::npos ? std::string::npos : dot - at));
+      if (dot == std::string::npos) break;
+      at = dot + 1;
+    }
+    for (size_t i = 0; i < parts.size(); ++i)
+      if (parts[i] == std::to_string(layer)) {
+        const bool word = i > 0 && (parts[i - 1] == "layers" || parts[i - 1] == "layer" || parts[i - 1] == "blk" || parts[i - 1] == "blocks");
+        parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(i));
+        if (word) parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(i - 1));
+        break;
+      }
+    std::string r;
+    for (const std::string& p : parts) r += (r.empty() ? "" : "_") + c_ident(p);
+    return r;
+  }
+
+  const Op& layer_op(int layer, int slot) const {
+    const LayerLoop& loop = *c_.layer_loop;
+    return g_.ops[c_.steps[static_cast<size_t>(loop.begin + layer * loop.steps_per_layer + slot)].op];
+  }
+  static int entry(const Op& op, int which) { return which == 0 ? op.matrix : which == 1 ? op.matrix2 : op.norm; }
+  std::string entry_name(const Op& op, int which) const {
+    return which == 2 ? g_.constants.norms[op.norm].name : g_.constants.matrices[entry(op, which)].name;
+  }
+
+  // The fields of the layer table: named from the weights' own names where every layer
+  // names them alike, else by position.
+  std::vector<Field> layer_fields() const {
+    const LayerLoop& loop = *c_.layer_loop;
+    std::vector<Field> fields;
+    bool named = true;
+    for (int j = 0; j < loop.steps_per_layer; ++j)
+      for (int which = 0; which < 3; ++which) {
+        if (entry(layer_op(0, j), which) < 0) continue;
+        Field f{which == 2, j, which, strip_layer(entry_name(layer_op(0, j), which), 0)};
+        for (int l = 1; l < loop.layers; ++l) named = named && strip_layer(entry_name(layer_op(l, j), which), l) == f.name;
+        for (const Field& other : fields) named = named && other.name != f.name;
+        named = named && !f.name.empty() && f.name != "kv";
+        fields.push_back(f);
+      }
+    if (!named)
+      for (Field& f : fields) f.name = fmt::format("{}{}{}", f.norm ? "norm" : "w", f.slot, f.which == 1 ? "b" : "");
+    return fields;
+  }
+
+  std::string field_of(int index, bool norm) const {
+    for (const Field& f : *layer_fields_)
+      if (f.norm == norm && entry(layer_op(0, f.slot), f.which) == index) return f.name;
+    return "?";
+  }
+
+  // The layer table, one function per layer step (layer 0's, with its weights read from
+  // the table), and run_layer.
+  std::string layer_loop_functions() const {
+    const LayerLoop& loop = *c_.layer_loop;
+    const std::vector<Field> fields = layer_fields();
+    std::string s = fmt::format(
+        "/* ---- the layers ----\n * Every layer runs the same {} steps with its buffers at the same arena offsets (named\n"
+        " * after layer 0's below); only its weights, norms and KV cache differ: one row each. */\n",
+        loop.steps_per_layer);
+    s += "struct layer_t {\n";
+    for (const Field& f : fields) s += fmt::format("  const {} *{};\n", f.norm ? "bg_norm_params" : "bg_matrix", f.name);
+    s += "  const bg_kv_layer *kv;\n};\n";
+    s += fmt::format("const layer_t layers[{}] = {{\n", loop.layers);
+    for (int l = 0; l < loop.layers; ++l) {
+      s += fmt::format("    {{/* layer {} */\n", l);
+      for (const Field& f : fields) {
+        const int index = entry(layer_op(l, f.slot), f.which);
+        s += "     &" + (f.norm ? norm_sym(index) : matrix_sym(index)) + ",\n";
+      }
+      s += fmt::format("     &kv[{}]}},\n", l);
+    }
+    s += "};\n\n";
+    layer_fields_ = &fields;
+    std::string calls;
+    for (int j = 0; j < loop.steps_per_layer; ++j) {
+      const int i = loop.begin + j;
+      const Op& op = g_.ops[static_cast<size_t>(i)];
+      std::string label = op.label;
+      const std::string prefix = "l0.";
+      for (size_t at = label.find(prefix); at != std::string::npos; at = label.find(prefix)) label.erase(at, prefix.size());
+      const std::string fn = fmt::format("layer_step_{:02}_{}", j, c_ident(label));
+      s += op_comment(op, i);
+      const std::string body = step_call(c_.steps[static_cast<size_t>(i)]);
+      const bool reads_layer = body.find("L->") != std::string::npos;  // else the parameter stays unnamed
+      s += fmt::format("BITGPT_STEP void {}(const layer_t *{}) {{\n{}}}\n\n", fn, reads_layer ? "L" : "", body);
+      calls += fmt::format("  {}(L);\n", fn);
+    }
+    layer_fields_ = nullptr;
+    return s + "/* One layer: its steps in order. */\nvoid run_layer(const layer_t *L) {\n" + calls + "}\n\n";
+  }
+
+  mutable const std::vector<Field>* layer_fields_ = nullptr;  // set while emitting the layer steps
+
+  // How a step names its weights, norms and KV cache: the constants themselves, or inside
+  // the layer loop the fields of the layer's table row.
+  std::string mat(int matrix) const { return layer_fields_ ? "L->" + field_of(matrix, false) : "&" + matrix_sym(matrix); }
+  std::string nrm(int norm) const { return layer_fields_ ? "L->" + field_of(norm, true) : "&" + norm_sym(norm); }
+  std::string kvl(int layer) const { return layer_fields_ ? "L->kv" : fmt::format("&kv[{}]", layer); }
+  static const char* store_flag(const Op& op) { return op.accumulate ? "BG_ACCUMULATE" : "BG_STORE"; }
+
   std::string step_call(const Step& step) const {
     const Op& op = g_.ops[step.op];
     const std::string pos = "st.position";
@@ -29,28 +146,26 @@ class ForwardSource : public EmitContext {
         return fmt::format("  bg_op_embed({}, &{}_tok_embeddings, {}, st.token, {});\n", act(op.outputs[0]), n_,
                            g_.constants.has_pos_embeddings ? "&" + n_ + "_pos_embeddings" : "0", pos);
       case OpKind::Norm:
-        return fmt::format("  bg_op_norm({}, &{}, {});\n", act(op.inputs[0]), norm_sym(op.norm), act(op.outputs[0]));
+        return fmt::format("  bg_op_norm({}, {}, {});\n", act(op.inputs[0]), nrm(op.norm), act(op.outputs[0]));
       case OpKind::Quantize:
         return fmt::format("  bg_op_quantize({}, {}, {}, &{});\n", act(op.inputs[0]), n_in, codes(op.outputs[0]), amax(op.outputs[0]));
       case OpKind::NormQuantize:
         if (!op.scratch.empty() || step.normalise_over_input)  // normalised values to scratch, or over the dying input
-          return fmt::format("  bg_fused_norm_quantize_via({0}, &{1}, {2}, {3}, &{4});\n", act(op.inputs[0]), norm_sym(op.norm),
+          return fmt::format("  bg_fused_norm_quantize_via({0}, {1}, {2}, {3}, &{4});\n", act(op.inputs[0]), nrm(op.norm),
                              op.scratch.empty() ? act(op.inputs[0]) : act(op.scratch[0]), codes(op.outputs[0]), amax(op.outputs[0]));
-        return fmt::format("  bg_fused_norm_quantize({}, &{}, {}, &{});\n", act(op.inputs[0]), norm_sym(op.norm), codes(op.outputs[0]),
+        return fmt::format("  bg_fused_norm_quantize({}, {}, {}, &{});\n", act(op.inputs[0]), nrm(op.norm), codes(op.outputs[0]),
                            amax(op.outputs[0]));
       case OpKind::MatMul: {
         const ValueId x = op.matrix_input();
         if (lookup)
           return copy_first + lut_scratch(step) +
-                 fmt::format("  bg_lut_op_matvec(&{}, {}, {}, {}, {}, &lut);\n", matrix_sym(op.matrix), codes(x), amax(x), act(op.outputs[0]),
-                             op.accumulate ? 1 : 0);
-        return copy_first +
-               fmt::format("  bg_op_matvec(&{}, {}, {}, {}, {});\n", matrix_sym(op.matrix), codes(x), amax(x), act(op.outputs[0]), op.accumulate ? 1 : 0);
+                 fmt::format("  bg_lut_op_matvec({}, {}, {}, {}, {}, &lut);\n", mat(op.matrix), codes(x), amax(x), act(op.outputs[0]), store_flag(op));
+        return copy_first + fmt::format("  bg_op_matvec({}, {}, {}, {}, {});\n", mat(op.matrix), codes(x), amax(x), act(op.outputs[0]), store_flag(op));
       }
       case OpKind::FfnUp:
         return (lookup ? lut_scratch(step) : "") +
-               fmt::format("  {}(&{}, {}, {}, {}, {}, {}{});\n", lookup ? "bg_lut_fused_ffn_up" : "bg_fused_ffn_up", matrix_sym(op.matrix),
-                           op.matrix2 >= 0 ? "&" + matrix_sym(op.matrix2) : "0", activation_name(op.activation), codes(op.inputs[0]),
+               fmt::format("  {}({}, {}, {}, {}, {}, {}{});\n", lookup ? "bg_lut_fused_ffn_up" : "bg_fused_ffn_up", mat(op.matrix),
+                           op.matrix2 >= 0 ? mat(op.matrix2) : "0", activation_name(op.activation), codes(op.inputs[0]),
                            amax(op.inputs[0]), act(op.outputs[0]), lookup ? ", &lut" : "");
       case OpKind::Add:
         return fmt::format("  bg_op_add({}, {}, {}, {});\n", act(op.inputs[0]), act(op.inputs[1]), act(op.outputs[0]), n_in);
@@ -63,22 +178,22 @@ class ForwardSource : public EmitContext {
       case OpKind::RopeAngles:
         return fmt::format("  bg_op_rope_angles({}, {}_rope_freq, {}, {});\n", act(op.outputs[0]), n_, g_.arch.head_dim / 2, pos);
       case OpKind::KvWrite:
-        return fmt::format("  bg_op_kv_write(&kv[{}], &attn, {}, {}, {});\n", op.layer, pos, act(op.inputs[0]), act(op.inputs[1]));
+        return fmt::format("  bg_op_kv_write({}, &attn, {}, {}, {});\n", kvl(op.layer), pos, act(op.inputs[0]), act(op.inputs[1]));
       case OpKind::AttnScores:
-        return fmt::format("  bg_op_attn_scores(&kv[{}], &attn, {}, {}, (int8_t *)(arena + {}), {});\n", op.layer, pos, act(op.inputs[0]),
+        return fmt::format("  bg_op_attn_scores({}, &attn, {}, {}, (int8_t *)(arena + {}), {});\n", kvl(op.layer), pos, act(op.inputs[0]),
                            off(op.scratch[0]), act(op.outputs[0]));
       case OpKind::AttnSoftmax:
         return copy_first + fmt::format("  bg_op_attn_softmax(&attn, {}, {});\n", pos, act(op.outputs[0]));
       case OpKind::AttnWeightedSum:
-        return fmt::format("  bg_op_attn_weighted_sum(&kv[{}], &attn, {}, {}, (int64_t *)(arena + {}), {});\n", op.layer, pos,
+        return fmt::format("  bg_op_attn_weighted_sum({}, &attn, {}, {}, (int64_t *)(arena + {}), {});\n", kvl(op.layer), pos,
                            act(op.inputs[0]), off(op.scratch[0]), act(op.outputs[0]));
       case OpKind::Attention:
-        return fmt::format("  bg_fused_attention(&kv[{}], &attn, {}, {}, (int8_t *)(arena + {}), (int64_t *)(arena + {}), (int32_t *)(arena + {}), {});\n", op.layer,
+        return fmt::format("  bg_fused_attention({}, &attn, {}, {}, (int8_t *)(arena + {}), (int64_t *)(arena + {}), (int32_t *)(arena + {}), {});\n", kvl(op.layer),
                            pos, act(op.inputs[0]), off(op.scratch[0]), off(op.scratch[1]), off(op.scratch[2]), act(op.outputs[0]));
       case OpKind::Sample:
         return fmt::format("  return bg_op_sample({}, {}, temperature_q16, &st.rng, &st.checksum);\n", act(op.inputs[0]), n_in);
       case OpKind::ClassifySample:
-        return fmt::format("  return bg_fused_classify_sample(&{}, {}, {}, temperature_q16, &st.rng, &st.checksum);\n", matrix_sym(op.matrix),
+        return fmt::format("  return bg_fused_classify_sample({}, {}, {}, temperature_q16, &st.rng, &st.checksum);\n", mat(op.matrix),
                            codes(op.inputs[0]), amax(op.inputs[0]));
     }
     return "";
@@ -93,7 +208,7 @@ class ForwardSource : public EmitContext {
                              : home == LutPartials::Scratch ? fmt::format("(int32_t *)(arena + {})", off(op.lut_partials))
                                                             : act(op.outputs[0]);
     return fmt::format("  const bg_lut_scratch lut = {{(uint16_t *)(arena + {}), {}, {}, {}}};\n", off(op.lut_tables), sums, op.lut_chunk,
-                       home == LutPartials::PairedInOutput ? 1 : 0);
+                       home == LutPartials::PairedInOutput ? "BG_LUT_PAIRED" : "BG_LUT_SEPARATE");
   }
 
   static const char* activation_name(int a) {
@@ -188,7 +303,11 @@ state_t st;
               : std::string());
 
     const int total = static_cast<int>(g_.ops.size());
+    const int loop_begin = c_.layer_loop ? c_.layer_loop->begin : total;
+    const int loop_end = c_.layer_loop ? loop_begin + c_.layer_loop->layers * c_.layer_loop->steps_per_layer : total;
     for (int i = 0; i < total; ++i) {
+      if (i == loop_begin) s += layer_loop_functions();
+      if (i >= loop_begin && i < loop_end) continue;
       const Op& op = g_.ops[i];
       const bool returns = op.chooses_token();
       s += op_comment(op, i);
@@ -205,7 +324,10 @@ state_t st;
     s += fmt::format("int {}_feed(int32_t token) {{\n  if (token < 0 || token >= {}) return -1;\n", n_, g_.arch.vocab_size);
     if (g_.constants.has_pos_embeddings) s += fmt::format("  if (st.position >= {}) return -2;\n", g_.arch.max_seq_len);
     s += "  st.token = token;\n";
-    for (int i = 0; i < g_.next_stage_begin; ++i) s += fmt::format("  step_{:03}_{}();\n", i, c_ident(g_.ops[i].label));
+    for (int i = 0; i < g_.next_stage_begin; ++i) {
+      if (i == loop_begin) s += fmt::format("  for (int32_t l = 0; l < {}; ++l) run_layer(&layers[l]);\n", c_.layer_loop->layers);
+      if (i < loop_begin || i >= loop_end) s += fmt::format("  step_{:03}_{}();\n", i, c_ident(g_.ops[i].label));
+    }
     s += "  st.position += 1;\n  return 0;\n}\n\n";
     s += fmt::format("int32_t {}_next(int32_t temperature_q16) {{\n", n_);
     for (int i = g_.next_stage_begin; i < total; ++i) {

@@ -183,6 +183,7 @@ void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& bas
   c.liveness = std::move(p.liveness);
   c.arena = std::move(p.arena);
   c.steps = build_steps(c.graph, c.liveness, c.arena, c.kernel_policy, c.dot_costs);
+  c.layer_loop = find_layer_loop(c.graph, c.steps);
   c.matrices.clear();
   for (size_t i = 0; i < c.graph.constants.matrices.size(); ++i) {
     const int m = static_cast<int>(i);

@@ -59,6 +59,7 @@ struct CompiledModel {
   ArenaPlan arena;
   FitResult fit;
   std::vector<Step> steps;            // graph.ops resolved against the plan (program.h)
+  std::optional<LayerLoop> layer_loop;  // when every layer runs the same plan
   std::vector<PackedMatrix> matrices; // per Constants::matrices index: the bytes in flash
   ir::Kernel row_kernel = ir::Kernel::PlainC;  // of every matrix op not on lookup tables
   KernelPolicy kernel_policy = KernelPolicy::CostModel;

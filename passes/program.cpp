@@ -56,6 +56,45 @@ std::vector<Step> build_steps(const Graph& g, const Liveness& liveness, const Ar
   return steps;
 }
 
+namespace {
+
+bool same_operands(const Graph& g, const std::vector<Operand>& a, const std::vector<Operand>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i].offset != b[i].offset || g.values[a[i].value].type != g.values[b[i].value].type ||
+        g.values[a[i].value].elements != g.values[b[i].value].elements)
+      return false;
+  return true;
+}
+
+// Whether step b (of a later layer) runs exactly as step a of layer 0.
+bool same_plan(const Graph& g, const Step& a, const Step& b) {
+  const Op &x = g.ops[a.op], &y = g.ops[b.op];
+  return x.kind == y.kind && x.kernel == y.kernel && x.lut_chunk == y.lut_chunk && x.accumulate == y.accumulate && x.activation == y.activation &&
+         x.heads == y.heads && (x.matrix < 0) == (y.matrix < 0) && (x.matrix2 < 0) == (y.matrix2 < 0) && (x.norm < 0) == (y.norm < 0) &&
+         (x.lut_tables < 0) == (y.lut_tables < 0) && (x.lut_partials < 0) == (y.lut_partials < 0) && a.copy_first_input == b.copy_first_input &&
+         a.normalise_over_input == b.normalise_over_input && a.lut_partials == b.lut_partials && same_operands(g, a.inputs, b.inputs) &&
+         same_operands(g, a.outputs, b.outputs) && same_operands(g, a.scratch, b.scratch);
+}
+
+}  // namespace
+
+std::optional<LayerLoop> find_layer_loop(const Graph& g, const std::vector<Step>& steps) {
+  const int layers = static_cast<int>(g.arch.n_layers);
+  if (layers < 2) return std::nullopt;
+  LayerLoop loop;
+  loop.layers = layers;
+  while (loop.begin < g.next_stage_begin && g.ops[steps[loop.begin].op].layer != 0) ++loop.begin;
+  while (loop.begin + loop.steps_per_layer < g.next_stage_begin && g.ops[steps[loop.begin + loop.steps_per_layer].op].layer == 0) ++loop.steps_per_layer;
+  if (loop.steps_per_layer == 0 || loop.begin + layers * loop.steps_per_layer > g.next_stage_begin) return std::nullopt;
+  for (int l = 1; l < layers; ++l)
+    for (int j = 0; j < loop.steps_per_layer; ++j) {
+      const Step& later = steps[static_cast<size_t>(loop.begin + l * loop.steps_per_layer + j)];
+      if (g.ops[later.op].layer != l || !same_plan(g, steps[static_cast<size_t>(loop.begin + j)], later)) return std::nullopt;
+    }
+  return loop;
+}
+
 const Operand* find_operand(const Step& s, ValueId v) {
   for (const auto* list : {&s.inputs, &s.outputs, &s.scratch})
     for (const Operand& o : *list)

@@ -5,6 +5,7 @@
 // an arena of the planned size, the C++ backend emits them, the report prints them.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +49,17 @@ enum class KernelPolicy { CostModel, Pinned, Base3Packing };
 // Resolves every op of g (kernels chosen) against the placement.
 std::vector<Step> build_steps(const ir::Graph& g, const Liveness& liveness, const ArenaPlan& arena, KernelPolicy policy,
                               const DotCosts& costs);
+
+// Layers that share one plan: steps [begin + l*steps_per_layer, begin + (l+1)*steps_per_layer)
+// are layer l's, for l < layers, and each matches layer 0's step for step: the same op,
+// kernel and flags, operands of the same sizes at the same arena offsets. Only the
+// weights, norms and KV cache differ, so a backend may emit one layer and loop.
+struct LayerLoop {
+  int begin = 0, steps_per_layer = 0, layers = 0;
+};
+
+// The program's layer loop, or none (fewer than two layers, or layers planned apart).
+std::optional<LayerLoop> find_layer_loop(const ir::Graph& g, const std::vector<Step>& steps);
 
 // Where value v of step s lives, or nullptr when the op does not touch it.
 const Operand* find_operand(const Step& s, ir::ValueId v);

@@ -42,6 +42,8 @@ typedef struct bg_lut_scratch {
   int32_t chunk;  /* groups per chunk */
   int32_t paired; /* w1 and w3 sums share one int32 per row */
 } bg_lut_scratch;
+#define BG_LUT_SEPARATE 0 /* bg_lut_scratch.paired: one int32 partial sum per row and matrix */
+#define BG_LUT_PAIRED 1   /* both matrices' sums as the int16 halves of one int32 per row */
 
 /* Tables hold sums biased by BG_LUT_BIAS, so that two of them add as one 32-bit word:
  * with each half of one operand biased by half of it, no half ever carries into the

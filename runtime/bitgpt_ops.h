@@ -395,7 +395,9 @@ static inline void bg_op_quantize(const int32_t *y, int32_t n, int8_t *q, int32_
   *amax = m;
 }
 
-/* out = W x, or out += W x when accumulate (the residual add). */
+/* out = W x (accumulate = BG_STORE), or out += W x (BG_ACCUMULATE: the residual add). */
+#define BG_STORE 0
+#define BG_ACCUMULATE 1
 static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate) {
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
   int32_t r, k, n;
