@@ -35,7 +35,7 @@ count() {  # count DIR TOKENS EXTRA_CFLAGS -> executed instructions
 
 echo "| model | target | SRAM budget | kernel | window | KV bits | flash bytes | SRAM peak | instructions/token | instructions/weight/token |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-for config in naive portable smlad mve lut4 base3 auto; do
+for config in ${CONFIGS:-naive portable smlad mve lut4 base3 auto}; do
   dir=$work/$config
   kernel=$config extra="" packing=auto
   [[ $config == naive ]] && kernel=portable extra=-DBITGPT_KERNEL_NAIVE

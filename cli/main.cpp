@@ -23,6 +23,7 @@
 #include "support/diagnostics.h"
 #include "support/output_files.h"
 #include "support/size_parse.h"
+#include "support/text.h"
 
 namespace {
 
@@ -30,7 +31,7 @@ using namespace bitgpt;
 
 // Options shared by compilation and `run`, so that `run` reproduces the emitted plan.
 struct PlanArgs {
-  std::string model, tokenizer, quantize;
+  std::string model, tokenizer, quantize, name;
   std::string target = "host";
   std::string sram, flash;
   int kv_bits = 0, lut_chunk = 0;
@@ -42,6 +43,7 @@ struct PlanArgs {
   void add_to(CLI::App& app) {
     app.add_option("model", model, "model.json (docs/model-format.md), or a llama2.c / bitllama2.c .bin checkpoint")->required();
     app.add_option("--tokenizer", tokenizer, "tokenizer.bin of a llama2.c checkpoint");
+    app.add_option("--name", name, "the model's name in the emitted code (NAME.h, NAME_feed, ...); default: the manifest's, or the file's");
     app.add_option("--quantize", quantize, "ternary: ternarise every layer matrix (absmean, per matrix) after loading")
         ->check(CLI::IsMember({"ternary"}));
     std::string targets;
@@ -72,6 +74,10 @@ struct PlanArgs {
 
   Model load() const {
     Model m = load_model(model, tokenizer);
+    if (!name.empty()) {
+      if (!is_c_identifier(name, 48)) throw Error(fmt::format("--name: '{}' is not a C identifier of at most 48 characters", name));
+      m.name = name;
+    }
     if (quantize == "ternary") ternarize_matrices(m);
     return m;
   }

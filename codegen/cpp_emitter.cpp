@@ -1,14 +1,34 @@
 #include "codegen/cpp_emitter.h"
 
+#include <fmt/format.h>
+
 #include "codegen/embedded_files.h"
 #include "codegen/emit_context.h"
 #include "codegen/firmware_emitter.h"
 #include "codegen/template.h"
+#include "support/diagnostics.h"
 
 namespace bitgpt {
 
+namespace {
+
+// The model's files are NAME.h, NAME.cpp, ...: a name that is the stem of another file of
+// the folder (a runtime header, a template, the firmware's generated config.h) would
+// overwrite it or collide with its object file.
+void check_name_is_free(const std::string& n) {
+  std::vector<std::string> taken = {"config"};
+  for (const auto& [file, text] : runtime_files()) taken.emplace_back(file.substr(0, file.find('.')));
+  for (const auto& [file, text] : template_files()) taken.emplace_back(file.substr(0, file.find('.')));
+  for (const std::string& t : taken)
+    if (n == t)
+      throw Error(fmt::format("model name '{}': the output folder has a file of its own named {}.*; give the model another name with --name", n, t));
+}
+
+}  // namespace
+
 std::map<std::string, std::string> emit_cpp(const CompiledModel& c, const std::string& source_name) {
   const std::string& n = c.graph.name;
+  check_name_is_free(n);
   std::map<std::string, std::string> files;
   for (const auto& [name, text] : runtime_files()) files[std::string(name)] = std::string(text);
   files[n + ".h"] = emit_api_header(c, source_name);

@@ -6,9 +6,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "support/diagnostics.h"
+#include "support/text.h"
 
 namespace bitgpt {
 
@@ -198,7 +198,6 @@ Tokenizer load_llama2c_tokenizer(const std::string& path, int64_t vocab_size) {
     fail(path, "", fmt::format("the model's vocab_size {} is over {}: BPE encoding tables hold 16-bit token ids", vocab_size, kMaxBpeVocab));
   const int32_t max_len = r.i32("max_token_length");
   if (max_len < 1 || max_len > 4096) fail(path, "byte offset 0", fmt::format("max_token_length {} is out of range [1, 4096]", max_len));
-  static const std::regex byte_token("<0x([0-9A-Fa-f]{2})>");
   for (int64_t i = 0; i < vocab_size; ++i) {
     t.scores.push_back(r.f32(fmt::format("the score of token {}", i)));
     const size_t at = r.offset();
@@ -207,9 +206,9 @@ Tokenizer load_llama2c_tokenizer(const std::string& path, int64_t vocab_size) {
       fail(path, fmt::format("byte offset {}", at), fmt::format("token {} has length {}, outside [0, max_token_length = {}]", i, len, max_len));
     const uint8_t* p = r.bytes(static_cast<size_t>(len), fmt::format("the bytes of token {}", i));
     std::string piece(reinterpret_cast<const char*>(p), static_cast<size_t>(len));
-    std::smatch m;
-    const bool is_byte = std::regex_match(piece, m, byte_token);
-    if (is_byte) piece = std::string(1, static_cast<char>(std::stoi(m[1].str(), nullptr, 16)));
+    const std::optional<unsigned char> byte = byte_fallback(piece);
+    const bool is_byte = byte.has_value();
+    if (is_byte) piece = std::string(1, static_cast<char>(*byte));
     if (i < 3) piece.clear();  // <unk>, <s>, </s>: control tokens print nothing
     t.pieces.push_back(piece);
     t.byte_fallback.push_back(is_byte && i >= 3);
@@ -246,6 +245,21 @@ Model load_llama2c(const std::string& path, const std::string& tokenizer) {
     c.shared = c.vocab > 0;
     c.vocab = std::abs(c.vocab);
     check_config(path, c);
+  }
+  // Every matrix of the file, by what the header says: (name, values). Q8_0 groups and
+  // bitllama2.c's four codes per byte both run across a whole matrix, never across two.
+  const int64_t kv_dim = c.kv_heads * (c.dim / c.heads);
+  const std::pair<const char*, int64_t> matrices[] = {
+      {"token embeddings", c.vocab * c.dim}, {"wq", c.dim * c.dim},      {"wk", kv_dim * c.dim},      {"wv", kv_dim * c.dim},
+      {"wo", c.dim * c.dim},                 {"w1", c.hidden * c.dim},   {"w2", c.dim * c.hidden},    {"w3", c.hidden * c.dim}};
+  for (const auto& [what, n] : matrices) {
+    if (variant == Variant::Version2Q80 && n % group != 0)
+      fail(path, "byte offset 37 (group_size)",
+           fmt::format("group_size {} does not divide the {} values of {}; llama2.c's exporter writes a group size that divides every tensor",
+                       group, n, what));
+    if (variant == Variant::BitTernary && std::string(what) != "token embeddings" && n % 4 != 0)
+      fail(path, "header", fmt::format("{} has {} weights, not a multiple of 4: bitllama2.c packs four 2-bit codes per byte across a whole matrix",
+                                       what, n));
   }
   const int64_t expected = variant == Variant::BitTernary ? bit_size(c)
                            : variant == Variant::Version1Float ? version1_size(c)

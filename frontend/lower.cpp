@@ -4,6 +4,10 @@
 #include <numbers>
 #include <algorithm>
 
+#include <fmt/format.h>
+
+#include "support/diagnostics.h"
+
 namespace bitgpt {
 
 using namespace ir;
@@ -69,8 +73,14 @@ LoweredTable lower_table(const Tensor& t) {
   return out;
 }
 
-int32_t to_q16(double v) {
-  return static_cast<int32_t>(std::clamp<double>(std::llround(v * 65536.0), INT32_MIN, INT32_MAX));
+// Norm gains and biases are Q16 int32: |v| < 32768. A larger value is refused, not
+// saturated (a model whose norm parameters do not fit would silently compute another
+// function); docs/model-format.md states the limit.
+int32_t to_q16(double v, const std::string& tensor, int64_t i) {
+  constexpr double kLimit = 32768.0 - 1.0 / 65536.0;
+  if (!(std::abs(v) <= kLimit))
+    throw Error(fmt::format("{}[{}]: {} is outside the range of norm parameters (Q16: |v| <= {:.6f})", tensor, i, v, kLimit));
+  return static_cast<int32_t>(std::llround(v * 65536.0));
 }
 
 // Builds the op list, one helper per block of the transformer.
@@ -140,9 +150,9 @@ class Builder {
     ln.n = static_cast<int32_t>(n);
     ln.eps_q32 = std::llround(std::ldexp(a_.norm_eps, 32));
     if (m_.has(prefix + ".weight"))
-      for (int64_t i = 0; i < n; ++i) ln.gain.push_back(to_q16(m_.tensor(prefix + ".weight").at(0, i)));
+      for (int64_t i = 0; i < n; ++i) ln.gain.push_back(to_q16(m_.tensor(prefix + ".weight").at(0, i), m_.source + ": " + prefix + ".weight", i));
     if (m_.has(prefix + ".bias"))
-      for (int64_t i = 0; i < n; ++i) ln.bias.push_back(to_q16(m_.tensor(prefix + ".bias").at(0, i)));
+      for (int64_t i = 0; i < n; ++i) ln.bias.push_back(to_q16(m_.tensor(prefix + ".bias").at(0, i), m_.source + ": " + prefix + ".bias", i));
     g_.constants.norms.push_back(std::move(ln));
     return static_cast<int>(g_.constants.norms.size() - 1);
   }

@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 
 #include "support/diagnostics.h"
+#include "support/text.h"
 #include "frontend/tensor_schema.h"
 
 namespace bitgpt {
@@ -149,11 +149,9 @@ Architecture parse_architecture(const std::string& file, const json& j) {
 
 // "<0x0A>" is the byte 0x0A; anything else is its UTF-8 bytes.
 std::string decode_piece(const std::string& s, bool* is_byte) {
-  static const std::regex byte_token("<0x([0-9A-Fa-f]{2})>");
-  std::smatch m;
-  *is_byte = std::regex_match(s, m, byte_token);
-  if (*is_byte) return std::string(1, static_cast<char>(std::stoi(m[1].str(), nullptr, 16)));
-  return s;
+  const std::optional<unsigned char> byte = byte_fallback(s);
+  *is_byte = byte.has_value();
+  return byte ? std::string(1, static_cast<char>(*byte)) : s;
 }
 
 Tokenizer parse_tokenizer(const std::string& file, const json& j, const Architecture& a) {
@@ -351,8 +349,7 @@ Model load_model_json(const std::string& path) {
   Model m;
   m.source = path;
   m.name = top.string("name");
-  static const std::regex ident("[A-Za-z_][A-Za-z0-9_]{0,47}");
-  if (!std::regex_match(m.name, ident)) fail(path, "name", "\"" + m.name + "\" is not a C identifier of at most 48 characters");
+  if (!is_c_identifier(m.name, 48)) fail(path, "name", "\"" + m.name + "\" is not a C identifier of at most 48 characters");
   m.arch = parse_architecture(path, top.raw("architecture"));
   m.tokenizer = parse_tokenizer(path, top.raw("tokenizer"), m.arch);
 

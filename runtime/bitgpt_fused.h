@@ -110,7 +110,7 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
     }
     for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
     for (t = first; t <= position; ++t) {
-      const int32_t p = bg_exp_neg_q16(scores[t - first] - m);
+      const int32_t p = bg_exp_neg_q16(bg_below_max(scores[t - first], m));
       sum += p;
       bg_attn_accumulate(c, a, g, t, p, acc);
     }

@@ -244,6 +244,14 @@ static inline int64_t bg_exp_neg_q30(int32_t x) {
   return n == 0 ? (int64_t)p : (int64_t)(((p >> (n - 1)) + 1u) >> 1);
 }
 
+/* s - m for a score s <= m, the maximum of its row, as the softmax's exp argument: exact
+ * while it fits an int32, else INT32_MIN, whose exp is 0 like the exact value's. (The
+ * plain difference of two int32 scores can overflow when the weights' scales are huge.) */
+static inline int32_t bg_below_max(int32_t s, int32_t m) {
+  const uint32_t gap = (uint32_t)m - (uint32_t)s; /* 0 <= m - s < 2^32 */
+  return gap > 0x7FFFFFFFu ? INT32_MIN : -(int32_t)gap;
+}
+
 /* exp(x) for x <= 0, Q16 in and out: the softmax weight. */
 static inline int32_t bg_exp_neg_q16(int32_t x) {
   return (int32_t)(((uint32_t)bg_exp_neg_q30(x) >> 13) + 1u) >> 1; /* round(/2^14); the Q30 value is <= 2^30 */

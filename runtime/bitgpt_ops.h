@@ -584,7 +584,7 @@ static inline void bg_op_attn_softmax(const bg_attn_shape *a, int32_t position, 
   for (h = 0; h < a->n_heads; ++h) {
     int32_t *s = scores + h * a->window, m = s[0];
     for (t = 1; t < n; ++t) if (s[t] > m) m = s[t];
-    for (t = 0; t < n; ++t) s[t] = bg_exp_neg_q16(s[t] - m);
+    for (t = 0; t < n; ++t) s[t] = bg_exp_neg_q16(bg_below_max(s[t], m));
   }
 }
 

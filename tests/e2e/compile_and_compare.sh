@@ -49,13 +49,16 @@ for target in $targets; do
     first=0
     name=$(basename "$dir"/*_demo.cpp _demo.cpp)
     cxx=${CXX:-c++}
-    flags=(-std=c++17 -O2 -Wall -Wextra -Werror -fno-exceptions -fno-rtti)
+    # BITGPT_E2E_SANITIZE=1 (the sanitizer suite): the emitted code runs under ASan + UBSan too.
+    sanitize=()
+    [[ ${BITGPT_E2E_SANITIZE:-0} == 1 ]] && sanitize=(-fsanitize=address,undefined -fno-sanitize-recover=all)
+    flags=(-std=c++17 -O2 -Wall -Wextra -Werror -fno-exceptions -fno-rtti "${sanitize[@]}")
     "$cxx" "${flags[@]}" -c "$dir/$name.cpp" -o model.o
     "$cxx" "${flags[@]}" -c "$dir/${name}_weights.cpp" -o weights.o
-    "$cxx" -std=c++17 -O2 -Wall -Wextra -Werror -c "$dir/${name}_demo.cpp" -I"$dir" -o demo.o
-    "$cxx" demo.o model.o weights.o -o demo
+    "$cxx" -std=c++17 -O2 -Wall -Wextra -Werror "${sanitize[@]}" -c "$dir/${name}_demo.cpp" -I"$dir" -o demo.o
+    "$cxx" "${sanitize[@]}" demo.o model.o weights.o -o demo
     # The model code itself must not need the heap or exceptions.
-    if nm -C model.o weights.o | grep -E ' U (malloc|free|calloc|realloc|operator new|operator delete|__cxa_throw)'; then
+    if ((${#sanitize[@]} == 0)) && nm -C model.o weights.o | grep -E ' U (malloc|free|calloc|realloc|operator new|operator delete|__cxa_throw)'; then
       echo "FAIL: the emitted model code references the heap or exceptions" >&2
       exit 1
     fi
@@ -68,7 +71,8 @@ for target in $targets; do
     echo "ok host demo ($target plan): $(tail -n 1 demo.txt)"
   fi
 
-  if [[ -f $dir/Makefile ]]; then
+  # BITGPT_E2E_HOST_ONLY=1 (the sanitizer suite): the boards are left to the normal suite.
+  if [[ -f $dir/Makefile && ${BITGPT_E2E_HOST_ONLY:-0} != 1 ]]; then
     make -s -C "$dir" > /dev/null
     # The stack reserve the plan counts must cover the deepest call path of the firmware.
     bound=$("$build/tests/stack_bound" Reset_Handler "$dir"/*.ci)

@@ -4,13 +4,15 @@
 // which would make the bound meaningless. libgcc helpers (__aeabi_*) carry no frame
 // information; each is charged kLibgccFrame bytes.
 //   stack_bound ENTRY file.ci...   prints the bound in bytes
+#include <cctype>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
-#include <regex>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -29,6 +31,28 @@ std::string function_of(const std::string& title) {
   return colon == std::string::npos ? title : title.substr(colon + 1);
 }
 
+// The text between `key` (which ends in a quote) and the next quote, or none.
+std::optional<std::string> quoted(const std::string& line, const std::string& key) {
+  const size_t at = line.find(key);
+  if (at == std::string::npos) return std::nullopt;
+  const size_t begin = at + key.size(), end = line.find('"', begin);
+  if (end == std::string::npos) return std::nullopt;
+  return line.substr(begin, end - begin);
+}
+
+// A node's frame from its label, "...\nN bytes (static)" or "(dynamic...)": bytes and
+// whether it is dynamic, or none.
+std::optional<std::pair<long, bool>> frame_of(const std::string& label) {
+  const size_t nl = label.rfind("\\n");
+  if (nl == std::string::npos) return std::nullopt;
+  size_t i = nl + 2, digits = 0;
+  while (i + digits < label.size() && std::isdigit(static_cast<unsigned char>(label[i + digits]))) ++digits;
+  if (digits == 0 || label.compare(i + digits, 8, " bytes (") != 0) return std::nullopt;
+  const std::string kind = label.substr(i + digits + 8);
+  if (kind.rfind("static", 0) != 0 && kind.rfind("dynamic", 0) != 0) return std::nullopt;
+  return std::make_pair(std::stol(label.substr(i, digits)), kind.rfind("static", 0) != 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -38,9 +62,6 @@ int main(int argc, char** argv) {
   }
   const std::string entry = argv[1];
   std::map<std::string, Node> graph;  // by function name
-  const std::regex node_re(R"re(node: \{ title: "([^"]+)" label: "[^"]*\\n([0-9]+) bytes \((static|dynamic[^)]*)\))re");
-  const std::regex ext_re(R"re(node: \{ title: "([^"]+)")re");
-  const std::regex edge_re(R"re(edge: \{ sourcename: "([^"]+)" targetname: "([^"]+)")re");
   for (int i = 2; i < argc; ++i) {
     std::ifstream in(argv[i]);
     if (!in) {
@@ -48,16 +69,19 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::string line;
-    std::smatch m;
     while (std::getline(in, line)) {
-      if (std::regex_search(line, m, node_re)) {
-        Node& n = graph[function_of(m[1])];
-        n.bytes = std::stol(m[2]);
-        n.dynamic = m[3].str() != "static";
-      } else if (std::regex_search(line, m, edge_re)) {
-        graph[function_of(m[1])].callees.push_back(function_of(m[2]));
-      } else if (std::regex_search(line, m, ext_re)) {
-        graph[function_of(m[1])];
+      if (line.find("node: { title: \"") != std::string::npos) {
+        const auto title = quoted(line, "title: \"");
+        if (!title || title->empty()) continue;
+        Node& n = graph[function_of(*title)];
+        const auto label = quoted(line, "label: \"");
+        if (const auto frame = label ? frame_of(*label) : std::nullopt) {
+          n.bytes = frame->first;
+          n.dynamic = frame->second;
+        }
+      } else if (line.find("edge: { sourcename: \"") != std::string::npos) {
+        const auto from = quoted(line, "sourcename: \""), to = quoted(line, "targetname: \"");
+        if (from && to) graph[function_of(*from)].callees.push_back(function_of(*to));
       }
     }
   }
