@@ -122,7 +122,7 @@ TEST(Numerics, RoundShiftFastPathsMatchTheGeneralOne) {
   }
   for (int s = 1; s <= 62; ++s)
     for (int64_t v : {INT64_MAX, INT64_MIN + 1, INT64_C(0), INT64_C(-1), INT64_C(1) << 31, -(INT64_C(1) << 31), (INT64_C(1) << 32) - 1})
-      EXPECT_EQ(bg_round_shift_sat32(v, s), bg_sat32(((v >> (s - 1)) + 1) >> 1)) << v << " " << s;
+      EXPECT_EQ(bg_round_shift_sat32(v, s), bg_sat32(static_cast<int64_t>((static_cast<__int128>(v >> (s - 1)) + 1) >> 1))) << v << " " << s;
 }
 
 // bg_mult_normalize against its definition: the mantissa rounded to 23 bits.
