@@ -46,10 +46,14 @@ static inline int64_t bg_mul32x32(int32_t a, int32_t b) {
 }
 
 /* round(v / 2^s), ties toward +infinity; s may be negative (a saturating left shift).
- * For s >= 1 it is computed as floor((floor(v / 2^(s-1)) + 1) / 2), the same integer as
- * floor((v + 2^(s-1)) / 2^s) without building the 64-bit rounding constant. */
+ * For s >= 1 it is computed as floor((w + 1) / 2) with w = floor(v / 2^(s-1)), the same
+ * integer as floor((v + 2^(s-1)) / 2^s) without building the 64-bit rounding constant;
+ * written as (w >> 1) + (w & 1) so that w = INT64_MAX (v = INT64_MAX, s = 1) cannot overflow. */
 static inline int64_t bg_shr_round(int64_t v, int s) {
-  if (s >= 1 && s <= 62) return ((v >> (s - 1)) + 1) >> 1;
+  if (s >= 1 && s <= 62) {
+    const int64_t w = v >> (s - 1);
+    return (w >> 1) + (w & 1);
+  }
   if (s <= 0) {
     if (s < -62) return v == 0 ? 0 : (v > 0 ? INT64_MAX : INT64_MIN);
     {
