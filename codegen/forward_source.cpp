@@ -4,6 +4,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <map>
+
 #include "codegen/emit_context.h"
 
 namespace bitgpt {
@@ -115,7 +119,7 @@ class ForwardSource : public EmitContext {
       for (size_t at = label.find(prefix); at != std::string::npos; at = label.find(prefix)) label.erase(at, prefix.size());
       const std::string fn = fmt::format("layer_step_{:02}_{}", j, c_ident(label));
       s += op_comment(op, i);
-      const std::string body = step_call(c_.steps[static_cast<size_t>(i)]);
+      const std::string body = step_body(c_.steps[static_cast<size_t>(i)]);
       const bool reads_layer = body.find("L->") != std::string::npos;  // else the parameter stays unnamed
       s += fmt::format("BITGPT_STEP void {}(const layer_t *{}) {{\n{}}}\n\n", fn, reads_layer ? "L" : "", body);
       calls += fmt::format("  {}(L);\n", fn);
@@ -125,6 +129,63 @@ class ForwardSource : public EmitContext {
   }
 
   mutable const std::vector<Field>* layer_fields_ = nullptr;  // set while emitting the layer steps
+
+  // ---- named pointers: each step starts by naming the arena views it uses ----
+  // The local name of value v: its IR name without the layer prefix ("l0.attn_norm.q8"
+  // -> "attn_norm_q8"), made unique within the step.
+  std::string local(ValueId v, const std::string& suffix) const {
+    std::string name = g_.values[v].name;
+    if (name.size() > 1 && name[0] == 'l') {
+      size_t i = 1;
+      while (i < name.size() && std::isdigit(static_cast<unsigned char>(name[i]))) ++i;
+      if (i > 1 && i < name.size() && name[i] == '.') name = name.substr(i + 1);
+    }
+    std::string base = c_ident(name) + suffix;
+    if (base == "L" || base == "lut" || base == "attn" || base == "kv" || base == "st" || base == "arena") base += "_";
+    std::string unique = base;
+    for (int k = 2; locals_.count(unique) && locals_.at(unique) != std::make_pair(v, suffix); ++k) unique = fmt::format("{}{}", base, k);
+    return unique;
+  }
+  // Declares `type *name = init;` once per step and returns the name.
+  std::string declare(ValueId v, const std::string& suffix, const std::string& type, const std::string& init) const {
+    const std::string name = local(v, suffix);
+    if (!locals_.count(name)) {
+      locals_[name] = {v, suffix};
+      decls_.push_back({operand_rank(v) * 2 + (suffix.empty() ? 0 : 1), fmt::format("  {} *{} = {};  /* {} */\n", type, name, init, vname(v))});
+    }
+    return name;
+  }
+  std::string act(ValueId v) const { return declare(v, "", "int32_t", EmitContext::act(v)); }
+  std::string codes(ValueId v) const { return declare(v, "", "int8_t", EmitContext::codes(v)); }
+  std::string amax_ptr(ValueId v) const { return declare(v, "_amax", "int32_t", "&" + EmitContext::amax(v)); }
+  std::string amax(ValueId v) const { return "*" + amax_ptr(v); }
+  std::string scratch(ValueId v, const std::string& type) const {
+    return declare(v, "", type, fmt::format("({} *)(arena + {})", type, off(v)));
+  }
+  // Declarations go in the op's operand order: inputs, outputs, scratch.
+  int operand_rank(ValueId v) const {
+    int rank = 0;
+    for (const auto* list : {&current_->inputs, &current_->outputs, &current_->scratch})
+      for (ValueId u : *list) {
+        if (u == v) return rank;
+        ++rank;
+      }
+    return rank;
+  }
+  // The body of a step: its named pointers, then its call.
+  std::string step_body(const Step& step) const {
+    decls_.clear();
+    locals_.clear();
+    current_ = &g_.ops[step.op];
+    const std::string call = step_call(step);
+    std::stable_sort(decls_.begin(), decls_.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string s;
+    for (const auto& d : decls_) s += d.second;
+    return s + call;
+  }
+  mutable const Op* current_ = nullptr;
+  mutable std::vector<std::pair<int, std::string>> decls_;
+  mutable std::map<std::string, std::pair<ValueId, std::string>> locals_;
 
   // How a step names its weights, norms and KV cache: the constants themselves, or inside
   // the layer loop the fields of the layer's table row.
@@ -136,8 +197,8 @@ class ForwardSource : public EmitContext {
   std::string step_call(const Step& step) const {
     const Op& op = g_.ops[step.op];
     const std::string pos = "st.position";
-    const std::string copy_first = step.copy_first_input ? fmt::format("  memcpy(ACT({}), ACT({}), {});  /* not in place: copy, then update */\n",
-                                                                       off(op.outputs[0]), off(op.inputs[0]), g_.values[op.inputs[0]].bytes())
+    const std::string copy_first = step.copy_first_input ? fmt::format("  memcpy({}, {}, {});  /* not in place: copy, then update */\n",
+                                                                       act(op.outputs[0]), act(op.inputs[0]), g_.values[op.inputs[0]].bytes())
                                                          : std::string();
     const bool lookup = op.kernel == Kernel::Lookup;
     const int32_t n_in = op.inputs.empty() ? 0 : static_cast<int32_t>(g_.values[op.inputs[0]].elements);
@@ -148,13 +209,13 @@ class ForwardSource : public EmitContext {
       case OpKind::Norm:
         return fmt::format("  bg_op_norm({}, {}, {});\n", act(op.inputs[0]), nrm(op.norm), act(op.outputs[0]));
       case OpKind::Quantize:
-        return fmt::format("  bg_op_quantize({}, {}, {}, &{});\n", act(op.inputs[0]), n_in, codes(op.outputs[0]), amax(op.outputs[0]));
+        return fmt::format("  bg_op_quantize({}, {}, {}, {});\n", act(op.inputs[0]), n_in, codes(op.outputs[0]), amax_ptr(op.outputs[0]));
       case OpKind::NormQuantize:
         if (!op.scratch.empty() || step.normalise_over_input)  // normalised values to scratch, or over the dying input
-          return fmt::format("  bg_fused_norm_quantize_via({0}, {1}, {2}, {3}, &{4});\n", act(op.inputs[0]), nrm(op.norm),
-                             op.scratch.empty() ? act(op.inputs[0]) : act(op.scratch[0]), codes(op.outputs[0]), amax(op.outputs[0]));
-        return fmt::format("  bg_fused_norm_quantize({}, {}, {}, &{});\n", act(op.inputs[0]), nrm(op.norm), codes(op.outputs[0]),
-                           amax(op.outputs[0]));
+          return fmt::format("  bg_fused_norm_quantize_via({0}, {1}, {2}, {3}, {4});\n", act(op.inputs[0]), nrm(op.norm),
+                             op.scratch.empty() ? act(op.inputs[0]) : act(op.scratch[0]), codes(op.outputs[0]), amax_ptr(op.outputs[0]));
+        return fmt::format("  bg_fused_norm_quantize({}, {}, {}, {});\n", act(op.inputs[0]), nrm(op.norm), codes(op.outputs[0]),
+                           amax_ptr(op.outputs[0]));
       case OpKind::MatMul: {
         const ValueId x = op.matrix_input();
         if (lookup)
@@ -180,16 +241,16 @@ class ForwardSource : public EmitContext {
       case OpKind::KvWrite:
         return fmt::format("  bg_op_kv_write({}, &attn, {}, {}, {});\n", kvl(op.layer), pos, act(op.inputs[0]), act(op.inputs[1]));
       case OpKind::AttnScores:
-        return fmt::format("  bg_op_attn_scores({}, &attn, {}, {}, (int8_t *)(arena + {}), {});\n", kvl(op.layer), pos, act(op.inputs[0]),
-                           off(op.scratch[0]), act(op.outputs[0]));
+        return fmt::format("  bg_op_attn_scores({}, &attn, {}, {}, {}, {});\n", kvl(op.layer), pos, act(op.inputs[0]),
+                           scratch(op.scratch[0], "int8_t"), act(op.outputs[0]));
       case OpKind::AttnSoftmax:
         return copy_first + fmt::format("  bg_op_attn_softmax(&attn, {}, {});\n", pos, act(op.outputs[0]));
       case OpKind::AttnWeightedSum:
-        return fmt::format("  bg_op_attn_weighted_sum({}, &attn, {}, {}, (int64_t *)(arena + {}), {});\n", kvl(op.layer), pos,
-                           act(op.inputs[0]), off(op.scratch[0]), act(op.outputs[0]));
+        return fmt::format("  bg_op_attn_weighted_sum({}, &attn, {}, {}, {}, {});\n", kvl(op.layer), pos,
+                           act(op.inputs[0]), scratch(op.scratch[0], "int64_t"), act(op.outputs[0]));
       case OpKind::Attention:
-        return fmt::format("  bg_fused_attention({}, &attn, {}, {}, (int8_t *)(arena + {}), (int64_t *)(arena + {}), (int32_t *)(arena + {}), {});\n", kvl(op.layer),
-                           pos, act(op.inputs[0]), off(op.scratch[0]), off(op.scratch[1]), off(op.scratch[2]), act(op.outputs[0]));
+        return fmt::format("  bg_fused_attention({}, &attn, {}, {}, {}, {}, {}, {});\n", kvl(op.layer), pos, act(op.inputs[0]),
+                           scratch(op.scratch[0], "int8_t"), scratch(op.scratch[1], "int64_t"), scratch(op.scratch[2], "int32_t"), act(op.outputs[0]));
       case OpKind::Sample:
         return fmt::format("  return bg_op_sample({}, {}, temperature_q16, &st.rng, &st.checksum);\n", act(op.inputs[0]), n_in);
       case OpKind::ClassifySample:
@@ -205,9 +266,9 @@ class ForwardSource : public EmitContext {
     const Op& op = g_.ops[step.op];
     const LutPartials home = step.lut_partials;
     const std::string sums = home == LutPartials::None      ? "0"
-                             : home == LutPartials::Scratch ? fmt::format("(int32_t *)(arena + {})", off(op.lut_partials))
+                             : home == LutPartials::Scratch ? scratch(op.lut_partials, "int32_t")
                                                             : act(op.outputs[0]);
-    return fmt::format("  const bg_lut_scratch lut = {{(uint16_t *)(arena + {}), {}, {}, {}}};\n", off(op.lut_tables), sums, op.lut_chunk,
+    return fmt::format("  const bg_lut_scratch lut = {{{}, {}, {}, {}}};\n", scratch(op.lut_tables, "uint16_t"), sums, op.lut_chunk,
                        home == LutPartials::PairedInOutput ? "BG_LUT_PAIRED" : "BG_LUT_SEPARATE");
   }
 
@@ -312,7 +373,7 @@ state_t st;
       const bool returns = op.chooses_token();
       s += op_comment(op, i);
       s += fmt::format("BITGPT_STEP {} step_{:03}_{}({}) {{\n{}}}\n\n", returns ? "int32_t" : "void", i, c_ident(op.label),
-                       returns ? "int32_t temperature_q16" : "void", step_call(c_.steps[static_cast<size_t>(i)]));
+                       returns ? "int32_t temperature_q16" : "void", step_body(c_.steps[static_cast<size_t>(i)]));
     }
     s += "}  // namespace\n\n";
 
