@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <cstring>
 #include <map>
 #include <optional>
 
@@ -21,21 +22,56 @@
 #include "passes/pass_manager.h"
 #include "passes/pipeline.h"
 #include "support/diagnostics.h"
+#include "support/input_files.h"
 #include "support/output_files.h"
-#include "support/size_parse.h"
 #include "support/text.h"
 
 namespace {
 
 using namespace bitgpt;
 
+// A whole number that fits its type: CLI11 would otherwise saturate an overlong one
+// (99999999999999999999 becoming 2^63 - 1) or wrap a negative one into an unsigned.
+CLI::Validator whole_number(bool is_unsigned) {
+  return CLI::Validator(
+      [is_unsigned](std::string& text) -> std::string {
+        const bool negative = !text.empty() && text[0] == '-';
+        const std::string digits = negative ? text.substr(1) : text;
+        const bool ok = !digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos && !(negative && is_unsigned);
+        const char* limit = is_unsigned ? "18446744073709551615" : negative ? "9223372036854775808" : "9223372036854775807";
+        const std::string trimmed = digits.substr(std::min(digits.find_first_not_of('0'), digits.size() - 1));
+        const bool fits = trimmed.size() < std::strlen(limit) || (trimmed.size() == std::strlen(limit) && trimmed <= limit);
+        if (!ok) return "'" + text + "' is not a whole number" + (is_unsigned ? " >= 0" : "");
+        if (!fits) return "'" + text + "' is too large";
+        return "";
+      },
+      is_unsigned ? "UINT64" : "INT");
+}
+
+// Parses the command line; on --help or --version, or a malformed command line (exit 2,
+// "bitgptc: error: ..." like every other error), the exit status the caller returns.
+std::optional<int> parse(CLI::App& app, int argc, char** argv) {
+  app.set_version_flag("--version", "bitgptc " BITGPT_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "bitgptc: error: " << e.what() << "\n(bitgptc --help lists the options)\n";
+    return 2;
+  }
+  return std::nullopt;
+}
+
 // Options shared by compilation and `run`, so that `run` reproduces the emitted plan.
 struct PlanArgs {
   std::string model, tokenizer, quantize, name;
   std::string target = "host";
-  std::string sram, flash;
+  int64_t sram = 0, flash = 0, window = 0, max_prompt_bytes = 0;
   int kv_bits = 0, lut_chunk = 0;
-  int64_t window = 0, max_prompt_bytes = -1;  // -1: not given
+  // Given or not: a value of 0 is an error for the pipeline to name, never "not given".
+  CLI::Option *sram_opt = nullptr, *flash_opt = nullptr, *window_opt = nullptr, *max_prompt_opt = nullptr, *kv_opt = nullptr,
+              *lut_opt = nullptr;
   KernelOption kernel = KernelOption::Auto;
   PackingOption packing = PackingOption::Auto;
   std::vector<std::string> disabled;
@@ -49,10 +85,13 @@ struct PlanArgs {
     std::string targets;
     for (const TargetDesc& t : all_targets()) targets += std::string(targets.empty() ? "" : ", ") + t.name;
     app.add_option("--target", target, "target: " + targets)->capture_default_str();
-    app.add_option("--sram", sram, "SRAM budget (8K, 8KiB, 8192, 0x2000); default: the target's");
-    app.add_option("--flash", flash, "flash budget; default: the target's");
-    app.add_option("--kv-bits", kv_bits, "pin the KV-cache precision: 8 or 4");
-    app.add_option("--window", window, "pin the attention window (KV-cache slots)");
+    const CLI::Range size_range(int64_t{1}, int64_t{1} << 40);
+    sram_opt = app.add_option("--sram", sram, "SRAM budget (8K, 8KiB, 8192, 0x2000); default: the target's")
+                   ->transform(CLI::AsSizeValue(false))
+                   ->check(size_range);
+    flash_opt = app.add_option("--flash", flash, "flash budget; default: the target's")->transform(CLI::AsSizeValue(false))->check(size_range);
+    kv_opt = app.add_option("--kv-bits", kv_bits, "pin the KV-cache precision: 8 or 4")->check(whole_number(false));
+    window_opt = app.add_option("--window", window, "pin the attention window (KV-cache slots)")->check(whole_number(false));
     app.add_option("--kernel", kernel,
                    "matrix kernel: auto (a cost model picks per product: the row kernel, or lookup tables where they pay and fit), "
                    "portable (plain C), smlad (Armv7E-M DSP), mve (Helium) or lut4 (lookup tables everywhere)")
@@ -61,9 +100,11 @@ struct PlanArgs {
                                                                                  {"smlad", KernelOption::Smlad},
                                                                                  {"mve", KernelOption::Mve},
                                                                                  {"lut4", KernelOption::Lut4}}));
-    app.add_option("--lut-chunk", lut_chunk, "with --kernel lut4: groups of 4 inputs per table chunk (default: the largest that leaves a useful window)");
-    app.add_option("--max-prompt-bytes", max_prompt_bytes,
-                   fmt::format("BPE tokenizers: the longest prompt the planned encoding buffer holds (default {})", kDefaultMaxPromptBytes));
+    lut_opt = app.add_option("--lut-chunk", lut_chunk, "with --kernel lut4: groups of 4 inputs per table chunk (default: the largest that leaves a useful window)")
+                  ->check(whole_number(false));
+    max_prompt_opt = app.add_option("--max-prompt-bytes", max_prompt_bytes,
+                                    fmt::format("BPE tokenizers: the longest prompt the planned encoding buffer holds (default {})", kDefaultMaxPromptBytes))
+                         ->check(whole_number(false));
     app.add_option("--packing", packing, "ternary weights in flash: auto, 2bit or base3 (1.6 bits per weight)")
         ->transform(CLI::CheckedTransformer(
             std::map<std::string, PackingOption>{{"auto", PackingOption::Auto}, {"2bit", PackingOption::TwoBit}, {"base3", PackingOption::Base3}}));
@@ -85,14 +126,14 @@ struct PlanArgs {
   CompileOptions options() const {
     CompileOptions o;
     o.target = target;
-    if (!sram.empty()) o.sram = parse_size(sram, "--sram");
-    if (!flash.empty()) o.flash = parse_size(flash, "--flash");
-    if (kv_bits != 0) o.kv_bits = kv_bits;
-    if (window != 0) o.window = window;
+    if (sram_opt->count()) o.sram = sram;
+    if (flash_opt->count()) o.flash = flash;
+    if (kv_opt->count()) o.kv_bits = kv_bits;
+    if (window_opt->count()) o.window = window;
     o.kernel = kernel;
     o.packing = packing;
-    if (lut_chunk != 0) o.lut_chunk = lut_chunk;
-    if (max_prompt_bytes != -1) o.max_prompt_bytes = max_prompt_bytes;
+    if (lut_opt->count()) o.lut_chunk = lut_chunk;
+    if (max_prompt_opt->count()) o.max_prompt_bytes = max_prompt_bytes;
     o.disabled_passes.insert(disabled.begin(), disabled.end());
     return o;
   }
@@ -109,7 +150,7 @@ int compile_main(int argc, char** argv) {
   const CLI::Option* output = app.add_option("-o,--output", out_dir, "write the emitted C++ and a host demo into this directory");
   app.add_option("--report-json", report_path, "write the memory plan as JSON (docs/report.md); - for standard output (then no text plan)");
   app.add_flag("-q,--quiet", quiet, "do not print the memory plan");
-  CLI11_PARSE(app, argc, argv);
+  if (const std::optional<int> exit = parse(app, argc, argv)) return *exit;
 
   const Model model = plan.load();
   const CompiledModel compiled = compile_model(model, plan.options());
@@ -130,6 +171,10 @@ int compile_main(int argc, char** argv) {
   return 0;
 }
 
+// The interpreter runs on the host for checks and demonstrations; a bound keeps a typo
+// from running for days.
+constexpr int64_t kMaxRunTokens = 1'000'000;
+
 int run_main(int argc, char** argv) {
   CLI::App app{"bitgptc run: generate text with the reference interpreter, under the plan a compilation would choose"};
   PlanArgs plan;
@@ -138,10 +183,13 @@ int run_main(int argc, char** argv) {
   int64_t tokens = 64;
   uint64_t seed = 0;
   app.add_option("--prompt", prompt, "text to start from (default: empty)");
-  app.add_option("-n,--tokens", tokens, "tokens to generate")->check(CLI::NonNegativeNumber)->capture_default_str();
+  app.add_option("-n,--tokens", tokens, fmt::format("tokens to generate, at most {}", kMaxRunTokens))
+      ->check(whole_number(false))
+      ->check(CLI::Range(int64_t{0}, kMaxRunTokens))
+      ->capture_default_str();
   app.add_option("--temperature", temperature, "0 for greedy, else sample at this temperature")->capture_default_str();
-  app.add_option("--seed", seed, "sampler seed")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--seed", seed, "sampler seed, 0 to 2^64 - 1")->check(whole_number(true))->capture_default_str();
+  if (const std::optional<int> exit = parse(app, argc, argv)) return *exit;
 
   const Model model = plan.load();
   const CompiledModel compiled = compile_model(model, plan.options());
@@ -167,24 +215,35 @@ int eval_main(int argc, char** argv) {
   plan.add_to(app);
   std::string text_path, reference_path;
   int64_t max_tokens = 20000, segment = 0;
-  auto* text = app.add_option("--text", text_path, "average loss on this UTF-8 text");
+  auto* text_opt = app.add_option("--text", text_path, "average loss on this UTF-8 text");
   auto* ref = app.add_option("--reference-tokens", reference_path, "top-1 agreement with these whitespace-separated ids (the first is the start token)");
-  text->excludes(ref);
-  app.add_option("--max-tokens", max_tokens, "evaluate at most this many tokens of the text")->capture_default_str();
-  app.add_option("--segment", segment, "tokens per segment, each started afresh with BOS (default: max_seq_len)");
-  CLI11_PARSE(app, argc, argv);
+  text_opt->excludes(ref);
+  app.add_option("--max-tokens", max_tokens, "evaluate at most this many tokens of the text")
+      ->check(whole_number(false))
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 31))
+      ->capture_default_str();
+  const CLI::Option* segment_opt = app.add_option("--segment", segment, "tokens per segment, each started afresh with BOS (default: max_seq_len)")
+                                       ->check(whole_number(false))
+                                       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  if (const std::optional<int> exit = parse(app, argc, argv)) return *exit;
   if (text_path.empty() && reference_path.empty()) throw Error("eval: give --text FILE or --reference-tokens FILE");
 
   const Model model = plan.load();
+  if (segment_opt->count() && model.arch.positions == Positions::Learned && segment > model.arch.max_seq_len)
+    throw Error(fmt::format("--segment: {} tokens is more than the {} positions this model learned (max_seq_len)", segment, model.arch.max_seq_len));
+  // Read the text before the (slower) compilation, so that a bad path fails at once.
+  std::string text;
+  if (!text_path.empty()) {
+    const std::vector<uint8_t> bytes = read_input_file(text_path, "text", int64_t{1} << 30);
+    text.assign(bytes.begin(), bytes.end());
+    if (text.empty()) throw Error(text_path + ": the text is empty: there is nothing to score");
+  }
   const CompiledModel compiled = compile_model(model, plan.options());
   const CompiledModel reference = reference_program(model, compiled);
   std::cout << fmt::format("plan: window {}, {}-bit KV cache, target {}, SRAM {} of {} bytes\n", compiled.fit.window, compiled.fit.kv_bits,
                            compiled.target->name, compiled.fit.cost.total(), compiled.sram_budget);
   if (!text_path.empty()) {
-    std::ifstream in(text_path, std::ios::binary);
-    if (!in) throw Error(text_path + ": cannot open the text");
-    const std::string text((std::istreambuf_iterator<char>(in)), {});
-    const LossResult r = evaluate_loss(reference, text, segment > 0 ? segment : model.arch.max_seq_len, max_tokens);
+    const LossResult r = evaluate_loss(reference, text, "--text " + text_path, segment_opt->count() ? segment : model.arch.max_seq_len, max_tokens);
     std::cout << fmt::format("tokens: {}\ncharacters: {}\nloss-nats-per-token: {:.4f}\nbits-per-char: {:.4f}\n", r.tokens, r.bytes,
                              r.nats_per_token(), r.bits_per_char());
   } else {
@@ -200,6 +259,11 @@ int main(int argc, char** argv) {
   try {
     if (argc > 1 && std::string(argv[1]) == "run") return run_main(argc - 1, argv + 1);
     if (argc > 1 && std::string(argv[1]) == "eval") return eval_main(argc - 1, argv + 1);
+    if (argc == 2 && std::string(argv[1]) == "help") {
+      char help[] = "--help";
+      char* args[] = {argv[0], help};
+      return compile_main(2, args);
+    }
     return compile_main(argc, argv);
   } catch (const bitgpt::Error& e) {
     std::cerr << "bitgptc: error: " << e.what() << "\n";

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "codegen/template.h"
+#include "support/diagnostics.h"
 
 namespace bitgpt {
 
@@ -11,6 +12,14 @@ bool has_firmware(const TargetDesc& t) { return t.qemu_board[0] != '\0'; }
 void emit_firmware(const CompiledModel& c, std::map<std::string, std::string>& files) {
   const std::string& n = c.graph.name;
   const TargetDesc& t = *c.target;
+  // The project runs on the board QEMU emulates: a budget beyond its memories would link
+  // a firmware that QEMU cannot load (it ended in a QEMU crash).
+  if (c.flash_budget > t.board_flash)
+    throw Error(fmt::format("--flash {}: the firmware project for {} runs on QEMU's {}, which has {} bytes of flash; give --flash {} or less",
+                            c.flash_budget, t.name, t.qemu_board, t.board_flash, t.board_flash));
+  if (c.sram_budget > t.board_ram)
+    throw Error(fmt::format("--sram {}: the firmware project for {} runs on QEMU's {}, which has {} bytes of RAM; give --sram {} or less",
+                            c.sram_budget, t.name, t.qemu_board, t.board_ram, t.board_ram));
   const std::map<std::string, std::string> values = {
       {"TARGET", t.name},
       {"BOARD", t.qemu_board},

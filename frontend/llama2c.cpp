@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "support/diagnostics.h"
+#include "support/input_files.h"
 #include "support/text.h"
 
 namespace bitgpt {
@@ -19,16 +20,7 @@ namespace {
 constexpr uint32_t kMagicAk42 = 0x616b3432;
 constexpr int64_t kMaxBytes = int64_t{2} << 30;
 
-std::vector<uint8_t> read_all(const std::string& path, const std::string& what) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) fail(path, "", what + " not found");
-  const auto size = static_cast<int64_t>(fs::file_size(path, ec));
-  if (size > kMaxBytes) fail(path, "", fmt::format("{} is {} bytes, more than the {} allowed", what, size, kMaxBytes));
-  std::ifstream in(path, std::ios::binary);
-  std::vector<uint8_t> b(static_cast<size_t>(size));
-  if (size && !in.read(reinterpret_cast<char*>(b.data()), size)) fail(path, "", "cannot read the " + what);
-  return b;
-}
+std::vector<uint8_t> read_all(const std::string& path, const std::string& what) { return read_input_file(path, what, kMaxBytes); }
 
 // Sequential little-endian reads that name the byte offset of anything missing.
 class Reader {
@@ -182,6 +174,7 @@ std::string model_name(const std::string& path) {
 }  // namespace
 
 bool looks_like_llama2c(const std::string& path) {
+  check_input_file(path, fs::path(path).extension() == ".json" ? "model manifest" : "model file", kMaxBytes);  // before opening: a pipe would block
   std::ifstream in(path, std::ios::binary);
   char c = 0;
   in.get(c);

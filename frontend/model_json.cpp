@@ -10,6 +10,7 @@
 #include <set>
 
 #include "support/diagnostics.h"
+#include "support/input_files.h"
 #include "support/text.h"
 #include "frontend/tensor_schema.h"
 
@@ -26,19 +27,7 @@ constexpr int64_t kMaxTensorElements = int64_t{1} << 31;
 constexpr int64_t kMaxManifestBytes = int64_t{64} << 20;
 constexpr int64_t kMaxSidecarBytes = int64_t{2} << 30;
 
-std::vector<uint8_t> read_file(const std::string& path, int64_t max_bytes, const std::string& what) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail(path, "", what + " not found");
-  if (!fs::is_regular_file(path, ec)) fail(path, "", what + " is not a regular file");
-  const auto size = static_cast<int64_t>(fs::file_size(path, ec));
-  if (ec) fail(path, "", "cannot read the size of the " + what + ": " + ec.message());
-  if (size > max_bytes) fail(path, "", fmt::format("{} is {} bytes, more than the {} allowed", what, size, max_bytes));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "", "cannot open the " + what);
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size)) fail(path, "", "cannot read the " + what);
-  return bytes;
-}
+std::vector<uint8_t> read_file(const std::string& path, int64_t max_bytes, const std::string& what) { return read_input_file(path, what, max_bytes); }
 
 // Typed, range-checked access to manifest fields with messages that name the field.
 class Fields {
@@ -338,7 +327,15 @@ Model load_model_json(const std::string& path) {
   try {
     doc = json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
-    fail(path, fmt::format("byte offset {}", e.byte), "not valid JSON");
+    // line and column of the byte the parser stopped at (1-based), and the offset
+    size_t line = 1, column = 1;
+    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') ++line, column = 1;
+      else ++column;
+    }
+    fail(path, fmt::format("line {} column {} (byte offset {})", line, column, e.byte), "not valid JSON");
+  } catch (const json::exception& e) {
+    fail(path, "", fmt::format("not valid JSON: {}", e.what()));  // e.g. a number out of range (1e400)
   }
   Fields top(path, doc, "");
   if (top.string("format") != "bitgptc-model") fail(path, "format", "expected \"bitgptc-model\"");
@@ -356,13 +353,14 @@ Model load_model_json(const std::string& path) {
   Fields w(path, top.raw("weights"), "weights");
   const std::string file = w.string("file");
   if (file.empty() || fs::path(file).is_absolute()) fail(path, "weights.file", "expected a path relative to the manifest");
+  if (file.find('\0') != std::string::npos) fail(path, "weights.file", "contains a NUL character");
   const std::string sidecar = (fs::path(path).parent_path() / file).string();
   const int64_t size = w.integer("bytes", 0, kMaxSidecarBytes);
   const std::string hash = w.string("fnv1a64");
   std::error_code ec;
   if (!fs::exists(sidecar, ec)) fail(path, "weights.file", "'" + sidecar + "' not found");
-  if (static_cast<int64_t>(fs::file_size(sidecar, ec)) != size)
-    fail(sidecar, "", fmt::format("is {} bytes; {} weights.bytes says {} (truncated or stale?)", fs::file_size(sidecar, ec), path, size));
+  const int64_t actual_size = check_input_file(sidecar, "weights file", kMaxSidecarBytes);
+  if (actual_size != size) fail(sidecar, "", fmt::format("is {} bytes; {} weights.bytes says {} (truncated or stale?)", actual_size, path, size));
   const std::vector<uint8_t> bytes = read_file(sidecar, kMaxSidecarBytes, "weights file");
   const std::string actual = hex64(fnv1a64(bytes.data(), bytes.size()));
   if (actual != hash) fail(sidecar, "", "FNV-1a 64 hash is " + actual + "; " + path + " weights.fnv1a64 says " + hash + " (corrupt or stale?)");

@@ -26,10 +26,9 @@ double nats_of(const std::vector<int32_t>& logits, int32_t target) {
 
 }  // namespace
 
-LossResult evaluate_loss(const CompiledModel& program, const std::string& text, int64_t segment, int64_t max_tokens) {
+LossResult evaluate_loss(const CompiledModel& program, const std::string& text, const std::string& what, int64_t segment, int64_t max_tokens) {
   const ir::Graph& g = program.graph;
-  std::vector<int32_t> ids = encode_prompt(g.tokenizer, text);
-  if (static_cast<int64_t>(ids.size()) > max_tokens) ids.resize(static_cast<size_t>(max_tokens));
+  const std::vector<int32_t> ids = encode_text(g.tokenizer, text, what, max_tokens);
   Interpreter interp(program);
   LossResult r;
   for (size_t begin = 0; begin < ids.size(); begin += static_cast<size_t>(segment)) {

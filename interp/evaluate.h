@@ -19,9 +19,10 @@ struct LossResult {
   double bits_per_char() const { return bytes ? nats / std::log(2.0) / static_cast<double>(bytes) : 0; }
 };
 
-// Teacher-forced loss on `text`, in segments of at most `segment` tokens each started
-// afresh with BOS (the model's training context), over at most max_tokens tokens.
-LossResult evaluate_loss(const CompiledModel& program, const std::string& text, int64_t segment, int64_t max_tokens);
+// Teacher-forced loss on `text` (named `what` in errors), in segments of at most `segment`
+// tokens each started afresh with BOS (the model's training context), over at most
+// max_tokens tokens.
+LossResult evaluate_loss(const CompiledModel& program, const std::string& text, const std::string& what, int64_t segment, int64_t max_tokens);
 
 struct AgreementResult {
   int64_t compared = 0, agreed = 0;

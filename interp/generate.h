@@ -28,6 +28,14 @@ struct GenerateResult {
 // The prompt as tokens; throws Error naming the byte offset of text no token covers.
 std::vector<int32_t> encode_prompt(const Tokenizer& t, const std::string& prompt);
 
+// The first max_tokens tokens of a long text. A BPE vocabulary encodes piece by piece
+// (merging is quadratic in the length it merges over): pieces of about a kilobyte, cut
+// before a space, so time per byte is bounded and encoding stops once max_tokens are
+// there; a token never spans a cut, which for SentencePiece vocabularies (pieces begin
+// with their space) is what encoding the whole text gives. A table tokenizer encodes the
+// whole text greedily in one linear pass. Errors name `what` ("--text FILE") and the offset.
+std::vector<int32_t> encode_text(const Tokenizer& t, const std::string& text, const std::string& what, int64_t max_tokens);
+
 GenerateResult generate(Engine& engine, const Tokenizer& t, const GenerateOptions& o);
 
 // Parses a temperature ("0.8") exactly as the emitted demo does; throws Error if malformed.

@@ -26,6 +26,7 @@ struct TargetDesc {
   const char* gcc_flags;    // arm-none-eabi-gcc CPU flags; "" for the host compiler
   const char* qemu_board;   // QEMU machine that runs it; "" when none
   uint32_t flash_origin = 0, ram_origin = 0;  // where that board's code and data memories start
+  int64_t board_flash = 0, board_ram = 0;     // and how large they are: a firmware project must fit
   bool dsp = false;         // Armv7E-M DSP (SMLAD, SXTB16)
   bool mve = false;         // Helium
   bool fpu = false;

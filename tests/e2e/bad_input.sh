@@ -6,6 +6,7 @@ build=$1 work=$2
 rm -rf "$work" && mkdir -p "$work" && cd "$work" || exit 1
 fails=0
 "$build/tests/make_test_model" --out good/model.json --d 16 --layers 1 --heads 2 --kv-heads 1 --ff 24 || exit 1
+"$build/tests/make_test_model" --out small/model.json --d 16 --layers 1 --heads 2 --kv-heads 1 --ff 24 --vocab 65 --tokenizer table || exit 1
 
 # expect_error NAME PATTERN -- ARGS...: bitgptc ARGS must fail, print PATTERN, leave nothing
 expect_error() {
@@ -36,7 +37,7 @@ expect_error absurd-dim 'architecture.d_model.*out of range' -- huge/model.json
 expect_error negative 'architecture.n_layers.*-1 is out of range' -- neg/model.json
 expect_error unknown-dtype 'dtype.*"ternary3" is not one of' -- dtype/model.json
 expect_error tiny-budget 'does not fit.*What would fit' -- good/model.json --target cortex-m4 --sram 700
-expect_error bad-size '--sram.*not a size' -- good/model.json --sram 8Q
+expect_error bad-size '--sram.*unit not recognized' -- good/model.json --sram 8Q
 expect_error bad-target 'unknown target' -- good/model.json --target pdp11
 expect_error bad-kv-bits '--kv-bits.*not 8 or 4' -- good/model.json --kv-bits 3
 expect_error bad-pass 'unknown pass' -- good/model.json --disable-pass fuse-all
@@ -47,6 +48,40 @@ expect_error lut-chunk-negative '--lut-chunk: -3 is not a positive number of gro
 expect_error lut-chunk-without-lut4 '--lut-chunk applies to --kernel lut4' -- good/model.json --target cortex-m3 --lut-chunk 4
 expect_error bad-prompt-bytes '--max-prompt-bytes: 0 is outside' -- good/model.json --max-prompt-bytes 0
 mkdir -p adir
+expect_error window-zero '--window: 0 is outside' -- good/model.json --window 0
+expect_error window-overflow "--window: '99999999999999999999' is too large" -- good/model.json --window 99999999999999999999
+expect_error kv-bits-zero '--kv-bits: 0 is not 8 or 4' -- good/model.json --kv-bits 0
+expect_error lut-chunk-zero '--lut-chunk: 0 is not a positive number' -- good/model.json --kernel lut4 --lut-chunk 0
+expect_error prompt-bytes-negative '--max-prompt-bytes: -1 is outside' -- good/model.json --max-prompt-bytes -1
+expect_error sram-empty '--sram: Input is empty' -- good/model.json --sram ''
+expect_error sram-overflow '--sram: Value 99999999999999999999 not in range' -- good/model.json --sram 99999999999999999999
+expect_error m0-board-flash "--flash 524288: the firmware project for cortex-m0plus runs on QEMU's microbit" -- good/model.json --target cortex-m0plus --flash 512K
+mkfifo pipe
+expect_error fifo-model 'pipe: model file is not a regular file' -- pipe
+cp -r good sidedir && rm sidedir/model.weights.bin && mkdir sidedir/model.weights.bin
+expect_error sidecar-is-a-folder 'weights file is a directory' -- sidedir/model.json
+echo '{"format": 1e400}' > big.json
+expect_error json-number-overflow 'big.json: not valid JSON.*number overflow' -- big.json
+printf '{\n  "format": "bitgptc-model",\n  "version": 1,,\n}' > comma.json
+expect_error json-line-column 'comma.json: line 3 column 16 \(byte offset 47\): not valid JSON' -- comma.json
+# run and eval: option values out of range, texts that are not texts
+expect_failure() {  # NAME PATTERN ARGS...: bitgptc ARGS fails (within 20 s) and prints PATTERN
+  local name=$1 pattern=$2 err
+  shift 2
+  if err=$(timeout 20 "$build/bitgptc" "$@" 2>&1 >/dev/null); then echo "FAIL $name: exit 0"; fails=$((fails + 1));
+  elif ! grep -Eq -- "$pattern" <<<"$err"; then echo "FAIL $name: '$err' lacks /$pattern/"; fails=$((fails + 1));
+  else echo "ok   $name: $(head -n 1 <<<"$err")"; fi
+}
+: > empty.txt
+expect_failure tokens-negative '--tokens: Value -1 not in range 0 to 1000000' run good/model.json -n -1
+expect_failure tokens-huge 'not in range 0 to 1000000' run good/model.json -n 9223372036854775807
+expect_failure seed-negative "--seed: '-1' is not a whole number" run good/model.json --seed -1
+expect_failure seed-overflow "--seed: '18446744073709551616' is too large" run good/model.json --seed 18446744073709551616
+expect_failure eval-max-tokens-zero '--max-tokens: Value 0 not in range' eval good/model.json --text good/model.json --max-tokens 0
+expect_failure eval-segment-negative '--segment: Value -1 not in range' eval good/model.json --text good/model.json --segment -1
+expect_failure eval-empty-text 'empty.txt: the text is empty' eval good/model.json --text empty.txt
+expect_failure eval-text-folder 'adir: text is a directory' eval good/model.json --text adir
+expect_failure eval-unencodable 'text small/model.json: byte offset' eval small/model.json --text small/model.json
 # expect_error passes its own -o and --report-json: these call bitgptc directly
 check_no_output() {  # NAME PATTERN ARGS...: fails with PATTERN, and no folder new/ appears
   local name=$1 pattern=$2 err
@@ -63,7 +98,6 @@ check_no_output report-into-folder 'adir: is a directory' good/model.json -o new
 check_no_output empty-output-path '-o: the output folder is an empty path' good/model.json -o ""
 
 # A run with an unencodable prompt fails cleanly too.
-"$build/tests/make_test_model" --out small/model.json --d 16 --layers 1 --heads 2 --kv-heads 1 --ff 24 --vocab 65 --tokenizer table || exit 1
 if err=$("$build/bitgptc" run small/model.json --prompt "the QUIZ" -n 4 2>&1); then
   echo "FAIL unencodable prompt: exit 0"; fails=$((fails + 1))
 elif grep -q "byte offset 4" <<<"$err"; then echo "ok   unencodable-prompt: $err"

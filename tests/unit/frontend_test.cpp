@@ -6,7 +6,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "support/size_parse.h"
 #include "support/diagnostics.h"
 #include "frontend/model_json.h"
 #include "frontend/tensor_schema.h"
@@ -270,17 +269,6 @@ TEST_F(LoaderTest, HeadsMustDivide) {
   j["architecture"]["n_kv_heads"] = 3;
   save(j);
   EXPECT_ERROR_HAS(load_error(), "n_kv_heads", "does not divide");
-}
-
-TEST(SizeParse, AcceptsTheUsualSpellings) {
-  EXPECT_EQ(parse_size("8K", "--sram"), 8192);
-  EXPECT_EQ(parse_size("8KiB", "--sram"), 8192);
-  EXPECT_EQ(parse_size("8kb", "--sram"), 8192);
-  EXPECT_EQ(parse_size("8192", "--sram"), 8192);
-  EXPECT_EQ(parse_size("0x2000", "--sram"), 8192);
-  EXPECT_EQ(parse_size("1M", "--sram"), 1048576);
-  for (const char* bad : {"", "K", "8X", "-8K", "0", "0x", "99999999999999999999", "1.5K"})
-    EXPECT_THROW(parse_size(bad, "--sram"), Error) << bad;
 }
 
 }  // namespace
