@@ -15,6 +15,27 @@ class ApiHeader : public EmitContext {
  public:
   using EmitContext::EmitContext;
 
+  // What the model needs of memory, part by part, and where a user can place each part.
+  std::string memory_contract() const {
+    const SramCost& m = c_.fit.cost;
+    return fmt::format(R"(
+/* ---- the memory contract (bitgptc's plan for {0}, --sram {1}) ---- */
+#define {2}_ARENA_BYTES {3}        /* activations, placed by liveness; BITGPT_ARENA_SECTION */
+#define {2}_KV_CACHE_BYTES {4}     /* {5} layers x {6} slots, {7}-bit codes + scales; BITGPT_KV_SECTION */
+#define {2}_PROMPT_BUFFER_BYTES {8} /* BPE encodes a prompt here; BITGPT_STATE_SECTION */
+#define {2}_STATE_BYTES {9}         /* position, sampler, checksum; BITGPT_STATE_SECTION */
+#define {2}_STACK_RESERVE_BYTES {10} /* the deepest call path of the API on {0}, bounded */
+#define {2}_ARENA_ALIGNMENT 8      /* the arena's; the other parts need their elements' (2 to 8 bytes) */
+#define {2}_WEIGHTS_BYTES {11}     /* every constant in flash (.rodata.bitgpt; BITGPT_FLASH) */
+#define {2}_FLASH_ESTIMATE_BYTES {12} /* the constants + the code, an upper estimate */
+/* Each RAM part is a static array of the model; define BITGPT_ARENA_SECTION,
+ * BITGPT_KV_SECTION or BITGPT_STATE_SECTION (e.g. __attribute__((section(".dtcm_bss"))))
+ * when compiling {2}.cpp to place it in a memory of your own. */
+)",
+                       c_.target->name, c_.sram_budget, n_, std::max<int64_t>(c_.arena.bytes, 8), m.kv_cache, g_.arch.n_layers, g_.window,
+                       g_.kv_bits, m.prompt, m.state, m.stack, c_.weights_flash_bytes(), c_.flash_total());
+  }
+
   std::string header() const {
     const std::string guard = c_ident(n_) + "_H";
     std::string s = banner(n_ + ".h: the C API");
@@ -33,6 +54,7 @@ extern "C" {{
 #define {1}_MAX_POSITIONS {5} /* 0: unlimited (rotary positions) */
 #define {1}_SRAM_BYTES {6}  /* arena + KV cache + prompt buffer + state + stack reserve */
 #define {1}_MAX_PROMPT_BYTES {7} /* the longest text {1}_feed_text takes; 0: any length */
+{12}
 
 /* Forgets all tokens, seeds the sampler and zeroes the logits checksum. */
 void {1}_reset(uint64_t seed);
@@ -80,7 +102,7 @@ int32_t {1}_parse_temperature(const char *text);
                      bpe() ? "of the first token after BOS (sentencepiece's dummy prefix)" : "(none: this model's table tokenizer has no dummy prefix)",
                      bpe() ? "sentencepiece BPE, as llama2.c encodes: a space first, then merges" : "greedy longest match over the token table",
                      bpe() ? "; BPE needs n + 1 while it merges" : "",
-                     bpe() ? ": BPE works in the planned prompt buffer" : ": the table tokenizer streams");
+                     bpe() ? ": BPE works in the planned prompt buffer" : ": the table tokenizer streams", memory_contract());
     return s;
   }
 

@@ -314,8 +314,20 @@ class ForwardSource : public EmitContext {
  * {1}
  * budget {2} bytes */
 
+/* Where each part of the RAM goes: the default sections of the toolchain, unless the
+ * build defines these (see the memory contract in the header). */
+#ifndef BITGPT_ARENA_SECTION
+#define BITGPT_ARENA_SECTION
+#endif
+#ifndef BITGPT_KV_SECTION
+#define BITGPT_KV_SECTION
+#endif
+#ifndef BITGPT_STATE_SECTION
+#define BITGPT_STATE_SECTION
+#endif
+
 /* The arena: {0} bytes shared by every buffer below, placed by liveness. */
-alignas(8) uint8_t arena[{0}];
+BITGPT_ARENA_SECTION alignas(8) uint8_t arena[{0}];
 #define ACT(off) ((int32_t *)(arena + (off)))
 #define AMAX(off) (*(int32_t *)(arena + (off)))
 #define CODES(off) ((int8_t *)(arena + (off) + 4))
@@ -332,8 +344,10 @@ alignas(8) uint8_t arena[{0}];
     s += fmt::format(R"(
 /* The KV cache: {0} layers x {1} slots (a ring over the last {1} positions) x {2} KV heads,
  * {3}-bit codes ({4} bytes per head vector) and a 16-bit scale per vector. */
-uint8_t kv_k[{0}][{5}], kv_v[{0}][{5}];
-uint16_t kv_k_scale[{0}][{6}], kv_v_scale[{0}][{6}];
+BITGPT_KV_SECTION uint8_t kv_k[{0}][{5}];
+BITGPT_KV_SECTION uint8_t kv_v[{0}][{5}];
+BITGPT_KV_SECTION uint16_t kv_k_scale[{0}][{6}];
+BITGPT_KV_SECTION uint16_t kv_v_scale[{0}][{6}];
 const bg_kv_layer kv[{0}] = {{
 )", g_.arch.n_layers, g_.window, g_.arch.n_kv_heads, g_.kv_bits, rb, slots * rb, slots);
     for (int64_t l = 0; l < g_.arch.n_layers; ++l) s += fmt::format("    {{kv_k[{0}], kv_v[{0}], kv_k_scale[{0}], kv_v_scale[{0}]}},\n", l);
@@ -348,7 +362,7 @@ struct state_t {{
   uint64_t checksum;
 }};
 static_assert(sizeof(state_t) == {}, "the compiler's SRAM plan counts this many bytes of state");
-state_t st;
+BITGPT_STATE_SECTION state_t st;
 {}
 /* Each step stays a function of its own: inlined into one another, their stack frames
  * would add up instead of taking turns (on Armv6-M, 2 KiB instead of a few hundred bytes). */
@@ -360,7 +374,7 @@ state_t st;
 
 )", a.n_heads, a.n_kv_heads, a.head_dim, a.window, a.kv_bits, a.score_mult.m, a.score_mult.shift, kRuntimeStateBytes,
         bpe() ? fmt::format("\n/* The prompt buffer: BPE merges a whole prompt in place, one token per byte plus the\n"
-                            " * dummy prefix to start with. */\nint32_t prompt_tokens[{}];\n", c_.max_prompt_bytes + 1)
+                            " * dummy prefix to start with. */\nBITGPT_STATE_SECTION int32_t prompt_tokens[{}];\n", c_.max_prompt_bytes + 1)
               : std::string());
 
     const int total = static_cast<int>(g_.ops.size());

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Builds bitgptc, its unit tests and test tools with AddressSanitizer and
-# UndefinedBehaviorSanitizer (every finding fatal) in BUILD_DIR, then runs the unit tests
-# and the end-to-end runs on the host there (the emitted code also built with both
-# sanitizers; QEMU boards are left to the normal suite). The normal suite runs this as
-# the test sanitizers.unit_and_host.
+# Builds bitgptc, its unit tests, test tools and the libFuzzer harnesses with clang-19,
+# AddressSanitizer and UndefinedBehaviorSanitizer (every finding fatal) in BUILD_DIR, then
+# runs there: the unit tests, the end-to-end runs on the host (the emitted code also built
+# with both sanitizers; QEMU boards are left to the normal suite), and each fuzz harness
+# for a fixed number of executions from its seeds. The normal suite runs this as the test
+# sanitizers.unit_host_fuzz.
 #   bash scripts/sanitize.sh [BUILD_DIR]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$root/build-sanitize}
-cmake -S "$root" -B "$dir" -G Ninja -DBITGPT_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$dir" -G Ninja -DBITGPT_SANITIZE=ON -DBITGPT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 cmake --build "$dir" -- -j2 > "$dir.build.log" 2>&1 || { tail -n 40 "$dir.build.log"; exit 1; }
 cd "$dir"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export BITGPT_E2E_SANITIZE=1 BITGPT_E2E_HOST_ONLY=1
-ctest -j1 -L 'unit|e2e' -E 'insn_count|shipped_example|real_checkpoints' --output-on-failure
+ctest -j1 -L 'unit|e2e|fuzz' -E 'insn_count|shipped_example|real_checkpoints' --output-on-failure

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "codegen/cpp_emitter.h"
 #include "interp/generate.h"
@@ -115,6 +116,46 @@ TEST_P(EmitterOnHost, EmittedCodeMatchesTheInterpreter) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, EmitterOnHost, ::testing::Range(0, 5));
+
+// The memory contract: BITGPT_ARENA_SECTION, BITGPT_KV_SECTION and BITGPT_STATE_SECTION
+// put the arena, the KV cache and the state (with the prompt buffer) where the user says.
+TEST(EmitterMemory, SectionMacrosPlaceEachPart) {
+  RandomModelSpec spec = small("placed");
+  spec.tokenizer = "bpe";
+  spec.arch.vocab_size = 400;
+  const Model m = random_model(spec);
+  const CompiledModel c = compile_model(m, {});
+  const fs::path dir = fs::temp_directory_path() / ("bitgpt_sections_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  write_output_dir(dir.string(), emit_cpp(c, "random"));
+  int status = 0;
+  const std::string build = run_command(
+      fmt::format("cd '{}' && {} -std=c++17 -O1 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -I. -c {}.cpp -o model.o "
+                  "'-DBITGPT_ARENA_SECTION=__attribute__((section(\".ram_arena\")))' '-DBITGPT_KV_SECTION=__attribute__((section(\".ram_kv\")))' "
+                  "'-DBITGPT_STATE_SECTION=__attribute__((section(\".ram_state\")))' 2>&1 && objdump -t model.o",
+                  dir.string(), BITGPT_HOST_CXX, c.graph.name),
+      status);
+  ASSERT_EQ(status, 0) << build;
+  auto section_of = [&](const std::string& symbol) {
+    std::istringstream lines(build);
+    std::string line;
+    while (std::getline(lines, line))
+      if (line.size() > symbol.size() && line.compare(line.size() - symbol.size(), symbol.size(), symbol) == 0 && line[line.size() - symbol.size() - 1] == ' ') {
+        std::istringstream words(line.substr(17));
+        std::string flags, section;
+        words >> flags >> section;
+        if (section.rfind(".ram", 0) != 0) words >> section;  // the flags column may hold two words
+        return section;
+      }
+    return std::string("(not found)");
+  };
+  EXPECT_EQ(section_of("_ZN12_GLOBAL__N_15arenaE"), ".ram_arena") << build;
+  EXPECT_EQ(section_of("_ZN12_GLOBAL__N_14kv_kE"), ".ram_kv") << build;
+  EXPECT_EQ(section_of("_ZN12_GLOBAL__N_110kv_v_scaleE"), ".ram_kv") << build;
+  EXPECT_EQ(section_of("_ZN12_GLOBAL__N_12stE"), ".ram_state") << build;
+  EXPECT_EQ(section_of("_ZN12_GLOBAL__N_113prompt_tokensE"), ".ram_state") << build;
+  fs::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace bitgpt
