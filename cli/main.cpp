@@ -13,8 +13,10 @@
 #include <optional>
 
 #include "codegen/cpp_emitter.h"
+#include "codegen/firmware_emitter.h"
 #include "codegen/report.h"
 #include "frontend/load_model.h"
+#include "frontend/model_json.h"
 #include "frontend/quantize.h"
 #include "interp/evaluate.h"
 #include "interp/generate.h"
@@ -139,6 +141,28 @@ struct PlanArgs {
   }
 };
 
+// What the outputs record of their making: bitgptc's version, the command line, and a
+// hash of the model's files.
+Provenance provenance(int argc, char** argv, const Model& model, const std::string& source, double clock_mhz) {
+  Provenance p;
+  p.source = source;
+  p.version = BITGPT_VERSION;
+  p.command_line = "bitgptc";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool quote = arg.empty() || arg.find_first_of(" \t'\"$\\") != std::string::npos;
+    p.command_line += " " + (quote ? "'" + arg + "'" : arg);
+  }
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (const std::string& file : model.inputs) {
+    const std::vector<uint8_t> bytes = read_input_file(file, "model file", int64_t{4} << 30);
+    h = fnv1a64(bytes.data(), bytes.size(), h);
+  }
+  p.model_hash = fmt::format("{:016x}", h);
+  p.clock_mhz = clock_mhz;
+  return p;
+}
+
 int compile_main(int argc, char** argv) {
   CLI::App app{"bitgptc: compiles ternary and binary GPT models into self-contained C++ for microcontrollers"};
   app.footer("Also: bitgptc run MODEL --prompt TEXT -n N       generate with the reference interpreter\n"
@@ -150,6 +174,15 @@ int compile_main(int argc, char** argv) {
   const CLI::Option* output = app.add_option("-o,--output", out_dir, "write the emitted C++ and a host demo into this directory");
   app.add_option("--report-json", report_path, "write the memory plan as JSON (docs/report.md); - for standard output (then no text plan)");
   app.add_flag("-q,--quiet", quiet, "do not print the memory plan");
+  std::string depfile_path, html_path;
+  double clock_mhz = 0;
+  app.add_option("--report-html", html_path, "write the plan as one self-contained HTML page: the arena over the steps, SRAM and flash against "
+                                             "their budgets, the per-layer table");
+  app.add_option("--clock-mhz", clock_mhz, "the clock for the report's time estimates (default: the target's typical clock)")
+      ->check(CLI::Range(0.001, 100000.0));
+  app.add_option("--depfile", depfile_path,
+                 "with -o: write a Make-style dependency file: NAME.h depends on the model's files and on bitgptc itself, so a build "
+                 "system recompiles the model when, and only when, one of them changes");
   if (const std::optional<int> exit = parse(app, argc, argv)) return *exit;
 
   const Model model = plan.load();
@@ -158,16 +191,34 @@ int compile_main(int argc, char** argv) {
   std::map<std::string, std::string> files;
   const bool emit = output->count() > 0;
   if (emit && out_dir.empty()) throw Error("-o: the output folder is an empty path");
-  if (emit) files = emit_cpp(compiled, std::filesystem::path(plan.model).filename().string());
-  // The report's destination is checked (and a regular file's temporary written) first:
-  // a bad report path fails before the output folder is touched.
-  std::optional<PendingFile> report;
-  if (!report_path.empty()) report.emplace(report_path, report_json(compiled));
+  const Provenance origin = provenance(argc, argv, model, std::filesystem::path(plan.model).filename().string(), clock_mhz);
+  if (emit) files = emit_cpp(compiled, origin);
+  // The report's and the depfile's destinations are checked (and a regular file's
+  // temporary written) first: a bad path fails before the output folder is touched.
+  std::optional<PendingFile> report, depfile;
+  std::optional<PendingFile> html;
+  if (!report_path.empty()) report.emplace(report_path, report_json(compiled, origin));
+  if (!html_path.empty()) html.emplace(html_path, report_html(compiled, origin));
+  if (!depfile_path.empty()) {
+    if (!emit) throw Error("--depfile: goes with -o (the dependency file names the emitted header as its target)");
+    std::vector<std::string> deps;
+    for (const std::string& f : model.inputs) deps.push_back(std::filesystem::absolute(f).lexically_normal().string());
+    std::error_code ec;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) deps.push_back(self.string());
+    const std::string header = (std::filesystem::path(out_dir) / (compiled.graph.name + ".h")).lexically_normal().string();
+    depfile.emplace(depfile_path, depfile_text(header, deps));
+  }
   if (emit) write_output_dir(out_dir, files);
   if (report) report->commit();
+  if (html) html->commit();
+  if (depfile) depfile->commit();
   quiet = quiet || report_path == "-";
-  if (!quiet) std::cout << format_report(compiled);
+  if (!quiet) std::cout << format_report(compiled, origin);
   if (emit && !quiet) std::cout << fmt::format("\nwrote {} files to {}\n", files.size(), out_dir);
+  if (emit && has_firmware(*compiled.target))
+    if (const std::string why = firmware_unavailable(compiled); !why.empty())
+      std::cerr << fmt::format("note: no QEMU firmware project in {}: {}; the model's sources are complete\n", out_dir, why);
   return 0;
 }
 

@@ -39,6 +39,11 @@ class ApiHeader : public EmitContext {
   std::string header() const {
     const std::string guard = c_ident(n_) + "_H";
     std::string s = banner(n_ + ".h: the C API");
+    if (!origin_.command_line.empty()) {
+      std::string line = origin_.command_line;
+      for (size_t at = line.find("*/"); at != std::string::npos; at = line.find("*/", at)) line.replace(at, 2, "* /");  // stays a comment
+      s += fmt::format("/* compiled with: {} */\n", line);
+    }
     s += fmt::format(R"(#ifndef {0}
 #define {0}
 
@@ -110,8 +115,8 @@ int32_t {1}_parse_temperature(const char *text);
 
 }  // namespace
 
-std::string emit_api_header(const CompiledModel& c, const std::string& source_name) {
-  return ApiHeader(c, source_name).header();
+std::string emit_api_header(const CompiledModel& c, const Provenance& origin) {
+  return ApiHeader(c, origin).header();
 }
 
 }  // namespace bitgpt

@@ -26,17 +26,17 @@ void check_name_is_free(const std::string& n) {
 
 }  // namespace
 
-std::map<std::string, std::string> emit_cpp(const CompiledModel& c, const std::string& source_name) {
+std::map<std::string, std::string> emit_cpp(const CompiledModel& c, const Provenance& origin) {
   const std::string& n = c.graph.name;
   check_name_is_free(n);
   std::map<std::string, std::string> files;
   for (const auto& [name, text] : runtime_files()) files[std::string(name)] = std::string(text);
-  files[n + ".h"] = emit_api_header(c, source_name);
-  files[n + "_weights.cpp"] = emit_weights_source(c, source_name);
-  files[n + ".cpp"] = emit_forward_source(c, source_name);
-  files[n + "_demo.cpp"] = EmitContext(c, source_name).banner(n + "_demo.cpp: generates text on the host") + instantiate_template("host_demo.cpp", n);
+  files[n + ".h"] = emit_api_header(c, origin);
+  files[n + "_weights.cpp"] = emit_weights_source(c, origin);
+  files[n + ".cpp"] = emit_forward_source(c, origin);
+  files[n + "_demo.cpp"] = EmitContext(c, origin).banner(n + "_demo.cpp: generates text on the host") + instantiate_template("host_demo.cpp", n);
   files["CMakeLists.txt"] = instantiate_template("CMakeLists.txt", n);
-  if (has_firmware(*c.target)) emit_firmware(c, files);
+  if (firmware_unavailable(c).empty()) emit_firmware(c, files);
   return files;
 }
 

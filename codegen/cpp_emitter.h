@@ -6,16 +6,18 @@
 #include <map>
 #include <string>
 
+#include "codegen/provenance.h"
 #include "passes/pipeline.h"
 
 namespace bitgpt {
 
-// File name -> content. Nothing is written here; see support/output_files.h.
-std::map<std::string, std::string> emit_cpp(const CompiledModel& c, const std::string& source_name);
+// File name -> content, for the model `origin` names. Nothing is written here; see
+// support/output_files.h.
+std::map<std::string, std::string> emit_cpp(const CompiledModel& c, const Provenance& origin);
 
-// The parts, each in a file of its own (source_name: the model file, for the banners).
-std::string emit_api_header(const CompiledModel& c, const std::string& source_name);
-std::string emit_weights_source(const CompiledModel& c, const std::string& source_name);
-std::string emit_forward_source(const CompiledModel& c, const std::string& source_name);
+// The parts, each in a file of its own (origin: for the banners).
+std::string emit_api_header(const CompiledModel& c, const Provenance& origin);
+std::string emit_weights_source(const CompiledModel& c, const Provenance& origin);
+std::string emit_forward_source(const CompiledModel& c, const Provenance& origin);
 
 }  // namespace bitgpt

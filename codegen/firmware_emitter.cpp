@@ -9,17 +9,22 @@ namespace bitgpt {
 
 bool has_firmware(const TargetDesc& t) { return t.qemu_board[0] != '\0'; }
 
-void emit_firmware(const CompiledModel& c, std::map<std::string, std::string>& files) {
-  const std::string& n = c.graph.name;
+std::string firmware_unavailable(const CompiledModel& c) {
   const TargetDesc& t = *c.target;
+  if (!has_firmware(t)) return fmt::format("target {} has no QEMU board", t.name);
   // The project runs on the board QEMU emulates: a budget beyond its memories would link
   // a firmware that QEMU cannot load (it ended in a QEMU crash).
   if (c.flash_budget > t.board_flash)
-    throw Error(fmt::format("--flash {}: the firmware project for {} runs on QEMU's {}, which has {} bytes of flash; give --flash {} or less",
-                            c.flash_budget, t.name, t.qemu_board, t.board_flash, t.board_flash));
+    return fmt::format("--flash {} is more than the {} bytes of flash of QEMU's {}", c.flash_budget, t.board_flash, t.qemu_board);
   if (c.sram_budget > t.board_ram)
-    throw Error(fmt::format("--sram {}: the firmware project for {} runs on QEMU's {}, which has {} bytes of RAM; give --sram {} or less",
-                            c.sram_budget, t.name, t.qemu_board, t.board_ram, t.board_ram));
+    return fmt::format("--sram {} is more than the {} bytes of RAM of QEMU's {}", c.sram_budget, t.board_ram, t.qemu_board);
+  return "";
+}
+
+void emit_firmware(const CompiledModel& c, std::map<std::string, std::string>& files) {
+  const std::string& n = c.graph.name;
+  const TargetDesc& t = *c.target;
+  if (const std::string why = firmware_unavailable(c); !why.empty()) throw Error("internal error: no firmware project: " + why);
   const std::map<std::string, std::string> values = {
       {"TARGET", t.name},
       {"BOARD", t.qemu_board},

@@ -12,6 +12,10 @@ namespace bitgpt {
 
 bool has_firmware(const TargetDesc& t);
 
+// Why c gets no firmware project ("" when it does): the target has no QEMU board, or the
+// budgets exceed the board's memories (the model's library is still emitted).
+std::string firmware_unavailable(const CompiledModel& c);
+
 // Adds the firmware files to `files` (file name -> content).
 void emit_firmware(const CompiledModel& c, std::map<std::string, std::string>& files);
 

@@ -327,17 +327,30 @@ class ForwardSource : public EmitContext {
 #endif
 
 /* The arena: {0} bytes shared by every buffer below, placed by liveness. */
-BITGPT_ARENA_SECTION alignas(8) uint8_t arena[{0}];
+alignas(8) BITGPT_ARENA_SECTION uint8_t arena[{0}];
 #define ACT(off) ((int32_t *)(arena + (off)))
 #define AMAX(off) (*(int32_t *)(arena + (off)))
 #define CODES(off) ((int8_t *)(arena + (off) + 4))
 
 )", std::max<int64_t>(c_.arena.bytes, 8), describe_cost(c_.fit.cost), c_.sram_budget);
     s += "/*        buffer                                offset       bytes   live steps */\n";
+    // With a layer loop, the later layers' buffers are layer 0's offsets again: listed, not named.
+    std::vector<bool> named(lv.buffers.size(), !c_.layer_loop);
+    for (size_t i = 0; i < c_.steps.size(); ++i) {
+      const int at = static_cast<int>(i);
+      const bool emitted = !c_.layer_loop || at < c_.layer_loop->begin + c_.layer_loop->steps_per_layer ||
+                           at >= c_.layer_loop->begin + c_.layer_loop->layers * c_.layer_loop->steps_per_layer;
+      for (const auto* list : {&c_.steps[i].inputs, &c_.steps[i].outputs, &c_.steps[i].scratch})
+        for (const Operand& o : *list) named[static_cast<size_t>(o.buffer)] = named[static_cast<size_t>(o.buffer)] || emitted;
+    }
     for (size_t b = 0; b < lv.buffers.size(); ++b) {
       const Buffer& buf = lv.buffers[b];
-      s += fmt::format("constexpr uint32_t {:<36} = {:6};  /* {:6}  {:3}..{:<3} */\n", fmt::format("OFF_{}_{}", b, c_ident(buf.name)), c_.arena.offsets[b],
-                       buf.bytes, buf.first_step, buf.last_step);
+      const std::string name = fmt::format("OFF_{}_{}", b, c_ident(buf.name));
+      if (named[b])
+        s += fmt::format("constexpr uint32_t {:<36} = {:6};  /* {:6}  {:3}..{:<3} */\n", name, c_.arena.offsets[b], buf.bytes, buf.first_step, buf.last_step);
+      else
+        s += fmt::format("/*       {:<36}   {:6}     {:6}  {:3}..{:<3}  (a later layer, run at layer 0's offsets) */\n", name, c_.arena.offsets[b],
+                         buf.bytes, buf.first_step, buf.last_step);
     }
     const int64_t rb = bg_kv_row_bytes(&a);
     const int64_t slots = g_.window * g_.arch.n_kv_heads;
@@ -464,8 +477,8 @@ int32_t {0}_feed_text(const char *text, int32_t n, int32_t *bad_offset) {{
 
 }  // namespace
 
-std::string emit_forward_source(const CompiledModel& c, const std::string& source_name) {
-  return ForwardSource(c, source_name).forward();
+std::string emit_forward_source(const CompiledModel& c, const Provenance& origin) {
+  return ForwardSource(c, origin).forward();
 }
 
 }  // namespace bitgpt

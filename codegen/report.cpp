@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "codegen/layer_summary.h"
+
 
 namespace bitgpt {
 
@@ -90,7 +92,21 @@ std::string buffer_values(const ir::Graph& g, const Buffer& b) {
 
 }  // namespace
 
-std::string format_report(const CompiledModel& c) {
+double report_clock_mhz(const CompiledModel& c, const Provenance& p) { return p.clock_mhz > 0 ? p.clock_mhz : c.target->clock_mhz; }
+
+static std::string format_layer_table(const CompiledModel& c, const Provenance& p) {
+  const double mhz = report_clock_mhz(c, p);
+  std::string s = fmt::format("\n{:<12} {:>6} {:>12} {:>12} {:>14} {:>12}\n", "part", "steps", "flash bytes", "MACs/token", "dot instr.", "dot ms/token");
+  for (const LayerRow& r : layer_summary(c))
+    s += fmt::format("{:<12} {:>6} {:>12} {:>12} {:>14.0f} {:>12}\n", r.name, r.steps, r.flash_bytes, r.macs, r.dot_instructions,
+                     mhz > 0 ? fmt::format("{:.3f}", milliseconds_at(r.dot_instructions, mhz)) : std::string("-"));
+  s += fmt::format("(dot instr.: the cost model's estimate for the ternary dot products, most of a token's work; "
+                   "ms at {} and one instruction per cycle; --clock-mhz sets the clock)\n",
+                   mhz > 0 ? fmt::format("{} MHz", mhz) : std::string("no clock"));
+  return s;
+}
+
+std::string format_report(const CompiledModel& c, const Provenance& p) {
   const ir::Graph& g = c.graph;
   const SramCost& cost = c.fit.cost;
   std::string s;
@@ -98,6 +114,7 @@ std::string format_report(const CompiledModel& c) {
   s += fmt::format("context: window {} tokens, {}-bit KV cache ({})\n", g.window, g.kv_bits, c.fit.reason);
   s += fmt::format("kernel: {} ({}); other dot products: {}\n", kernel_display_name(c), c.kernel_reason, dot_products(c));
   s += fmt::format("packing: {} ({})\n", packing_name(c), c.packing_reason);
+  if (!p.version.empty()) s += fmt::format("made by: bitgptc {}; model files FNV-1a 64 {}\n", p.version, p.model_hash);
   if (packing_name(c) == "mixed") s += fmt::format("  base-3 matrices: {}\n", fmt::join(base3_matrices(c), ", "));
   bool header = false;
   double products_cost = 0, row_cost = 0;
@@ -115,6 +132,7 @@ std::string format_report(const CompiledModel& c) {
     s += fmt::format("{:<28} {:>11}  {:<10} {:>12.0f} {:>12.0f}  (estimated instructions per token in these dot products)\n", "total", "", "",
                      products_cost, row_cost);
   }
+  s += format_layer_table(c, p);
   s += "\n";
   s += fmt::format("{:<4} {:<40} {:>8} {:>8}  {:>5}..{:<5}  {}\n", "#", "arena buffer", "offset", "bytes", "first", "last", "values");
   for (size_t i = 0; i < c.liveness.buffers.size(); ++i) {
@@ -139,7 +157,7 @@ std::string format_report(const CompiledModel& c) {
   return s;
 }
 
-std::string report_json(const CompiledModel& c) {
+std::string report_json(const CompiledModel& c, const Provenance& p) {
   using nlohmann::json;
   const ir::Graph& g = c.graph;
   json buffers = json::array();
@@ -165,6 +183,11 @@ std::string report_json(const CompiledModel& c) {
   for (size_t i = 0; i < g.ops.size(); ++i)
     steps.push_back({{"step", i}, {"op", ir::op_name(g.ops[i].kind)}, {"label", g.ops[i].label},
                      {"stage", static_cast<int>(i) < g.next_stage_begin ? "feed" : "next"}});
+  json layers = json::array();
+  for (const LayerRow& r : layer_summary(c))
+    layers.push_back({{"name", r.name}, {"steps", r.steps}, {"flash_bytes", r.flash_bytes}, {"macs_per_token", r.macs},
+                      {"dot_instructions_per_token", r.dot_instructions},
+                      {"dot_milliseconds_per_token", milliseconds_at(r.dot_instructions, report_clock_mhz(c, p))}});
   json arena = {{"bytes", c.arena.bytes}, {"lower_bound_bytes", c.arena.lower_bound}};
   if (c.arena.bytes != c.arena.lower_bound) arena["gap_reason"] = kGapReason;
   json doc = {
@@ -189,6 +212,9 @@ std::string report_json(const CompiledModel& c) {
         {"code_estimate_bytes", c.code_estimate()}, {"total_bytes", c.flash_total()}}},
       {"buffers", buffers},
       {"steps", steps},
+      {"layers", layers},
+      {"clock_mhz", report_clock_mhz(c, p)},
+      {"provenance", {{"bitgptc_version", p.version}, {"command_line", p.command_line}, {"model_fnv1a64", p.model_hash}}},
   };
   return doc.dump(2) + "\n";
 }

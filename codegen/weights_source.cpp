@@ -94,8 +94,8 @@ class WeightsSource : public EmitContext {
 
 }  // namespace
 
-std::string emit_weights_source(const CompiledModel& c, const std::string& source_name) {
-  return WeightsSource(c, source_name).weights();
+std::string emit_weights_source(const CompiledModel& c, const Provenance& origin) {
+  return WeightsSource(c, origin).weights();
 }
 
 }  // namespace bitgpt

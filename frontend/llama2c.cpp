@@ -268,6 +268,7 @@ Model load_llama2c(const std::string& path, const std::string& tokenizer) {
   Model m;
   m.name = model_name(path);
   m.source = path;
+  m.inputs = {path, tokenizer};
   Architecture& a = m.arch;
   a.d_model = c.dim;
   a.n_layers = c.layers;

@@ -345,6 +345,7 @@ Model load_model_json(const std::string& path) {
 
   Model m;
   m.source = path;
+  m.inputs = {path};
   m.name = top.string("name");
   if (!is_c_identifier(m.name, 48)) fail(path, "name", "\"" + m.name + "\" is not a C identifier of at most 48 characters");
   m.arch = parse_architecture(path, top.raw("architecture"));
@@ -355,6 +356,7 @@ Model load_model_json(const std::string& path) {
   if (file.empty() || fs::path(file).is_absolute()) fail(path, "weights.file", "expected a path relative to the manifest");
   if (file.find('\0') != std::string::npos) fail(path, "weights.file", "contains a NUL character");
   const std::string sidecar = (fs::path(path).parent_path() / file).string();
+  m.inputs.push_back(sidecar);
   const int64_t size = w.integer("bytes", 0, kMaxSidecarBytes);
   const std::string hash = w.string("fnv1a64");
   std::error_code ec;

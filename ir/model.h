@@ -66,6 +66,7 @@ struct Tensor {
 struct Model {
   std::string name;
   std::string source;  // the file it was loaded from, for messages
+  std::vector<std::string> inputs;  // every file the loader read (manifest, sidecar, tokenizer): a build's dependencies
   Architecture arch;
   Tokenizer tokenizer;
   std::map<std::string, Tensor> tensors;

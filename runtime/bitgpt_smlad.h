@@ -137,6 +137,11 @@ static inline void bg_smlad_dot2(const uint8_t *ra, const uint8_t *rb, int32_t i
   *da = acc_a;
   *db = acc_b;
 }
+#if defined(__OPTIMIZE__) && !defined(__clang__)
+/* The four-row kernels in assembly need 13 registers: GCC finds them when it optimises;
+ * without optimisation (a Debug build: r7 is the frame pointer) and under clang it cannot,
+ * so there the kernels below run as two two-row passes in C, the same integers. */
+#define BG_SMLAD_ASM_DOT4 1
 /* The assembly loops below run two steps of four columns per pass (the loop test costs
  * three instructions, so this saves 1.5 per 16 weights); an odd number of steps enters
  * the first pass at its second step. */
@@ -221,6 +226,18 @@ static inline void bg_smlad_int8_dot4(const uint8_t *ra, const uint8_t *rb, int3
   dot[2] = a2;
   dot[3] = a3;
 }
+
+#else
+static inline void bg_smlad_ternary_dot4(const uint8_t *ra, const uint8_t *rb, int32_t stride, const int8_t *x, int32_t cols4, int32_t *dot) {
+  bg_smlad_dot2(ra, ra + stride, 0, x, cols4, &dot[0], &dot[1]);
+  bg_smlad_dot2(rb, rb + stride, 0, x, cols4, &dot[2], &dot[3]);
+}
+
+static inline void bg_smlad_int8_dot4(const uint8_t *ra, const uint8_t *rb, int32_t stride, const int8_t *x, int32_t cols4, int32_t *dot) {
+  bg_smlad_dot2(ra, ra + stride, 1, x, cols4, &dot[0], &dot[1]);
+  bg_smlad_dot2(rb, rb + stride, 1, x, cols4, &dot[2], &dot[3]);
+}
+#endif /* BG_SMLAD_ASM_DOT4 */
 
 /* Dot product of n int8 codes (n a multiple of 4) with int8 codes: a query against a
  * cached key. */

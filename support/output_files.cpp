@@ -152,6 +152,21 @@ void write_output_dir(const std::string& dir, const FileSet& files) {
   update_folder(target, dir, files);
 }
 
+std::string depfile_text(const std::string& target, const std::vector<std::string>& deps) {
+  auto escape = [](const std::string& path) {
+    std::string r;
+    for (char c : path) {
+      if (c == ' ' || c == '#') r += '\\';
+      if (c == '$') r += '$';
+      r += c;
+    }
+    return r;
+  };
+  std::string s = escape(target) + ":";
+  for (const std::string& d : deps) s += " \\\n  " + escape(d);
+  return s + "\n";
+}
+
 PendingFile::PendingFile(std::string path, std::string text) : path_(std::move(path)), text_(std::move(text)) {
   if (path_.empty()) throw Error("--report-json: the path is empty (use - for standard output)");
   if (path_ == "-") {

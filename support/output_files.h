@@ -15,6 +15,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace bitgpt {
 
@@ -27,6 +28,10 @@ extern const char* const kOutputMarker;
 // Writes `files` into folder `dir` as described above; throws Error (nothing changed in an
 // existing folder, nothing created for a new one) when it cannot.
 void write_output_dir(const std::string& dir, const FileSet& files);
+
+// A Make-style dependency file: `target` depends on each of `deps` (spaces, '#' and '$'
+// escaped as Make and Ninja read them).
+std::string depfile_text(const std::string& target, const std::vector<std::string>& deps);
 
 // A text file written in two phases: prepare() checks the destination and, for a regular
 // file, writes the temporary file; commit() puts it in place. Preparing every output

@@ -42,6 +42,7 @@ struct TargetDesc {
   // flash fit (base-3 packing, the budget check) can rely on it.
   int64_t code_base = 0, code_per_step = 0;
   DotCosts dot;
+  double clock_mhz = 0;  // a typical clock of such a core, for the report's time estimates (0: not given)
 };
 
 const std::vector<TargetDesc>& all_targets();

@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t n) {
     o.kv_bits = (knobs >> 3 & 1) ? 4 : 8;
     if (knobs >> 4 & 1) o.packing = PackingOption::Base3;
     const CompiledModel c = compile_model(m, o);
-    emit_cpp(c, "fuzz.json");
+    emit_cpp(c, {"fuzz.json"});
     Interpreter fused(c);
     const CompiledModel ref_program = reference_program(m, c);
     Interpreter reference(ref_program);

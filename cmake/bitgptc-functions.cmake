@@ -1,0 +1,66 @@
+# bitgptc_add_model(<library>
+#     MODEL <model.json | model.bin>  TARGET <target>  SRAM <size>
+#     [FLASH <size>] [NAME <c-name>] [TOKENIZER <tokenizer.bin>] [BOARD_SUPPORT]
+#     [OPTIONS <more bitgptc options>...])
+#
+# Compiles a model with bitgptc at build time into a static library <library> whose include
+# directory holds <name>.h (the C API; name defaults to <library>). The custom command has a
+# depfile listing the manifest, the weights sidecar, the tokenizer and bitgptc itself, so
+# Make and Ninja rebuild the model when, and only when, one of them changes; bitgptc
+# rewrites only files whose content changed, so user code including <name>.h recompiles
+# only when the header itself changed.
+#
+# Sets in the caller's scope:
+#   <library>_BITGPTC_DIR   the output folder (report.json is there too)
+#   <library>_STARTUP, <library>_LINKER_SCRIPT   with BOARD_SUPPORT, for a target with a
+#                           QEMU board: the emitted startup code and linker script
+#
+# The model is C++ without libstdc++; to link it into a C program, set the executable's
+# LINKER_LANGUAGE to C (CMake would otherwise link with the C++ driver).
+function(bitgptc_add_model library)
+  cmake_parse_arguments(PARSE_ARGV 1 BG "BOARD_SUPPORT" "MODEL;TARGET;SRAM;FLASH;NAME;TOKENIZER" "OPTIONS")
+  foreach(required MODEL TARGET SRAM)
+    if(NOT BG_${required})
+      message(FATAL_ERROR "bitgptc_add_model(${library}): ${required} is required")
+    endif()
+  endforeach()
+  if(BG_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "bitgptc_add_model(${library}): unknown arguments ${BG_UNPARSED_ARGUMENTS}")
+  endif()
+  set(name ${library})
+  if(BG_NAME)
+    set(name ${BG_NAME})
+  endif()
+  get_filename_component(model "${BG_MODEL}" ABSOLUTE)
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${library}_bitgptc)
+  set(args ${model} --target ${BG_TARGET} --sram ${BG_SRAM} --name ${name} -q -o ${out} --depfile ${out}.d
+           --report-json ${out}.report.json)
+  if(BG_FLASH)
+    list(APPEND args --flash ${BG_FLASH})
+  endif()
+  if(BG_TOKENIZER)
+    get_filename_component(tokenizer "${BG_TOKENIZER}" ABSOLUTE)
+    list(APPEND args --tokenizer ${tokenizer})
+  endif()
+  list(APPEND args ${BG_OPTIONS})
+  set(outputs ${out}/${name}.h ${out}/${name}.cpp ${out}/${name}_weights.cpp)
+  if(BG_BOARD_SUPPORT)
+    list(APPEND outputs ${out}/startup.c ${out}/link.ld ${out}/firmware.h)
+  endif()
+  add_custom_command(
+    OUTPUT ${outputs}
+    COMMAND bitgptc::bitgptc ${args}
+    DEPFILE ${out}.d
+    DEPENDS ${model} bitgptc::bitgptc
+    COMMENT "bitgptc: ${name} for ${BG_TARGET} within ${BG_SRAM} of SRAM"
+    VERBATIM)
+  add_library(${library} STATIC ${out}/${name}.cpp ${out}/${name}_weights.cpp)
+  target_include_directories(${library} PUBLIC ${out})
+  set_target_properties(${library} PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON CXX_EXTENSIONS OFF)
+  target_compile_options(${library} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti -fno-threadsafe-statics>)
+  set(${library}_BITGPTC_DIR ${out} PARENT_SCOPE)
+  if(BG_BOARD_SUPPORT)
+    set(${library}_STARTUP ${out}/startup.c PARENT_SCOPE)
+    set(${library}_LINKER_SCRIPT ${out}/link.ld PARENT_SCOPE)
+  endif()
+endfunction()

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The emitted sources build warning-free with GCC at -O0, -Og, -Os and -O2 and with clang
+# at -O0 and -O2, for the DSP (SMLAD), Helium and Armv6-M kernels: a user's Debug build
+# must compile too. (The firmware runs at -O2 in the other e2e tests, and at -O0 in
+# firmware_cmake.sh.)
+#   compile_matrix.sh BUILD_DIR WORK_DIR
+set -euo pipefail
+build=$1 work=$2
+rm -rf "$work" && mkdir -p "$work" && cd "$work"
+"$build/tests/make_test_model" --out m/model.json --d 48 --layers 2 --heads 4 --kv-heads 1 --ff 96 --sub-norm > /dev/null
+"$build/tests/make_test_model" --out i8/model.json --dtype int8 --d 40 --layers 1 --heads 4 --kv-heads 2 --ff 72 > /dev/null
+warn=(-std=c++17 -Wall -Wextra -Werror -fno-exceptions -fno-rtti)
+failures=0
+check() {  # LABEL COMPILER ARGS...
+  local label=$1
+  shift
+  if out=$("$@" 2>&1); then echo "ok   $label"; else echo "FAIL $label"; echo "$out" | head -20; failures=$((failures + 1)); fi
+}
+for spec in "cortex-m4:thumbv7em-none-eabihf:-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16" \
+            "cortex-m55:thumbv8.1m.main-none-eabihf:-mcpu=cortex-m55 -mthumb -mfloat-abi=hard" \
+            "cortex-m0plus:thumbv6m-none-eabi:-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft"; do
+  IFS=: read -r target triple cpu <<<"$spec"
+  for model in m i8; do
+    "$build/bitgptc" $model/model.json --target "$target" --sram 64K -o "out-$target-$model" -q
+    dir=out-$target-$model
+    name=$(basename "$dir"/*_weights.cpp _weights.cpp)
+    for o in -O0 -Og -Os -O2; do
+      # shellcheck disable=SC2086
+      check "gcc $o $target $model" arm-none-eabi-g++ $cpu $o "${warn[@]}" -c "$dir/$name.cpp" "$dir/${name}_weights.cpp"
+    done
+    for o in -O0 -O2; do
+      # shellcheck disable=SC2086
+      check "clang $o $target $model" clang++-19 --target=$triple $cpu $o "${warn[@]}" -ffreestanding -nostdlibinc \
+        -isystem /usr/lib/arm-none-eabi/include -c "$dir/$name.cpp" "$dir/${name}_weights.cpp"
+    done
+  done
+done
+rm -f ./*.o
+exit $failures
