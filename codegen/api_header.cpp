@@ -38,7 +38,7 @@ class ApiHeader : public EmitContext {
 
   std::string header() const {
     const std::string guard = c_ident(n_) + "_H";
-    std::string s = banner(n_ + ".h: the C API");
+    std::string s = banner(n_ + ".h: the C API", false);
     if (!origin_.command_line.empty()) {
       std::string line = origin_.command_line;
       for (size_t at = line.find("*/"); at != std::string::npos; at = line.find("*/", at)) line.replace(at, 2, "* /");  // stays a comment
@@ -95,6 +95,10 @@ int32_t {1}_feed_text(const char *text, int32_t n, int32_t *bad_offset);
 
 /* "0.8" -> Q16.16, without floating point; -1 when malformed. */
 int32_t {1}_parse_temperature(const char *text);
+
+/* Where this model's code came from: bitgptc's version and the FNV-1a 64 hash of the
+ * model's files, e.g. for a firmware's version report. */
+const char *{1}_provenance(void);
 
 #ifdef __cplusplus
 }}

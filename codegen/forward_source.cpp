@@ -435,9 +435,19 @@ int32_t {0}_encode(const char *text, int32_t n, int32_t *tokens, int32_t max_tok
 {1}
 int32_t {0}_parse_temperature(const char *text) {{ return bg_parse_q16(text); }}
 
+const char *{0}_provenance(void) {{ return "{2}"; }}
+
 }}  /* extern "C" */
-)", n_, feed_text());
+)", n_, feed_text(), provenance_text());
     return s;
+  }
+
+  // What <name>_provenance returns: a C string literal's contents.
+  std::string provenance_text() const {
+    std::string s = origin_.version.empty() ? "bitgptc" : fmt::format("bitgptc {}; model files FNV-1a 64 {}", origin_.version, origin_.model_hash);
+    std::string escaped;
+    for (char ch : s) escaped += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
+    return escaped;
   }
 
   // <name>_feed_text: BPE encodes into the planned buffer, then feeds; the table

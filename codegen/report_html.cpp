@@ -92,7 +92,7 @@ std::string budget_bar(const char* id, const char* title, const std::vector<Part
   for (const Part& p : parts) {
     s += fmt::format("<rect x=\"{:.0f}\" y=\"32\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{:.0f}\" y=\"41\" font-size=\"11\">{} {}</text>\n", x,
                      p.colour, x + 14, p.name, p.bytes);
-    x += 150;
+    x += 190;
   }
   return s + "</svg>\n";
 }

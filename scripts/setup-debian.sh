@@ -8,6 +8,7 @@ packages=(
   llvm-19-dev clang-19 libclang-rt-19-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev  # clang-19: libFuzzer harnesses
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
   python3-torch python3-numpy libopenblas0-pthread  # training/ (BitNet QAT) and its smoke test
+  chromium  # the HTML report is checked in a real browser
 )
 
 missing=()
