@@ -29,7 +29,7 @@ trap 'rm -rf "$work"' EXIT
 json() { sed -n "s/.*\"$2\": \"\\{0,1\\}\\([^\",]*\\)\"\\{0,1\\},\\{0,1\\}$/\\1/p" "$1" | head -n 1; }
 
 count() {  # count DIR TOKENS EXTRA_CFLAGS -> executed instructions
-  make -s -C "$1" run TOKENS="$2" SEED=1 EXTRA_CFLAGS="$3" PLUGIN="$plugin,out=$work/count.txt" > "$work/out.txt"
+  make -s -C "$1/firmware" run TOKENS="$2" SEED=1 EXTRA_CFLAGS="$3" PLUGIN="$plugin,out=$work/count.txt" > "$work/out.txt"
   sed -n 's/^instructions: //p' "$work/count.txt"
 }
 
@@ -44,7 +44,7 @@ for config in ${CONFIGS:-naive portable smlad mve lut4 base3 auto}; do
     [[ $config == smlad || $config == mve || $config == lut4 ]] && continue  # no DSP / no Helium / no table configuration fits
     cat "$work/err.txt" >&2; exit 1
   fi
-  make -s -C "$dir" EXTRA_CFLAGS="$extra" > /dev/null
+  make -s -C "$dir/firmware" EXTRA_CFLAGS="$extra" > /dev/null
   window=$(json "$work/plan.json" window)
   bits=$(json "$work/plan.json" bits)
   weights=$(json "$work/plan.json" matmul_weights)

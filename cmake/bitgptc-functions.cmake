@@ -12,8 +12,9 @@
 #
 # Sets in the caller's scope:
 #   <library>_BITGPTC_DIR   the output folder (report.json is there too)
-#   <library>_STARTUP, <library>_LINKER_SCRIPT   with BOARD_SUPPORT, for a target with a
-#                           QEMU board: the emitted startup code and linker script
+#   <library>_STARTUP, <library>_LINKER_SCRIPT, <library>_FIRMWARE_DIR   with BOARD_SUPPORT,
+#                           for a target with a QEMU board: the emitted startup code, linker
+#                           script, and their folder (firmware.h, semihosting output)
 #
 # The model is C++ without libstdc++; to link it into a C program, set the executable's
 # LINKER_LANGUAGE to C (CMake would otherwise link with the C++ driver).
@@ -45,7 +46,7 @@ function(bitgptc_add_model library)
   list(APPEND args ${BG_OPTIONS})
   set(outputs ${out}/${name}.h ${out}/${name}.cpp ${out}/${name}_weights.cpp)
   if(BG_BOARD_SUPPORT)
-    list(APPEND outputs ${out}/startup.c ${out}/link.ld ${out}/firmware.h)
+    list(APPEND outputs ${out}/firmware/startup.c ${out}/firmware/link.ld ${out}/firmware/firmware.h)
   endif()
   add_custom_command(
     OUTPUT ${outputs}
@@ -60,7 +61,8 @@ function(bitgptc_add_model library)
   target_compile_options(${library} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fno-exceptions -fno-rtti -fno-threadsafe-statics>)
   set(${library}_BITGPTC_DIR ${out} PARENT_SCOPE)
   if(BG_BOARD_SUPPORT)
-    set(${library}_STARTUP ${out}/startup.c PARENT_SCOPE)
-    set(${library}_LINKER_SCRIPT ${out}/link.ld PARENT_SCOPE)
+    set(${library}_STARTUP ${out}/firmware/startup.c PARENT_SCOPE)
+    set(${library}_LINKER_SCRIPT ${out}/firmware/link.ld PARENT_SCOPE)
+    set(${library}_FIRMWARE_DIR ${out}/firmware PARENT_SCOPE)
   endif()
 endfunction()

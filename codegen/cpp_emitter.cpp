@@ -34,7 +34,7 @@ std::map<std::string, std::string> emit_cpp(const CompiledModel& c, const Proven
   files[n + ".h"] = emit_api_header(c, origin);
   files[n + "_weights.cpp"] = emit_weights_source(c, origin);
   files[n + ".cpp"] = emit_forward_source(c, origin);
-  files[n + "_demo.cpp"] = EmitContext(c, origin).banner(n + "_demo.cpp: generates text on the host") + instantiate_template("host_demo.cpp", n);
+  files["demo/" + n + "_demo.cpp"] = EmitContext(c, origin).banner(n + "_demo.cpp: generates text on the host") + instantiate_template("host_demo.cpp", n);
   files["CMakeLists.txt"] = instantiate_template("CMakeLists.txt", n);
   if (firmware_unavailable(c).empty()) emit_firmware(c, files);
   return files;

@@ -35,7 +35,10 @@ void emit_firmware(const CompiledModel& c, std::map<std::string, std::string>& f
       {"RAM_ORIGIN", fmt::format("{:08x}", t.ram_origin)},
       {"STACK_RESERVE", std::to_string(t.stack_reserve)},
   };
-  for (const char* name : {"startup.c", "firmware.h", "firmware_main.c", "link.ld", "Makefile"}) files[name] = instantiate_template(name, n, values);
+  // In a folder of their own: a folder of sources an IDE compiles whole holds the model
+  // as a library, with no second Reset_Handler or main.
+  for (const char* name : {"startup.c", "firmware.h", "firmware_main.c", "link.ld", "Makefile"})
+    files[std::string("firmware/") + name] = instantiate_template(name, n, values);
 }
 
 }  // namespace bitgpt

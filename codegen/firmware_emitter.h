@@ -1,5 +1,5 @@
-// The firmware backend: for a target with a QEMU board, a ready bare-metal project next
-// to the emitted C++ (startup with stack painting, a linker script whose RAM is exactly
+// The firmware backend: for a target with a QEMU board, a ready bare-metal project in the
+// subfolder firmware/ of the emitted C++ (startup with stack painting, a linker script whose RAM is exactly
 // the SRAM budget, semihosting output, a main, and a Makefile with `make run`).
 #pragma once
 

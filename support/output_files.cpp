@@ -109,9 +109,18 @@ void write_new_folder(const fs::path& target, const std::string& shown, const Fi
   }
 }
 
+// No files below it, only (empty) folders: what a build system leaves when it creates an
+// output's folders before running bitgptc.
+bool holds_no_files(const fs::path& dir) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (!it->is_directory()) return false;
+  return !ec;
+}
+
 void update_folder(const fs::path& target, const std::string& shown, const FileSet& files) {
   const bool marked = fs::exists(target / kOutputMarker);
-  if (!marked && !fs::is_empty(target))
+  if (!marked && !holds_no_files(target))
     throw Error(shown + ": exists, is not empty and was not written by bitgptc; choose another -o or remove it");
   const std::set<std::string> before = marked ? marked_files(target) : std::set<std::string>{};
   const std::string prefix = std::string(kTempTag).substr(1);  // "bitgptc-tmp-": hidden files below

@@ -47,7 +47,7 @@ for target in $targets; do
 
   if ((first)); then
     first=0
-    name=$(basename "$dir"/*_demo.cpp _demo.cpp)
+    name=$(basename "$dir"/demo/*_demo.cpp _demo.cpp)
     cxx=${CXX:-c++}
     # BITGPT_E2E_SANITIZE=1 (the sanitizer suite): the emitted code runs under ASan + UBSan too.
     sanitize=()
@@ -55,7 +55,7 @@ for target in $targets; do
     flags=(-std=c++17 -O2 -Wall -Wextra -Werror -fno-exceptions -fno-rtti "${sanitize[@]}")
     "$cxx" "${flags[@]}" -c "$dir/$name.cpp" -o model.o
     "$cxx" "${flags[@]}" -c "$dir/${name}_weights.cpp" -o weights.o
-    "$cxx" -std=c++17 -O2 -Wall -Wextra -Werror "${sanitize[@]}" -c "$dir/${name}_demo.cpp" -I"$dir" -o demo.o
+    "$cxx" -std=c++17 -O2 -Wall -Wextra -Werror "${sanitize[@]}" -c "$dir/demo/${name}_demo.cpp" -I"$dir" -o demo.o
     "$cxx" "${sanitize[@]}" demo.o model.o weights.o -o demo
     # The model code itself must not need the heap or exceptions.
     if ((${#sanitize[@]} == 0)) && nm -C model.o weights.o | grep -E ' U (malloc|free|calloc|realloc|operator new|operator delete|__cxa_throw)'; then
@@ -72,17 +72,17 @@ for target in $targets; do
   fi
 
   # BITGPT_E2E_HOST_ONLY=1 (the sanitizer suite): the boards are left to the normal suite.
-  if [[ -f $dir/Makefile && ${BITGPT_E2E_HOST_ONLY:-0} != 1 ]]; then
-    make -s -C "$dir" > /dev/null
+  if [[ -f $dir/firmware/Makefile && ${BITGPT_E2E_HOST_ONLY:-0} != 1 ]]; then
+    make -s -C "$dir/firmware" > /dev/null
     # The stack reserve the plan counts must cover the deepest call path of the firmware.
-    bound=$("$build/tests/stack_bound" Reset_Handler "$dir"/*.ci)
+    bound=$("$build/tests/stack_bound" Reset_Handler "$dir"/firmware/*.ci)
     reserve=$(sed -n 's/.*"stack_reserve_bytes": \([0-9]*\).*/\1/p' "plan-$target.json")
     if ((bound > reserve)); then
       echo "FAIL: $target worst-case stack $bound bytes exceeds the target's reserve $reserve" >&2
       exit 1
     fi
     echo "ok $target static stack bound $bound <= reserve $reserve"
-    PROMPT=$prompt timeout 600 make -s -C "$dir" run TOKENS="$tokens" SEED="$seed" TEMPERATURE="$temperature" > "firmware-$target.txt"
+    PROMPT=$prompt timeout 600 make -s -C "$dir/firmware" run TOKENS="$tokens" SEED="$seed" TEMPERATURE="$temperature" > "firmware-$target.txt"
     lines=$(wc -l < "run-$target.txt")
     if ! cmp -s <(head -n "$lines" "firmware-$target.txt") "run-$target.txt"; then
       echo "FAIL: the $target firmware and 'bitgptc run' differ" >&2

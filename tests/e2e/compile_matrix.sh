@@ -6,6 +6,7 @@
 #   compile_matrix.sh BUILD_DIR WORK_DIR
 set -euo pipefail
 build=$1 work=$2
+src=$(cd "$(dirname "$0")/../.." && pwd)
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 "$build/tests/make_test_model" --out m/model.json --d 48 --layers 2 --heads 4 --kv-heads 1 --ff 96 --sub-norm > /dev/null
 "$build/tests/make_test_model" --out i8/model.json --dtype int8 --d 40 --layers 1 --heads 4 --kv-heads 2 --ff 72 > /dev/null
@@ -35,5 +36,13 @@ for spec in "cortex-m4:thumbv7em-none-eabihf:-mcpu=cortex-m4 -mthumb -mfloat-abi
     done
   done
 done
+# The output folder as a library: its own CMakeLists.txt in a cross build (no host demo
+# then), and every source at its top compiled together as an IDE would (the firmware
+# project, with its own startup and main, is in firmware/).
+check "emitted CMakeLists.txt, cross-compiled" bash -c "cmake -S out-cortex-m4-m -B cross -G Ninja \
+  -DCMAKE_TOOLCHAIN_FILE=$src/examples/firmware-cmake/arm-none-eabi.cmake > /dev/null && cmake --build cross && ! ls cross/*demo* 2> /dev/null"
+mkdir -p whole
+check "every top-level source together" bash -c "cd whole && arm-none-eabi-g++ -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -O2 \
+  ${warn[*]} -c ../out-cortex-m4-m/*.cpp && arm-none-eabi-ld -r -o whole.o ./*.o"
 rm -f ./*.o
 exit $failures

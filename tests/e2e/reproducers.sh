@@ -43,7 +43,7 @@ expect_run name-config-renamed run "$data/name_config/model.json" --name tiny -n
 # emitted code must still agree with the interpreter (compared on the host here).
 expect_run scale-1e20 run "$data/scale_1e20/model.json" -n 8
 if "$build/bitgptc" "$data/scale_1e20/model.json" -o big -q && c++ -std=c++17 -O1 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -Ibig \
-      big/*.cpp -o big/demo 2>&1 && [[ $(big/demo -n 8) == $("$build/bitgptc" run "$data/scale_1e20/model.json" -n 8) ]]; then
+      big/*.cpp big/demo/*.cpp -o big/demo_program 2>&1 && [[ $(big/demo_program -n 8) == $("$build/bitgptc" run "$data/scale_1e20/model.json" -n 8) ]]; then
   echo "ok   scale-1e20-emitted-equals-interpreter"
 else echo "FAIL scale-1e20: the emitted code differs from the interpreter"; fails=$((fails + 1)); fi
 

@@ -93,7 +93,7 @@ TEST_P(EmitterOnHost, EmittedCodeMatchesTheInterpreter) {
   const std::string n = c.graph.name;
   int status = 0;
   const std::string build = fmt::format(
-      "cd '{0}' && {1} -std=c++17 -O1 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -I. {2}.cpp {2}_weights.cpp {2}_demo.cpp -o demo 2>&1",
+      "cd '{0}' && {1} -std=c++17 -O1 -Wall -Wextra -Werror -fno-exceptions -fno-rtti -I. {2}.cpp {2}_weights.cpp demo/{2}_demo.cpp -o demo_program 2>&1",
       dir.string(), BITGPT_HOST_CXX, n);
   const std::string build_log = run_command(build, status);
   ASSERT_EQ(status, 0) << k.what << "\n" << build_log;
@@ -103,7 +103,7 @@ TEST_P(EmitterOnHost, EmittedCodeMatchesTheInterpreter) {
   g.tokens = 24;
   g.temperature_q16 = 40000;
   g.seed = 5;
-  const std::string demo = run_command(fmt::format("cd '{}' && ./demo --prompt '{}' -n {} --temperature 0.6103515625 --seed {}", dir.string(), g.prompt,
+  const std::string demo = run_command(fmt::format("cd '{}' && ./demo_program --prompt '{}' -n {} --temperature 0.6103515625 --seed {}", dir.string(), g.prompt,
                                                    g.tokens, g.seed),
                                        status);
   ASSERT_EQ(status, 0) << k.what << "\n" << demo;
