@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -294,7 +295,17 @@ int eval_main(int argc, char** argv) {
   std::cout << fmt::format("plan: window {}, {}-bit KV cache, target {}, SRAM {} of {} bytes\n", compiled.fit.window, compiled.fit.kv_bits,
                            compiled.target->name, compiled.fit.cost.total(), compiled.sram_budget);
   if (!text_path.empty()) {
-    const LossResult r = evaluate_loss(reference, text, "--text " + text_path, segment_opt->count() ? segment : model.arch.max_seq_len, max_tokens);
+    // On a terminal, a line that says how far it is (an evaluation can take minutes).
+    const bool tty = isatty(fileno(stderr));
+    int64_t shown = -1;
+    const LossResult r = evaluate_loss(reference, text, "--text " + text_path, segment_opt->count() ? segment : model.arch.max_seq_len, max_tokens,
+                                       [&](int64_t done, int64_t total) {
+                                         const int64_t percent = total ? 100 * done / total : 0;
+                                         if (!tty || percent == shown) return;
+                                         shown = percent;
+                                         std::cerr << fmt::format("\reval: {} of {} tokens ({}%)", done, total, percent) << std::flush;
+                                       });
+    if (tty) std::cerr << "\r\033[K" << std::flush;
     std::cout << fmt::format("tokens: {}\ncharacters: {}\nloss-nats-per-token: {:.4f}\nbits-per-char: {:.4f}\n", r.tokens, r.bytes,
                              r.nats_per_token(), r.bits_per_char());
   } else {

@@ -26,12 +26,14 @@ double nats_of(const std::vector<int32_t>& logits, int32_t target) {
 
 }  // namespace
 
-LossResult evaluate_loss(const CompiledModel& program, const std::string& text, const std::string& what, int64_t segment, int64_t max_tokens) {
+LossResult evaluate_loss(const CompiledModel& program, const std::string& text, const std::string& what, int64_t segment, int64_t max_tokens,
+                         const std::function<void(int64_t done, int64_t total)>& progress) {
   const ir::Graph& g = program.graph;
   const std::vector<int32_t> ids = encode_text(g.tokenizer, text, what, max_tokens);
   Interpreter interp(program);
   LossResult r;
   for (size_t begin = 0; begin < ids.size(); begin += static_cast<size_t>(segment)) {
+    if (progress) progress(static_cast<int64_t>(begin), static_cast<int64_t>(ids.size()));
     const size_t end = std::min(ids.size(), begin + static_cast<size_t>(segment));
     interp.reset(0);
     interp.feed(static_cast<int32_t>(g.tokenizer.bos));

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,8 +22,10 @@ struct LossResult {
 
 // Teacher-forced loss on `text` (named `what` in errors), in segments of at most `segment`
 // tokens each started afresh with BOS (the model's training context), over at most
-// max_tokens tokens.
-LossResult evaluate_loss(const CompiledModel& program, const std::string& text, const std::string& what, int64_t segment, int64_t max_tokens);
+// max_tokens tokens. `progress`, if given, hears (tokens scored, tokens in all) before
+// each segment.
+LossResult evaluate_loss(const CompiledModel& program, const std::string& text, const std::string& what, int64_t segment, int64_t max_tokens,
+                         const std::function<void(int64_t done, int64_t total)>& progress = {});
 
 struct AgreementResult {
   int64_t compared = 0, agreed = 0;
