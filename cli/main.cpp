@@ -77,6 +77,7 @@ struct PlanArgs {
               *lut_opt = nullptr;
   KernelOption kernel = KernelOption::Auto;
   PackingOption packing = PackingOption::Auto;
+  MemoryOption memory = MemoryOption::Static;
   std::vector<std::string> disabled;
 
   void add_to(CLI::App& app) {
@@ -111,6 +112,10 @@ struct PlanArgs {
     app.add_option("--packing", packing, "ternary weights in flash: auto, 2bit or base3 (1.6 bits per weight)")
         ->transform(CLI::CheckedTransformer(
             std::map<std::string, PackingOption>{{"auto", PackingOption::Auto}, {"2bit", PackingOption::TwoBit}, {"base3", PackingOption::Base3}}));
+    app.add_option("--memory", memory,
+                   "static: the model's RAM are static arrays of its own (placeable by section macros); caller: one buffer of "
+                   "NAME_RAM_BYTES the caller passes to NAME_init")
+        ->transform(CLI::CheckedTransformer(std::map<std::string, MemoryOption>{{"static", MemoryOption::Static}, {"caller", MemoryOption::Caller}}));
     std::string passes;
     for (const PassInfo& p : optimization_passes()) passes += fmt::format("\n  {:<20} {}", p.name, p.what);
     app.add_option("--disable-pass", disabled, "switch a pass off (repeatable):" + passes);
@@ -135,6 +140,7 @@ struct PlanArgs {
     if (window_opt->count()) o.window = window;
     o.kernel = kernel;
     o.packing = packing;
+    o.memory = memory;
     if (lut_opt->count()) o.lut_chunk = lut_chunk;
     if (max_prompt_opt->count()) o.max_prompt_bytes = max_prompt_bytes;
     o.disabled_passes.insert(disabled.begin(), disabled.end());

@@ -15,6 +15,23 @@ class ApiHeader : public EmitContext {
  public:
   using EmitContext::EmitContext;
 
+  // How the user places the RAM: section macros for the static arrays, or one buffer.
+  std::string placement() const {
+    if (!c_.caller_memory)
+      return "/* Each RAM part is a static array of the model; define BITGPT_ARENA_SECTION,\n"
+             " * BITGPT_KV_SECTION or BITGPT_STATE_SECTION (e.g. __attribute__((section(\".dtcm_bss\"))))\n"
+             " * when compiling " + n_ + ".cpp to place it in a memory of your own. */\n";
+    return fmt::format(R"(/* The RAM parts above (all but the stack) live in one buffer of yours, given once before
+ * any other call: {0}_RAM_BYTES, aligned to {0}_RAM_ALIGNMENT. The model keeps only a
+ * pointer to it (included in {0}_STATE_BYTES). Returns 0, or -1 when memory is null,
+ * misaligned or smaller than {0}_RAM_BYTES. Resets the model. */
+#define {0}_RAM_BYTES {1}
+#define {0}_RAM_ALIGNMENT 8
+int {0}_init(void *memory, uint32_t bytes);
+)",
+                       n_, caller_layout().total);
+  }
+
   // What the model needs of memory, part by part, and where a user can place each part.
   std::string memory_contract() const {
     const SramCost& m = c_.fit.cost;
@@ -28,12 +45,9 @@ class ApiHeader : public EmitContext {
 #define {2}_ARENA_ALIGNMENT 8      /* the arena's; the other parts need their elements' (2 to 8 bytes) */
 #define {2}_WEIGHTS_BYTES {11}     /* every constant in flash (.rodata.bitgpt; BITGPT_FLASH) */
 #define {2}_FLASH_ESTIMATE_BYTES {12} /* the constants + the code, an upper estimate */
-/* Each RAM part is a static array of the model; define BITGPT_ARENA_SECTION,
- * BITGPT_KV_SECTION or BITGPT_STATE_SECTION (e.g. __attribute__((section(".dtcm_bss"))))
- * when compiling {2}.cpp to place it in a memory of your own. */
-)",
+{13})",
                        c_.target->name, c_.sram_budget, n_, std::max<int64_t>(c_.arena.bytes, 8), m.kv_cache, g_.arch.n_layers, g_.window,
-                       g_.kv_bits, m.prompt, m.state, m.stack, c_.weights_flash_bytes(), c_.flash_total());
+                       g_.kv_bits, m.prompt, m.state, m.stack, c_.weights_flash_bytes(), c_.flash_total(), placement());
   }
 
   std::string header() const {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,12 @@ std::string array_body(const std::vector<T>& v) {
 
 std::string mult_array(const std::vector<bg_mult>& v);
 
+// With --memory caller, where each part lies in the caller's buffer (byte offsets): the
+// arena at 0, then parts in order of falling alignment, so no padding is needed.
+struct CallerLayout {
+  int64_t state = 0, prompt = 0, k_scale = 0, v_scale = 0, k = 0, v = 0, total = 0;
+};
+
 class EmitContext {
  public:
   EmitContext(const CompiledModel& c, const Provenance& origin) : c_(c), g_(c.graph), n_(c.graph.name), origin_(origin) {}
@@ -46,6 +53,19 @@ class EmitContext {
   std::string codes(ir::ValueId v) const { return "CODES(" + off(v) + ")"; }
   std::string amax(ir::ValueId v) const { return "AMAX(" + off(v) + ")"; }
   bool bpe() const { return g_.tokenizer.kind == TokenizerKind::Bpe; }
+  CallerLayout caller_layout() const {
+    const bg_attn_shape a = g_.attn_shape();
+    const int64_t vectors = g_.arch.n_layers * g_.window * g_.arch.n_kv_heads, codes = vectors * bg_kv_row_bytes(&a);
+    CallerLayout m;
+    m.state = std::max<int64_t>(c_.arena.bytes, 8);
+    m.prompt = m.state + kRuntimeStateBytes;
+    m.k_scale = m.prompt + (bpe() ? 4 * (c_.max_prompt_bytes + 1) : 0);
+    m.v_scale = m.k_scale + 2 * vectors;
+    m.k = m.v_scale + 2 * vectors;
+    m.v = m.k + codes;
+    m.total = m.v + codes;
+    return m;
+  }
   std::string vname(ir::ValueId v) const { return fmt::format("{} {}[{}]", g_.values[v].name, type_comment(g_.values[v].type), g_.values[v].elements); }
   // Every file's first comment: what it is, from which model, by which bitgptc. The hash
   // of the model's files goes only into the sources that change with the weights anyway,

@@ -98,7 +98,7 @@ class ForwardSource : public EmitContext {
         loop.steps_per_layer);
     s += "struct layer_t {\n";
     for (const Field& f : fields) s += fmt::format("  const {} *{};\n", f.norm ? "bg_norm_params" : "bg_matrix", f.name);
-    s += "  const bg_kv_layer *kv;\n};\n";
+    s += c_.caller_memory ? "  int32_t layer; /* its part of the KV cache: kv_at(layer) */\n};\n" : "  const bg_kv_layer *kv;\n};\n";
     s += fmt::format("const layer_t layers[{}] = {{\n", loop.layers);
     for (int l = 0; l < loop.layers; ++l) {
       s += fmt::format("    {{/* layer {} */\n", l);
@@ -106,7 +106,7 @@ class ForwardSource : public EmitContext {
         const int index = entry(layer_op(l, f.slot), f.which);
         s += "     &" + (f.norm ? norm_sym(index) : matrix_sym(index)) + ",\n";
       }
-      s += fmt::format("     &kv[{}]}},\n", l);
+      s += c_.caller_memory ? fmt::format("     {}}},\n", l) : fmt::format("     &kv[{}]}},\n", l);
     }
     s += "};\n\n";
     layer_fields_ = &fields;
@@ -129,6 +129,24 @@ class ForwardSource : public EmitContext {
   }
 
   mutable const std::vector<Field>* layer_fields_ = nullptr;  // set while emitting the layer steps
+
+  int64_t arena_bytes() const { return std::max<int64_t>(c_.arena.bytes, 8); }
+
+  // The arena as a static array, or the caller's buffer with the offsets of its parts.
+  std::string arena_declaration() const {
+    if (!c_.caller_memory)
+      return fmt::format("/* The arena: {0} bytes shared by every buffer below, placed by liveness. */\n"
+                         "alignas(8) BITGPT_ARENA_SECTION uint8_t arena[{0}];",
+                         arena_bytes());
+    const CallerLayout m = caller_layout();
+    return fmt::format(R"(/* The caller's memory ({0}_init): {1} bytes, 8-byte aligned, holding the arena ({2}
+ * bytes, shared by every buffer below, placed by liveness), the state, the prompt buffer,
+ * the KV scales and the KV codes. This pointer is the model's only static RAM. */
+uint8_t *ram;
+#define arena ram
+constexpr uint32_t STATE_AT = {3}, PROMPT_AT = {4}, KV_K_SCALE_AT = {5}, KV_V_SCALE_AT = {6}, KV_K_AT = {7}, KV_V_AT = {8}, RAM_BYTES = {1};)",
+                       n_, m.total, arena_bytes(), m.state, m.prompt, m.k_scale, m.v_scale, m.k, m.v);
+  }
 
   // ---- named pointers: each step starts by naming the arena views it uses ----
   // The local name of value v: its IR name without the layer prefix ("l0.attn_norm.q8"
@@ -191,7 +209,12 @@ class ForwardSource : public EmitContext {
   // the layer loop the fields of the layer's table row.
   std::string mat(int matrix) const { return layer_fields_ ? "L->" + field_of(matrix, false) : "&" + matrix_sym(matrix); }
   std::string nrm(int norm) const { return layer_fields_ ? "L->" + field_of(norm, true) : "&" + norm_sym(norm); }
-  std::string kvl(int layer) const { return layer_fields_ ? "L->kv" : fmt::format("&kv[{}]", layer); }
+  std::string kvl(int layer) const {
+    if (!c_.caller_memory) return layer_fields_ ? "L->kv" : fmt::format("&kv[{}]", layer);
+    // the caller's memory: the layer's cache pointers computed at the top of the step
+    decls_.push_back({-1, fmt::format("  const bg_kv_layer cache = kv_at({});  /* this layer's KV cache */\n", layer_fields_ ? "L->layer" : std::to_string(layer))});
+    return "&cache";
+  }
   static const char* store_flag(const Op& op) { return op.accumulate ? "BG_ACCUMULATE" : "BG_STORE"; }
 
   std::string step_call(const Step& step) const {
@@ -326,13 +349,12 @@ class ForwardSource : public EmitContext {
 #define BITGPT_STATE_SECTION
 #endif
 
-/* The arena: {0} bytes shared by every buffer below, placed by liveness. */
-alignas(8) BITGPT_ARENA_SECTION uint8_t arena[{0}];
+{3}
 #define ACT(off) ((int32_t *)(arena + (off)))
 #define AMAX(off) (*(int32_t *)(arena + (off)))
 #define CODES(off) ((int8_t *)(arena + (off) + 4))
 
-)", std::max<int64_t>(c_.arena.bytes, 8), describe_cost(c_.fit.cost), c_.sram_budget);
+)", arena_bytes(), describe_cost(c_.fit.cost), c_.sram_budget, arena_declaration());
     s += "/*        buffer                                offset       bytes   live steps */\n";
     // With a layer loop, the later layers' buffers are layer 0's offsets again: listed, not named.
     std::vector<bool> named(lv.buffers.size(), !c_.layer_loop);
@@ -357,15 +379,26 @@ alignas(8) BITGPT_ARENA_SECTION uint8_t arena[{0}];
     s += fmt::format(R"(
 /* The KV cache: {0} layers x {1} slots (a ring over the last {1} positions) x {2} KV heads,
  * {3}-bit codes ({4} bytes per head vector) and a 16-bit scale per vector. */
-BITGPT_KV_SECTION uint8_t kv_k[{0}][{5}];
-BITGPT_KV_SECTION uint8_t kv_v[{0}][{5}];
-BITGPT_KV_SECTION uint16_t kv_k_scale[{0}][{6}];
-BITGPT_KV_SECTION uint16_t kv_v_scale[{0}][{6}];
+)", g_.arch.n_layers, g_.window, g_.arch.n_kv_heads, g_.kv_bits, rb);
+    if (!c_.caller_memory) {
+      s += fmt::format(R"(BITGPT_KV_SECTION uint8_t kv_k[{0}][{1}];
+BITGPT_KV_SECTION uint8_t kv_v[{0}][{1}];
+BITGPT_KV_SECTION uint16_t kv_k_scale[{0}][{2}];
+BITGPT_KV_SECTION uint16_t kv_v_scale[{0}][{2}];
 const bg_kv_layer kv[{0}] = {{
-)", g_.arch.n_layers, g_.window, g_.arch.n_kv_heads, g_.kv_bits, rb, slots * rb, slots);
-    for (int64_t l = 0; l < g_.arch.n_layers; ++l) s += fmt::format("    {{kv_k[{0}], kv_v[{0}], kv_k_scale[{0}], kv_v_scale[{0}]}},\n", l);
-    s += fmt::format(R"(}};
-const bg_attn_shape attn = {{{}, {}, {}, {}, {}, {{{}, {}}}}};
+)", g_.arch.n_layers, slots * rb, slots);
+      for (int64_t l = 0; l < g_.arch.n_layers; ++l) s += fmt::format("    {{kv_k[{0}], kv_v[{0}], kv_k_scale[{0}], kv_v_scale[{0}]}},\n", l);
+      s += "};\n";
+    } else {
+      s += fmt::format(R"(/* Layer l's part of it, in the caller's memory. */
+inline bg_kv_layer kv_at(int32_t l) {{
+  const bg_kv_layer k = {{ram + KV_K_AT + l * {0}, ram + KV_V_AT + l * {0}, (uint16_t *)(ram + KV_K_SCALE_AT) + l * {1},
+                         (uint16_t *)(ram + KV_V_SCALE_AT) + l * {1}}};
+  return k;
+}}
+)", slots * rb, slots);
+    }
+    s += fmt::format(R"(const bg_attn_shape attn = {{{}, {}, {}, {}, {}, {{{}, {}}}}};
 
 /* Runtime state. */
 struct state_t {{
@@ -375,8 +408,7 @@ struct state_t {{
   uint64_t checksum;
 }};
 static_assert(sizeof(state_t) == {}, "the compiler's SRAM plan counts this many bytes of state");
-BITGPT_STATE_SECTION state_t st;
-{}
+{}{}
 /* Each step stays a function of its own: inlined into one another, their stack frames
  * would add up instead of taking turns (on Armv6-M, 2 KiB instead of a few hundred bytes). */
 #if defined(__GNUC__)
@@ -386,9 +418,12 @@ BITGPT_STATE_SECTION state_t st;
 #endif
 
 )", a.n_heads, a.n_kv_heads, a.head_dim, a.window, a.kv_bits, a.score_mult.m, a.score_mult.shift, kRuntimeStateBytes,
-        bpe() ? fmt::format("\n/* The prompt buffer: BPE merges a whole prompt in place, one token per byte plus the\n"
-                            " * dummy prefix to start with. */\nBITGPT_STATE_SECTION int32_t prompt_tokens[{}];\n", c_.max_prompt_bytes + 1)
-              : std::string());
+        c_.caller_memory ? "#define st (*(state_t *)(ram + STATE_AT))\n" : "BITGPT_STATE_SECTION state_t st;\n",
+        !bpe()            ? std::string()
+        : c_.caller_memory ? std::string("\n/* The prompt buffer: BPE merges a whole prompt in place. */\n#define prompt_tokens ((int32_t *)(ram + PROMPT_AT))\n")
+                          : fmt::format("\n/* The prompt buffer: BPE merges a whole prompt in place, one token per byte plus the\n"
+                                        " * dummy prefix to start with. */\nBITGPT_STATE_SECTION int32_t prompt_tokens[{}];\n",
+                                        c_.max_prompt_bytes + 1));
 
     const int total = static_cast<int>(g_.ops.size());
     const int loop_begin = c_.layer_loop ? c_.layer_loop->begin : total;
@@ -405,9 +440,23 @@ BITGPT_STATE_SECTION state_t st;
     s += "}  // namespace\n\n";
 
     // The API.
-    s += fmt::format("extern \"C\" {{\n\nvoid {}_reset(uint64_t seed) {{\n", n_);
-    s += "  memset(arena, 0, sizeof arena);\n  memset(kv_k, 0, sizeof kv_k);\n  memset(kv_v, 0, sizeof kv_v);\n";
-    s += "  memset(kv_k_scale, 0, sizeof kv_k_scale);\n  memset(kv_v_scale, 0, sizeof kv_v_scale);\n";
+    s += "extern \"C\" {\n\n";
+    if (c_.caller_memory)
+      s += fmt::format(R"(int {0}_init(void *memory, uint32_t bytes) {{
+  if (!memory || ((uintptr_t)memory & 7u) || bytes < RAM_BYTES) return -1;
+  ram = (uint8_t *)memory;
+  {0}_reset(0);
+  return 0;
+}}
+
+)", n_);
+    s += fmt::format("void {}_reset(uint64_t seed) {{\n", n_);
+    if (c_.caller_memory) {
+      s += "  memset(ram, 0, RAM_BYTES);\n";
+    } else {
+      s += "  memset(arena, 0, sizeof arena);\n  memset(kv_k, 0, sizeof kv_k);\n  memset(kv_v, 0, sizeof kv_v);\n";
+      s += "  memset(kv_k_scale, 0, sizeof kv_k_scale);\n  memset(kv_v_scale, 0, sizeof kv_v_scale);\n";
+    }
     s += "  st.position = 0;\n  st.token = 0;\n  st.rng = seed;\n  st.checksum = BG_FNV_OFFSET;\n}\n\n";
     s += fmt::format("int {}_feed(int32_t token) {{\n  if (token < 0 || token >= {}) return -1;\n", n_, g_.arch.vocab_size);
     if (g_.constants.has_pos_embeddings) s += fmt::format("  if (st.position >= {}) return -2;\n", g_.arch.max_seq_len);

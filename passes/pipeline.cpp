@@ -75,7 +75,7 @@ SramCost plan_sram(const CompiledModel& c, ir::Graph& g, int64_t window, int bit
   cost.arena = place(g, inplace).arena.bytes;
   cost.kv_cache = g.kv_cache_bytes();
   cost.prompt = prompt_buffer_bytes(c.max_prompt_bytes);
-  cost.state = kRuntimeStateBytes;
+  cost.state = kRuntimeStateBytes + (c.caller_memory ? kCallerPointerBytes : 0);
   cost.stack = c.target->stack_reserve;
   return cost;
 }
@@ -221,6 +221,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   c.tokenizer_bytes = lower_vocab(model.tokenizer).flash_bytes();
   if (model.tokenizer.kind == TokenizerKind::Bpe) c.max_prompt_bytes = o.max_prompt_bytes.value_or(kDefaultMaxPromptBytes);
   c.row_kernel = row_kernel_for(*c.target, o.kernel);
+  c.caller_memory = o.memory == MemoryOption::Caller;
   const FlashModel flash{c.target, c.tokenizer_bytes};
 
   c.graph = lower_model(model, 1, 8);
@@ -284,6 +285,7 @@ CompiledModel reference_program(const Model& model, const CompiledModel& compile
   r.parameters = compiled.parameters;
   r.tokenizer_bytes = compiled.tokenizer_bytes;
   r.max_prompt_bytes = compiled.max_prompt_bytes;
+  r.caller_memory = compiled.caller_memory;
   r.fit = compiled.fit;
   r.kernel_policy = KernelPolicy::Pinned;
   r.kernel_reason = "the reference program: plain C";

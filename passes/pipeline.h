@@ -22,13 +22,18 @@
 namespace bitgpt {
 
 // Bytes of the emitted runtime state (position, RNG, checksum); the emitted code
-// static_asserts that its state struct has exactly this size.
+// static_asserts that its state struct has exactly this size. With --memory caller the
+// model keeps one pointer to the caller's buffer as well (counted as 8 bytes).
 constexpr int64_t kRuntimeStateBytes = 24;
+constexpr int64_t kCallerPointerBytes = 8;
 
 // --kernel: the cost model's choice per product, or one kernel pinned for all.
 enum class KernelOption { Auto, Portable, Smlad, Mve, Lut4 };
 // --packing of ternary weights in flash.
 enum class PackingOption { Auto, TwoBit, Base3 };
+// --memory: the model's RAM as its own static arrays, or one buffer the caller passes
+// (NAME_init), the TFLM and Glow way.
+enum class MemoryOption { Static, Caller };
 
 struct CompileOptions {
   std::string target = "host";
@@ -38,6 +43,7 @@ struct CompileOptions {
   std::set<std::string> disabled_passes;
   KernelOption kernel = KernelOption::Auto;
   PackingOption packing = PackingOption::Auto;
+  MemoryOption memory = MemoryOption::Static;
   std::optional<int> lut_chunk;    // groups of 4 inputs per lookup-table chunk
   std::optional<int64_t> max_prompt_bytes;  // BPE: the longest prompt the planned buffer holds
 };
@@ -71,6 +77,7 @@ struct CompiledModel {
   int64_t parameters = 0;
   int64_t tokenizer_bytes = 0;
   int64_t max_prompt_bytes = 0;  // 0: prompts stream (table tokenizer), any length
+  bool caller_memory = false;     // the RAM is one buffer the caller passes (--memory caller)
 
   // Flash of the constants as stored: the packed matrices' bytes, norms, RoPE, the token
   // tables, the base-3 decode table where a matrix needs it.

@@ -19,6 +19,11 @@ int main(void) {
     return 2;
   }
   fw_write(prompt, len);
+#ifdef bgmodel_RAM_BYTES
+  /* --memory caller: the model's RAM is this buffer of the firmware's */
+  static uint64_t model_memory[(bgmodel_RAM_BYTES + 7) / 8];
+  if (bgmodel_init(model_memory, (uint32_t)sizeof model_memory) != 0) fw_exit(1);
+#endif
   bgmodel_reset(BITGPT_SEED);
   full = bgmodel_feed(bgmodel_BOS) == -2;
   fed = full ? 0 : bgmodel_feed_text(prompt, len, &bad);

@@ -44,6 +44,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "--prompt: byte offset %d: no token of the model's vocabulary covers byte 0x%02x\n", bad, (unsigned char)prompt[bad]);
     return 1;
   }
+#ifdef bgmodel_RAM_BYTES
+  /* --memory caller: the model's RAM is this buffer of ours */
+  static uint64_t model_memory[(bgmodel_RAM_BYTES + 7) / 8];
+  if (bgmodel_init(model_memory, (uint32_t)sizeof model_memory) != 0) return 1;
+#endif
   bgmodel_reset(seed);
   fwrite(prompt, 1, (size_t)len, stdout);
   int full = bgmodel_feed(bgmodel_BOS) == -2;

@@ -72,6 +72,10 @@ Case make_case(int i) {
       c.spec.arch.positions = Positions::Learned;
       c.options.disabled_passes = {"fuse-norm-quantize", "fuse-residual", "fuse-ffn", "fuse-attention", "fuse-classifier", "inplace"};
       break;
+    case 5:
+      c.what = "ternary, the caller's memory";
+      c.options.memory = MemoryOption::Caller;
+      break;
     case 4:
       c.what = "binary, BPE tokenizer";
       c.spec.matrix_dtype = WeightDType::Binary;
@@ -115,7 +119,7 @@ TEST_P(EmitterOnHost, EmittedCodeMatchesTheInterpreter) {
   fs::remove_all(dir);
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, EmitterOnHost, ::testing::Range(0, 5));
+INSTANTIATE_TEST_SUITE_P(Models, EmitterOnHost, ::testing::Range(0, 6));
 
 // The memory contract: BITGPT_ARENA_SECTION, BITGPT_KV_SECTION and BITGPT_STATE_SECTION
 // put the arena, the KV cache and the state (with the prompt buffer) where the user says.
