@@ -8,6 +8,9 @@
 
 namespace bitgpt {
 
+// The version of model.json this bitgptc reads and writes.
+constexpr int kModelFormatVersion = 1;
+
 Model load_model_json(const std::string& path);
 
 // Writes `model` as <dir>/<stem>.json + <dir>/<stem>.weights.bin; quantised tensors keep
