@@ -34,8 +34,9 @@ class ForwardSource : public StepSource {
  * the KV scales and the KV codes. This pointer is the model's only static RAM. */
 uint8_t *ram;
 #define arena ram
-constexpr uint32_t STATE_AT = {3}, PROMPT_AT = {4}, KV_K_SCALE_AT = {5}, KV_V_SCALE_AT = {6}, KV_K_AT = {7}, KV_V_AT = {8}, RAM_BYTES = {1};)",
-                       n_, m.total, arena_bytes(), m.state, m.prompt, m.k_scale, m.v_scale, m.k, m.v);
+constexpr uint32_t STATE_AT = {3},{4} KV_K_SCALE_AT = {5}, KV_V_SCALE_AT = {6}, KV_K_AT = {7}, KV_V_AT = {8}, RAM_BYTES = {1};)",
+                       n_, m.total, arena_bytes(), m.state, bpe() ? fmt::format(" PROMPT_AT = {},", m.prompt) : std::string(), m.k_scale,
+                       m.v_scale, m.k, m.v);
   }
 
   std::string forward() const {

@@ -1,0 +1,197 @@
+/* bitgpt_attention.h - the KV cache, attention in the three steps the fused kernel
+ * reproduces, and choosing the next token. Part of bitgpt_ops.h, which includes it
+ * after the operations it uses; not included on its own. */
+#ifndef BITGPT_ATTENTION_H
+#define BITGPT_ATTENTION_H
+
+/* ---- the KV cache ---- */
+
+static inline int32_t bg_kv_row_bytes(const bg_attn_shape *a) {
+  return a->kv_bits == 4 ? (a->head_dim + 1) / 2 : a->head_dim;
+}
+
+static inline int32_t bg_kv_code(const uint8_t *row, int32_t i, int32_t bits) {
+  if (bits == 8) return (int8_t)row[i];
+  {
+    const int32_t nib = (row[i >> 1] >> (4 * (i & 1))) & 0xF;
+    return nib >= 8 ? nib - 16 : nib;
+  }
+}
+
+/* Quantises one head vector into a cache row and returns its scale16. */
+static inline uint16_t bg_kv_store_row(const int32_t *x, int32_t n, int32_t bits, uint8_t *row) {
+  const uint16_t s16 = bg_scale16_encode(bg_amax(x, n));
+  const int32_t qmax = bg_kv_qmax(bits);
+  const bg_mult inv = bg_mult_ratio(qmax, bg_scale16_decode(s16));
+  int32_t i;
+  if (bits == 8) {
+    for (i = 0; i < n; ++i) row[i] = (uint8_t)bg_quantize_one(x[i], inv, qmax);
+  } else {
+    for (i = 0; i < (n + 1) / 2; ++i) row[i] = 0;
+    for (i = 0; i < n; ++i) row[i >> 1] |= (uint8_t)((bg_quantize_one(x[i], inv, qmax) & 0xF) << (4 * (i & 1)));
+  }
+  return s16;
+}
+
+/* Writes the keys and values of the token at `position` into its ring slot. */
+static inline void bg_op_kv_write(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *k, const int32_t *v) {
+  const int32_t slot = position % a->window, rb = bg_kv_row_bytes(a);
+  int32_t g;
+  for (g = 0; g < a->n_kv_heads; ++g) {
+    const int32_t at = slot * a->n_kv_heads + g;
+    c->k_scale[at] = bg_kv_store_row(k + g * a->head_dim, a->head_dim, a->kv_bits, c->k + (int64_t)at * rb);
+    c->v_scale[at] = bg_kv_store_row(v + g * a->head_dim, a->head_dim, a->kv_bits, c->v + (int64_t)at * rb);
+  }
+}
+
+/* ---- attention, in three steps the fused kernel reproduces ---- */
+
+static inline int32_t bg_attn_first(const bg_attn_shape *a, int32_t position) {
+  return position - a->window + 1 > 0 ? position - a->window + 1 : 0;
+}
+
+/* Quantises query head h to int8; returns the multiplier that turns a q.k code dot
+ * product into a Q16 score once scaled by the key's amax. */
+static inline bg_mult bg_attn_query(const bg_attn_shape *a, const int32_t *q_head, int8_t *q8) {
+  int32_t amax;
+  bg_op_quantize(q_head, a->head_dim, q8, &amax);
+  return bg_mult_scale(a->score_mult, amax);
+}
+
+/* q8 . codes of a cached row, with the loop specialised per code width. */
+static inline int32_t bg_kv_dot(const int8_t *q8, const uint8_t *row, int32_t n, int32_t bits) {
+  int32_t dot = 0, i = 0;
+  if (bits == 8) {
+#if defined(BITGPT_USE_MVE)
+    i = n & ~15;
+    dot = bg_mve_dot_int8(q8, (const int8_t *)row, i);
+#elif defined(BITGPT_USE_SMLAD)
+    i = n & ~3;
+    dot = bg_smlad_dot_i8(q8, (const int8_t *)row, i);
+#endif
+    for (; i < n; ++i) dot += q8[i] * (int8_t)row[i];
+  } else {
+    for (i = 0; i + 2 <= n; i += 2) {
+      const int32_t b = (int8_t)row[i >> 1];
+      dot += q8[i] * ((int32_t)((uint32_t)b << 28) >> 28) + q8[i + 1] * (b >> 4);
+    }
+    if (i < n) dot += q8[i] * ((int32_t)((uint32_t)row[i >> 1] << 28) >> 28);
+  }
+  return dot;
+}
+
+/* Score of query codes q8 against the key of token t: q.k / sqrt(head_dim), Q16. */
+static inline int32_t bg_attn_score(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, const int8_t *q8, bg_mult qk) {
+  const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
+  const int32_t dot = bg_kv_dot(q8, c->k + (int64_t)at * rb, a->head_dim, a->kv_bits);
+  return bg_mult_apply32(dot, bg_mult_scale(qk, bg_scale16_decode(c->k_scale[at])));
+}
+
+/* Adds weight p (the unnormalised softmax weight, Q16) times token t's value to acc. */
+static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, int32_t p, int64_t *acc) {
+  const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
+  const uint8_t *vrow = c->v + (int64_t)at * rb;
+  const int64_t w = (int64_t)p * bg_scale16_decode(c->v_scale[at]);
+  int32_t i;
+  if (a->kv_bits == 8 && w == (int32_t)w) { /* the usual case: one SMLAL per element */
+    for (i = 0; i < a->head_dim; ++i) acc[i] += bg_mul32x32((int32_t)w, (int8_t)vrow[i]);
+  } else if (a->kv_bits == 8) {
+    for (i = 0; i < a->head_dim; ++i) acc[i] += w * (int8_t)vrow[i];
+  } else {
+    for (i = 0; i < a->head_dim; ++i) acc[i] += w * bg_kv_code(vrow, i, 4);
+  }
+}
+
+/* out = acc / (weight sum * qmax), Q16: one reciprocal per head, not a 64-bit division
+ * per element. acc is first shifted to 39 significant bits so the product fits int64. */
+static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, int64_t weight_sum, int32_t *out) {
+  const int64_t den = weight_sum * bg_kv_qmax(a->kv_bits);
+  const bg_mult inv = bg_mult_ratio(1, den > 0 ? den : 1);
+  int32_t i;
+  for (i = 0; i < a->head_dim; ++i) {
+    const int64_t v = acc[i];
+    const uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    const int lead = 63 - bg_clz64(mag | 1u);
+    const int k = lead > 38 ? lead - 38 : 0;
+    out[i] = den > 0 ? bg_sat32(bg_shr_round((v >> k) * inv.m, inv.shift - k)) : 0;
+  }
+}
+
+/* Step 1: scores[h][t - first] for every query head. q8 is head_dim scratch bytes. */
+static inline void bg_op_attn_scores(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *q, int8_t *q8, int32_t *scores) {
+  const int32_t first = bg_attn_first(a, position), group = a->n_heads / a->n_kv_heads;
+  int32_t h, t;
+  for (h = 0; h < a->n_heads; ++h) {
+    const bg_mult qk = bg_attn_query(a, q + h * a->head_dim, q8);
+    for (t = first; t <= position; ++t)
+      scores[h * a->window + (t - first)] = bg_attn_score(c, a, h / group, t, q8, qk);
+  }
+}
+
+/* Step 2: scores become unnormalised weights exp(s - max) in place. */
+static inline void bg_op_attn_softmax(const bg_attn_shape *a, int32_t position, int32_t *scores) {
+  const int32_t n = position - bg_attn_first(a, position) + 1;
+  int32_t h, t;
+  for (h = 0; h < a->n_heads; ++h) {
+    int32_t *s = scores + h * a->window, m = s[0];
+    for (t = 1; t < n; ++t) if (s[t] > m) m = s[t];
+    for (t = 0; t < n; ++t) s[t] = bg_exp_neg_q16(bg_below_max(s[t], m));
+  }
+}
+
+/* Step 3: out[h] = sum_t w[t] v[t] / sum_t w[t]. acc is head_dim int64 scratch. */
+static inline void bg_op_attn_weighted_sum(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *weights, int64_t *acc, int32_t *out) {
+  const int32_t first = bg_attn_first(a, position), group = a->n_heads / a->n_kv_heads;
+  int32_t h, t, i;
+  for (h = 0; h < a->n_heads; ++h) {
+    int64_t sum = 0;
+    for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
+    for (t = first; t <= position; ++t) {
+      const int32_t p = weights[h * a->window + (t - first)];
+      sum += p;
+      bg_attn_accumulate(c, a, h / group, t, p, acc);
+    }
+    bg_attn_finish(a, acc, sum, out + h * a->head_dim);
+  }
+}
+
+/* ---- choosing the next token ---- */
+
+typedef struct bg_sampler {
+  int32_t temperature; /* Q16; 0 = greedy */
+  bg_mult inv_temperature;
+  uint64_t *rng;
+  int32_t best, best_score;
+} bg_sampler;
+
+static inline bg_sampler bg_sampler_begin(int32_t temperature_q16, uint64_t *rng) {
+  bg_sampler s;
+  s.temperature = temperature_q16 > 0 ? temperature_q16 : 0;
+  s.inv_temperature = bg_mult_ratio(BG_ACT_ONE, s.temperature > 0 ? s.temperature : 1);
+  s.rng = rng;
+  s.best = -1;
+  s.best_score = INT32_MIN;
+  return s;
+}
+
+/* Greedy keeps the first largest logit; sampling is the Gumbel-max trick, which draws
+ * from softmax(logits / T) in one pass: argmax of logit / T + Gumbel noise. */
+static inline void bg_sampler_offer(bg_sampler *s, int32_t index, int32_t logit) {
+  int32_t score = logit;
+  if (s->temperature > 0)
+    score = bg_sat32((int64_t)bg_mult_apply(logit, s->inv_temperature) + bg_gumbel_q16(bg_rand32(s->rng)));
+  if (s->best < 0 || score > s->best_score) { s->best = index; s->best_score = score; }
+}
+
+/* Hashes the logits into the checksum and picks the next token. */
+static inline int32_t bg_op_sample(const int32_t *logits, int32_t n, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
+  bg_sampler s = bg_sampler_begin(temperature_q16, rng);
+  int32_t i;
+  for (i = 0; i < n; ++i) {
+    *checksum = bg_fnv_i32(*checksum, logits[i]);
+    bg_sampler_offer(&s, i, logits[i]);
+  }
+  return s.best;
+}
+
+#endif /* BITGPT_ATTENTION_H */

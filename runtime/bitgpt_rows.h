@@ -1,0 +1,221 @@
+/* bitgpt_rows.h - dot products of matrix rows with int8 vectors, and their scaling:
+ * the row kernels (plain C, SMLAD, Helium) and the helpers the fused kernels share.
+ * Part of bitgpt_ops.h, which includes it where its types are defined; not included
+ * on its own. */
+#ifndef BITGPT_ROWS_H
+#define BITGPT_ROWS_H
+
+/* ---- matrix rows ---- */
+
+/* The ternary weight in the low two bits of c: 01 = +1, 11 = -1, 00 = 0. */
+static inline int32_t bg_trit(uint32_t c) { return (int32_t)(c & 1u) * (1 - (int32_t)(c & 2u)); }
+
+/* The same weight, read as a sign-extended 2-bit field (one SBFX on Armv7-M). */
+static inline int32_t bg_trit_at(uint32_t b, int k) { return (int32_t)(b << (30 - 2 * k)) >> 30; }
+
+/* Base-3 byte -> its five weights as 2-bit fields (weight k at bits 2k, 01 = +1, 11 = -1),
+ * so that a packed byte decodes with one table load (486 bytes of flash) and then exactly
+ * like the 2-bit packing. Entry b is sum_k code(digit_k(b) - 1) << 2k. */
+static const uint16_t bg_b3_fields[243] = {
+  1023, 1020, 1021, 1011, 1008, 1009, 1015, 1012, 1013, 975, 972, 973, 963, 960, 961, 967,
+  964, 965, 991, 988, 989, 979, 976, 977, 983, 980, 981, 831, 828, 829, 819, 816,
+  817, 823, 820, 821, 783, 780, 781, 771, 768, 769, 775, 772, 773, 799, 796, 797,
+  787, 784, 785, 791, 788, 789, 895, 892, 893, 883, 880, 881, 887, 884, 885, 847,
+  844, 845, 835, 832, 833, 839, 836, 837, 863, 860, 861, 851, 848, 849, 855, 852,
+  853, 255, 252, 253, 243, 240, 241, 247, 244, 245, 207, 204, 205, 195, 192, 193,
+  199, 196, 197, 223, 220, 221, 211, 208, 209, 215, 212, 213, 63, 60, 61, 51,
+  48, 49, 55, 52, 53, 15, 12, 13, 3, 0, 1, 7, 4, 5, 31, 28,
+  29, 19, 16, 17, 23, 20, 21, 127, 124, 125, 115, 112, 113, 119, 116, 117,
+  79, 76, 77, 67, 64, 65, 71, 68, 69, 95, 92, 93, 83, 80, 81, 87,
+  84, 85, 511, 508, 509, 499, 496, 497, 503, 500, 501, 463, 460, 461, 451, 448,
+  449, 455, 452, 453, 479, 476, 477, 467, 464, 465, 471, 468, 469, 319, 316, 317,
+  307, 304, 305, 311, 308, 309, 271, 268, 269, 259, 256, 257, 263, 260, 261, 287,
+  284, 285, 275, 272, 273, 279, 276, 277, 383, 380, 381, 371, 368, 369, 375, 372,
+  373, 335, 332, 333, 323, 320, 321, 327, 324, 325, 351, 348, 349, 339, 336, 337,
+  343, 340, 341,
+};
+
+/* Integer dot product of weight row r with int8 codes x. */
+static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x) {
+  const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
+  int32_t acc = 0, j = 0;
+#if defined(BITGPT_USE_MVE)
+  if (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8) { /* whole vectors, then the tail below */
+    j = w->cols & ~15;
+    acc = w->dtype == BG_W_INT8 ? bg_mve_dot_int8((const int8_t *)row, x, j) : bg_mve_dot_ternary2(row, x, j);
+  }
+#endif
+  if (w->dtype == BG_W_TERNARY2) {
+#if defined(BITGPT_KERNEL_NAIVE)
+    /* the baseline the benchmarks compare against: decode each code, then multiply */
+    for (j = 0; j < w->cols; ++j) acc += bg_trit((uint32_t)row[j >> 2] >> (2 * (j & 3))) * x[j];
+#else
+    for (; j + 4 <= w->cols; j += 4) {
+      const uint32_t b = row[j >> 2];
+      acc += bg_trit_at(b, 0) * x[j] + bg_trit_at(b, 1) * x[j + 1] + bg_trit_at(b, 2) * x[j + 2] + bg_trit_at(b, 3) * x[j + 3];
+    }
+    for (; j < w->cols; ++j) acc += bg_trit_at(row[j >> 2], j & 3) * x[j];
+#endif
+  } else if (w->dtype == BG_W_TERNARY_B3) {
+    for (j = 0; j + 5 <= w->cols; j += 5) {
+      const uint32_t f = bg_b3_fields[row[j / 5]];
+      acc += bg_trit_at(f, 0) * x[j] + bg_trit_at(f, 1) * x[j + 1] + bg_trit_at(f, 2) * x[j + 2] + bg_trit_at(f, 3) * x[j + 3] +
+             bg_trit_at(f, 4) * x[j + 4];
+    }
+    for (; j < w->cols; ++j) acc += bg_trit_at(bg_b3_fields[row[j / 5]], j % 5) * x[j];
+  } else if (w->dtype == BG_W_BINARY1) {
+    for (j = 0; j < w->cols; ++j) acc += ((row[j >> 3] >> (j & 7)) & 1u) ? x[j] : -x[j];
+  } else {
+    const int8_t *r8 = (const int8_t *)row;
+    for (; j < w->cols; ++j) acc += r8[j] * x[j];
+  }
+  return acc;
+}
+
+/* Dot products of row ra of wa and row rb of wb (same cols) with x: two bg_row_dot
+ * calls, or one pass of the DSP kernel (bitgpt_smlad.h) that loads each activation
+ * word once for both rows. */
+static inline void bg_row_dot2(const bg_matrix *wa, int32_t ra, const bg_matrix *wb, int32_t rb, const int8_t *x, int32_t *da, int32_t *db) {
+#if defined(BITGPT_USE_SMLAD)
+  if (wa->dtype == wb->dtype && (wa->dtype == BG_W_TERNARY2 || wa->dtype == BG_W_INT8) && wa->cols == wb->cols) {
+    const int32_t cols4 = wa->cols & ~3, int8 = wa->dtype == BG_W_INT8;
+    const uint8_t *rowa = wa->data + (int64_t)ra * wa->row_bytes, *rowb = wb->data + (int64_t)rb * wb->row_bytes;
+    int32_t j;
+    bg_smlad_dot2(rowa, rowb, int8, x, cols4, da, db);
+    for (j = cols4; j < wa->cols; ++j) {
+      *da += (int8 ? (int8_t)rowa[j] : bg_trit_at(rowa[j >> 2], j & 3)) * x[j];
+      *db += (int8 ? (int8_t)rowb[j] : bg_trit_at(rowb[j >> 2], j & 3)) * x[j];
+    }
+    return;
+  }
+#endif
+  *da = bg_row_dot(wa, ra, x);
+  *db = bg_row_dot(wb, rb, x);
+}
+
+#if defined(BITGPT_USE_SMLAD)
+/* Four ternary rows ra, ra + row_bytes, rb, rb + row_bytes: the assembly kernel over the
+ * columns in whole words, then the last cols % 4 one by one. */
+static inline void bg_smlad_rows4(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t cols, int32_t int8, const int8_t *x, int32_t *dot) {
+  const int32_t cols4 = cols & ~3;
+  const uint8_t *rows[4];
+  int32_t j, k;
+  rows[0] = ra;
+  rows[1] = ra + row_bytes;
+  rows[2] = rb;
+  rows[3] = rb + row_bytes;
+  if (int8) bg_smlad_int8_dot4(ra, rb, row_bytes, x, cols4, dot);
+  else bg_smlad_ternary_dot4(ra, rb, row_bytes, x, cols4, dot);
+  if (cols4 == cols) return; /* the usual case: no tail, and no empty loop to step through */
+  for (k = 0; k < 4; ++k)
+    for (j = cols4; j < cols; ++j) dot[k] += (int8 ? (int8_t)rows[k][j] : bg_trit_at(rows[k][j >> 2], j & 3)) * x[j];
+}
+#endif
+
+/* Dot products of rows r and r + 1 of wa, then of wb (same shape), in dot[0..3]: one
+ * pass of the four-row DSP kernel for ternary rows, else two bg_row_dot2. */
+static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32_t r, const int8_t *x, int32_t *dot) {
+#if defined(BITGPT_USE_SMLAD)
+  if (wa->dtype == BG_W_TERNARY2 && wb->dtype == BG_W_TERNARY2 && wa->cols == wb->cols && wa->row_bytes == wb->row_bytes) {
+    bg_smlad_rows4(wa->data + (int64_t)r * wa->row_bytes, wb->data + (int64_t)r * wb->row_bytes, wa->row_bytes, wa->cols, 0, x, dot);
+    return;
+  }
+#endif
+  bg_row_dot2(wa, r, wa, r + 1, x, &dot[0], &dot[1]);
+  bg_row_dot2(wb, r, wb, r + 1, x, &dot[2], &dot[3]);
+}
+
+/* Dot products of rows r, r + 1, ... of w with x, as many as the kernel does at once
+ * (up to 4, and no more than the rows left); returns how many. */
+static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x, int32_t *dot) {
+  const int32_t left = w->rows - r;
+#if defined(BITGPT_USE_SMLAD)
+  if (left >= 4 && (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8)) {
+    const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
+    bg_smlad_rows4(row, row + 2 * w->row_bytes, w->row_bytes, w->cols, w->dtype == BG_W_INT8, x, dot);
+    return 4;
+  }
+#endif
+  if (left >= 2) {
+    bg_row_dot2(w, r, w, r + 1, x, &dot[0], &dot[1]);
+    return 2;
+  }
+  dot[0] = bg_row_dot(w, r, x);
+  return 1;
+}
+
+/* The multiplier that turns row r's dot product into act units: scale / 127 * amax.
+ * With one scale per matrix it is the same for every row: compute it once. */
+static inline bg_mult bg_row_mult(const bg_matrix *w, int32_t r, int32_t amax) {
+  return bg_mult_scale(w->scales[w->per_row ? r : 0], amax);
+}
+
+typedef struct bg_row_scaler {
+  const bg_matrix *w;
+  int32_t amax;
+  bg_mult shared; /* valid when !w->per_row */
+  int32_t fast;   /* one multiplier that no dot product of w can saturate */
+} bg_row_scaler;
+
+/* The largest |dot product| a row of w can have with int8 codes (|code| <= 127). */
+static inline int64_t bg_row_dot_bound(const bg_matrix *w) { return (int64_t)127 * (w->dtype == BG_W_INT8 ? 128 : 1) * w->cols; }
+
+static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax) {
+  bg_row_scaler s;
+  s.w = w;
+  s.amax = amax;
+  s.shared = bg_row_mult(w, 0, amax);
+  s.fast = !w->per_row && bg_mult_apply32_safe(s.shared, bg_row_dot_bound(w));
+  return s;
+}
+
+/* Row r's dot product in act units: dot * amax * scale / 127. The per-row multiplier is
+ * built out of line so that the usual per-matrix case inlines into the row loops. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static bg_mult bg_row_mult_out_of_line(const bg_matrix *w, int32_t r, int32_t amax) { return bg_row_mult(w, r, amax); }
+
+static inline int32_t bg_row_scale(const bg_row_scaler *s, int32_t r, int32_t dot) {
+  if (s->fast) return bg_mult_apply32_unchecked(dot, s->shared);
+  return bg_mult_apply32(dot, s->w->per_row ? bg_row_mult_out_of_line(s->w, r, s->amax) : s->shared);
+}
+
+/* The most |bg_row_scale| can return for a fast scaler. */
+static inline int64_t bg_row_scale_bound(const bg_row_scaler *s) { return bg_mult_apply_bound(s->shared, bg_row_dot_bound(s->w)); }
+
+/* A gated FFN row's value from its two dot products: act(up(d1)) * gate(d3), Q16. */
+typedef struct bg_ffn_gate {
+  bg_row_scaler up, gate;
+  int32_t act;
+  int32_t fast; /* SiLU, and the bounds prove that none of the roundings can saturate */
+} bg_ffn_gate;
+
+static inline bg_ffn_gate bg_ffn_gate_begin(const bg_matrix *w1, const bg_matrix *w3, int32_t act, int32_t amax) {
+  bg_ffn_gate g;
+  g.up = bg_row_scaler_begin(w1, amax);
+  g.gate = bg_row_scaler_begin(w3, amax);
+  g.act = act;
+  g.fast = 0;
+  if (act == BG_ACT_SILU && g.up.fast && g.gate.fast) {
+    /* |a| < 2^30 keeps a sigma(a) / 2^15 in 32 bits; |silu(a)| <= |a| + 1 and |b| bound
+     * the final product */
+    const int64_t a = bg_row_scale_bound(&g.up), b = bg_row_scale_bound(&g.gate);
+    const bg_mult by_b = {(int32_t)b, 16};
+    g.fast = a < ((int64_t)1 << 30) && b < ((int64_t)1 << 31) && bg_mult_apply32_safe(by_b, a + 1);
+  }
+  return g;
+}
+
+static inline int32_t bg_ffn_gate_row(const bg_ffn_gate *g, int32_t r, int32_t d1, int32_t d3) {
+  if (g->fast) {
+    const int32_t a = bg_mult_apply32_unchecked(d1, g->up.shared);
+    const bg_mult sigma = {bg_sigmoid_q16(a), 16}, b = {bg_mult_apply32_unchecked(d3, g->gate.shared), 16};
+    return bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(a, sigma), b);
+  }
+  return bg_mul_q16(bg_activation(g->act, bg_row_scale(&g->up, r, d1)), bg_row_scale(&g->gate, r, d3));
+}
+
+
+
+#endif /* BITGPT_ROWS_H */
