@@ -151,7 +151,9 @@ def load_resume_state(args):
     saved = dict(state["args"])
     if args.steps < saved["steps"]:
         sys.exit("train.py: --resume: --steps %d is below the run's %d" % (args.steps, saved["steps"]))
-    saved.update(steps=args.steps, threads=args.threads, stop_at=args.stop_at, resume=True)
+    # --out is where the state was found: a run folder copied elsewhere continues there.
+    saved.update(steps=args.steps, threads=args.threads, stop_at=args.stop_at, resume=True,
+                 out=args.out)
     return argparse.Namespace(**saved), state
 
 
