@@ -13,10 +13,21 @@ namespace {
 
 class ApiHeader : public EmitContext {
  public:
-  using EmitContext::EmitContext;
+  ApiHeader(const CompiledModel& c, const Provenance& origin, const ObjectSections* sections) : EmitContext(c, origin), sections_(sections) {}
 
-  // How the user places the RAM: section macros for the static arrays, or one buffer.
+  // Where a part goes: the object's section, or the macro that places it in C++.
+  std::string where(const std::string ObjectSections::*section, const char* macro) const {
+    return sections_ ? "section " + sections_->*section : macro;
+  }
+
+  // How the user places the RAM: section macros for the static arrays, the object's
+  // sections, or one buffer.
   std::string placement() const {
+    if (sections_)
+      return fmt::format("/* {0}.o puts each RAM part in a section of its own: the arena in {1}, the KV cache\n"
+                         " * in {2}, the state in {3}; the constants in {4}. Map them in your linker\n"
+                         " * script to place them (.bss.* sections are zero-filled, need no flash). */\n",
+                         n_, sections_->arena, sections_->kv, sections_->state, sections_->weights);
     if (!c_.caller_memory)
       return "/* Each RAM part is a static array of the model; define BITGPT_ARENA_SECTION,\n"
              " * BITGPT_KV_SECTION or BITGPT_STATE_SECTION (e.g. __attribute__((section(\".dtcm_bss\"))))\n"
@@ -37,17 +48,20 @@ int {0}_init(void *memory, uint32_t bytes);
     const SramCost& m = c_.fit.cost;
     return fmt::format(R"(
 /* ---- the memory contract (bitgptc's plan for {0}, --sram {1}) ---- */
-#define {2}_ARENA_BYTES {3}        /* activations, placed by liveness; BITGPT_ARENA_SECTION */
-#define {2}_KV_CACHE_BYTES {4}     /* {5} layers x {6} slots, {7}-bit codes + scales; BITGPT_KV_SECTION */
-#define {2}_PROMPT_BUFFER_BYTES {8} /* BPE encodes a prompt here; BITGPT_STATE_SECTION */
-#define {2}_STATE_BYTES {9}         /* position, sampler, checksum; BITGPT_STATE_SECTION */
+#define {2}_ARENA_BYTES {3}        /* activations, placed by liveness; {14} */
+#define {2}_KV_CACHE_BYTES {4}     /* {5} layers x {6} slots, {7}-bit codes + scales; {15} */
+#define {2}_PROMPT_BUFFER_BYTES {8} /* BPE encodes a prompt here; {16} */
+#define {2}_STATE_BYTES {9}         /* position, sampler, checksum; {16} */
 #define {2}_STACK_RESERVE_BYTES {10} /* the deepest call path of the API on {0}, bounded */
 #define {2}_ARENA_ALIGNMENT 8      /* the arena's; the other parts need their elements' (2 to 8 bytes) */
-#define {2}_WEIGHTS_BYTES {11}     /* every constant in flash (.rodata.bitgpt; BITGPT_FLASH) */
+#define {2}_WEIGHTS_BYTES {11}     /* every constant in flash ({17}) */
 #define {2}_FLASH_ESTIMATE_BYTES {12} /* the constants + the code, an upper estimate */
 {13})",
                        c_.target->name, c_.sram_budget, n_, std::max<int64_t>(c_.arena.bytes, 8), m.kv_cache, g_.arch.n_layers, g_.window,
-                       g_.kv_bits, m.prompt, m.state, m.stack, c_.weights_flash_bytes(), c_.flash_total(), placement());
+                       g_.kv_bits, m.prompt, m.state, m.stack, c_.weights_flash_bytes(), c_.flash_total(), placement(),
+                       where(&ObjectSections::arena, "BITGPT_ARENA_SECTION"), where(&ObjectSections::kv, "BITGPT_KV_SECTION"),
+                       where(&ObjectSections::state, "BITGPT_STATE_SECTION"),
+                       sections_ ? "section " + sections_->weights : std::string(".rodata.bitgpt; BITGPT_FLASH"));
   }
 
   std::string header() const {
@@ -129,12 +143,15 @@ const char *{1}_provenance(void);
     return s;
   }
 
+
+ private:
+  const ObjectSections* sections_;
 };
 
 }  // namespace
 
-std::string emit_api_header(const CompiledModel& c, const Provenance& origin) {
-  return ApiHeader(c, origin).header();
+std::string emit_api_header(const CompiledModel& c, const Provenance& origin, const ObjectSections* sections) {
+  return ApiHeader(c, origin, sections).header();
 }
 
 }  // namespace bitgpt

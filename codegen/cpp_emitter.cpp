@@ -10,12 +10,10 @@
 
 namespace bitgpt {
 
-namespace {
-
 // The model's files are NAME.h, NAME.cpp, ...: a name that is the stem of another file of
 // the folder (a runtime header, a template, the firmware's generated config.h) would
 // overwrite it or collide with its object file.
-void check_name_is_free(const std::string& n) {
+void check_model_name_is_free(const std::string& n) {
   std::vector<std::string> taken = {"config"};
   for (const auto& [file, text] : runtime_files()) taken.emplace_back(file.substr(0, file.find('.')));
   for (const auto& [file, text] : template_files()) taken.emplace_back(file.substr(0, file.find('.')));
@@ -24,19 +22,17 @@ void check_name_is_free(const std::string& n) {
       throw Error(fmt::format("model name '{}': the output folder has a file of its own named {}.*; give the model another name with --name", n, t));
 }
 
-}  // namespace
-
 std::map<std::string, std::string> emit_cpp(const CompiledModel& c, const Provenance& origin) {
   const std::string& n = c.graph.name;
-  check_name_is_free(n);
+  check_model_name_is_free(n);
   std::map<std::string, std::string> files;
   for (const auto& [name, text] : runtime_files()) files[std::string(name)] = std::string(text);
   files[n + ".h"] = emit_api_header(c, origin);
   files[n + "_weights.cpp"] = emit_weights_source(c, origin);
   files[n + ".cpp"] = emit_forward_source(c, origin);
   files["demo/" + n + "_demo.cpp"] = EmitContext(c, origin).banner(n + "_demo.cpp: generates text on the host") + instantiate_template("host_demo.cpp", n);
-  files["CMakeLists.txt"] = instantiate_template("CMakeLists.txt", n);
-  if (firmware_unavailable(c).empty()) emit_firmware(c, files);
+  files["CMakeLists.txt"] = instantiate_template("CMakeLists.txt", n, {{"MODEL_SOURCES", n + ".cpp " + n + "_weights.cpp"}, {"HOST_DEMO", "TRUE"}});
+  if (firmware_unavailable(c).empty()) emit_firmware(c, n + ".o " + n + "_weights.o", files);
   return files;
 }
 

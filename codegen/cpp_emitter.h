@@ -7,6 +7,7 @@
 #include <string>
 
 #include "codegen/provenance.h"
+#include "codegen/sections.h"
 #include "passes/pipeline.h"
 
 namespace bitgpt {
@@ -15,8 +16,12 @@ namespace bitgpt {
 // support/output_files.h.
 std::map<std::string, std::string> emit_cpp(const CompiledModel& c, const Provenance& origin);
 
+// Throws Error when model name n would collide with another file of the output folder.
+void check_model_name_is_free(const std::string& n);
+
 // The parts, each in a file of its own (origin: for the banners).
-std::string emit_api_header(const CompiledModel& c, const Provenance& origin);
+// sections: an object file's placement (object backend), or null for the C++ sources'.
+std::string emit_api_header(const CompiledModel& c, const Provenance& origin, const ObjectSections* sections = nullptr);
 std::string emit_weights_source(const CompiledModel& c, const Provenance& origin);
 std::string emit_forward_source(const CompiledModel& c, const Provenance& origin);
 

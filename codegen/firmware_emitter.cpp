@@ -21,7 +21,7 @@ std::string firmware_unavailable(const CompiledModel& c) {
   return "";
 }
 
-void emit_firmware(const CompiledModel& c, std::map<std::string, std::string>& files) {
+void emit_firmware(const CompiledModel& c, const std::string& model_objects, std::map<std::string, std::string>& files) {
   const std::string& n = c.graph.name;
   const TargetDesc& t = *c.target;
   if (const std::string why = firmware_unavailable(c); !why.empty()) throw Error("internal error: no firmware project: " + why);
@@ -34,6 +34,7 @@ void emit_firmware(const CompiledModel& c, std::map<std::string, std::string>& f
       {"FLASH_ORIGIN", fmt::format("{:08x}", t.flash_origin)},
       {"RAM_ORIGIN", fmt::format("{:08x}", t.ram_origin)},
       {"STACK_RESERVE", std::to_string(t.stack_reserve)},
+      {"MODEL_OBJECTS", model_objects},
   };
   // In a folder of their own: a folder of sources an IDE compiles whole holds the model
   // as a library, with no second Reset_Handler or main.

@@ -16,7 +16,9 @@ bool has_firmware(const TargetDesc& t);
 // budgets exceed the board's memories (the model's library is still emitted).
 std::string firmware_unavailable(const CompiledModel& c);
 
-// Adds the firmware files to `files` (file name -> content).
-void emit_firmware(const CompiledModel& c, std::map<std::string, std::string>& files);
+// Adds the firmware files to `files` (file name -> content); model_objects: what the
+// firmware's Makefile links of the model, relative to firmware/ (the objects it compiles
+// from the model's sources, or ../NAME.o from the object backend).
+void emit_firmware(const CompiledModel& c, const std::string& model_objects, std::map<std::string, std::string>& files);
 
 }  // namespace bitgpt

@@ -231,37 +231,13 @@ const char *{0}_provenance(void) {{ return "{2}"; }}
     return escaped;
   }
 
-  // <name>_feed_text: BPE encodes into the planned buffer, then feeds; the table
-  // tokenizer encodes and feeds one token at a time.
+  // <name>_feed_text: the runtime's bg_feed_text, with the planned prompt buffer for BPE.
   std::string feed_text() const {
-    if (bpe())
-      return fmt::format(R"(
-int32_t {0}_feed_text(const char *text, int32_t n, int32_t *bad_offset) {{
-  int32_t count, i;
-  if (n > {0}_MAX_PROMPT_BYTES) return BG_TEXT_TOO_LONG;
-  count = bg_encode(&{0}_vocab, text, n, prompt_tokens, {0}_MAX_PROMPT_BYTES + 1, bad_offset);
-  for (i = 0; i < count; ++i)
-    if ({0}_feed(prompt_tokens[i]) == -2) return BG_TEXT_CONTEXT_FULL;
-  return count;
-}}
-)", n_);
     return fmt::format(R"(
 int32_t {0}_feed_text(const char *text, int32_t n, int32_t *bad_offset) {{
-  int32_t at = 0, count = 0;
-  while (at < n) {{
-    int32_t len;
-    const int32_t token = bg_encode_one(&{0}_vocab, text + at, n - at, &len);
-    if (token < 0) {{
-      *bad_offset = at;
-      return BG_TEXT_UNCOVERED;
-    }}
-    if ({0}_feed(token) == -2) return BG_TEXT_CONTEXT_FULL;
-    at += len;
-    ++count;
-  }}
-  return count;
+  return bg_feed_text(&{0}_vocab, text, n, bad_offset, {1}, {2}, {0}_feed);
 }}
-)", n_);
+)", n_, bpe() ? "prompt_tokens" : "0", bpe() ? n_ + "_MAX_PROMPT_BYTES" : "0");
   }
 
 };

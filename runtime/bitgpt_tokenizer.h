@@ -174,6 +174,37 @@ static inline int32_t bg_encode(const bg_vocab *v, const char *text, int32_t n, 
   return count;
 }
 
+/* The model's feed: 0, or -2 when the context is full (NAME_feed of the C API). */
+typedef int (*bg_feed_fn)(int32_t token);
+
+/* NAME_feed_text of the C API, for both backends. BPE merges the whole text in `buffer`
+ * (max_bytes + 1 tokens) before feeding it; a table tokenizer encodes and feeds one token
+ * at a time and needs no buffer. Returns the tokens fed, or BG_TEXT_TOO_LONG,
+ * BG_TEXT_UNCOVERED (*bad_offset set) or BG_TEXT_CONTEXT_FULL. */
+static inline int32_t bg_feed_text(const bg_vocab *v, const char *text, int32_t n, int32_t *bad_offset, int32_t *buffer,
+                                   int32_t max_bytes, bg_feed_fn feed) {
+  int32_t at = 0, count = 0, i;
+  if (v->sorted) {
+    if (n > max_bytes) return BG_TEXT_TOO_LONG;
+    count = bg_encode(v, text, n, buffer, max_bytes + 1, bad_offset);
+    for (i = 0; i < count; ++i)
+      if (feed(buffer[i]) == -2) return BG_TEXT_CONTEXT_FULL;
+    return count;
+  }
+  while (at < n) {
+    int32_t len;
+    const int32_t token = bg_encode_one(v, text + at, n - at, &len);
+    if (token < 0) {
+      *bad_offset = at;
+      return BG_TEXT_UNCOVERED;
+    }
+    if (feed(token) == -2) return BG_TEXT_CONTEXT_FULL;
+    at += len;
+    ++count;
+  }
+  return count;
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,24 +19,24 @@ const std::vector<TargetDesc>& all_targets() {
   static const std::vector<TargetDesc> targets = {
       // name, description, gcc flags, QEMU board, flash origin, RAM origin, board flash, board RAM,
       // dsp, mve, fpu, default SRAM, default flash, stack reserve, code base, code per step,
-      // kernel costs, typical clock (MHz)
+      // kernel costs, typical clock (MHz), LLVM triple
       {"host", "the build machine", "", "", 0, 0, 0, 0,
-       false, false, true, 1024 * K, 64 * 1024 * K, 4 * K, 48 * K, 512, plain_c, 0},
+       false, false, true, 1024 * K, 64 * 1024 * K, 4 * K, 48 * K, 512, plain_c, 0, "host"},
       {"cortex-m0plus", "Arm Cortex-M0+ (Armv6-M); runs on QEMU's micro:bit, a Cortex-M0",
        "-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft", "microbit", 0x00000000, 0x20000000, 256 * K, 16 * K,
-       false, false, false, 16 * K, 256 * K, 1024, 30 * K + 512, 210, armv6m, 48},
+       false, false, false, 16 * K, 256 * K, 1024, 30 * K + 512, 210, armv6m, 48, "thumbv6m-none-eabi"},
       {"cortex-m3", "Arm Cortex-M3 (Armv7-M)", "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft", "mps2-an385", 0x00000000, 0x20000000, 4096 * K, 4096 * K,
-       false, false, false, 64 * K, 1024 * K, 640, 26 * K + 512, 205, plain_c, 100},
+       false, false, false, 64 * K, 1024 * K, 640, 26 * K + 512, 205, plain_c, 100, "thumbv7m-none-eabi"},
       {"cortex-m4", "Arm Cortex-M4F (Armv7E-M)", "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16", "mps2-an386",
-       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, true, 128 * K, 1024 * K, 640, 26 * K + 512, 205, smlad, 168},
+       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, true, 128 * K, 1024 * K, 640, 26 * K + 512, 205, smlad, 168, "thumbv7em-none-eabihf"},
       {"cortex-m4-nofpu", "Arm Cortex-M4 without FPU (Armv7E-M)", "-mcpu=cortex-m4+nofp -mthumb -mfloat-abi=soft", "mps2-an386",
-       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, false, 128 * K, 1024 * K, 640, 26 * K + 512, 205, smlad, 80},
+       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, false, 128 * K, 1024 * K, 640, 26 * K + 512, 205, smlad, 80, "thumbv7em-none-eabi"},
       {"cortex-m7", "Arm Cortex-M7 (Armv7E-M)", "-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16", "mps2-an500",
-       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, true, 512 * K, 2048 * K, 640, 26 * K + 512, 205, smlad, 480},
+       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, true, 512 * K, 2048 * K, 640, 26 * K + 512, 205, smlad, 480, "thumbv7em-none-eabihf"},
       {"cortex-m33", "Arm Cortex-M33 (Armv8-M Mainline)", "-mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16", "mps2-an505",
-       0x10000000, 0x38000000, 4096 * K, 2048 * K, true, false, true, 256 * K, 1024 * K, 640, 26 * K + 512, 205, smlad, 110},
+       0x10000000, 0x38000000, 4096 * K, 2048 * K, true, false, true, 256 * K, 1024 * K, 640, 26 * K + 512, 205, smlad, 110, "thumbv8m.main-none-eabihf"},
       {"cortex-m55", "Arm Cortex-M55 (Armv8.1-M, Helium)", "-mcpu=cortex-m55 -mthumb -mfloat-abi=hard", "mps3-an547",
-       0x00000000, 0x20000000, 512 * K, 512 * K, true, true, true, 512 * K, 512 * K, 640, 26 * K + 512, 205, helium, 160},
+       0x00000000, 0x20000000, 512 * K, 512 * K, true, true, true, 512 * K, 512 * K, 640, 26 * K + 512, 205, helium, 160, "thumbv8.1m.main-none-eabihf"},
   };
   return targets;
 }

@@ -43,6 +43,9 @@ struct TargetDesc {
   int64_t code_base = 0, code_per_step = 0;
   DotCosts dot;
   double clock_mhz = 0;  // a typical clock of such a core, for the report's time estimates (0: not given)
+  // The LLVM triple of --emit obj ("host": the build machine's; "": no object backend).
+  // The kernels' bitcode is compiled for it with the gcc flags above (codegen/object/).
+  const char* llvm_triple = "";
 };
 
 const std::vector<TargetDesc>& all_targets();

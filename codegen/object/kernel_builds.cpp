@@ -1,0 +1,25 @@
+#include "codegen/object/kernel_builds.h"
+
+#include <fmt/format.h>
+
+namespace bitgpt {
+
+std::string kernel_build_key(const TargetDesc& t, ir::Kernel row_kernel) {
+  return fmt::format("{}.{}", t.name, ir::kernel_name(row_kernel));
+}
+
+std::vector<KernelBuild> kernel_builds() {
+  std::vector<KernelBuild> builds;
+  for (const TargetDesc& t : all_targets()) {
+    const std::string triple = t.llvm_triple;
+    if (triple.empty()) continue;
+    // "host": clang's default triple, the machine bitgptc is built on
+    const std::string base = (triple == "host" ? std::string() : "--target=" + triple + " ") + t.gcc_flags;
+    builds.push_back({kernel_build_key(t, ir::Kernel::PlainC), base});
+    if (t.dsp) builds.push_back({kernel_build_key(t, ir::Kernel::Smlad), base + " -DBITGPT_KERNEL_SMLAD"});
+    if (t.mve) builds.push_back({kernel_build_key(t, ir::Kernel::Helium), base + " -DBITGPT_KERNEL_MVE"});
+  }
+  return builds;
+}
+
+}  // namespace bitgpt
