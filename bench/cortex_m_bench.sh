@@ -15,6 +15,9 @@
 # window): (count(N2) - count(N1)) / (N2 - N1). Start-up, prompt and printing cancel.
 # Instructions per weight divide by the weights of every matrix product of one token
 # (the classifier included).
+# EMITS="cpp obj" runs each configuration through both backends: the C++ sources built by
+# arm-none-eabi-gcc -O2, and the object LLVM generates (--emit obj); default cpp. The naive
+# kernel is a C++ build flag: C++ only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 model=${1:-$root/examples/austen/model.json}
@@ -33,14 +36,18 @@ count() {  # count DIR TOKENS EXTRA_CFLAGS -> executed instructions
   sed -n 's/^instructions: //p' "$work/count.txt"
 }
 
-echo "| model | target | SRAM budget | kernel | window | KV bits | flash bytes | SRAM peak | instructions/token | instructions/weight/token |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| model | target | SRAM budget | kernel | backend | window | KV bits | flash bytes | SRAM peak | instructions/token | instructions/weight/token |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for emit in ${EMITS:-cpp}; do
 for config in ${CONFIGS:-naive portable smlad mve lut4 base3 auto}; do
-  dir=$work/$config
+  [[ $emit != cpp && $config == naive ]] && continue
+  dir=$work/$emit-$config
+  backend="GCC -O2 (C++)"
+  [[ $emit == obj ]] && backend="LLVM object"
   kernel=$config extra="" packing=auto
   [[ $config == naive ]] && kernel=portable extra=-DBITGPT_KERNEL_NAIVE
   [[ $config == base3 ]] && kernel=portable packing=base3
-  if ! "$build/bitgptc" "$model" --target "$target" --sram "$sram" --kernel "$kernel" --packing "$packing" -o "$dir" --report-json "$work/plan.json" -q 2> "$work/err.txt"; then
+  if ! "$build/bitgptc" "$model" --target "$target" --sram "$sram" --kernel "$kernel" --packing "$packing" --emit "$emit" -o "$dir" --report-json "$work/plan.json" -q 2> "$work/err.txt"; then
     [[ $config == smlad || $config == mve || $config == lut4 ]] && continue  # no DSP / no Helium / no table configuration fits
     cat "$work/err.txt" >&2; exit 1
   fi
@@ -68,5 +75,6 @@ for config in ${CONFIGS:-naive portable smlad mve lut4 base3 auto}; do
   peak=$(sed -n 's/^sram-peak-bytes: //p' "$work/out.txt")
   per_token=$(( (c2 - c1) / (n2 - n1) ))
   per_weight=$(awk -v t="$per_token" -v w="$weights" 'BEGIN { printf "%.2f", t / w }')
-  echo "| $(basename "$(dirname "$model")") | $target | $sram | $chosen | $window | $bits | $flash | $peak | $per_token | $per_weight |"
+  echo "| $(basename "$(dirname "$model")") | $target | $sram | $chosen | $backend | $window | $bits | $flash | $peak | $per_token | $per_weight |"
+done
 done

@@ -11,7 +11,7 @@ string(REPLACE "\n" ";" lines "${listing}")
 file(MAKE_DIRECTORY ${OUT_DIR})
 # The emitted C++'s rules, for bitcode: no exceptions, RTTI or libc beyond the headers'
 # memcpy; no floating-point contraction.
-set(common -x c++ -std=c++17 -O2 -ffreestanding -fno-exceptions -fno-rtti -fno-threadsafe-statics -ffp-contract=off
+set(common -x c++ -std=c++17 -O2 -fno-exceptions -fno-rtti -fno-threadsafe-statics -ffp-contract=off
     -Wall -Wextra -Werror -I${RUNTIME_DIR} -emit-llvm -c)
 set(asm "")
 set(entries "")
@@ -30,7 +30,7 @@ foreach(line ${lines})
   if(flags MATCHES "--target=thumb")
     # string.h for the DSP kernels' memcpy; enums sized as arm-none-eabi-gcc sizes them, so
     # that the object links with the GNU toolchain's objects without a warning
-    list(APPEND extra -isystem ${NEWLIB_INCLUDE} -fshort-enums)
+    list(APPEND extra -isystem ${NEWLIB_INCLUDE} -fshort-enums -fomit-frame-pointer -DBITGPT_OMIT_FRAME_POINTER)
   else()
     list(APPEND extra -fPIC)  # the host's objects go into position-independent executables
   endif()

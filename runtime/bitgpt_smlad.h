@@ -137,16 +137,28 @@ static inline void bg_smlad_dot2(const uint8_t *ra, const uint8_t *rb, int32_t i
   *da = acc_a;
   *db = acc_b;
 }
-#if defined(__OPTIMIZE__) && !defined(__clang__)
-/* The four-row kernels in assembly need 13 registers: GCC finds them when it optimises;
- * without optimisation (a Debug build: r7 is the frame pointer) and under clang it cannot,
- * so there the kernels below run as two two-row passes in C, the same integers. */
+#if defined(__OPTIMIZE__) && (!defined(__clang__) || defined(BITGPT_OMIT_FRAME_POINTER))
+/* The four-row kernels in assembly need 13 registers, and one more under clang, which
+ * addresses every memory operand through a register of its own: GCC finds them when it
+ * optimises, clang when r7 is not the frame pointer (built with -fomit-frame-pointer:
+ * say so with -DBITGPT_OMIT_FRAME_POINTER, as the object backend's kernels do). Without
+ * optimisation (a Debug build: r7 is the frame pointer) and otherwise under clang the
+ * kernels below run as two two-row passes in C, the same integers. */
 #define BG_SMLAD_ASM_DOT4 1
 /* The assembly loops below run two steps of four columns per pass (the loop test costs
  * three instructions, so this saves 1.5 per 16 weights); an odd number of steps enters
  * the first pass at its second step. */
+#if defined(__clang__)
+/* clang: the end pointer and the odd flag through one register, {end, odd} */
+#define BG_SMLAD_ENTER "ldr %[t], [%[lim], #4]\n\tcmp %[t], #0\n\tbne 2f\n\t"
+#define BG_SMLAD_LOOP_TEST "ldr %[t], [%[lim]]\n\tcmp %[x], %[t]\n\tbcc 1b\n\t"
+#define BG_SMLAD_LIMITS [lim] "r"(limits)
+#else
+/* GCC: both on the stack, addressed from sp */
 #define BG_SMLAD_ENTER "ldr %[t], %[odd]\n\tcmp %[t], #0\n\tbne 2f\n\t"
 #define BG_SMLAD_LOOP_TEST "ldr %[t], %[end]\n\tcmp %[x], %[t]\n\tbcc 1b\n\t"
+#define BG_SMLAD_LIMITS [end] "m"(limits[0]), [odd] "m"(limits[1])
+#endif
 
 /* One step of four columns of the ternary kernel: an activation word unpacked into two
  * int16 pairs, and for each row a byte of four weights expanded through the pair table. */
@@ -171,8 +183,7 @@ static inline void bg_smlad_dot2(const uint8_t *ra, const uint8_t *rb, int32_t i
  * GCC spills the four accumulators of the C version. 13 registers; the end pointer
  * stays in memory. */
 static inline void bg_smlad_ternary_dot4(const uint8_t *ra, const uint8_t *rb, int32_t stride, const int8_t *x, int32_t cols4, int32_t *dot) {
-  const int8_t *end = x + cols4;
-  const int32_t odd = (cols4 >> 2) & 1;
+  const uintptr_t limits[2] = {(uintptr_t)(x + cols4), (uintptr_t)((cols4 >> 2) & 1)}; /* end, odd */
   const uint8_t *r0 = ra, *r2 = rb;
   const uint32_t *tab = &bg_smlad_pairs[0][0];
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -182,7 +193,7 @@ static inline void bg_smlad_ternary_dot4(const uint8_t *ra, const uint8_t *rb, i
       BG_SMLAD_ENTER "1:\n\t" BG_SMLAD_TERNARY_STEP "2:\n\t" BG_SMLAD_TERNARY_STEP BG_SMLAD_LOOP_TEST
       : [x] "+r"(x), [r0] "+r"(r0), [r2] "+r"(r2), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
         [x02] "=&r"(x02), [x13] "=&r"(x13), [b] "=&r"(b), [t] "=&r"(t)
-      : [st] "r"(stride), [tab] "r"(tab), [end] "m"(end), [odd] "m"(odd)
+      : [st] "r"(stride), [tab] "r"(tab), BG_SMLAD_LIMITS
       : "cc", "memory");
   dot[0] = a0;
   dot[1] = a1;
@@ -209,8 +220,7 @@ static inline void bg_smlad_ternary_dot4(const uint8_t *ra, const uint8_t *rb, i
 
 /* The same for four int8 rows. */
 static inline void bg_smlad_int8_dot4(const uint8_t *ra, const uint8_t *rb, int32_t stride, const int8_t *x, int32_t cols4, int32_t *dot) {
-  const int8_t *end = x + cols4;
-  const int32_t odd = (cols4 >> 2) & 1;
+  const uintptr_t limits[2] = {(uintptr_t)(x + cols4), (uintptr_t)((cols4 >> 2) & 1)}; /* end, odd */
   const uint8_t *r0 = ra, *r2 = rb;
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   uint32_t x02, x13, w, t;
@@ -219,7 +229,7 @@ static inline void bg_smlad_int8_dot4(const uint8_t *ra, const uint8_t *rb, int3
       BG_SMLAD_ENTER "1:\n\t" BG_SMLAD_INT8_STEP "2:\n\t" BG_SMLAD_INT8_STEP BG_SMLAD_LOOP_TEST
       : [x] "+r"(x), [r0] "+r"(r0), [r2] "+r"(r2), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
         [x02] "=&r"(x02), [x13] "=&r"(x13), [w] "=&r"(w), [t] "=&r"(t)
-      : [st] "r"(stride), [end] "m"(end), [odd] "m"(odd)
+      : [st] "r"(stride), BG_SMLAD_LIMITS
       : "cc", "memory");
   dot[0] = a0;
   dot[1] = a1;
