@@ -7,6 +7,7 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/Support/Error.h>
 #include <llvm/Support/MemoryBuffer.h>
+#include <llvm/Transforms/Utils/ModuleUtils.h>
 
 #include <set>
 
@@ -219,6 +220,12 @@ class ModuleBuilder {
     state_ = ram("st", state_t_, sections_.state, 8);
     if (g_.tokenizer.kind == TokenizerKind::Bpe)  // BPE merges a whole prompt in place: one token per byte plus the dummy prefix
       prompt_ = ram("prompt_tokens", llvm::ArrayType::get(i32_, static_cast<uint64_t>(c_.max_prompt_bytes + 1)), sections_.state, 4);
+    // Kept whole, as planned: the optimiser would otherwise split state_t into four
+    // globals, each aligned as the struct is (32 bytes instead of 24).
+    std::vector<llvm::GlobalValue*> planned = {arena_, state_};
+    planned.insert(planned.end(), kv_arrays_.begin(), kv_arrays_.end());
+    if (prompt_) planned.push_back(prompt_);
+    llvm::appendToCompilerUsed(*m_, planned);
   }
 
   // &array[index] of a global array (of arrays or structs).

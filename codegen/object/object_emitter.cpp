@@ -62,7 +62,7 @@ void optimise(llvm::Module& m, const CompiledModel& c, llvm::TargetMachine& tm, 
   for (llvm::Function& f : m)
     if (!f.isDeclaration() && !is_api_symbol(c, f.getName().str())) f.setLinkage(llvm::GlobalValue::InternalLinkage);
   for (llvm::GlobalVariable& g : m.globals())
-    if (!g.isDeclaration()) g.setLinkage(llvm::GlobalValue::InternalLinkage);
+    if (!g.isDeclaration() && !g.getName().starts_with("llvm.")) g.setLinkage(llvm::GlobalValue::InternalLinkage);
   llvm::LoopAnalysisManager lam;
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
