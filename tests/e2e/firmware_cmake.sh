@@ -17,7 +17,7 @@ cmake -S "$src/examples/firmware-cmake" -B fw -G Ninja -DCMAKE_TOOLCHAIN_FILE="$
 cmake --build fw > build1.log
 run_and_compare() {
   timeout 300 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial null -chardev stdio,id=console \
-    -semihosting-config enable=on,target=native,chardev=console -kernel fw/chat.elf > firmware.txt
+    -semihosting-config enable=on,target=native,chardev=console -kernel "${2:-fw}/chat.elf" > firmware.txt
   "$work/prefix/bin/bitgptc" run model/model.json --target cortex-m4 --sram 16K --prompt "Once upon a time" -n 32 > run.txt
   if ! cmp -s firmware.txt run.txt; then echo "FAIL: the firmware and bitgptc run differ" >&2; diff firmware.txt run.txt >&2; exit 1; fi
   echo "ok $1: $(tail -n 1 firmware.txt)"
@@ -36,6 +36,13 @@ echo "ok new weights: the model library rebuilt, main.c not"
 run_and_compare "new weights"
 if ! ninja -C fw -n | grep -q "no work to do"; then echo "FAIL: an unchanged project rebuilds" >&2; ninja -C fw -n -d explain >&2; exit 1; fi
 echo "ok unchanged: nothing to rebuild"
+
+# The same project with the model as an object (EMIT obj): nothing of it compiled here.
+cmake -S "$src/examples/firmware-cmake" -B fw-obj -G Ninja -DCMAKE_TOOLCHAIN_FILE="$src/examples/firmware-cmake/arm-none-eabi.cmake" \
+  -DCMAKE_PREFIX_PATH="$work/prefix" -DMODEL="$work/model/model.json" -DEMIT=obj > configure-obj.log
+cmake --build fw-obj > build-obj.log
+if find fw-obj -name 'storyteller*.cpp.o*' | grep -q .; then echo "FAIL: EMIT obj compiled model sources" >&2; exit 1; fi
+run_and_compare "user firmware linking the model's object" fw-obj
 
 # The Make include: a rule for the model's sources, rerun when (and only when) an input changes.
 cat > Makefile <<MAKE
