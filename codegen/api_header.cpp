@@ -17,13 +17,14 @@ class ApiHeader : public EmitContext {
 
   // Where a part goes: the object's section, or the macro that places it in C++.
   std::string where(const std::string ObjectSections::*section, const char* macro) const {
+    if (c_.caller_memory) return "in the buffer given to " + n_ + "_init";
     return sections_ ? "section " + sections_->*section : macro;
   }
 
   // How the user places the RAM: section macros for the static arrays, the object's
   // sections, or one buffer.
   std::string placement() const {
-    if (sections_)
+    if (sections_ && !c_.caller_memory)
       return fmt::format("/* {0}.o puts each RAM part in a section of its own: the arena in {1}, the KV cache\n"
                          " * in {2}, the state in {3}; the constants in {4}. Map them in your linker\n"
                          " * script to place them (.bss.* sections are zero-filled, need no flash). */\n",

@@ -9,7 +9,7 @@
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Transforms/Utils/ModuleUtils.h>
 
-#include <set>
+#include <functional>
 
 #include "codegen/emit_context.h"
 #include "codegen/object/kernel_bitcode.h"
@@ -68,6 +68,11 @@ class ModuleBuilder {
   std::vector<GlobalVariable*> matrices_, norms_;
   GlobalVariable *tok_ = nullptr, *pos_ = nullptr, *rope_freq_ = nullptr, *vocab_ = nullptr, *attn_ = nullptr;
   GlobalVariable *arena_ = nullptr, *kv_ = nullptr, *state_ = nullptr, *prompt_ = nullptr;
+  // --memory caller: the pointer to the caller's buffer (the model's only static RAM), the
+  // parts' offsets in it, and within the function being built, the buffer as loaded.
+  GlobalVariable* ram_ = nullptr;
+  CallerLayout layout_;
+  llvm::Value* ram_base_ = nullptr;
   std::vector<GlobalVariable*> kv_arrays_;  // k, v, k_scale, v_scale: what reset clears
   std::vector<Function*> steps_;
 
@@ -201,6 +206,12 @@ class ModuleBuilder {
   }
 
   void make_ram() {
+    if (c_.caller_memory) {
+      layout_ = EmitContext(c_, origin_).caller_layout();
+      ram_ = ram("ram", ptr_, sections_.state, 8);
+      llvm::appendToCompilerUsed(*m_, {ram_});
+      return;
+    }
     arena_ = ram("arena", llvm::ArrayType::get(i8_, static_cast<uint64_t>(std::max<int64_t>(c_.arena.bytes, 8))), sections_.arena, 8);
     const bg_attn_shape a = g_.attn_shape();
     const auto layers = static_cast<uint64_t>(g_.arch.n_layers);
@@ -232,9 +243,33 @@ class ModuleBuilder {
   Constant* element(GlobalVariable* array, uint64_t index) const {
     return ConstantExpr::getInBoundsGetElementPtr(array->getValueType(), array, ArrayRef<Constant*>{i32c(0), i32c(static_cast<int64_t>(index))});
   }
-  Constant* state_field(int field) const { return element(state_, static_cast<uint64_t>(field)); }
-  Constant* arena_at(int64_t offset) const {
-    return ConstantExpr::getInBoundsGetElementPtr(i8_, arena_, ArrayRef<Constant*>{i32c(offset)});
+  // ---- addressing the RAM: static globals, or offsets in the caller's buffer ----
+  // Called first in every function that touches RAM: loads the caller's buffer pointer.
+  void enter(llvm::IRBuilder<>& b) { ram_base_ = c_.caller_memory ? b.CreateLoad(ptr_, ram_, "ram") : nullptr; }
+  llvm::Value* in_ram(llvm::IRBuilder<>& b, int64_t offset) const { return b.CreateInBoundsGEP(i8_, ram_base_, i32c(offset)); }
+  llvm::Value* arena_at(llvm::IRBuilder<>& b, int64_t offset) const {
+    return c_.caller_memory ? in_ram(b, offset) : ConstantExpr::getInBoundsGetElementPtr(i8_, arena_, ArrayRef<Constant*>{i32c(offset)});
+  }
+  // position, token, rng, checksum
+  llvm::Value* state_field(llvm::IRBuilder<>& b, int field) const {
+    if (!c_.caller_memory) return element(state_, static_cast<uint64_t>(field));
+    const uint64_t at = m_->getDataLayout().getStructLayout(state_t_)->getElementOffset(static_cast<unsigned>(field));
+    return in_ram(b, layout_.state + static_cast<int64_t>(at));
+  }
+  // Layer l's bg_kv_layer: the constant table's row, or built on the stack from the buffer.
+  llvm::Value* kv_layer(llvm::IRBuilder<>& b, int layer) const {
+    if (!c_.caller_memory) return element(kv_, static_cast<uint64_t>(layer));
+    const bg_attn_shape a = g_.attn_shape();
+    const int64_t slots = g_.window * g_.arch.n_kv_heads, codes = slots * bg_kv_row_bytes(&a);
+    llvm::IRBuilder<> entry(&b.GetInsertBlock()->getParent()->getEntryBlock(), b.GetInsertBlock()->getParent()->getEntryBlock().begin());
+    llvm::Value* cache = entry.CreateAlloca(kv_t_, nullptr, "cache");
+    const int64_t parts[4] = {layout_.k + layer * codes, layout_.v + layer * codes, layout_.k_scale + layer * slots * 2, layout_.v_scale + layer * slots * 2};
+    for (unsigned i = 0; i < 4; ++i) b.CreateStore(in_ram(b, parts[i]), b.CreateStructGEP(kv_t_, cache, i));
+    return cache;
+  }
+  llvm::Value* prompt_buffer(llvm::IRBuilder<>& b) const {
+    if (g_.tokenizer.kind != TokenizerKind::Bpe) return null();
+    return c_.caller_memory ? in_ram(b, layout_.prompt) : static_cast<llvm::Value*>(prompt_);
   }
 
   // ---- functions ----
@@ -258,6 +293,7 @@ class ModuleBuilder {
                            returns ? std::vector<Type*>{i32_} : std::vector<Type*>{}, false);
     f->addFnAttr(llvm::Attribute::NoInline);
     llvm::IRBuilder<> b(&f->getEntryBlock());
+    enter(b);
     llvm::Value* result = call_kernel(b, s, op, returns ? f->getArg(0) : nullptr);
     if (returns) b.CreateRet(result);
     else b.CreateRetVoid();
@@ -265,22 +301,22 @@ class ModuleBuilder {
   }
 
   llvm::Value* call_kernel(llvm::IRBuilder<>& b, const Step& s, const Op& op, llvm::Value* temperature) {
-    auto act = [&](const Operand& o) { return arena_at(o.offset); };
-    auto amax = [&](const Operand& o) { return arena_at(o.offset); };       // AMAX(off): the int32 before the codes
-    auto codes = [&](const Operand& o) { return arena_at(o.offset + 4); };  // CODES(off)
+    auto act = [&](const Operand& o) { return arena_at(b, o.offset); };
+    auto amax = [&](const Operand& o) { return arena_at(b, o.offset); };       // AMAX(off): the int32 before the codes
+    auto codes = [&](const Operand& o) { return arena_at(b, o.offset + 4); };  // CODES(off)
     auto in = [&](size_t i) -> const Operand& { return s.inputs[i]; };
     auto out = [&](size_t i) -> const Operand& { return s.outputs[i]; };
     auto tmp = [&](size_t i) -> const Operand& { return s.scratch[i]; };
     auto call = [&](const char* name, std::vector<llvm::Value*> args) { return b.CreateCall(kernel(name), args); };
-    auto position = [&]() { return b.CreateLoad(i32_, state_field(0), "position"); };
-    auto kv = [&]() { return element(kv_, static_cast<uint64_t>(op.layer)); };
+    auto position = [&]() { return b.CreateLoad(i32_, state_field(b, 0), "position"); };
+    auto kv = [&]() { return kv_layer(b, op.layer); };
     auto matrix = [&](int m) -> Constant* { return m >= 0 ? matrices_[static_cast<size_t>(m)] : null(); };
     const int32_t n_in = op.inputs.empty() ? 0 : static_cast<int32_t>(g_.values[op.inputs[0]].elements);
     if (s.copy_first_input)  // not in place: copy, then update
       b.CreateMemCpy(act(out(0)), llvm::MaybeAlign(4), act(in(0)), llvm::MaybeAlign(4), static_cast<uint64_t>(g_.values[op.inputs[0]].bytes()));
     // The lookup kernel's scratch: its tables, where the partial sums live, chunk, pairing.
     auto lut = [&]() -> std::vector<llvm::Value*> {
-      Constant* sums = null();
+      llvm::Value* sums = null();
       if (s.lut_partials == LutPartials::Scratch) sums = act(*find_operand(s, op.lut_partials));
       else if (s.lut_partials != LutPartials::None) sums = act(out(0));
       return {act(*find_operand(s, op.lut_tables)), sums, i32c(op.lut_chunk), i32c(s.lut_partials == LutPartials::PairedInOutput ? 1 : 0)};
@@ -291,7 +327,7 @@ class ModuleBuilder {
     };
     switch (op.kind) {
       case OpKind::Embed:
-        return call("bgk_embed", {act(out(0)), tok_, pos_ ? static_cast<Constant*>(pos_) : null(), b.CreateLoad(i32_, state_field(1), "token"), position()});
+        return call("bgk_embed", {act(out(0)), tok_, pos_ ? static_cast<Constant*>(pos_) : null(), b.CreateLoad(i32_, state_field(b, 1), "token"), position()});
       case OpKind::Norm: return call("bgk_norm", {act(in(0)), norms_[static_cast<size_t>(op.norm)], act(out(0))});
       case OpKind::Quantize: return call("bgk_quantize", {act(in(0)), i32c(n_in), codes(out(0)), amax(out(0))});
       case OpKind::NormQuantize:
@@ -320,9 +356,9 @@ class ModuleBuilder {
         return call("bgk_attn_weighted_sum", {kv(), attn_, position(), act(in(0)), act(tmp(0)), act(out(0))});
       case OpKind::Attention:
         return call("bgk_attention", {kv(), attn_, position(), act(in(0)), act(tmp(0)), act(tmp(1)), act(tmp(2)), act(out(0))});
-      case OpKind::Sample: return call("bgk_sample", {act(in(0)), i32c(n_in), temperature, state_field(2), state_field(3)});
+      case OpKind::Sample: return call("bgk_sample", {act(in(0)), i32c(n_in), temperature, state_field(b, 2), state_field(b, 3)});
       case OpKind::ClassifySample:
-        return call("bgk_classify_sample", {matrix(op.matrix), codes(in(0)), amax(in(0)), temperature, state_field(2), state_field(3)});
+        return call("bgk_classify_sample", {matrix(op.matrix), codes(in(0)), amax(in(0)), temperature, state_field(b, 2), state_field(b, 3)});
     }
     throw Error("internal error: a step the object backend does not know");
   }
@@ -332,22 +368,46 @@ class ModuleBuilder {
 
   void make_api() {
     Type* void_t = Type::getVoidTy(ctx_);
+    Function* reset = api("reset", void_t, {i64_});
     {
-      Function* f = api("reset", void_t, {i64_});
-      llvm::IRBuilder<> b(&f->getEntryBlock());
+      llvm::IRBuilder<> b(&reset->getEntryBlock());
+      enter(b);
       const llvm::DataLayout& dl = m_->getDataLayout();
-      for (GlobalVariable* g : {arena_}) b.CreateMemSet(g, ConstantInt::get(i8_, 0), dl.getTypeAllocSize(g->getValueType()).getFixedValue(), g->getAlign());
-      for (GlobalVariable* g : kv_arrays_) b.CreateMemSet(g, ConstantInt::get(i8_, 0), dl.getTypeAllocSize(g->getValueType()).getFixedValue(), g->getAlign());
-      b.CreateStore(i32c(0), state_field(0));
-      b.CreateStore(i32c(0), state_field(1));
-      b.CreateStore(f->getArg(0), state_field(2));
-      b.CreateStore(ConstantInt::get(i64_, BG_FNV_OFFSET), state_field(3));
+      if (c_.caller_memory) {
+        b.CreateMemSet(ram_base_, ConstantInt::get(i8_, 0), static_cast<uint64_t>(layout_.total), llvm::MaybeAlign(8));
+      } else {
+        for (GlobalVariable* g : {arena_, kv_arrays_[0], kv_arrays_[1], kv_arrays_[2], kv_arrays_[3]})
+          b.CreateMemSet(g, ConstantInt::get(i8_, 0), dl.getTypeAllocSize(g->getValueType()).getFixedValue(), g->getAlign());
+      }
+      b.CreateStore(i32c(0), state_field(b, 0));
+      b.CreateStore(i32c(0), state_field(b, 1));
+      b.CreateStore(reset->getArg(0), state_field(b, 2));
+      b.CreateStore(ConstantInt::get(i64_, BG_FNV_OFFSET), state_field(b, 3));
       b.CreateRetVoid();
+    }
+    if (c_.caller_memory) {
+      // 0, or -1 when memory is null, not 8-byte aligned or smaller than NAME_RAM_BYTES
+      Function* f = api("init", i32_, {ptr_, i32_});
+      llvm::IRBuilder<> b(&f->getEntryBlock());
+      llvm::Value* memory = f->getArg(0);
+      llvm::Value* bad = b.CreateOr(b.CreateICmpEQ(memory, null()),
+                                    b.CreateOr(b.CreateICmpNE(b.CreateAnd(b.CreatePtrToInt(memory, i32_), i32c(7)), i32c(0)),
+                                               b.CreateICmpULT(f->getArg(1), i32c(layout_.total))));
+      llvm::BasicBlock* no = llvm::BasicBlock::Create(ctx_, "reject", f);
+      llvm::BasicBlock* yes = llvm::BasicBlock::Create(ctx_, "ok", f);
+      b.CreateCondBr(bad, no, yes);
+      b.SetInsertPoint(no);
+      b.CreateRet(i32c(-1));
+      b.SetInsertPoint(yes);
+      b.CreateStore(memory, ram_);
+      b.CreateCall(reset, {ConstantInt::get(i64_, 0)});
+      b.CreateRet(i32c(0));
     }
     Function* feed = api("feed", i32_, {i32_});
     {
       // -1: not a token; -2: a learned-position model used all its positions
       llvm::IRBuilder<> b(&feed->getEntryBlock());
+      enter(b);
       llvm::Value* token = feed->getArg(0);
       auto reject_if = [&](llvm::Value* condition, int32_t code) {
         llvm::BasicBlock* no = llvm::BasicBlock::Create(ctx_, "reject", feed);
@@ -358,10 +418,10 @@ class ModuleBuilder {
         b.SetInsertPoint(yes);
       };
       reject_if(b.CreateICmpUGE(token, i32c(g_.arch.vocab_size)), -1);  // unsigned: negative tokens too
-      if (g_.constants.has_pos_embeddings) reject_if(b.CreateICmpSGE(b.CreateLoad(i32_, state_field(0)), i32c(g_.arch.max_seq_len)), -2);
-      b.CreateStore(token, state_field(1));
+      if (g_.constants.has_pos_embeddings) reject_if(b.CreateICmpSGE(b.CreateLoad(i32_, state_field(b, 0)), i32c(g_.arch.max_seq_len)), -2);
+      b.CreateStore(token, state_field(b, 1));
       for (int i = 0; i < g_.next_stage_begin; ++i) b.CreateCall(steps_[static_cast<size_t>(i)]);
-      b.CreateStore(b.CreateAdd(b.CreateLoad(i32_, state_field(0)), i32c(1)), state_field(0));
+      b.CreateStore(b.CreateAdd(b.CreateLoad(i32_, state_field(b, 0)), i32c(1)), state_field(b, 0));
       b.CreateRet(i32c(0));
     }
     {
@@ -376,22 +436,28 @@ class ModuleBuilder {
     {
       Function* f = api("logits_checksum", i64_, {});
       llvm::IRBuilder<> b(&f->getEntryBlock());
-      b.CreateRet(b.CreateLoad(i64_, state_field(3)));
+      enter(b);
+      b.CreateRet(b.CreateLoad(i64_, state_field(b, 3)));
     }
     // The text functions: the runtime's, on this model's vocabulary.
-    auto forward = [&](const char* what, const char* kernel_name, Type* result, std::vector<Type*> params, std::vector<llvm::Value*> tail = {}) {
+    using Tail = std::function<std::vector<llvm::Value*>(llvm::IRBuilder<>&)>;
+    auto forward = [&](const char* what, const char* kernel_name, Type* result, std::vector<Type*> params, Tail tail = nullptr) {
       Function* f = api(what, result, params);
       llvm::IRBuilder<> b(&f->getEntryBlock());
+      enter(b);
       std::vector<llvm::Value*> args = {vocab_};
       for (llvm::Argument& a : f->args()) args.push_back(&a);
-      args.insert(args.end(), tail.begin(), tail.end());
+      if (tail)
+        for (llvm::Value* v : tail(b)) args.push_back(v);
       b.CreateRet(b.CreateCall(kernel(kernel_name), args));
     };
     forward("token_text", "bgk_token_text", ptr_, {i32_, ptr_});
     forward("decode", "bgk_decode", ptr_, {i32_, i32_, ptr_});
     forward("encode", "bgk_encode", i32_, {ptr_, i32_, ptr_, i32_, ptr_});
-    forward("feed_text", "bgk_feed_text", i32_, {ptr_, i32_, ptr_},
-            {prompt_ ? static_cast<llvm::Value*>(prompt_) : null(), i32c(prompt_ ? c_.max_prompt_bytes : 0), feed});
+    forward("feed_text", "bgk_feed_text", i32_, {ptr_, i32_, ptr_}, [&](llvm::IRBuilder<>& b) -> std::vector<llvm::Value*> {
+      const bool bpe = g_.tokenizer.kind == TokenizerKind::Bpe;
+      return {prompt_buffer(b), i32c(bpe ? c_.max_prompt_bytes : 0), feed};
+    });
     {
       Function* f = api("parse_temperature", i32_, {ptr_});
       llvm::IRBuilder<> b(&f->getEntryBlock());
@@ -410,14 +476,13 @@ class ModuleBuilder {
 
 std::unique_ptr<llvm::Module> build_model_module(llvm::LLVMContext& context, const CompiledModel& c, const Provenance& origin,
                                                  const ObjectSections& sections) {
-  if (c.caller_memory) throw Error("--emit obj: --memory caller is not supported by the object backend yet; use --memory static or --emit cpp");
   return ModuleBuilder(context, c, origin, sections).build();
 }
 
 bool is_api_symbol(const CompiledModel& c, const std::string& symbol) {
   for (const char* what : kApiFunctions)
     if (symbol == c.graph.name + "_" + what) return true;
-  return false;
+  return c.caller_memory && symbol == c.graph.name + "_init";
 }
 
 }  // namespace bitgpt

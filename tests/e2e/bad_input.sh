@@ -62,7 +62,6 @@ expect_error section-unknown-part "--section 'heap=.x': expected PART=NAME" -- g
 expect_error section-bad-name "'.a b' is not a section name" -- good/model.json --emit obj --section 'kv=.a b'
 expect_error section-with-cpp '--section: only for the object backend' -- good/model.json --section arena=.x
 expect_error optimize-with-cpp '--optimize: only for the object backend' -- good/model.json --optimize size
-expect_error object-caller-memory '--memory caller is not supported by the object backend yet' -- good/model.json --emit obj --memory caller
 # More flash than the emulated board has: the library, a note, and no firmware project.
 rm -rf big && if note=$("$build/bitgptc" good/model.json --target cortex-m0plus --flash 512K -o big -q 2>&1) && [[ -f big/test_model.cpp && ! -e big/firmware ]] &&
    grep -q "no QEMU firmware project.*--flash 524288 is more than the 262144 bytes of flash of QEMU's microbit" <<<"$note"; then echo "ok   m0-board-flash: $note"

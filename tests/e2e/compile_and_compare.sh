@@ -7,8 +7,7 @@
 #   - on a target with a QEMU board: the firmware built with arm-none-eabi-gcc and run
 #     under QEMU, whose measured SRAM peak must lie within the budget and the plan;
 #   - then the same through the object backend (--emit obj): the firmware linking the
-#     object, and for the host target a demo linking it (not with --memory caller, which
-#     the object backend does not take yet).
+#     object, and for the host target a demo linking it.
 #
 # usage: compile_and_compare.sh BUILD_DIR WORK_DIR "MODEL ARGS" "TARGETS" "COMPILE ARGS" "RUN ARGS"
 #   MODEL ARGS go to make_test_model, or are "file:PATH" to use an existing model.json.
@@ -90,7 +89,7 @@ compare_demo() {
 }
 
 object_backend=1
-[[ " $compile_args " == *" --memory caller "* || ${BITGPT_E2E_HOST_ONLY:-0} == 1 ]] && object_backend=0
+[[ ${BITGPT_E2E_HOST_ONLY:-0} == 1 ]] && object_backend=0
 
 first=1
 for target in $targets; do
