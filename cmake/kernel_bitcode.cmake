@@ -2,15 +2,15 @@
 # per build that LIST_TOOL prints ("KEY|CLANG FLAGS" lines: every target of the table with
 # an LLVM triple, per row kernel), into OUT_DIR/KEY.bc, and writes OUTPUT: a C++ source
 # that embeds them (.incbin) behind bitgpt::kernel_bitcode(key).
-#   cmake -DLIST_TOOL= -DCLANG= -DSOURCE= -DRUNTIME_DIR= -DNEWLIB_INCLUDE= -DOUT_DIR= -DOUTPUT= -P kernel_bitcode.cmake
+#   cmake -DLIST_TOOL= -DCLANG= -DSOURCE= -DRUNTIME_DIR= -DOUT_DIR= -DOUTPUT= -P kernel_bitcode.cmake
 execute_process(COMMAND ${LIST_TOOL} OUTPUT_VARIABLE listing RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "${LIST_TOOL} failed (${rc})")
 endif()
 string(REPLACE "\n" ";" lines "${listing}")
 file(MAKE_DIRECTORY ${OUT_DIR})
-# The emitted C++'s rules, for bitcode: no exceptions, RTTI or libc beyond the headers'
-# memcpy; no floating-point contraction.
+# The emitted C++'s rules, for bitcode: no exceptions, RTTI or C library headers (the
+# runtime needs none with clang); no floating-point contraction.
 set(common -x c++ -std=c++17 -O2 -fno-exceptions -fno-rtti -fno-threadsafe-statics -ffp-contract=off
     -Wall -Wextra -Werror -I${RUNTIME_DIR} -emit-llvm -c)
 set(asm "")
@@ -28,9 +28,11 @@ foreach(line ${lines})
   separate_arguments(flags UNIX_COMMAND "${flags}")
   set(extra "")
   if(flags MATCHES "--target=thumb")
-    # string.h for the DSP kernels' memcpy; enums sized as arm-none-eabi-gcc sizes them, so
-    # that the object links with the GNU toolchain's objects without a warning
-    list(APPEND extra -isystem ${NEWLIB_INCLUDE} -fshort-enums -fomit-frame-pointer -DBITGPT_OMIT_FRAME_POINTER)
+    # enums sized as arm-none-eabi-gcc sizes them, so that the object links with the GNU
+    # toolchain's objects without a warning; r7 free for the four-row SMLAD assembly
+    list(APPEND extra -fshort-enums -fomit-frame-pointer -DBITGPT_OMIT_FRAME_POINTER)
+  elseif(flags MATCHES "--target=")
+    list(APPEND extra -fomit-frame-pointer)  # another bare-metal target
   else()
     list(APPEND extra -fPIC)  # the host's objects go into position-independent executables
   endif()

@@ -35,6 +35,9 @@ void emit_firmware(const CompiledModel& c, const std::string& model_objects, std
       {"RAM_ORIGIN", fmt::format("{:08x}", t.ram_origin)},
       {"STACK_RESERVE", std::to_string(t.stack_reserve)},
       {"MODEL_OBJECTS", model_objects},
+      {"TOOLCHAIN", t.toolchain},
+      {"LIBC_FLAGS", t.libc_flags},
+      {"QEMU_SYSTEM", t.qemu_system},
   };
   // In a folder of their own: a folder of sources an IDE compiles whole holds the model
   // as a library, with no second Reset_Handler or main.

@@ -89,11 +89,16 @@ static const uint32_t bg_smlad_pairs[256][2] = {
 
 #if defined(BITGPT_USE_SMLAD)
 #include <arm_acle.h>
+#if defined(__GNUC__)
+#define BG_MEMCPY __builtin_memcpy /* GCC and clang: no C library header needed */
+#else
 #include <string.h>
+#define BG_MEMCPY memcpy
+#endif
 
 static inline uint32_t bg_load_u32(const void *p) {
   uint32_t v;
-  memcpy(&v, p, 4); /* one LDR: Armv7-M loads unaligned words */
+  BG_MEMCPY(&v, p, 4); /* one LDR: Armv7-M loads unaligned words */
   return v;
 }
 

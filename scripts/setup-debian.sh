@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build
   llvm-19-dev clang-19 libclang-rt-19-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev  # clang-19: libFuzzer harnesses
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc  # the RISC-V targets (rv32imac, rv32imc on sifive_e)
   python3-torch python3-numpy libopenblas0-pthread  # training/ (BitNet QAT) and its smoke test
   chromium  # the HTML report is checked in a real browser
 )

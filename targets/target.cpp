@@ -37,6 +37,16 @@ const std::vector<TargetDesc>& all_targets() {
        0x10000000, 0x38000000, 4096 * K, 2048 * K, true, false, true, 256 * K, 1024 * K, 640, 26 * K + 512, 205, smlad, 110, "thumbv8m.main-none-eabihf"},
       {"cortex-m55", "Arm Cortex-M55 (Armv8.1-M, Helium)", "-mcpu=cortex-m55 -mthumb -mfloat-abi=hard", "mps3-an547",
        0x00000000, 0x20000000, 512 * K, 512 * K, true, true, true, 512 * K, 512 * K, 640, 26 * K + 512, 205, helium, 160, "thumbv8.1m.main-none-eabihf"},
+      // RISC-V: the FE310 of the HiFive1, as QEMU's sifive_e (flash mapped at 0x20000000, the
+      // reset vector jumps to 0x20400000; 16 KiB of RAM). Plain C kernel costs taken as the
+      // Cortex-M3's (not measured on RISC-V); picolibc; no linker relaxation (-mno-relax), so
+      // that startup.c need not set up the global pointer.
+      {"rv32imac", "RISC-V RV32IMAC (SiFive FE310)", "-march=rv32imac -mabi=ilp32 -mno-relax", "sifive_e", 0x20400000, 0x80000000, 4096 * K, 16 * K,
+       false, false, false, 16 * K, 1024 * K, 640, 30 * K + 512, 210, plain_c, 320, "riscv32-unknown-elf",
+       "riscv64-unknown-elf-", "--specs=picolibc.specs", "qemu-system-riscv32"},
+      {"rv32imc", "RISC-V RV32IMC (no atomics; runs on QEMU's sifive_e)", "-march=rv32imc -mabi=ilp32 -mno-relax", "sifive_e", 0x20400000, 0x80000000,
+       4096 * K, 16 * K, false, false, false, 16 * K, 1024 * K, 640, 30 * K + 512, 210, plain_c, 320, "riscv32-unknown-elf",
+       "riscv64-unknown-elf-", "--specs=picolibc.specs", "qemu-system-riscv32"},
   };
   return targets;
 }

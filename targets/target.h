@@ -23,7 +23,7 @@ struct DotCosts {
 struct TargetDesc {
   const char* name;
   const char* description;
-  const char* gcc_flags;    // arm-none-eabi-gcc CPU flags; "" for the host compiler
+  const char* gcc_flags;    // the cross GCC's CPU flags (toolchain below); "" for the host compiler
   const char* qemu_board;   // QEMU machine that runs it; "" when none
   uint32_t flash_origin = 0, ram_origin = 0;  // where that board's code and data memories start
   int64_t board_flash = 0, board_ram = 0;     // and how large they are: a firmware project must fit
@@ -46,6 +46,11 @@ struct TargetDesc {
   // The LLVM triple of --emit obj ("host": the build machine's; "": no object backend).
   // The kernels' bitcode is compiled for it with the gcc flags above (codegen/object/).
   const char* llvm_triple = "";
+  // The firmware project's tools: the GNU cross toolchain's prefix, its C library's
+  // compile and link flags, the QEMU system emulator of the board.
+  const char* toolchain = "arm-none-eabi-";
+  const char* libc_flags = "--specs=nano.specs";
+  const char* qemu_system = "qemu-system-arm";
 };
 
 const std::vector<TargetDesc>& all_targets();

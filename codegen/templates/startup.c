@@ -9,12 +9,26 @@ int main(void);
 
 #define STACK_PAINT 0x5AA5C33Cu
 
+#if defined(__riscv)
+/* RISC-V semihosting: ebreak between two marker instructions, uncompressed and in one
+ * 16-byte block so that the debugger can read them. */
+static int semihost(int op, const void *arg) {
+  register int a0 __asm__("a0") = op;
+  register const void *a1 __asm__("a1") = arg;
+  __asm__ volatile(".option push\n.option norvc\n.balign 16\nslli x0, x0, 0x1f\nebreak\nsrai x0, x0, 7\n.option pop"
+                   : "+r"(a0)
+                   : "r"(a1)
+                   : "memory");
+  return a0;
+}
+#else
 static int semihost(int op, const void *arg) {
   register int r0 __asm__("r0") = op;
   register const void *r1 __asm__("r1") = arg;
   __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
   return r0;
 }
+#endif
 
 void fw_putc(char ch) { semihost(0x03, &ch); } /* SYS_WRITEC */
 
@@ -69,7 +83,11 @@ __attribute__((noreturn)) void Reset_Handler(void) {
   {
     /* paint everything between .bss and the live stack */
     uint32_t *sp;
+#if defined(__riscv)
+    __asm__ volatile("mv %0, sp" : "=r"(sp));
+#else
     __asm__ volatile("mov %0, sp" : "=r"(sp));
+#endif
     for (dst = &_ebss; dst < sp - 8; ++dst) *dst = STACK_PAINT;
   }
   fw_exit(main());
@@ -80,6 +98,26 @@ static void fault(void) {
   fw_exit(70);
 }
 
+#if defined(__riscv)
+/* The reset vector jumps to the start of flash: set the stack pointer and the trap vector,
+ * then Reset_Handler. */
+__asm__(".section .vectors, \"ax\"\n"
+        ".globl _start\n"
+        "_start:\n"
+        "  la sp, _estack\n"
+        "  la t0, riscv_trap\n"
+        "  .insn i 0x73, 1, x0, t0, 0x305\n" /* csrw mtvec, t0: spelt out, as rv32imac has no Zicsr name for it */
+        "  j Reset_Handler\n"
+        ".balign 4\n"
+        "riscv_trap:\n"
+        "  j fault_trap\n"
+        ".previous\n");
+__attribute__((used, noreturn)) void fault_trap(void) {
+  fault();
+  for (;;) {}
+}
+#else
 __attribute__((section(".vectors"), used)) void (*const vectors[16])(void) = {
     (void (*)(void))&_estack, Reset_Handler, fault, fault, fault, fault, fault, 0, 0, 0, 0, fault, fault, 0, fault, fault,
 };
+#endif
