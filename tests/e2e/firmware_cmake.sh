@@ -60,3 +60,13 @@ if [[ -n $(make -s -n) ]]; then echo "FAIL: make reruns with nothing changed: $(
 sleep 1.1 && touch model/model.weights.bin
 if ! make -n | grep -q "bitgptc model/model.json"; then echo "FAIL: touching the weights does not rerun bitgptc" >&2; exit 1; fi
 echo "ok Make include: builds, reruns bitgptc when the weights change, and only then"
+cat > Makefile.obj <<MAKE
+all: make-obj/tiny.o
+include $work/prefix/share/bitgptc/bitgptc.mk
+BITGPTC := $work/prefix/bin/bitgptc
+\$(eval \$(call bitgptc_object,tiny,model/model.json,cortex-m4,16K,make-obj))
+MAKE
+make -s -f Makefile.obj > make-obj.log
+[[ -f make-obj/tiny.o && -f make-obj/tiny.h ]] || { echo "FAIL: bitgptc_object built no object" >&2; exit 1; }
+if [[ -n $(make -s -n -f Makefile.obj) ]]; then echo "FAIL: make reruns bitgptc_object with nothing changed" >&2; exit 1; fi
+echo "ok Make include, object: builds tiny.o, nothing to redo after"
