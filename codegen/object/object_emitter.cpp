@@ -59,8 +59,9 @@ std::unique_ptr<llvm::TargetMachine> target_machine(const llvm::Module& m, const
 // Everything but the C API becomes internal, then LLVM's standard pipeline specialises the
 // kernels for the model's constant arguments and drops what no step calls.
 void optimise(llvm::Module& m, const CompiledModel& c, llvm::TargetMachine& tm, ObjectOptimization level) {
-  for (llvm::Function& f : m)
+  for (llvm::Function& f : m) {
     if (!f.isDeclaration() && !is_api_symbol(c, f.getName().str())) f.setLinkage(llvm::GlobalValue::InternalLinkage);
+  }
   for (llvm::GlobalVariable& g : m.globals())
     if (!g.isDeclaration() && !g.getName().starts_with("llvm.")) g.setLinkage(llvm::GlobalValue::InternalLinkage);
   llvm::LoopAnalysisManager lam;
