@@ -38,17 +38,7 @@ inline std::string write_file(const std::string& name, const uint8_t* data, size
 // tokenizer. make_fuzz_seeds writes its manifest as the seed; the harness writes the same
 // sidecar next to every mutated manifest.
 inline Model seed_model() {
-  RandomModelSpec s;
-  s.name = "fuzz";
-  s.arch.d_model = 8;
-  s.arch.n_layers = 1;
-  s.arch.n_heads = 2;
-  s.arch.n_kv_heads = 1;
-  s.arch.head_dim = 4;
-  s.arch.d_ff = 12;
-  s.arch.vocab_size = 260;
-  s.arch.max_seq_len = 16;
-  s.arch.sub_norm = true;
+  RandomModelSpec s = shaped_spec("fuzz", 8, 1, 2, 1, 4, 12, 260, 16);
   s.tokenizer = "table";
   return random_model(s);
 }

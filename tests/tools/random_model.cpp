@@ -90,4 +90,20 @@ Model random_model(const RandomModelSpec& s) {
   return m;
 }
 
+RandomModelSpec shaped_spec(const std::string& name, int64_t d_model, int64_t n_layers, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim,
+                            int64_t d_ff, int64_t vocab_size, int64_t max_seq_len) {
+  RandomModelSpec s;
+  s.name = name;
+  s.arch.d_model = d_model;
+  s.arch.n_layers = n_layers;
+  s.arch.n_heads = n_heads;
+  s.arch.n_kv_heads = n_kv_heads;
+  s.arch.head_dim = head_dim;
+  s.arch.d_ff = d_ff;
+  s.arch.vocab_size = vocab_size;
+  s.arch.max_seq_len = max_seq_len;
+  s.arch.sub_norm = true;
+  return s;
+}
+
 }  // namespace bitgpt

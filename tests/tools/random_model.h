@@ -20,4 +20,13 @@ struct RandomModelSpec {
 
 Model random_model(const RandomModelSpec& spec);
 
+// A spec of this shape: d_model, layers, query and KV heads, head_dim, d_ff, vocab, context;
+// sub-norms on, the other fields as RandomModelSpec has them.
+RandomModelSpec shaped_spec(const std::string& name, int64_t d_model, int64_t n_layers, int64_t n_heads, int64_t n_kv_heads, int64_t head_dim,
+                            int64_t d_ff, int64_t vocab_size, int64_t max_seq_len);
+
+// The small model of the fast emitter tests: d_model 32, 2 layers, 4/2 heads of 8, d_ff 64,
+// vocab 256, context 64.
+inline RandomModelSpec small_spec(const std::string& name) { return shaped_spec(name, 32, 2, 4, 2, 8, 64, 256, 64); }
+
 }  // namespace bitgpt

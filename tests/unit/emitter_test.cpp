@@ -35,20 +35,7 @@ std::string run_command(const std::string& command, int& status) {
   return out;
 }
 
-RandomModelSpec small(const char* name) {
-  RandomModelSpec s;
-  s.name = name;
-  s.arch.d_model = 32;
-  s.arch.n_layers = 2;
-  s.arch.n_heads = 4;
-  s.arch.n_kv_heads = 2;
-  s.arch.head_dim = 8;
-  s.arch.d_ff = 64;
-  s.arch.vocab_size = 256;
-  s.arch.max_seq_len = 64;
-  s.arch.sub_norm = true;
-  return s;
-}
+RandomModelSpec small(const char* name) { return small_spec(name); }
 
 struct Case {
   const char* what;

@@ -22,16 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 
 Model small_model() {
-  RandomModelSpec s;
-  s.name = "objmodel";
-  s.arch.d_model = 32;
-  s.arch.n_layers = 2;
-  s.arch.n_heads = 4;
-  s.arch.n_kv_heads = 2;
-  s.arch.head_dim = 8;
-  s.arch.d_ff = 64;
-  s.arch.vocab_size = 400;
-  s.arch.max_seq_len = 64;
+  RandomModelSpec s = small_spec("objmodel");
+  s.arch.vocab_size = 400;  // BPE: a prompt buffer in the state section
   s.tokenizer = "bpe";
   return random_model(s);
 }
