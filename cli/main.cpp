@@ -17,6 +17,7 @@
 #include "codegen/firmware_emitter.h"
 #include "codegen/object/object_emitter.h"
 #include "codegen/report.h"
+#include "frontend/gguf.h"
 #include "frontend/load_model.h"
 #include "frontend/model_json.h"
 #include "frontend/quantize.h"
@@ -211,7 +212,8 @@ ObjectSections parse_sections(const std::vector<std::string>& args) {
 int compile_main(int argc, char** argv) {
   CLI::App app{"bitgptc: compiles ternary and binary GPT models into self-contained C++ for microcontrollers"};
   app.footer("Also: bitgptc run MODEL --prompt TEXT -n N       generate with the reference interpreter\n"
-             "      bitgptc eval MODEL --text FILE | --reference-tokens FILE   measure quality under the plan");
+             "      bitgptc eval MODEL --text FILE | --reference-tokens FILE   measure quality under the plan\n"
+               "      bitgptc convert MODEL --to gguf|json OUT          the checkpoint in another format");
   PlanArgs plan;
   plan.add_to(app);
   std::string out_dir, report_path;
@@ -339,6 +341,11 @@ int eval_main(int argc, char** argv) {
   auto* text_opt = app.add_option("--text", text_path, "average loss on this UTF-8 text");
   auto* ref = app.add_option("--reference-tokens", reference_path, "top-1 agreement with these whitespace-separated ids (the first is the start token)");
   text_opt->excludes(ref);
+  std::string predictions_path;
+  app.add_option("--predictions", predictions_path,
+                 "with --reference-tokens: compare with these predictions after each prefix (another runtime's, one id per position) "
+                 "instead of the next reference token")
+      ->needs(ref);
   app.add_option("--max-tokens", max_tokens, "evaluate at most this many tokens of the text")
       ->check(whole_number(false))
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 31))
@@ -378,8 +385,33 @@ int eval_main(int argc, char** argv) {
     std::cout << fmt::format("tokens: {}\ncharacters: {}\nloss-nats-per-token: {:.4f}\nbits-per-char: {:.4f}\n", r.tokens, r.bytes,
                              r.nats_per_token(), r.bits_per_char());
   } else {
-    const AgreementResult r = evaluate_agreement(reference, read_token_ids(reference_path, model.arch.vocab_size));
+    const std::vector<int32_t> predictions = predictions_path.empty() ? std::vector<int32_t>{} : read_token_ids(predictions_path, model.arch.vocab_size);
+    const AgreementResult r = evaluate_agreement(reference, read_token_ids(reference_path, model.arch.vocab_size), predictions);
     std::cout << fmt::format("compared: {}\nagreed: {}\ntop1-agreement: {:.4f}\n", r.compared, r.agreed, r.fraction());
+  }
+  return 0;
+}
+
+// bitgptc convert IN --to gguf|json OUT: a checkpoint in another format, nothing compiled.
+int convert_main(int argc, char** argv) {
+  CLI::App app{"bitgptc convert: write a checkpoint bitgptc reads in another format"};
+  std::string in, out, tokenizer, quantize, to;
+  app.add_option("model", in, "model.json, a llama2.c / bitllama2.c .bin (with --tokenizer), or a .gguf")->required();
+  app.add_option("--tokenizer", tokenizer, "tokenizer.bin of a llama2.c checkpoint");
+  app.add_option("--quantize", quantize, "ternary: ternarise every layer matrix (absmean, per matrix) first")->check(CLI::IsMember({"ternary"}));
+  app.add_option("--to", to, "gguf (llama, or bitnet with sub-norms; F32 tensors) or json (bitgptc's model.json + weights sidecar)")
+      ->required()
+      ->check(CLI::IsMember({"gguf", "json"}));
+  app.add_option("output", out, "the file to write (for json: the manifest; its sidecar goes beside it)")->required();
+  if (const std::optional<int> exit = parse(app, argc, argv)) return *exit;
+  Model model = load_model(in, tokenizer);
+  if (quantize == "ternary") ternarize_matrices(model);
+  if (to == "json") {
+    write_model_json(model, out);
+  } else {
+    const std::vector<uint8_t> bytes = gguf_bytes(model);
+    PendingFile file(out, std::string(bytes.begin(), bytes.end()));
+    file.commit();
   }
   return 0;
 }
@@ -390,6 +422,7 @@ int main(int argc, char** argv) {
   try {
     if (argc > 1 && std::string(argv[1]) == "run") return run_main(argc - 1, argv + 1);
     if (argc > 1 && std::string(argv[1]) == "eval") return eval_main(argc - 1, argv + 1);
+    if (argc > 1 && std::string(argv[1]) == "convert") return convert_main(argc - 1, argv + 1);
     if (argc == 2 && std::string(argv[1]) == "help") {
       char help[] = "--help";
       char* args[] = {argv[0], help};

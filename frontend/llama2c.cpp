@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/byte_reader.h"
 #include "support/diagnostics.h"
 #include "support/input_files.h"
 #include "support/text.h"
@@ -22,47 +23,7 @@ constexpr int64_t kMaxBytes = int64_t{2} << 30;
 
 std::vector<uint8_t> read_all(const std::string& path, const std::string& what) { return read_input_file(path, what, kMaxBytes); }
 
-// Sequential little-endian reads that name the byte offset of anything missing.
-class Reader {
- public:
-  Reader(const std::string& path, const std::vector<uint8_t>& b, size_t at = 0) : path_(path), b_(b), at_(at) {}
-  size_t offset() const { return at_; }
-  void seek(size_t at) { at_ = at; }
-  void need(size_t n, const std::string& what) const {
-    if (at_ + n > b_.size()) fail(path_, fmt::format("byte offset {}", at_), fmt::format("file ends before {} ({} bytes needed, {} left)", what, n, b_.size() - at_));
-  }
-  int32_t i32(const std::string& what) {
-    need(4, what);
-    uint32_t u = 0;
-    for (int i = 0; i < 4; ++i) u |= static_cast<uint32_t>(b_[at_ + i]) << (8 * i);
-    at_ += 4;
-    return static_cast<int32_t>(u);
-  }
-  float f32(const std::string& what) {
-    const int32_t i = i32(what);
-    float f;
-    std::memcpy(&f, &i, 4);
-    if (!std::isfinite(f)) fail(path_, fmt::format("byte offset {}", at_ - 4), what + " is not finite");
-    return f;
-  }
-  std::vector<float> floats(int64_t n, const std::string& what) {
-    need(static_cast<size_t>(4 * n), what);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = f32(what);
-    return v;
-  }
-  const uint8_t* bytes(size_t n, const std::string& what) {
-    need(n, what);
-    const uint8_t* p = b_.data() + at_;
-    at_ += n;
-    return p;
-  }
-
- private:
-  const std::string& path_;
-  const std::vector<uint8_t>& b_;
-  size_t at_;
-};
+using Reader = ByteReader;
 
 struct Config {
   int64_t dim, hidden, layers, heads, kv_heads, vocab, seq_len;

@@ -48,14 +48,15 @@ LossResult evaluate_loss(const CompiledModel& program, const std::string& text, 
   return r;
 }
 
-AgreementResult evaluate_agreement(const CompiledModel& program, const std::vector<int32_t>& ids) {
+AgreementResult evaluate_agreement(const CompiledModel& program, const std::vector<int32_t>& ids, const std::vector<int32_t>& predictions) {
   Interpreter interp(program);
   AgreementResult r;
   interp.reset(0);
   for (size_t i = 0; i + 1 < ids.size(); ++i) {
+    if (predictions.size() && i >= predictions.size()) break;
     if (interp.feed(ids[i]) != kFeedOk) break;
     r.compared += 1;
-    r.agreed += interp.next(0) == ids[i + 1] ? 1 : 0;
+    r.agreed += interp.next(0) == (predictions.empty() ? ids[i + 1] : predictions[i]) ? 1 : 0;
   }
   return r;
 }

@@ -32,8 +32,10 @@ struct AgreementResult {
   double fraction() const { return compared ? static_cast<double>(agreed) / static_cast<double>(compared) : 0; }
 };
 
-// ids[0] is the start token; predicts ids[i+1] greedily after feeding ids[0..i].
-AgreementResult evaluate_agreement(const CompiledModel& program, const std::vector<int32_t>& ids);
+// ids[0] is the start token; predicts greedily after feeding ids[0..i] and compares with
+// ids[i+1], or with predictions[i] when given (another runtime's predictions on the same
+// prefixes).
+AgreementResult evaluate_agreement(const CompiledModel& program, const std::vector<int32_t>& ids, const std::vector<int32_t>& predictions = {});
 
 // Reads whitespace-separated token ids; throws Error naming the file and position.
 std::vector<int32_t> read_token_ids(const std::string& path, int64_t vocab_size);

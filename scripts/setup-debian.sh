@@ -10,6 +10,7 @@ packages=(
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc  # the RISC-V targets (rv32imac, rv32imc on sifive_e)
   python3-torch python3-numpy libopenblas0-pthread  # training/ (BitNet QAT) and its smoke test
   chromium  # the HTML report is checked in a real browser
+  npm git  # the llama.cpp oracle test installs node-llama-cpp (its prebuilt llama.cpp) with npm
 )
 
 missing=()

@@ -62,6 +62,20 @@ expect_error section-unknown-part "--section 'heap=.x': expected PART=NAME" -- g
 expect_error section-bad-name "'.a b' is not a section name" -- good/model.json --emit obj --section 'kv=.a b'
 expect_error section-with-cpp '--section: only for the object backend' -- good/model.json --section arena=.x
 expect_error optimize-with-cpp '--optimize: only for the object backend' -- good/model.json --optimize size
+# GGUF: a file of this compiler's writing, then broken.
+"$build/tests/make_test_model" --out bpe/model.json --d 16 --layers 1 --heads 2 --kv-heads 1 --ff 24 --tokenizer bpe --vocab 320 > /dev/null || exit 1
+"$build/bitgptc" convert bpe/model.json --to gguf good.gguf || { echo "FAIL convert"; fails=$((fails + 1)); }
+head -c 1000 good.gguf > truncated.gguf
+expect_error gguf-truncated 'truncated.gguf: byte offset [0-9]+: tokenizer.ggml.tokens: 320 elements cannot fit in the file' -- truncated.gguf
+head -c -100 good.gguf > short-data.gguf
+expect_error gguf-short-data 'short-data.gguf: byte offset [0-9]+: tensor .*run past the end of the file' -- short-data.gguf
+cp good.gguf version.gguf && printf '\x07' | dd of=version.gguf bs=1 seek=4 conv=notrunc status=none
+expect_error gguf-version 'version.gguf: byte offset 4: GGUF version 7 is not supported' -- version.gguf
+sed 's/general.architecture\(.\{12\}\)llama/general.architecture\1gpt2x/' good.gguf > arch.gguf
+expect_error gguf-arch 'arch.gguf: general.architecture: "gpt2x" is not supported' -- arch.gguf
+sed 's/tokenizer.ggml.model\(.\{12\}\)llama/tokenizer.ggml.model\1gpt2x/' good.gguf > tok.gguf
+expect_error gguf-tokenizer 'tok.gguf: tokenizer.ggml.model: "gpt2x" is not supported' -- tok.gguf
+expect_error gguf-with-tokenizer '--tokenizer is for llama2.c checkpoints' -- good.gguf --tokenizer x.bin
 # More flash than the emulated board has: the library, a note, and no firmware project.
 rm -rf big && if note=$("$build/bitgptc" good/model.json --target cortex-m0plus --flash 512K -o big -q 2>&1) && [[ -f big/test_model.cpp && ! -e big/firmware ]] &&
    grep -q "no QEMU firmware project.*--flash 524288 is more than the 262144 bytes of flash of QEMU's microbit" <<<"$note"; then echo "ok   m0-board-flash: $note"

@@ -1,0 +1,178 @@
+// gguf_bytes (gguf.h): a model as GGUF version 3, architecture llama (or bitnet, with
+// sub-norms), every tensor F32, the SentencePiece-style tokenizer.
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "frontend/gguf.h"
+#include "support/diagnostics.h"
+
+namespace bitgpt {
+
+namespace {
+
+constexpr uint64_t kAlignment = 32;
+
+class GgufWriter {
+ public:
+  void u32(uint32_t v) { raw(&v, 4); }
+  void u64(uint64_t v) { raw(&v, 8); }
+  void f32(float v) { raw(&v, 4); }
+  void str(const std::string& s) {
+    u64(s.size());
+    raw(s.data(), s.size());
+  }
+  void raw(const void* p, size_t n) {
+    const auto* b = static_cast<const uint8_t*>(p);
+    out.insert(out.end(), b, b + n);
+  }
+  void pad() {
+    while (out.size() % kAlignment) out.push_back(0);
+  }
+  // metadata entries (GGUF value types: 4 u32, 5 i32, 6 f32, 8 string, 9 array)
+  void kv_u32(const std::string& k, uint32_t v) { str(k), u32(4), u32(v), ++kvs; }
+  void kv_f32(const std::string& k, float v) { str(k), u32(6), f32(v), ++kvs; }
+  void kv_str(const std::string& k, const std::string& v) { str(k), u32(8), str(v), ++kvs; }
+  template <typename T, typename F>
+  void kv_array(const std::string& k, uint32_t type, const std::vector<T>& v, F each) {
+    str(k), u32(9), u32(type), u64(v.size());
+    for (const T& x : v) each(x);
+    ++kvs;
+  }
+  std::vector<uint8_t> out;
+  uint64_t kvs = 0;
+};
+
+// A tensor to write: its GGUF name, dims (columns first) and F32 values.
+struct Out {
+  std::string name;
+  std::vector<uint64_t> dims;
+  std::vector<float> values;
+};
+
+Out real_values(const Model& m, const std::string& ours, const std::string& gguf) {
+  const Tensor& t = m.tensor(ours);
+  Out o{gguf, {}, {}};
+  o.dims = t.shape.size() == 2 ? std::vector<uint64_t>{static_cast<uint64_t>(t.cols()), static_cast<uint64_t>(t.rows())}
+                               : std::vector<uint64_t>{static_cast<uint64_t>(t.cols())};
+  o.values.reserve(static_cast<size_t>(t.elements()));
+  for (int64_t r = 0; r < t.rows(); ++r)
+    for (int64_t c = 0; c < t.cols(); ++c) o.values.push_back(static_cast<float>(t.at(r, c)));
+  return o;
+}
+
+// This compiler's interleaved RoPE pairs (2i, 2i+1) to rotate-half (i, i + head_dim/2),
+// as llama.cpp's bitnet architecture runs it: the rows of wq and wk, per head.
+void pairs_to_rotate_half(Out& w, int64_t head_dim) {
+  const auto cols = static_cast<int64_t>(w.dims[0]), heads = static_cast<int64_t>(w.dims[1]) / head_dim;
+  const std::vector<float> src = w.values;
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < head_dim; ++i) {
+      const int64_t from = h * head_dim + i, to = h * head_dim + (i % 2 == 0 ? i / 2 : head_dim / 2 + i / 2);
+      std::memcpy(&w.values[static_cast<size_t>(to * cols)], &src[static_cast<size_t>(from * cols)], static_cast<size_t>(cols) * 4);
+    }
+}
+
+}  // namespace
+
+std::vector<uint8_t> gguf_bytes(const Model& m) {
+  const Architecture& a = m.arch;
+  const std::string why = a.positions != Positions::Rope            ? "learned positions"
+                          : a.norm != NormKind::RmsNorm             ? "a norm other than RMSNorm with gain"
+                          : a.ffn != FfnKind::SwiGLU                ? "an FFN other than SwiGLU"
+                          : m.tokenizer.kind != TokenizerKind::Bpe  ? "a table tokenizer (GGUF's llama tokenizer is SentencePiece-style BPE)"
+                          : a.sub_norm && a.q_dim() != a.d_model    ? "sub-norms with q_dim != d_model"
+                                                                    : "";
+  if (!why.empty()) fail(m.source, "", "GGUF's llama/bitnet architectures cannot express this model: " + why);
+  const bool bitnet = a.sub_norm;
+  const std::string arch = bitnet ? "bitnet" : "llama", k = arch + ".";
+  std::vector<Out> tensors;
+  tensors.push_back(real_values(m, "tok_embeddings", "token_embd.weight"));
+  tensors.push_back(real_values(m, "final_norm.weight", "output_norm.weight"));
+  if (!a.tied_classifier) tensors.push_back(real_values(m, "classifier", "output.weight"));
+  for (int64_t l = 0; l < a.n_layers; ++l) {
+    auto L = [&](const char* s) { return fmt::format("layers.{}.{}", l, s); };
+    auto B = [&](const char* s) { return fmt::format("blk.{}.{}", l, s); };
+    const char* const names[][2] = {{"attn_norm.weight", "attn_norm.weight"}, {"attn.wq", "attn_q.weight"}, {"attn.wk", "attn_k.weight"},
+                                    {"attn.wv", "attn_v.weight"},             {"attn.wo", "attn_output.weight"}, {"ffn_norm.weight", "ffn_norm.weight"},
+                                    {"ffn.w1", "ffn_gate.weight"},            {"ffn.w2", "ffn_down.weight"}, {"ffn.w3", "ffn_up.weight"}};
+    for (const auto& n : names) {
+      tensors.push_back(real_values(m, L(n[0]), B(n[1])));
+      if (bitnet && (std::string(n[0]) == "attn.wq" || std::string(n[0]) == "attn.wk")) pairs_to_rotate_half(tensors.back(), a.head_dim);
+    }
+    if (bitnet) {
+      tensors.push_back(real_values(m, L("attn.sub_norm.weight"), B("attn_sub_norm.weight")));
+      tensors.push_back(real_values(m, L("ffn.sub_norm.weight"), B("ffn_sub_norm.weight")));
+    }
+  }
+
+  GgufWriter meta;
+  meta.kv_str("general.architecture", arch);
+  meta.kv_str("general.name", m.name);
+  meta.kv_u32("general.alignment", kAlignment);
+  meta.kv_u32("general.file_type", 0);  // all F32
+  meta.kv_u32(k + "context_length", static_cast<uint32_t>(a.max_seq_len));
+  meta.kv_u32(k + "embedding_length", static_cast<uint32_t>(a.d_model));
+  meta.kv_u32(k + "block_count", static_cast<uint32_t>(a.n_layers));
+  meta.kv_u32(k + "feed_forward_length", static_cast<uint32_t>(a.d_ff));
+  meta.kv_u32(k + "attention.head_count", static_cast<uint32_t>(a.n_heads));
+  meta.kv_u32(k + "attention.head_count_kv", static_cast<uint32_t>(a.n_kv_heads));
+  meta.kv_u32(k + "attention.key_length", static_cast<uint32_t>(a.head_dim));
+  meta.kv_u32(k + "attention.value_length", static_cast<uint32_t>(a.head_dim));
+  meta.kv_u32(k + "rope.dimension_count", static_cast<uint32_t>(a.head_dim));
+  meta.kv_f32(k + "rope.freq_base", static_cast<float>(a.rope_theta));
+  meta.kv_f32(k + "attention.layer_norm_rms_epsilon", static_cast<float>(a.norm_eps));
+  meta.kv_u32(k + "vocab_size", static_cast<uint32_t>(a.vocab_size));
+  // SentencePiece pieces: a space is U+2581, a byte-fallback token <0xNN>; the three
+  // special tokens llama2.c's tokenizers start with keep their names.
+  const Tokenizer& tok = m.tokenizer;
+  std::vector<std::string> pieces;
+  std::vector<int32_t> types;
+  static const char* const kSpecial[] = {"<unk>", "<s>", "</s>"};
+  for (size_t i = 0; i < tok.pieces.size(); ++i) {
+    std::string p = tok.pieces[i];
+    int32_t type = 1;
+    if (tok.byte_fallback[i]) {
+      p = fmt::format("<0x{:02X}>", static_cast<unsigned char>(p[0]));
+      type = 6;
+    } else if (p.empty()) {
+      p = i < 3 ? kSpecial[i] : fmt::format("<ctrl{}>", i);
+      type = i == 0 ? 2 : 3;
+    } else {
+      for (size_t at = p.find(' '); at != std::string::npos; at = p.find(' ', at + 3)) p.replace(at, 1, "\xe2\x96\x81");
+    }
+    pieces.push_back(p);
+    types.push_back(type);
+  }
+  meta.kv_str("tokenizer.ggml.model", "llama");
+  meta.kv_array("tokenizer.ggml.tokens", 8, pieces, [&](const std::string& s) { meta.str(s); });
+  meta.kv_array("tokenizer.ggml.scores", 6, tok.scores, [&](float s) { meta.f32(s); });
+  meta.kv_array("tokenizer.ggml.token_type", 5, types, [&](int32_t t) { meta.u32(static_cast<uint32_t>(t)); });
+  meta.kv_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(tok.bos));
+  meta.kv_u32("tokenizer.ggml.eos_token_id", tok.pieces.size() > 2 ? 2 : static_cast<uint32_t>(tok.bos));
+  meta.kv_u32("tokenizer.ggml.unknown_token_id", 0);
+
+  GgufWriter w;
+  w.u32(0x46554747);
+  w.u32(3);
+  w.u64(tensors.size());
+  w.u64(meta.kvs);
+  w.raw(meta.out.data(), meta.out.size());
+  uint64_t offset = 0;
+  for (const Out& t : tensors) {
+    w.str(t.name);
+    w.u32(static_cast<uint32_t>(t.dims.size()));
+    for (uint64_t d : t.dims) w.u64(d);
+    w.u32(0);  // F32
+    w.u64(offset);
+    offset += (t.values.size() * 4 + kAlignment - 1) / kAlignment * kAlignment;
+  }
+  w.pad();
+  for (const Out& t : tensors) {
+    w.raw(t.values.data(), t.values.size() * 4);
+    w.pad();
+  }
+  return w.out;
+}
+
+}  // namespace bitgpt

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# bitgptc's GGUF import and export checked against llama.cpp itself: the prebuilt libraries
+# and headers of the npm package node-llama-cpp@3.21.1 (installed here into the build's
+# cache; nothing of it is in the repository), driven by tests/tools/llama_cpp_oracle.c.
+#  1. stories260K (llama2.c float) -> bitgptc convert -> GGUF F32 -> llama.cpp, teacher-forced
+#     on llama2.c's own greedy tokens: top-1 agreement >= 0.99 (our writer, their reader).
+#  2. that GGUF quantised by llama.cpp (llama_model_quantize, Q8_0) -> bitgptc: top-1
+#     agreement with llama.cpp's run of the same file >= 0.97 (their writer, our reader).
+# Skips (77), saying why, without ../shared or when npm cannot install the package.
+#   llama_cpp_oracle.sh BUILD_DIR SOURCE_DIR SHARED_DIR WORK_DIR
+set -euo pipefail
+build=$1 src=$2 shared=$3 work=$4
+ckpt=$shared/data/checkpoints/stories260K
+[[ -f $ckpt/stories260K.bin ]] || { echo "skip: $ckpt is absent (../shared)"; exit 77; }
+cache=$build/cache/node-llama-cpp
+if [[ ! -f $cache/node_modules/node-llama-cpp/llama/gitRelease.bundle ]]; then
+  command -v npm > /dev/null || { echo "skip: npm is not installed (scripts/setup-debian.sh installs it)"; exit 77; }
+  mkdir -p "$cache"
+  (cd "$cache" && npm i -E node-llama-cpp@3.21.1 --ignore-scripts --no-audit --no-fund > npm.log 2>&1) ||
+    { echo "skip: npm could not install node-llama-cpp@3.21.1: $(tail -n 3 "$cache/npm.log")"; exit 77; }
+fi
+bins=$cache/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
+[[ -d $cache/llama.cpp/include ]] || git clone -q "$cache/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$cache/llama.cpp" 2> /dev/null
+rm -rf "$work" && mkdir -p "$work" && cd "$work"
+cc -O1 -std=c11 -Wall -Wextra -Werror "$src/tests/tools/llama_cpp_oracle.c" -I"$cache/llama.cpp/include" -I"$cache/llama.cpp/ggml/include" \
+  -L"$bins" -l:libllama.v0.4.0.so -l:libggml.v0.4.0.so -l:libggml-base.so -Wl,-rpath,"$bins" -o oracle
+ids=$ckpt/greedy_256_token_ids.txt
+
+# agreement A B: the fraction of positions where two prediction lists agree
+agreement() { paste -d' ' "$1" "$2" | awk '{ n++; if ($1 == $2) a++ } END { printf "%.4f", a / n }'; }
+at_least() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x >= y) }'; }
+
+"$build/bitgptc" convert "$ckpt/stories260K.bin" --tokenizer "$ckpt/tok512.bin" --to gguf s260.gguf
+./oracle predict "$bins" s260.gguf "$ids" 2> oracle.log > llama_f32.txt
+tr -s ' \n' '\n' < "$ids" | grep . | tail -n +2 > llama2c.txt
+a=$(agreement llama_f32.txt llama2c.txt)
+at_least "$a" 0.99 || { echo "FAIL: llama.cpp on bitgptc's GGUF agrees with llama2.c on $a of the tokens (< 0.99)"; exit 1; }
+echo "ok our writer, their reader: llama.cpp on the converted GGUF F32 agrees with llama2.c's greedy tokens: $a"
+
+./oracle quantize "$bins" s260.gguf s260-q8_0.gguf q8_0 2>> oracle.log
+./oracle predict "$bins" s260-q8_0.gguf "$ids" 2>> oracle.log > llama_q8.txt
+b=$("$build/bitgptc" eval s260-q8_0.gguf --reference-tokens "$ids" --predictions llama_q8.txt | sed -n 's/^top1-agreement: //p')
+at_least "$b" 0.97 || { echo "FAIL: bitgptc on llama.cpp's Q8_0 GGUF agrees with llama.cpp's own run on $b (< 0.97)"; exit 1; }
+echo "ok their writer, our reader: bitgptc on llama.cpp's Q8_0 file agrees with llama.cpp's run of it: $b"
+
+# and back: the GGUF read by bitgptc computes what the llama2.c checkpoint does, bit for bit
+x=$("$build/bitgptc" run s260.gguf --prompt "Once upon" -n 24 | tail -n 1)
+y=$("$build/bitgptc" run "$ckpt/stories260K.bin" --tokenizer "$ckpt/tok512.bin" --prompt "Once upon" -n 24 | tail -n 1)
+[[ $x == "$y" ]] || { echo "FAIL: the GGUF round trip changed the model: $x vs $y"; exit 1; }
+echo "ok round trip llama2.c -> GGUF -> bitgptc: $x"
