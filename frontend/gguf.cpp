@@ -147,9 +147,12 @@ GgufFile read_gguf(const std::string& path) {
     t.name = read_string(r, fmt::format("the name of tensor {}", i));
     const uint32_t n_dims = r.u32("the dimension count of " + t.name);
     if (n_dims < 1 || n_dims > 4) error(r.offset() - 4, fmt::format("tensor {}: {} dimensions (1 to 4 expected)", t.name, n_dims));
+    uint64_t elements = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
       const uint64_t n = r.u64(fmt::format("dimension {} of {}", d, t.name));
-      if (n < 1 || n > (uint64_t{1} << 32)) error(r.offset() - 8, fmt::format("tensor {}: dimension {} is {}", t.name, d, n));
+      if (n < 1 || n > (uint64_t{1} << 40) / elements)
+        error(r.offset() - 8, fmt::format("tensor {}: dimension {} is {}: more than 2^40 elements in all, or none", t.name, d, n));
+      elements *= n;
       t.dims.push_back(static_cast<int64_t>(n));
     }
     t.type = r.u32("the type of " + t.name);

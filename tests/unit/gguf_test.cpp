@@ -1,0 +1,85 @@
+// GGUF: what the writer writes, the reader reads back as the same model (ternary stays
+// ternary with its codes and scale, the tokenizer keeps its pieces and scores), for the
+// llama architecture and for bitnet (sub-norms, rotary rows permuted both ways).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "frontend/gguf.h"
+#include "support/diagnostics.h"
+#include "tests/tools/random_model.h"
+
+namespace bitgpt {
+namespace {
+
+namespace fs = std::filesystem;
+
+Model round_trip(const Model& m) {
+  const fs::path path = fs::temp_directory_path() / ("bitgpt_gguf_" + std::to_string(getpid()) + ".gguf");
+  const std::vector<uint8_t> bytes = gguf_bytes(m);
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  EXPECT_TRUE(looks_like_gguf(path.string()));
+  Model back = load_gguf(path.string());
+  fs::remove(path);
+  return back;
+}
+
+void expect_same(const Model& a, const Model& b) {
+  EXPECT_EQ(a.arch.d_model, b.arch.d_model);
+  EXPECT_EQ(a.arch.n_kv_heads, b.arch.n_kv_heads);
+  EXPECT_EQ(a.arch.sub_norm, b.arch.sub_norm);
+  EXPECT_EQ(a.tokenizer.pieces, b.tokenizer.pieces);
+  EXPECT_EQ(a.tokenizer.scores, b.tokenizer.scores);
+  EXPECT_EQ(a.tokenizer.bos, b.tokenizer.bos);
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (const auto& [name, t] : a.tensors) {
+    ASSERT_TRUE(b.has(name)) << name;
+    const Tensor& u = b.tensor(name);
+    EXPECT_EQ(t.dtype, u.dtype) << name;
+    EXPECT_EQ(t.shape, u.shape) << name;
+    EXPECT_EQ(t.codes, u.codes) << name;
+    EXPECT_EQ(t.values, u.values) << name;
+    if (t.dtype == WeightDType::Ternary) {
+      EXPECT_EQ(t.scales, u.scales) << name;
+    }
+  }
+}
+
+RandomModelSpec bpe_spec(bool sub_norm) {
+  RandomModelSpec s = small_spec("gguf_model");
+  s.arch.sub_norm = sub_norm;
+  s.arch.head_dim = 8;
+  s.arch.n_heads = 4;  // q_dim = d_model, as llama.cpp's bitnet needs
+  s.arch.vocab_size = 320;
+  s.tokenizer = "bpe";
+  return s;
+}
+
+TEST(Gguf, LlamaRoundTrip) {
+  const Model m = random_model(bpe_spec(false));
+  expect_same(m, round_trip(m));
+}
+
+TEST(Gguf, BitnetRoundTripPermutesRotaryRowsBothWays) {
+  const Model m = random_model(bpe_spec(true));
+  const Model back = round_trip(m);
+  EXPECT_TRUE(back.arch.sub_norm);
+  expect_same(m, back);
+}
+
+TEST(Gguf, TableTokenizerIsRefusedByName) {
+  RandomModelSpec s = bpe_spec(false);
+  s.tokenizer = "table";
+  s.arch.vocab_size = 256;
+  try {
+    gguf_bytes(random_model(s));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("a table tokenizer"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace bitgpt
