@@ -341,11 +341,11 @@ int eval_main(int argc, char** argv) {
   auto* text_opt = app.add_option("--text", text_path, "average loss on this UTF-8 text");
   auto* ref = app.add_option("--reference-tokens", reference_path, "top-1 agreement with these whitespace-separated ids (the first is the start token)");
   text_opt->excludes(ref);
-  std::string predictions_path;
+  std::string predictions_path, dump_path;
   app.add_option("--predictions", predictions_path,
-                 "with --reference-tokens: compare with these predictions after each prefix (another runtime's, one id per position) "
-                 "instead of the next reference token")
-      ->needs(ref);
+                 "compare with another runtime's greedy choices (one id per predicted position, same protocol): with --reference-tokens "
+                 "instead of the next reference token, with --text beside the loss");
+  app.add_option("--dump-tokens", dump_path, "with --text: write the text's token ids, as scored (for another runtime to score the same)")->needs(text_opt);
   app.add_option("--max-tokens", max_tokens, "evaluate at most this many tokens of the text")
       ->check(whole_number(false))
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 31))
@@ -374,16 +374,24 @@ int eval_main(int argc, char** argv) {
     // On a terminal, a line that says how far it is (an evaluation can take minutes).
     const bool tty = isatty(fileno(stderr));
     int64_t shown = -1;
+    const std::vector<int32_t> predictions = predictions_path.empty() ? std::vector<int32_t>{} : read_token_ids(predictions_path, model.arch.vocab_size);
     const LossResult r = evaluate_loss(reference, text, "--text " + text_path, segment_opt->count() ? segment : model.arch.max_seq_len, max_tokens,
                                        [&](int64_t done, int64_t total) {
                                          const int64_t percent = total ? 100 * done / total : 0;
                                          if (!tty || percent == shown) return;
                                          shown = percent;
                                          std::cerr << fmt::format("\reval: {} of {} tokens ({}%)", done, total, percent) << std::flush;
-                                       });
+                                       },
+                                       predictions);
     if (tty) std::cerr << "\r\033[K" << std::flush;
     std::cout << fmt::format("tokens: {}\ncharacters: {}\nloss-nats-per-token: {:.4f}\nbits-per-char: {:.4f}\n", r.tokens, r.bytes,
                              r.nats_per_token(), r.bits_per_char());
+    if (!predictions.empty()) std::cout << fmt::format("top1-agreement: {:.4f}\n", static_cast<double>(r.agreed) / static_cast<double>(r.tokens));
+    if (!dump_path.empty()) {
+      std::string ids;
+      for (int32_t id : r.ids) ids += fmt::format("{}\n", id);
+      PendingFile(dump_path, ids).commit();
+    }
   } else {
     const std::vector<int32_t> predictions = predictions_path.empty() ? std::vector<int32_t>{} : read_token_ids(predictions_path, model.arch.vocab_size);
     const AgreementResult r = evaluate_agreement(reference, read_token_ids(reference_path, model.arch.vocab_size), predictions);

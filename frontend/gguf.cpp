@@ -37,13 +37,13 @@ struct Value {
 };
 
 // ggml tensor types this reader decodes: elements per block and bytes per block.
-enum GgmlType : uint32_t { T_F32 = 0, T_F16 = 1, T_Q8_0 = 8, T_BF16 = 30, T_TQ1_0 = 34, T_TQ2_0 = 35, T_Q1_0 = 41 };
+enum GgmlType : uint32_t { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q8_0 = 8, T_BF16 = 30, T_TQ1_0 = 34, T_TQ2_0 = 35, T_Q1_0 = 41 };
 struct TypeInfo {
   uint32_t type;
   const char* name;
   int64_t block, bytes;
 };
-constexpr TypeInfo kTypes[] = {{T_F32, "F32", 1, 4},       {T_F16, "F16", 1, 2},      {T_BF16, "BF16", 1, 2}, {T_Q8_0, "Q8_0", 32, 34},
+constexpr TypeInfo kTypes[] = {{T_F32, "F32", 1, 4},       {T_F16, "F16", 1, 2},      {T_BF16, "BF16", 1, 2}, {T_Q4_0, "Q4_0", 32, 18}, {T_Q8_0, "Q8_0", 32, 34},
                                {T_TQ1_0, "TQ1_0", 256, 54}, {T_TQ2_0, "TQ2_0", 256, 66}, {T_Q1_0, "Q1_0", 128, 18}};
 
 struct TensorInfo {
@@ -233,7 +233,7 @@ struct Decoded {
 
 Decoded decode(const GgufFile& f, const TensorInfo& t) {
   const TypeInfo* ti = type_info(t.type);
-  if (!ti) fail(f.path, "tensor " + t.name, fmt::format("ggml type {} is not one this reader decodes (F32, F16, BF16, Q8_0, TQ1_0, TQ2_0, Q1_0)", t.type));
+  if (!ti) fail(f.path, "tensor " + t.name, fmt::format("ggml type {} is not one this reader decodes (F32, F16, BF16, Q4_0, Q8_0, TQ1_0, TQ2_0, Q1_0)", t.type));
   const int64_t n = t.elements(), blocks = n / ti->block;
   const uint8_t* p = t.data;
   Decoded d;
@@ -251,6 +251,17 @@ Decoded decode(const GgufFile& f, const TensorInfo& t) {
     case T_BF16:
       d.values.resize(static_cast<size_t>(n));
       for (int64_t i = 0; i < n; ++i) d.values[static_cast<size_t>(i)] = t.type == T_F16 ? half_to_float(le16(p + 2 * i)) : bf16_to_float(le16(p + 2 * i));
+      break;
+    case T_Q4_0:  // the scale, then 16 bytes: element j in the low nibble of byte j, j + 16 in the high one; value (q - 8) * scale
+      d.values.resize(static_cast<size_t>(n));
+      for (int64_t b = 0; b < blocks; ++b) {
+        const uint8_t* q = p + 18 * b;
+        const float s = scale(q, b);
+        for (int j = 0; j < 16; ++j) {
+          d.values[static_cast<size_t>(32 * b + j)] = s * static_cast<float>((q[2 + j] & 15) - 8);
+          d.values[static_cast<size_t>(32 * b + j + 16)] = s * static_cast<float>((q[2 + j] >> 4) - 8);
+        }
+      }
       break;
     case T_Q8_0:
       d.values.resize(static_cast<size_t>(n));
@@ -387,13 +398,16 @@ Tokenizer tokenizer(const GgufFile& f, int64_t vocab_size) {
   if (!tokens || tokens->type != ARRAY || tokens->element_type != STRING) fail(f.path, "tokenizer.ggml.tokens", "expected an array of strings");
   if (static_cast<int64_t>(tokens->elements.size()) != vocab_size)
     fail(f.path, "tokenizer.ggml.tokens", fmt::format("{} tokens, but the token embedding has {} rows", tokens->elements.size(), vocab_size));
-  if (vocab_size > kMaxBpeVocab) fail(f.path, "tokenizer.ggml.tokens", fmt::format("{} tokens is over {}: BPE encoding tables hold 16-bit ids", vocab_size, kMaxBpeVocab));
+  if (vocab_size > kMaxBpeVocab && !(find(f, "bitgptc.tokenizer"))) fail(f.path, "tokenizer.ggml.tokens", fmt::format("{} tokens is over {}: BPE encoding tables hold 16-bit ids", vocab_size, kMaxBpeVocab));
   if (!scores || scores->type != ARRAY || scores->element_type != F32 || scores->elements.size() != tokens->elements.size())
     fail(f.path, "tokenizer.ggml.scores", "expected one float32 score per token");
   if (types && (types->type != ARRAY || !Value{types->element_type}.is_integer() || types->elements.size() != tokens->elements.size()))
     fail(f.path, "tokenizer.ggml.token_type", "expected one integer type per token");
+  // bitgptc's own export of a table tokenizer (greedy longest match), which GGUF cannot name
+  const Value* marker = find(f, "bitgptc.tokenizer");
+  const bool table = marker && marker->type == STRING && marker->text == "table";
   Tokenizer t;
-  t.kind = TokenizerKind::Bpe;
+  t.kind = table ? TokenizerKind::Table : TokenizerKind::Bpe;
   t.bos = integer(f, "tokenizer.ggml.bos_token_id", 1, 0, vocab_size - 1);
   for (int64_t i = 0; i < vocab_size; ++i) {
     std::string piece = tokens->elements[static_cast<size_t>(i)].text;
@@ -405,6 +419,7 @@ Tokenizer tokenizer(const GgufFile& f, int64_t vocab_size) {
     else
       for (size_t at = piece.find("\xe2\x96\x81"); at != std::string::npos; at = piece.find("\xe2\x96\x81", at + 1)) piece.replace(at, 3, " ");
     t.pieces.push_back(piece);
+    if (table) continue;
     t.scores.push_back(static_cast<float>(scores->elements[static_cast<size_t>(i)].real));
     t.byte_fallback.push_back(is_byte);
   }

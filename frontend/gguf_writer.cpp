@@ -80,7 +80,6 @@ std::vector<uint8_t> gguf_bytes(const Model& m) {
   const std::string why = a.positions != Positions::Rope            ? "learned positions"
                           : a.norm != NormKind::RmsNorm             ? "a norm other than RMSNorm with gain"
                           : a.ffn != FfnKind::SwiGLU                ? "an FFN other than SwiGLU"
-                          : m.tokenizer.kind != TokenizerKind::Bpe  ? "a table tokenizer (GGUF's llama tokenizer is SentencePiece-style BPE)"
                           : a.sub_norm && a.q_dim() != a.d_model    ? "sub-norms with q_dim != d_model"
                                                                     : "";
   if (!why.empty()) fail(m.source, "", "GGUF's llama/bitnet architectures cannot express this model: " + why);
@@ -124,19 +123,23 @@ std::vector<uint8_t> gguf_bytes(const Model& m) {
   meta.kv_f32(k + "attention.layer_norm_rms_epsilon", static_cast<float>(a.norm_eps));
   meta.kv_u32(k + "vocab_size", static_cast<uint32_t>(a.vocab_size));
   // SentencePiece pieces: a space is U+2581, a byte-fallback token <0xNN>; the three
-  // special tokens llama2.c's tokenizers start with keep their names.
+  // special tokens llama2.c's tokenizers start with keep their names. A table tokenizer
+  // (greedy longest match) is written the same way, its single bytes as byte tokens, and
+  // marked bitgptc.tokenizer = "table" for this compiler's reader: llama.cpp runs its ids
+  // (it would split text by its own rule, not the table's).
   const Tokenizer& tok = m.tokenizer;
+  const bool table = tok.kind == TokenizerKind::Table;
   std::vector<std::string> pieces;
   std::vector<int32_t> types;
   static const char* const kSpecial[] = {"<unk>", "<s>", "</s>"};
   for (size_t i = 0; i < tok.pieces.size(); ++i) {
     std::string p = tok.pieces[i];
     int32_t type = 1;
-    if (tok.byte_fallback[i]) {
+    if (table ? p.size() == 1 : static_cast<bool>(tok.byte_fallback[i])) {
       p = fmt::format("<0x{:02X}>", static_cast<unsigned char>(p[0]));
       type = 6;
     } else if (p.empty()) {
-      p = i < 3 ? kSpecial[i] : fmt::format("<ctrl{}>", i);
+      p = i < 3 && !table ? kSpecial[i] : fmt::format("<ctrl{}>", i);
       type = i == 0 ? 2 : 3;
     } else {
       for (size_t at = p.find(' '); at != std::string::npos; at = p.find(' ', at + 3)) p.replace(at, 1, "\xe2\x96\x81");
@@ -145,11 +148,13 @@ std::vector<uint8_t> gguf_bytes(const Model& m) {
     types.push_back(type);
   }
   meta.kv_str("tokenizer.ggml.model", "llama");
+  if (table) meta.kv_str("bitgptc.tokenizer", "table");
+  const std::vector<float> scores = table ? std::vector<float>(tok.pieces.size(), 0.0f) : tok.scores;
   meta.kv_array("tokenizer.ggml.tokens", 8, pieces, [&](const std::string& s) { meta.str(s); });
-  meta.kv_array("tokenizer.ggml.scores", 6, tok.scores, [&](float s) { meta.f32(s); });
+  meta.kv_array("tokenizer.ggml.scores", 6, scores, [&](float s) { meta.f32(s); });
   meta.kv_array("tokenizer.ggml.token_type", 5, types, [&](int32_t t) { meta.u32(static_cast<uint32_t>(t)); });
   meta.kv_u32("tokenizer.ggml.bos_token_id", static_cast<uint32_t>(tok.bos));
-  meta.kv_u32("tokenizer.ggml.eos_token_id", tok.pieces.size() > 2 ? 2 : static_cast<uint32_t>(tok.bos));
+  meta.kv_u32("tokenizer.ggml.eos_token_id", tok.pieces.size() > 2 && !table ? 2 : static_cast<uint32_t>(tok.bos));
   meta.kv_u32("tokenizer.ggml.unknown_token_id", 0);
 
   GgufWriter w;

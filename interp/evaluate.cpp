@@ -27,18 +27,22 @@ double nats_of(const std::vector<int32_t>& logits, int32_t target) {
 }  // namespace
 
 LossResult evaluate_loss(const CompiledModel& program, const std::string& text, const std::string& what, int64_t segment, int64_t max_tokens,
-                         const std::function<void(int64_t done, int64_t total)>& progress) {
+                         const std::function<void(int64_t done, int64_t total)>& progress, const std::vector<int32_t>& predictions) {
   const ir::Graph& g = program.graph;
-  const std::vector<int32_t> ids = encode_text(g.tokenizer, text, what, max_tokens);
-  Interpreter interp(program);
   LossResult r;
+  r.ids = encode_text(g.tokenizer, text, what, max_tokens);
+  const std::vector<int32_t>& ids = r.ids;
+  if (!predictions.empty() && predictions.size() != ids.size())
+    throw Error(fmt::format("--predictions: {} predictions for the {} tokens the text has", predictions.size(), ids.size()));
+  Interpreter interp(program);
   for (size_t begin = 0; begin < ids.size(); begin += static_cast<size_t>(segment)) {
     if (progress) progress(static_cast<int64_t>(begin), static_cast<int64_t>(ids.size()));
     const size_t end = std::min(ids.size(), begin + static_cast<size_t>(segment));
     interp.reset(0);
     interp.feed(static_cast<int32_t>(g.tokenizer.bos));
     for (size_t i = begin; i < end; ++i) {
-      interp.next(0);
+      const int32_t chosen = interp.next(0);
+      if (!predictions.empty()) r.agreed += chosen == predictions[i] ? 1 : 0;
       r.nats += nats_of(interp.last_logits(), ids[i]);
       r.tokens += 1;
       r.bytes += static_cast<int64_t>(g.tokenizer.pieces[static_cast<size_t>(ids[i])].size());

@@ -16,6 +16,8 @@ namespace bitgpt {
 struct LossResult {
   int64_t tokens = 0, bytes = 0;
   double nats = 0;  // summed over tokens
+  std::vector<int32_t> ids;  // the text's tokens, as scored
+  int64_t agreed = 0;        // with predictions: positions whose greedy choice equals them
   double nats_per_token() const { return tokens ? nats / static_cast<double>(tokens) : 0; }
   double bits_per_char() const { return bytes ? nats / std::log(2.0) / static_cast<double>(bytes) : 0; }
 };
@@ -23,9 +25,10 @@ struct LossResult {
 // Teacher-forced loss on `text` (named `what` in errors), in segments of at most `segment`
 // tokens each started afresh with BOS (the model's training context), over at most
 // max_tokens tokens. `progress`, if given, hears (tokens scored, tokens in all) before
-// each segment.
+// each segment. predictions, if given: another runtime's greedy choice at each scored
+// position under the same protocol, to count agreement with.
 LossResult evaluate_loss(const CompiledModel& program, const std::string& text, const std::string& what, int64_t segment, int64_t max_tokens,
-                         const std::function<void(int64_t done, int64_t total)>& progress = {});
+                         const std::function<void(int64_t done, int64_t total)>& progress = {}, const std::vector<int32_t>& predictions = {});
 
 struct AgreementResult {
   int64_t compared = 0, agreed = 0;

@@ -6,6 +6,11 @@
 #     on llama2.c's own greedy tokens: top-1 agreement >= 0.99 (our writer, their reader).
 #  2. that GGUF quantised by llama.cpp (llama_model_quantize, Q8_0) -> bitgptc: top-1
 #     agreement with llama.cpp's run of the same file >= 0.97 (their writer, our reader).
+#  3. the shipped example (ternary, sub-norms: GGUF architecture bitnet) -> GGUF F32, and
+#     that file quantised by llama.cpp to TQ2_0 and TQ1_0 (its 128- and 384-column rows are
+#     not whole 256-element TQ blocks: llama.cpp falls back to Q4_0 for every matrix) ->
+#     llama.cpp and bitgptc on the first 20,000 bytes of the held-out Austen text, same
+#     protocol: top-1 agreement >= 0.95 and the losses within 1 % (float vs integer).
 # Skips (77), saying why, without ../shared or when npm cannot install the package.
 #   llama_cpp_oracle.sh BUILD_DIR SOURCE_DIR SHARED_DIR WORK_DIR
 set -euo pipefail
@@ -23,7 +28,7 @@ bins=$cache/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
 [[ -d $cache/llama.cpp/include ]] || git clone -q "$cache/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$cache/llama.cpp" 2> /dev/null
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 cc -O1 -std=c11 -Wall -Wextra -Werror "$src/tests/tools/llama_cpp_oracle.c" -I"$cache/llama.cpp/include" -I"$cache/llama.cpp/ggml/include" \
-  -L"$bins" -l:libllama.v0.4.0.so -l:libggml.v0.4.0.so -l:libggml-base.so -Wl,-rpath,"$bins" -o oracle
+  -L"$bins" -l:libllama.v0.4.0.so -l:libggml.v0.4.0.so -l:libggml-base.so -lm -Wl,-rpath,"$bins" -o oracle
 ids=$ckpt/greedy_256_token_ids.txt
 
 # agreement A B: the fraction of positions where two prediction lists agree
@@ -48,3 +53,25 @@ x=$("$build/bitgptc" run s260.gguf --prompt "Once upon" -n 24 | tail -n 1)
 y=$("$build/bitgptc" run "$ckpt/stories260K.bin" --tokenizer "$ckpt/tok512.bin" --prompt "Once upon" -n 24 | tail -n 1)
 [[ $x == "$y" ]] || { echo "FAIL: the GGUF round trip changed the model: $x vs $y"; exit 1; }
 echo "ok round trip llama2.c -> GGUF -> bitgptc: $x"
+
+# 3. the shipped example, float llama.cpp against the integer pipeline
+corpus=$shared/data/corpora/austen.txt
+size=$(stat -c %s "$corpus")
+tail -c $((size - size * 95 / 100)) "$corpus" > val-all.txt
+head -c 20000 val-all.txt > val.txt
+"$build/bitgptc" convert "$src/examples/austen/model.json" --to gguf austen-f32.gguf
+"$build/bitgptc" eval "$src/examples/austen/model.json" --text val.txt --dump-tokens val-ids.txt > /dev/null
+./oracle quantize "$bins" austen-f32.gguf austen-tq2_0.gguf tq2_0 2>> oracle.log
+./oracle quantize "$bins" austen-f32.gguf austen-tq1_0.gguf tq1_0 2>> oracle.log
+for q in f32 tq2_0 tq1_0; do
+  ./oracle score "$bins" austen-$q.gguf val-ids.txt 256 > llama-$q.txt 2> score-$q.log
+  theirs=$(awk '/^nats/ { printf "%.6f", $2 / $4 }' score-$q.log)
+  "$build/bitgptc" eval austen-$q.gguf --text val.txt --predictions llama-$q.txt > eval-$q.txt
+  ours=$(sed -n 's/^loss-nats-per-token: //p' eval-$q.txt)
+  top1=$(sed -n 's/^top1-agreement: //p' eval-$q.txt)
+  diff=$(awk -v a="$ours" -v b="$theirs" 'BEGIN { d = (a - b) / b * 100; printf "%+.3f", d }')
+  echo "shipped example, $q: llama.cpp $theirs nats/token, bitgptc $ours ($diff %), top-1 agreement $top1"
+  at_least "$top1" 0.95 || { echo "FAIL: $q: top-1 agreement $top1 < 0.95"; exit 1; }
+  awk -v d="$diff" 'BEGIN { exit !(d <= 1 && d >= -1) }' || { echo "FAIL: $q: the losses differ by $diff %"; exit 1; }
+done
+echo "ok the shipped example through GGUF (F32, and llama.cpp's TQ2_0/TQ1_0 requests) agrees with llama.cpp"

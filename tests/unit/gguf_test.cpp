@@ -69,15 +69,24 @@ TEST(Gguf, BitnetRoundTripPermutesRotaryRowsBothWays) {
   expect_same(m, back);
 }
 
-TEST(Gguf, TableTokenizerIsRefusedByName) {
-  RandomModelSpec s = bpe_spec(false);
+TEST(Gguf, TableTokenizerComesBackAsATable) {
+  RandomModelSpec s = bpe_spec(true);
   s.tokenizer = "table";
-  s.arch.vocab_size = 256;
+  s.arch.vocab_size = 300;
+  const Model m = random_model(s);
+  const Model back = round_trip(m);
+  EXPECT_EQ(back.tokenizer.kind, TokenizerKind::Table);
+  expect_same(m, back);
+}
+
+TEST(Gguf, LearnedPositionsAreRefusedByName) {
+  RandomModelSpec s = bpe_spec(false);
+  s.arch.positions = Positions::Learned;
   try {
     gguf_bytes(random_model(s));
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("a table tokenizer"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("learned positions"), std::string::npos) << e.what();
   }
 }
 
