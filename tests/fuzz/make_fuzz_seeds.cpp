@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "frontend/gguf.h"
 #include "tests/fuzz/fuzz_common.h"
 
 namespace {
@@ -127,6 +128,13 @@ int main(int argc, char** argv) {
   write(out / "llama2c" / "bitllama2c.bin", joined(ternary_checkpoint(), tokenizer()));
   const std::string text = std::string("\x0d\x00", 2) + " abc cab\nA ab";  // vocab 3 + 13 = 16
   write(out / "tokenizer" / "seed.bin", joined(Bytes(text.begin(), text.end()), tokenizer()));
+  // GGUF: a llama model with a SentencePiece vocabulary, and a bitnet one with a table
+  for (const bool bitnet : {false, true}) {
+    bitgpt::RandomModelSpec s = bitgpt::shaped_spec("fuzz", 4, 1, 2, 1, 2, 8, bitnet ? 260 : 320, 16);
+    s.arch.sub_norm = bitnet;
+    s.tokenizer = bitnet ? "table" : "bpe";
+    write(out / "gguf" / (bitnet ? "bitnet_table.gguf" : "llama_bpe.gguf"), bitgpt::gguf_bytes(bitgpt::random_model(s)));
+  }
   std::filesystem::remove_all(bitgpt::fuzz::temp_dir());
   return 0;
 }
