@@ -110,18 +110,14 @@ std::vector<uint8_t> gguf_bytes(const Model& m) {
   meta.kv_str("general.name", m.name);
   meta.kv_u32("general.alignment", kAlignment);
   meta.kv_u32("general.file_type", 0);  // all F32
-  meta.kv_u32(k + "context_length", static_cast<uint32_t>(a.max_seq_len));
-  meta.kv_u32(k + "embedding_length", static_cast<uint32_t>(a.d_model));
-  meta.kv_u32(k + "block_count", static_cast<uint32_t>(a.n_layers));
-  meta.kv_u32(k + "feed_forward_length", static_cast<uint32_t>(a.d_ff));
-  meta.kv_u32(k + "attention.head_count", static_cast<uint32_t>(a.n_heads));
-  meta.kv_u32(k + "attention.head_count_kv", static_cast<uint32_t>(a.n_kv_heads));
-  meta.kv_u32(k + "attention.key_length", static_cast<uint32_t>(a.head_dim));
-  meta.kv_u32(k + "attention.value_length", static_cast<uint32_t>(a.head_dim));
-  meta.kv_u32(k + "rope.dimension_count", static_cast<uint32_t>(a.head_dim));
+  const std::pair<const char*, int64_t> shape[] = {
+      {"context_length", a.max_seq_len},       {"embedding_length", a.d_model},       {"block_count", a.n_layers},
+      {"feed_forward_length", a.d_ff},         {"attention.head_count", a.n_heads},  {"attention.head_count_kv", a.n_kv_heads},
+      {"attention.key_length", a.head_dim},    {"attention.value_length", a.head_dim}, {"rope.dimension_count", a.head_dim},
+      {"vocab_size", a.vocab_size}};
+  for (const auto& [key, value] : shape) meta.kv_u32(k + key, static_cast<uint32_t>(value));
   meta.kv_f32(k + "rope.freq_base", static_cast<float>(a.rope_theta));
   meta.kv_f32(k + "attention.layer_norm_rms_epsilon", static_cast<float>(a.norm_eps));
-  meta.kv_u32(k + "vocab_size", static_cast<uint32_t>(a.vocab_size));
   // SentencePiece pieces: a space is U+2581, a byte-fallback token <0xNN>; the three
   // special tokens llama2.c's tokenizers start with keep their names. A table tokenizer
   // (greedy longest match) is written the same way, its single bytes as byte tokens, and
