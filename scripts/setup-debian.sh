@@ -10,8 +10,13 @@ packages=(
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc  # the RISC-V targets (rv32imac, rv32imc on sifive_e)
   python3-torch python3-numpy libopenblas0-pthread  # training/ (BitNet QAT) and its smoke test
   chromium  # the HTML report is checked in a real browser
-  npm git  # the llama.cpp oracle test installs node-llama-cpp (its prebuilt llama.cpp) with npm
+  git  # the llama.cpp oracle test clones llama.cpp's headers from the npm package's bundle
 )
+
+# npm installs node-llama-cpp (llama.cpp's prebuilt libraries) for the llama.cpp oracle
+# test; Debian's npm package only where no Node.js of another origin already brings npm
+# (the two conflict).
+command -v npm > /dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
