@@ -309,7 +309,7 @@ Decoded decode(const GgufFile& f, const TensorInfo& t) {
 
 // A model tensor [rows, cols] from GGUF tensor `name` (dims {cols, rows}): ternary or
 // binary codes keep one scale per matrix or per row when the blocks allow it; float
-// values that are one scale times {-1, 0, +1} become ternary.
+// values that are one scale times {-1, 0, +1} become ternary (binary when none is 0).
 Tensor matrix(const GgufFile& f, const std::string& name, const std::string& as, int64_t rows, int64_t cols, bool allow_ternary) {
   const auto it = f.tensors.find(name);
   if (it == f.tensors.end()) fail(f.path, "tensor " + name, "missing");
@@ -368,9 +368,13 @@ Tensor matrix(const GgufFile& f, const std::string& name, const std::string& as,
       if (a != s) { ternary = false; break; }
     }
     if (ternary && s > 0) {
-      out.dtype = WeightDType::Ternary;
       out.codes.resize(d.values.size());
-      for (size_t i = 0; i < d.values.size(); ++i) out.codes[i] = static_cast<int8_t>(d.values[i] > 0 ? 1 : d.values[i] < 0 ? -1 : 0);
+      bool zero = false;
+      for (size_t i = 0; i < d.values.size(); ++i) {
+        out.codes[i] = static_cast<int8_t>(d.values[i] > 0 ? 1 : d.values[i] < 0 ? -1 : 0);
+        zero = zero || out.codes[i] == 0;
+      }
+      out.dtype = zero ? WeightDType::Ternary : WeightDType::Binary;  // no zero at all: one bit per weight
       out.scales = {s};
       return out;
     }

@@ -79,6 +79,13 @@ TEST(Gguf, TableTokenizerComesBackAsATable) {
   expect_same(m, back);
 }
 
+TEST(Gguf, BinaryStaysBinary) {
+  RandomModelSpec s = bpe_spec(false);
+  s.matrix_dtype = WeightDType::Binary;
+  const Model m = random_model(s);
+  expect_same(m, round_trip(m));
+}
+
 TEST(Gguf, LearnedPositionsAreRefusedByName) {
   RandomModelSpec s = bpe_spec(false);
   s.arch.positions = Positions::Learned;
