@@ -61,6 +61,12 @@ std::unique_ptr<llvm::TargetMachine> target_machine(const llvm::Module& m, const
 void optimise(llvm::Module& m, const CompiledModel& c, llvm::TargetMachine& tm, ObjectOptimization level) {
   for (llvm::Function& f : m) {
     if (!f.isDeclaration() && !is_api_symbol(c, f.getName().str())) f.setLinkage(llvm::GlobalValue::InternalLinkage);
+    // The kernels arrive optimised for speed (clang -O2): for size, every function asks
+    // the optimiser and the code generator for small code again.
+    if (level == ObjectOptimization::Size && !f.isDeclaration()) {
+      f.addFnAttr(llvm::Attribute::OptimizeForSize);
+      f.addFnAttr(llvm::Attribute::MinSize);
+    }
   }
   for (llvm::GlobalVariable& g : m.globals())
     if (!g.isDeclaration() && !g.getName().starts_with("llvm.")) g.setLinkage(llvm::GlobalValue::InternalLinkage);
