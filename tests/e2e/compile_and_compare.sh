@@ -131,6 +131,11 @@ for target in $targets; do
     c++ -std=c++17 -O2 -Wall -Wextra -Werror -c "$obj/demo/${name}_demo.cpp" -I"$obj" -o demo-obj.o
     c++ demo-obj.o "$obj/$name.o" -o demo-obj
     compare_demo demo-obj host "host demo linking the object"
+    # and the object optimised for size
+    # shellcheck disable=SC2086
+    "$build/bitgptc" "$model" --target host $compile_args --emit obj --optimize size -o "$obj-size" -q
+    c++ demo-obj.o "$obj-size/$name.o" -o demo-obj-size
+    compare_demo demo-obj-size host "host demo linking the object (--optimize size)"
   fi
   if [[ -f $obj/firmware/Makefile ]]; then
     check_firmware "$obj" "$target" "$target-object" 0
