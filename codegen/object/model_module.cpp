@@ -10,6 +10,8 @@
 #include <llvm/Transforms/Utils/ModuleUtils.h>
 
 #include <functional>
+#include <map>
+#include <optional>
 
 #include "codegen/emit_context.h"
 #include "codegen/object/kernel_bitcode.h"
@@ -45,7 +47,9 @@ class ModuleBuilder {
     check_struct_layout();
     make_constants();
     make_ram();
-    for (size_t i = 0; i < c_.steps.size(); ++i) steps_.push_back(make_step(static_cast<int>(i)));
+    loop_ = usable_layer_loop();
+    for (size_t i = 0; i < c_.steps.size(); ++i) steps_.push_back(in_loop(static_cast<int>(i)) ? nullptr : make_step(static_cast<int>(i)));
+    if (loop_) make_layer_loop();
     make_api();
     return std::move(m_);
   }
@@ -74,7 +78,18 @@ class ModuleBuilder {
   CallerLayout layout_;
   llvm::Value* ram_base_ = nullptr;
   std::vector<GlobalVariable*> kv_arrays_;  // k, v, k_scale, v_scale: what reset clears
-  std::vector<Function*> steps_;
+  std::vector<Function*> steps_;  // null for the steps run_layer runs
+
+  // ---- the layer loop (passes/program.h, LayerLoop): one run_layer over a table of the
+  // layers' weights, norms and KV caches, when every layer has the same plan (as fast as
+  // a function per layer step, and 2.7 KB less flash on the shipped example) ----
+  std::optional<LayerLoop> loop_;
+  StructType* layer_t_ = nullptr;              // one pointer per field
+  std::map<std::pair<int, int>, unsigned> fields_;  // (layer step, 0: matrix, 1: matrix2, 2: norm, 3: KV) -> field
+  GlobalVariable* layers_ = nullptr;
+  Function* run_layer_ = nullptr;
+  llvm::Value* layer_row_ = nullptr;  // within a layer step: its row of the table
+  int layer_slot_ = -1;
 
   // ---- the kernels ----
   void load_kernels() {
@@ -300,6 +315,69 @@ class ModuleBuilder {
     return f;
   }
 
+  // The layer loop the program found, when the object can use it: static memory (the
+  // caller's buffer would need the KV cache addressed by layer number) and the loop in the
+  // feed stage.
+  std::optional<LayerLoop> usable_layer_loop() const {
+    const std::optional<LayerLoop>& l = c_.layer_loop;
+    if (!l || c_.caller_memory || l->begin + l->layers * l->steps_per_layer > g_.next_stage_begin) return std::nullopt;
+    return l;
+  }
+  bool in_loop(int step) const { return loop_ && step >= loop_->begin && step < loop_->begin + loop_->layers * loop_->steps_per_layer; }
+  const Op& layer_op(int layer, int slot) const { return g_.ops[c_.steps[static_cast<size_t>(loop_->begin + layer * loop_->steps_per_layer + slot)].op]; }
+  static int entry(const Op& op, int which) { return which == 0 ? op.matrix : which == 1 ? op.matrix2 : which == 2 ? op.norm : op.layer; }
+
+  void make_layer_loop() {
+    const LayerLoop& loop = *loop_;
+    for (int j = 0; j < loop.steps_per_layer; ++j)
+      for (int which = 0; which < 4; ++which) {
+        const Op& op = layer_op(0, j);
+        const bool kv = op.kind == OpKind::KvWrite || op.kind == OpKind::AttnScores || op.kind == OpKind::AttnWeightedSum || op.kind == OpKind::Attention;
+        if (which < 3 ? entry(op, which) >= 0 : kv) fields_[{j, which}] = static_cast<unsigned>(fields_.size());
+      }
+    layer_t_ = StructType::get(ctx_, std::vector<Type*>(fields_.size(), ptr_));
+    std::vector<Constant*> rows;
+    for (int l = 0; l < loop.layers; ++l) {
+      std::vector<Constant*> row(fields_.size());
+      for (const auto& [key, field] : fields_) {
+        const Op& op = layer_op(l, key.first);
+        const int e = entry(op, key.second);
+        row[field] = key.second < 2 ? static_cast<Constant*>(matrices_[static_cast<size_t>(e)])
+                     : key.second == 2 ? static_cast<Constant*>(norms_[static_cast<size_t>(e)])
+                                       : element(kv_, static_cast<uint64_t>(e));
+      }
+      rows.push_back(llvm::ConstantStruct::get(layer_t_, row));
+    }
+    layers_ = global("layers", llvm::ConstantArray::get(llvm::ArrayType::get(layer_t_, static_cast<uint64_t>(loop.layers)), rows), true, sections_.weights, 8);
+    run_layer_ = function("run_layer", Type::getVoidTy(ctx_), {ptr_}, false);
+    llvm::IRBuilder<> run(&run_layer_->getEntryBlock());
+    for (int j = 0; j < loop.steps_per_layer; ++j) {
+      const int i = loop.begin + j;
+      const Op& op = g_.ops[static_cast<size_t>(i)];
+      Function* f = function(fmt::format("layer_step_{:02}_{}", j, c_ident(op.label)), Type::getVoidTy(ctx_), {ptr_}, false);
+      f->addFnAttr(llvm::Attribute::NoInline);
+      llvm::IRBuilder<> b(&f->getEntryBlock());
+      enter(b);
+      layer_row_ = f->getArg(0);
+      layer_slot_ = j;
+      call_kernel(b, c_.steps[static_cast<size_t>(i)], op, nullptr);
+      layer_row_ = nullptr;
+      layer_slot_ = -1;
+      b.CreateRetVoid();
+      run.CreateCall(f, {run_layer_->getArg(0)});
+    }
+    run.CreateRetVoid();
+  }
+
+  // Within a layer step, the layer's own weight, norm or KV cache from its table row;
+  // elsewhere the constant itself.
+  llvm::Value* layer_entry(llvm::IRBuilder<>& b, int which, Constant* constant) const {
+    if (!layer_row_) return constant;
+    const auto it = fields_.find({layer_slot_, which});
+    if (it == fields_.end()) throw Error("internal error: a layer step reads an entry its table has no field for");
+    return b.CreateLoad(ptr_, b.CreateStructGEP(layer_t_, layer_row_, it->second));
+  }
+
   llvm::Value* call_kernel(llvm::IRBuilder<>& b, const Step& s, const Op& op, llvm::Value* temperature) {
     auto act = [&](const Operand& o) { return arena_at(b, o.offset); };
     auto amax = [&](const Operand& o) { return arena_at(b, o.offset); };       // AMAX(off): the int32 before the codes
@@ -309,8 +387,12 @@ class ModuleBuilder {
     auto tmp = [&](size_t i) -> const Operand& { return s.scratch[i]; };
     auto call = [&](const char* name, std::vector<llvm::Value*> args) { return b.CreateCall(kernel(name), args); };
     auto position = [&]() { return b.CreateLoad(i32_, state_field(b, 0), "position"); };
-    auto kv = [&]() { return kv_layer(b, op.layer); };
-    auto matrix = [&](int m) -> Constant* { return m >= 0 ? matrices_[static_cast<size_t>(m)] : null(); };
+    auto kv = [&]() { return layer_row_ ? layer_entry(b, 3, nullptr) : kv_layer(b, op.layer); };
+    auto matrix = [&](int m) -> llvm::Value* {
+      if (m < 0) return null();
+      return layer_entry(b, m == op.matrix ? 0 : 1, matrices_[static_cast<size_t>(m)]);
+    };
+    auto norm = [&]() { return layer_entry(b, 2, norms_[static_cast<size_t>(op.norm)]); };
     const int32_t n_in = op.inputs.empty() ? 0 : static_cast<int32_t>(g_.values[op.inputs[0]].elements);
     if (s.copy_first_input)  // not in place: copy, then update
       b.CreateMemCpy(act(out(0)), llvm::MaybeAlign(4), act(in(0)), llvm::MaybeAlign(4), static_cast<uint64_t>(g_.values[op.inputs[0]].bytes()));
@@ -328,13 +410,13 @@ class ModuleBuilder {
     switch (op.kind) {
       case OpKind::Embed:
         return call("bgk_embed", {act(out(0)), tok_, pos_ ? static_cast<Constant*>(pos_) : null(), b.CreateLoad(i32_, state_field(b, 1), "token"), position()});
-      case OpKind::Norm: return call("bgk_norm", {act(in(0)), norms_[static_cast<size_t>(op.norm)], act(out(0))});
+      case OpKind::Norm: return call("bgk_norm", {act(in(0)), norm(), act(out(0))});
       case OpKind::Quantize: return call("bgk_quantize", {act(in(0)), i32c(n_in), codes(out(0)), amax(out(0))});
       case OpKind::NormQuantize:
         if (!s.scratch.empty() || s.normalise_over_input)
-          return call("bgk_norm_quantize_via", {act(in(0)), norms_[static_cast<size_t>(op.norm)], s.scratch.empty() ? act(in(0)) : act(tmp(0)),
+          return call("bgk_norm_quantize_via", {act(in(0)), norm(), s.scratch.empty() ? act(in(0)) : act(tmp(0)),
                                                 codes(out(0)), amax(out(0))});
-        return call("bgk_norm_quantize", {act(in(0)), norms_[static_cast<size_t>(op.norm)], codes(out(0)), amax(out(0))});
+        return call("bgk_norm_quantize", {act(in(0)), norm(), codes(out(0)), amax(out(0))});
       case OpKind::MatMul: {
         const Operand& x = in(op.accumulate ? 1 : 0);
         const std::vector<llvm::Value*> args = {matrix(op.matrix), codes(x), amax(x), act(out(0)), i32c(op.accumulate ? 1 : 0)};
@@ -420,7 +502,11 @@ class ModuleBuilder {
       reject_if(b.CreateICmpUGE(token, i32c(g_.arch.vocab_size)), -1);  // unsigned: negative tokens too
       if (g_.constants.has_pos_embeddings) reject_if(b.CreateICmpSGE(b.CreateLoad(i32_, state_field(b, 0)), i32c(g_.arch.max_seq_len)), -2);
       b.CreateStore(token, state_field(b, 1));
-      for (int i = 0; i < g_.next_stage_begin; ++i) b.CreateCall(steps_[static_cast<size_t>(i)]);
+      for (int i = 0; i < g_.next_stage_begin; ++i) {
+        if (loop_ && i == loop_->begin)
+          for (int l = 0; l < loop_->layers; ++l) b.CreateCall(run_layer_, {element(layers_, static_cast<uint64_t>(l))});
+        if (!in_loop(i)) b.CreateCall(steps_[static_cast<size_t>(i)]);
+      }
       b.CreateStore(b.CreateAdd(b.CreateLoad(i32_, state_field(b, 0)), i32c(1)), state_field(b, 0));
       b.CreateRet(i32c(0));
     }

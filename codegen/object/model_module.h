@@ -20,7 +20,9 @@
 namespace bitgpt {
 
 // The model's module, its API functions external and everything else (the kernels
-// included) still as linked from the bitcode. Throws Error when bitgptc carries no
+// included) still as linked from the bitcode. When the program has a layer loop (and the
+// memory is static), the layers run through one run_layer over a table of their weights,
+// norms and KV caches, as in the C++ backend. Throws Error when bitgptc carries no
 // kernels for the target, or when the kernels' struct layout is not the one assumed here.
 std::unique_ptr<llvm::Module> build_model_module(llvm::LLVMContext& context, const CompiledModel& c, const Provenance& origin,
                                                  const ObjectSections& sections);
