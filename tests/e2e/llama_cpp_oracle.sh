@@ -11,6 +11,9 @@
 #     not whole 256-element TQ blocks: llama.cpp falls back to Q4_0 for every matrix) ->
 #     llama.cpp and bitgptc on the first 20,000 bytes of the held-out Austen text, same
 #     protocol: top-1 agreement >= 0.95 and the losses within 1 % (float vs integer).
+#  4. a binary model (random weights, 128-column rows) -> GGUF F32, and llama.cpp's Q1_0
+#     quantisation of it (one bit per weight) -> llama.cpp and bitgptc on the same ids:
+#     top-1 agreement >= 0.95 on both files.
 # Skips (77), saying why, without ../shared or when npm cannot install the package.
 #   llama_cpp_oracle.sh BUILD_DIR SOURCE_DIR SHARED_DIR WORK_DIR
 set -euo pipefail
@@ -75,3 +78,18 @@ for q in f32 tq2_0 tq1_0; do
   awk -v d="$diff" 'BEGIN { exit !(d <= 1 && d >= -1) }' || { echo "FAIL: $q: the losses differ by $diff %"; exit 1; }
 done
 echo "ok the shipped example through GGUF (F32, and llama.cpp's TQ2_0/TQ1_0 requests) agrees with llama.cpp"
+
+# 4. binary weights, and llama.cpp's Q1_0
+"$build/tests/make_test_model" --out binary/model.json --name binmodel --dtype binary --d 128 --layers 2 --heads 4 --kv-heads 2 --ff 256 \
+  --vocab 320 --tokenizer bpe --max-seq 128 > /dev/null
+"$build/bitgptc" convert binary/model.json --to gguf binary-f32.gguf
+./oracle quantize "$bins" binary-f32.gguf binary-q1_0.gguf q1_0 2>> oracle.log
+head -c 3000 "$src/README.md" > text.txt
+"$build/bitgptc" eval binary/model.json --text text.txt --dump-tokens binary-ids.txt > /dev/null
+for q in f32 q1_0; do
+  ./oracle score "$bins" binary-$q.gguf binary-ids.txt 128 > binary-llama-$q.txt 2>> oracle.log
+  top1=$("$build/bitgptc" eval binary-$q.gguf --text text.txt --predictions binary-llama-$q.txt | sed -n 's/^top1-agreement: //p')
+  echo "binary model, $q: top-1 agreement with llama.cpp $top1"
+  at_least "$top1" 0.95 || { echo "FAIL: binary $q: top-1 agreement $top1 < 0.95"; exit 1; }
+done
+echo "ok binary weights through GGUF F32 and llama.cpp's Q1_0 agree with llama.cpp"

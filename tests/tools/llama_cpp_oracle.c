@@ -5,8 +5,8 @@
  *   llama_cpp_oracle predict BINS MODEL.gguf IDS.txt     llama.cpp's greedy prediction after
  *                                                        each prefix ids[0..i], one a line,
  *                                                        teacher-forced in one batch
- *   llama_cpp_oracle quantize BINS IN.gguf OUT.gguf TYPE llama_model_quantize to q8_0, tq1_0
- *                                                        or tq2_0
+ *   llama_cpp_oracle quantize BINS IN.gguf OUT.gguf TYPE llama_model_quantize to q8_0, tq1_0,
+ *                                                        tq2_0 or q1_0
  *   llama_cpp_oracle score BINS MODEL.gguf IDS.txt SEGMENT   bitgptc eval's protocol: the ids
  *                                                        in segments of SEGMENT, each after
  *                                                        BOS, every token predicted; prints
@@ -112,6 +112,7 @@ static int quantize(const char *in, const char *out, const char *type) {
   if (!strcmp(type, "q8_0")) p.ftype = LLAMA_FTYPE_MOSTLY_Q8_0;
   else if (!strcmp(type, "tq1_0")) p.ftype = LLAMA_FTYPE_MOSTLY_TQ1_0;
   else if (!strcmp(type, "tq2_0")) p.ftype = LLAMA_FTYPE_MOSTLY_TQ2_0;
+  else if (!strcmp(type, "q1_0")) p.ftype = LLAMA_FTYPE_MOSTLY_Q1_0;
   else { fprintf(stderr, "oracle: unknown type %s\n", type); return 2; }
   return llama_model_quantize(in, out, &p) == 0 ? 0 : 1;
 }
