@@ -269,8 +269,8 @@ int compile_main(int argc, char** argv) {
   // temporary written) first: a bad path fails before the output folder is touched.
   std::optional<PendingFile> report, depfile;
   std::optional<PendingFile> html;
-  if (!report_path.empty()) report.emplace(report_path, report_json(compiled, origin));
-  if (!html_path.empty()) html.emplace(html_path, report_html(compiled, origin));
+  if (!report_path.empty()) report.emplace(report_path, report_json(compiled, origin), "--report-json");
+  if (!html_path.empty()) html.emplace(html_path, report_html(compiled, origin), "--report-html");
   if (!depfile_path.empty()) {
     if (!emit) throw Error("--depfile: goes with -o (the dependency file names the emitted header as its target)");
     std::vector<std::string> deps;
@@ -279,7 +279,7 @@ int compile_main(int argc, char** argv) {
     const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (!ec) deps.push_back(self.string());
     const std::string header = (std::filesystem::path(out_dir) / (compiled.graph.name + ".h")).lexically_normal().string();
-    depfile.emplace(depfile_path, depfile_text(header, deps));
+    depfile.emplace(depfile_path, depfile_text(header, deps), "--depfile");
   }
   if (emit) write_output_dir(out_dir, files);
   if (report) report->commit();
@@ -390,7 +390,7 @@ int eval_main(int argc, char** argv) {
     if (!dump_path.empty()) {
       std::string ids;
       for (int32_t id : r.ids) ids += fmt::format("{}\n", id);
-      PendingFile(dump_path, ids).commit();
+      PendingFile(dump_path, ids, "--dump-tokens").commit();
     }
   } else {
     const std::vector<int32_t> predictions = predictions_path.empty() ? std::vector<int32_t>{} : read_token_ids(predictions_path, model.arch.vocab_size);
@@ -418,7 +418,7 @@ int convert_main(int argc, char** argv) {
     write_model_json(model, out);
   } else {
     const std::vector<uint8_t> bytes = gguf_bytes(model);
-    PendingFile file(out, std::string(bytes.begin(), bytes.end()));
+    PendingFile file(out, std::string(bytes.begin(), bytes.end()), "convert's output");
     file.commit();
   }
   return 0;

@@ -176,15 +176,16 @@ std::string depfile_text(const std::string& target, const std::vector<std::strin
   return s + "\n";
 }
 
-PendingFile::PendingFile(std::string path, std::string text) : path_(std::move(path)), text_(std::move(text)) {
-  if (path_.empty()) throw Error("--report-json: the path is empty (use - for standard output)");
+PendingFile::PendingFile(std::string path, std::string text, std::string option)
+    : path_(std::move(path)), text_(std::move(text)), option_(std::move(option)) {
+  if (path_.empty()) throw Error(option_ + ": the path is empty (use - for standard output)");
   if (path_ == "-") {
     direct_ = true;
     return;
   }
   std::error_code ec;
   const fs::file_status st = fs::status(path_, ec);
-  if (fs::is_directory(st)) throw Error(path_ + ": is a directory, not a file to write the report to");
+  if (fs::is_directory(st)) throw Error(path_ + ": is a directory, not a file (" + option_ + ")");
   if (fs::exists(st) && !fs::is_regular_file(st)) {
     direct_ = true;  // a device, a pipe: write into it, never rename over it
     return;
@@ -210,7 +211,7 @@ PendingFile::~PendingFile() {
 void PendingFile::commit() {
   if (path_ == "-") {
     std::cout << text_ << std::flush;
-    if (!std::cout) throw Error("--report-json -: cannot write to standard output");
+    if (!std::cout) throw Error(option_ + " -: cannot write to standard output");
     return;
   }
   if (direct_) return write_file(path_, text_, path_);

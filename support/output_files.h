@@ -36,9 +36,10 @@ std::string depfile_text(const std::string& target, const std::vector<std::strin
 // A text file written in two phases: prepare() checks the destination and, for a regular
 // file, writes the temporary file; commit() puts it in place. Preparing every output
 // before committing any means a bad report path fails before the output folder is written.
+// option: what names the destination on the command line, for messages ("--report-json").
 class PendingFile {
  public:
-  PendingFile(std::string path, std::string text);
+  PendingFile(std::string path, std::string text, std::string option);
   ~PendingFile();
   PendingFile(const PendingFile&) = delete;
   PendingFile& operator=(const PendingFile&) = delete;
@@ -46,7 +47,7 @@ class PendingFile {
   void commit();
 
  private:
-  std::string path_, text_, tmp_;
+  std::string path_, text_, tmp_, option_;
   bool direct_ = false;  // standard output or a non-regular file: written at commit
 };
 

@@ -76,6 +76,16 @@ expect_error gguf-arch 'arch.gguf: general.architecture: "gpt2x" is not supporte
 sed 's/tokenizer.ggml.model\(.\{12\}\)llama/tokenizer.ggml.model\1gpt2x/' good.gguf > tok.gguf
 expect_error gguf-tokenizer 'tok.gguf: tokenizer.ggml.model: "gpt2x" is not supported' -- tok.gguf
 expect_error gguf-with-tokenizer '--tokenizer is for llama2.c checkpoints' -- good.gguf --tokenizer x.bin
+# convert: a bad format, a folder as the output; nothing written
+for args in "--to onnx x.onnx|--to: onnx not in" "--to gguf adir|adir: is a directory, not a file .convert's output." \
+            "--to gguf nodir/x.gguf|nodir/x.gguf: the folder nodir does not exist"; do
+  mkdir -p adir
+  # shellcheck disable=SC2086
+  if err=$("$build/bitgptc" convert bpe/model.json ${args%%|*} 2>&1); then echo "FAIL convert ${args%%|*}: exit 0"; fails=$((fails + 1));
+  elif ! grep -Eq -- "${args#*|}" <<<"$err"; then echo "FAIL convert ${args%%|*}: '$err' lacks /${args#*|}/"; fails=$((fails + 1));
+  elif [[ -e x.onnx ]] || compgen -G "adir/*" > /dev/null; then echo "FAIL convert ${args%%|*}: left output behind"; fails=$((fails + 1));
+  else echo "ok   convert ${args%%|*}: $err"; fi
+done
 # More flash than the emulated board has: the library, a note, and no firmware project.
 rm -rf big && if note=$("$build/bitgptc" good/model.json --target cortex-m0plus --flash 512K -o big -q 2>&1) && [[ -f big/test_model.cpp && ! -e big/firmware ]] &&
    grep -q "no QEMU firmware project.*--flash 524288 is more than the 262144 bytes of flash of QEMU's microbit" <<<"$note"; then echo "ok   m0-board-flash: $note"
