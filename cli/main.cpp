@@ -370,11 +370,11 @@ int eval_main(int argc, char** argv) {
   const CompiledModel reference = reference_program(model, compiled);
   std::cout << fmt::format("plan: window {}, {}-bit KV cache, target {}, SRAM {} of {} bytes\n", compiled.fit.window, compiled.fit.kv_bits,
                            compiled.target->name, compiled.fit.cost.total(), compiled.sram_budget);
+  const std::vector<int32_t> predictions = predictions_path.empty() ? std::vector<int32_t>{} : read_token_ids(predictions_path, model.arch.vocab_size);
   if (!text_path.empty()) {
     // On a terminal, a line that says how far it is (an evaluation can take minutes).
     const bool tty = isatty(fileno(stderr));
     int64_t shown = -1;
-    const std::vector<int32_t> predictions = predictions_path.empty() ? std::vector<int32_t>{} : read_token_ids(predictions_path, model.arch.vocab_size);
     const LossResult r = evaluate_loss(reference, text, "--text " + text_path, segment_opt->count() ? segment : model.arch.max_seq_len, max_tokens,
                                        [&](int64_t done, int64_t total) {
                                          const int64_t percent = total ? 100 * done / total : 0;
@@ -393,7 +393,6 @@ int eval_main(int argc, char** argv) {
       PendingFile(dump_path, ids, "--dump-tokens").commit();
     }
   } else {
-    const std::vector<int32_t> predictions = predictions_path.empty() ? std::vector<int32_t>{} : read_token_ids(predictions_path, model.arch.vocab_size);
     const AgreementResult r = evaluate_agreement(reference, read_token_ids(reference_path, model.arch.vocab_size), predictions);
     std::cout << fmt::format("compared: {}\nagreed: {}\ntop1-agreement: {:.4f}\n", r.compared, r.agreed, r.fraction());
   }

@@ -30,10 +30,17 @@ std::map<std::string, std::string> emit_cpp(const CompiledModel& c, const Proven
   files[n + ".h"] = emit_api_header(c, origin);
   files[n + "_weights.cpp"] = emit_weights_source(c, origin);
   files[n + ".cpp"] = emit_forward_source(c, origin);
-  files["demo/" + n + "_demo.cpp"] = EmitContext(c, origin).banner(n + "_demo.cpp: generates text on the host") + instantiate_template("host_demo.cpp", n);
-  files["CMakeLists.txt"] = instantiate_template("CMakeLists.txt", n, {{"MODEL_SOURCES", n + ".cpp " + n + "_weights.cpp"}, {"HOST_DEMO", "TRUE"}});
-  if (firmware_unavailable(c).empty()) emit_firmware(c, n + ".o " + n + "_weights.o", files);
+  add_project_files(c, origin, n + ".cpp " + n + "_weights.cpp", n + ".o " + n + "_weights.o", true, files);
   return files;
+}
+
+void add_project_files(const CompiledModel& c, const Provenance& origin, const std::string& model_sources, const std::string& firmware_objects,
+                       bool with_demo, std::map<std::string, std::string>& files) {
+  const std::string& n = c.graph.name;
+  if (with_demo)
+    files["demo/" + n + "_demo.cpp"] = EmitContext(c, origin).banner(n + "_demo.cpp: generates text on the host") + instantiate_template("host_demo.cpp", n);
+  files["CMakeLists.txt"] = instantiate_template("CMakeLists.txt", n, {{"MODEL_SOURCES", model_sources}, {"HOST_DEMO", with_demo ? "TRUE" : "FALSE"}});
+  if (firmware_unavailable(c).empty()) emit_firmware(c, firmware_objects, files);
 }
 
 }  // namespace bitgpt

@@ -225,7 +225,7 @@ const char *{0}_provenance(void) {{ return "{2}"; }}
 
   // What <name>_provenance returns: a C string literal's contents.
   std::string provenance_text() const {
-    std::string s = origin_.version.empty() ? "bitgptc" : fmt::format("bitgptc {}; model files FNV-1a 64 {}", origin_.version, origin_.model_hash);
+    const std::string s = made_by(origin_);
     std::string escaped;
     for (char ch : s) escaped += (ch == '"' || ch == '\\') ? std::string("\\") + ch : std::string(1, ch);
     return escaped;

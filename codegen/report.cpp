@@ -114,7 +114,7 @@ std::string format_report(const CompiledModel& c, const Provenance& p) {
   s += fmt::format("context: window {} tokens, {}-bit KV cache ({})\n", g.window, g.kv_bits, c.fit.reason);
   s += fmt::format("kernel: {} ({}); other dot products: {}\n", kernel_display_name(c), c.kernel_reason, dot_products(c));
   s += fmt::format("packing: {} ({})\n", packing_name(c), c.packing_reason);
-  if (!p.version.empty()) s += fmt::format("made by: bitgptc {}; model files FNV-1a 64 {}\n", p.version, p.model_hash);
+  if (!p.version.empty()) s += "made by: " + made_by(p) + "\n";
   if (packing_name(c) == "mixed") s += fmt::format("  base-3 matrices: {}\n", fmt::join(base3_matrices(c), ", "));
   bool header = false;
   double products_cost = 0, row_cost = 0;

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 
+#include "frontend/rotary_layout.h"
 #include "support/byte_reader.h"
 #include "support/diagnostics.h"
 #include "support/input_files.h"
@@ -430,15 +431,13 @@ Tokenizer tokenizer(const GgufFile& f, int64_t vocab_size) {
   return t;
 }
 
-// NEOX-style rotary embedding (rotate half: dims i and i + head_dim/2 of a head turn
-// together, as llama.cpp's bitnet runs it) to this compiler's interleaved pairs (2i, 2i+1):
-// the same permutation of the rows of wq and wk leaves every score unchanged.
+// wq or wk from llama.cpp's bitnet row layout to this compiler's (frontend/rotary_layout.h).
 void rotate_half_to_pairs(Tensor& w, int64_t head_dim) {
   const int64_t cols = w.cols(), heads = w.rows() / head_dim;
   Tensor src = w;
   for (int64_t h = 0; h < heads; ++h)
     for (int64_t i = 0; i < head_dim; ++i) {
-      const int64_t from = h * head_dim + (i % 2 == 0 ? i / 2 : head_dim / 2 + i / 2), to = h * head_dim + i;
+      const int64_t from = h * head_dim + rotate_half_row(i, head_dim), to = h * head_dim + i;
       for (int64_t c = 0; c < cols; ++c) {
         const size_t dst = static_cast<size_t>(to * cols + c), s = static_cast<size_t>(from * cols + c);
         if (!w.values.empty()) w.values[dst] = src.values[s];

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "frontend/gguf.h"
+#include "frontend/rotary_layout.h"
 #include "support/diagnostics.h"
 
 namespace bitgpt {
@@ -61,14 +62,13 @@ Out real_values(const Model& m, const std::string& ours, const std::string& gguf
   return o;
 }
 
-// This compiler's interleaved RoPE pairs (2i, 2i+1) to rotate-half (i, i + head_dim/2),
-// as llama.cpp's bitnet architecture runs it: the rows of wq and wk, per head.
+// wq or wk from this compiler's row layout to llama.cpp's bitnet one (frontend/rotary_layout.h).
 void pairs_to_rotate_half(Out& w, int64_t head_dim) {
   const auto cols = static_cast<int64_t>(w.dims[0]), heads = static_cast<int64_t>(w.dims[1]) / head_dim;
   const std::vector<float> src = w.values;
   for (int64_t h = 0; h < heads; ++h)
     for (int64_t i = 0; i < head_dim; ++i) {
-      const int64_t from = h * head_dim + i, to = h * head_dim + (i % 2 == 0 ? i / 2 : head_dim / 2 + i / 2);
+      const int64_t from = h * head_dim + i, to = h * head_dim + rotate_half_row(i, head_dim);
       std::memcpy(&w.values[static_cast<size_t>(to * cols)], &src[static_cast<size_t>(from * cols)], static_cast<size_t>(cols) * 4);
     }
 }

@@ -47,6 +47,7 @@ struct TargetDesc {
   // The LLVM triple of --emit obj ("host": the build machine's; "": no object backend).
   // The kernels' bitcode is compiled for it with the gcc flags above (codegen/object/).
   const char* llvm_triple = "";
+  bool llvm_host() const { return std::string(llvm_triple) == "host"; }
   // The firmware project's tools: the GNU cross toolchain's prefix, its C library's
   // compile and link flags, the QEMU system emulator of the board.
   const char* toolchain = "arm-none-eabi-";

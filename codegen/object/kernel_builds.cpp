@@ -11,10 +11,9 @@ std::string kernel_build_key(const TargetDesc& t, ir::Kernel row_kernel) {
 std::vector<KernelBuild> kernel_builds() {
   std::vector<KernelBuild> builds;
   for (const TargetDesc& t : all_targets()) {
-    const std::string triple = t.llvm_triple;
-    if (triple.empty()) continue;
-    // "host": clang's default triple, the machine bitgptc is built on
-    const std::string base = (triple == "host" ? std::string() : "--target=" + triple + " ") + t.gcc_flags;
+    if (std::string(t.llvm_triple).empty()) continue;
+    // the host: clang's default triple, the machine bitgptc is built on
+    const std::string base = (t.llvm_host() ? std::string() : "--target=" + std::string(t.llvm_triple) + " ") + t.gcc_flags;
     builds.push_back({kernel_build_key(t, ir::Kernel::PlainC), base});
     if (t.dsp) builds.push_back({kernel_build_key(t, ir::Kernel::Smlad), base + " -DBITGPT_KERNEL_SMLAD"});
     if (t.mve) builds.push_back({kernel_build_key(t, ir::Kernel::Helium), base + " -DBITGPT_KERNEL_MVE"});

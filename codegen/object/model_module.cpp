@@ -552,8 +552,7 @@ class ModuleBuilder {
     {
       Function* f = api("provenance", ptr_, {});
       llvm::IRBuilder<> b(&f->getEntryBlock());
-      const std::string text = origin_.version.empty() ? "bitgptc" : fmt::format("bitgptc {}; model files FNV-1a 64 {}", origin_.version, origin_.model_hash);
-      b.CreateRet(global("provenance_text", llvm::ConstantDataArray::getString(ctx_, text), true, "", 1));
+      b.CreateRet(global("provenance_text", llvm::ConstantDataArray::getString(ctx_, made_by(origin_)), true, "", 1));
     }
   }
 };

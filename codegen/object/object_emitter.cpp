@@ -13,10 +13,7 @@
 #include <mutex>
 
 #include "codegen/cpp_emitter.h"
-#include "codegen/emit_context.h"
-#include "codegen/firmware_emitter.h"
 #include "codegen/object/model_module.h"
-#include "codegen/template.h"
 #include "support/diagnostics.h"
 
 namespace bitgpt {
@@ -48,9 +45,9 @@ std::unique_ptr<llvm::TargetMachine> target_machine(const llvm::Module& m, const
   llvm::TargetOptions options;
   options.FunctionSections = true;  // --gc-sections drops what the firmware does not call
   options.DataSections = true;
-  const bool host = std::string(c.target->llvm_triple) == "host";  // objects for position-independent executables
+  // the host's objects go into position-independent executables
   std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(triple, attribute("target-cpu"), attribute("target-features"), options,
-                                                                      host ? llvm::Reloc::PIC_ : llvm::Reloc::Static, std::nullopt,
+                                                                      c.target->llvm_host() ? llvm::Reloc::PIC_ : llvm::Reloc::Static, std::nullopt,
                                                                       llvm::CodeGenOptLevel::Default));
   if (!tm) throw Error(fmt::format("--emit obj: LLVM cannot generate code for {} ({})", c.target->name, triple));
   return tm;
@@ -125,11 +122,7 @@ std::map<std::string, std::string> emit_object(const CompiledModel& c, const Pro
   files[n + suffix] = generate(*m, *tm, options.kind);
   if (options.kind != ObjectKind::Object) return files;  // for reading, not building
   // An object for another machine links into that machine's firmware only: no host demo.
-  const bool host = std::string(c.target->llvm_triple) == "host";
-  if (host)
-    files["demo/" + n + "_demo.cpp"] = EmitContext(c, origin).banner(n + "_demo.cpp: generates text on the host") + instantiate_template("host_demo.cpp", n);
-  files["CMakeLists.txt"] = instantiate_template("CMakeLists.txt", n, {{"MODEL_SOURCES", n + ".o"}, {"HOST_DEMO", host ? "TRUE" : "FALSE"}});
-  if (firmware_unavailable(c).empty()) emit_firmware(c, "../" + n + ".o", files);
+  add_project_files(c, origin, n + ".o", "../" + n + ".o", c.target->llvm_host(), files);
   return files;
 }
 
