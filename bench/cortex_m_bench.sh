@@ -16,7 +16,8 @@
 # Instructions per weight divide by the weights of every matrix product of one token
 # (the classifier included).
 # EMITS="cpp obj" runs each configuration through both backends: the C++ sources built by
-# arm-none-eabi-gcc -O2, and the object LLVM generates (--emit obj); default cpp. The naive
+# arm-none-eabi-gcc -O2, and the object LLVM generates (--emit obj; obj-size: with
+# --optimize size); default cpp. The naive
 # kernel is a C++ build flag: C++ only.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,11 +44,13 @@ for config in ${CONFIGS:-naive portable smlad mve lut4 base3 auto}; do
   [[ $emit != cpp && $config == naive ]] && continue
   dir=$work/$emit-$config
   backend="GCC -O2 (C++)"
+  emit_args=(--emit "${emit%-size}")
   [[ $emit == obj ]] && backend="LLVM object"
+  [[ $emit == obj-size ]] && backend="LLVM object, --optimize size" emit_args+=(--optimize size)
   kernel=$config extra="" packing=auto
   [[ $config == naive ]] && kernel=portable extra=-DBITGPT_KERNEL_NAIVE
   [[ $config == base3 ]] && kernel=portable packing=base3
-  if ! "$build/bitgptc" "$model" --target "$target" --sram "$sram" --kernel "$kernel" --packing "$packing" --emit "$emit" -o "$dir" --report-json "$work/plan.json" -q 2> "$work/err.txt"; then
+  if ! "$build/bitgptc" "$model" --target "$target" --sram "$sram" --kernel "$kernel" --packing "$packing" "${emit_args[@]}" -o "$dir" --report-json "$work/plan.json" -q 2> "$work/err.txt"; then
     [[ $config == smlad || $config == mve || $config == lut4 ]] && continue  # no DSP / no Helium / no table configuration fits
     cat "$work/err.txt" >&2; exit 1
   fi
