@@ -18,6 +18,7 @@
 #include "codegen/object/object_emitter.h"
 #include "codegen/report.h"
 #include "frontend/gguf.h"
+#include "frontend/hf_folder.h"
 #include "frontend/load_model.h"
 #include "frontend/model_json.h"
 #include "frontend/quantize.h"
@@ -99,7 +100,7 @@ struct PlanArgs {
   std::vector<std::string> disabled;
 
   void add_to(CLI::App& app) {
-    app.add_option("model", model, "model.json (docs/model-format.md), or a llama2.c / bitllama2.c .bin checkpoint")->required();
+    app.add_option("model", model, "model.json (docs/model-format.md), a GGUF file, a Hugging Face folder (config.json + safetensors + tokenizer.json), or a llama2.c / bitllama2.c .bin checkpoint")->required();
     app.add_option("--tokenizer", tokenizer, "tokenizer.bin of a llama2.c checkpoint");
     app.add_option("--name", name, "the model's name in the emitted code (NAME.h, NAME_feed, ...); default: the manifest's, or the file's");
     app.add_option("--quantize", quantize, "ternary: ternarise every layer matrix (absmean, per matrix) after loading")
@@ -399,22 +400,26 @@ int eval_main(int argc, char** argv) {
   return 0;
 }
 
-// bitgptc convert IN --to gguf|json OUT: a checkpoint in another format, nothing compiled.
+// bitgptc convert IN --to gguf|json|hf OUT: a checkpoint in another format, nothing compiled.
 int convert_main(int argc, char** argv) {
   CLI::App app{"bitgptc convert: write a checkpoint bitgptc reads in another format"};
   std::string in, out, tokenizer, quantize, to;
-  app.add_option("model", in, "model.json, a llama2.c / bitllama2.c .bin (with --tokenizer), or a .gguf")->required();
+  app.add_option("model", in, "model.json, a llama2.c / bitllama2.c .bin (with --tokenizer), a .gguf, or a Hugging Face folder")->required();
   app.add_option("--tokenizer", tokenizer, "tokenizer.bin of a llama2.c checkpoint");
   app.add_option("--quantize", quantize, "ternary: ternarise every layer matrix (absmean, per matrix) first")->check(CLI::IsMember({"ternary"}));
-  app.add_option("--to", to, "gguf (llama, or bitnet with sub-norms; F32 tensors) or json (bitgptc's model.json + weights sidecar)")
+  app.add_option("--to", to,
+                 "gguf (llama, or bitnet with sub-norms; F32 tensors), json (bitgptc's model.json + weights sidecar) or hf (a Hugging Face folder: "
+                 "config.json, model.safetensors with BitNet's packed ternary weights, tokenizer.json)")
       ->required()
-      ->check(CLI::IsMember({"gguf", "json"}));
-  app.add_option("output", out, "the file to write (for json: the manifest; its sidecar goes beside it)")->required();
+      ->check(CLI::IsMember({"gguf", "json", "hf"}));
+  app.add_option("output", out, "the file to write (for json: the manifest; its sidecar goes beside it; for hf: the folder)")->required();
   if (const std::optional<int> exit = parse(app, argc, argv)) return *exit;
   Model model = load_model(in, tokenizer);
   if (quantize == "ternary") ternarize_matrices(model);
   if (to == "json") {
     write_model_json(model, out);
+  } else if (to == "hf") {
+    write_output_dir(out, hf_folder_files(model));
   } else {
     const std::vector<uint8_t> bytes = gguf_bytes(model);
     PendingFile file(out, std::string(bytes.begin(), bytes.end()), "convert's output");

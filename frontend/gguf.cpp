@@ -10,9 +10,11 @@
 #include <map>
 #include <optional>
 
+#include "frontend/quantize.h"
 #include "frontend/rotary_layout.h"
 #include "support/byte_reader.h"
 #include "support/diagnostics.h"
+#include "support/half_float.h"
 #include "support/input_files.h"
 #include "support/text.h"
 
@@ -209,21 +211,6 @@ std::string text(const GgufFile& f, const std::string& key) {
 
 // ---- tensors ----
 
-float half_to_float(uint16_t h) {
-  const int exponent = (h >> 10) & 31, mantissa = h & 1023;
-  const float sign = (h & 0x8000) ? -1.0f : 1.0f;
-  if (exponent == 31) return NAN;
-  if (exponent == 0) return sign * std::ldexp(static_cast<float>(mantissa), -24);
-  return sign * std::ldexp(static_cast<float>(mantissa | 1024), exponent - 25);
-}
-float bf16_to_float(uint16_t h) {
-  const uint32_t u = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
-
 // A tensor decoded: its values, or ternary/binary codes with one scale per block.
 struct Decoded {
   std::vector<float> values;
@@ -359,29 +346,9 @@ Tensor matrix(const GgufFile& f, const std::string& name, const std::string& as,
     d.values.resize(d.codes.size());
     for (size_t i = 0; i < d.codes.size(); ++i) d.values[i] = d.block_scales[i / static_cast<size_t>(d.block)] * d.codes[i];
   }
-  if (allow_ternary) {
-    float s = 0;
-    bool ternary = true;
-    for (float v : d.values) {
-      const float a = std::fabs(v);
-      if (a == 0) continue;
-      if (s == 0) s = a;
-      if (a != s) { ternary = false; break; }
-    }
-    if (ternary && s > 0) {
-      out.codes.resize(d.values.size());
-      bool zero = false;
-      for (size_t i = 0; i < d.values.size(); ++i) {
-        out.codes[i] = static_cast<int8_t>(d.values[i] > 0 ? 1 : d.values[i] < 0 ? -1 : 0);
-        zero = zero || out.codes[i] == 0;
-      }
-      out.dtype = zero ? WeightDType::Ternary : WeightDType::Binary;  // no zero at all: one bit per weight
-      out.scales = {s};
-      return out;
-    }
-  }
   out.dtype = WeightDType::F32;
   out.values = std::move(d.values);
+  if (allow_ternary) ternary_from_one_magnitude(out);
   return out;
 }
 
@@ -429,22 +396,6 @@ Tokenizer tokenizer(const GgufFile& f, int64_t vocab_size) {
     t.byte_fallback.push_back(is_byte);
   }
   return t;
-}
-
-// wq or wk from llama.cpp's bitnet row layout to this compiler's (frontend/rotary_layout.h).
-void rotate_half_to_pairs(Tensor& w, int64_t head_dim) {
-  const int64_t cols = w.cols(), heads = w.rows() / head_dim;
-  Tensor src = w;
-  for (int64_t h = 0; h < heads; ++h)
-    for (int64_t i = 0; i < head_dim; ++i) {
-      const int64_t from = h * head_dim + rotate_half_row(i, head_dim), to = h * head_dim + i;
-      for (int64_t c = 0; c < cols; ++c) {
-        const size_t dst = static_cast<size_t>(to * cols + c), s = static_cast<size_t>(from * cols + c);
-        if (!w.values.empty()) w.values[dst] = src.values[s];
-        if (!w.codes.empty()) w.codes[dst] = src.codes[s];
-      }
-      if (w.scales.size() > 1) w.scales[static_cast<size_t>(to)] = src.scales[static_cast<size_t>(from)];
-    }
 }
 
 }  // namespace

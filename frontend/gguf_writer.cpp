@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "frontend/gguf.h"
+#include "frontend/llama_family.h"
 #include "frontend/rotary_layout.h"
 #include "support/diagnostics.h"
 
@@ -62,26 +63,11 @@ Out real_values(const Model& m, const std::string& ours, const std::string& gguf
   return o;
 }
 
-// wq or wk from this compiler's row layout to llama.cpp's bitnet one (frontend/rotary_layout.h).
-void pairs_to_rotate_half(Out& w, int64_t head_dim) {
-  const auto cols = static_cast<int64_t>(w.dims[0]), heads = static_cast<int64_t>(w.dims[1]) / head_dim;
-  const std::vector<float> src = w.values;
-  for (int64_t h = 0; h < heads; ++h)
-    for (int64_t i = 0; i < head_dim; ++i) {
-      const int64_t from = h * head_dim + i, to = h * head_dim + rotate_half_row(i, head_dim);
-      std::memcpy(&w.values[static_cast<size_t>(to * cols)], &src[static_cast<size_t>(from * cols)], static_cast<size_t>(cols) * 4);
-    }
-}
-
 }  // namespace
 
 std::vector<uint8_t> gguf_bytes(const Model& m) {
   const Architecture& a = m.arch;
-  const std::string why = a.positions != Positions::Rope            ? "learned positions"
-                          : a.norm != NormKind::RmsNorm             ? "a norm other than RMSNorm with gain"
-                          : a.ffn != FfnKind::SwiGLU                ? "an FFN other than SwiGLU"
-                          : a.sub_norm && a.q_dim() != a.d_model    ? "sub-norms with q_dim != d_model"
-                                                                    : "";
+  const std::string why = why_not_llama_family(a);
   if (!why.empty()) fail(m.source, "", "GGUF's llama/bitnet architectures cannot express this model: " + why);
   const bool bitnet = a.sub_norm;
   const std::string arch = bitnet ? "bitnet" : "llama", k = arch + ".";
@@ -97,7 +83,7 @@ std::vector<uint8_t> gguf_bytes(const Model& m) {
                                     {"ffn.w1", "ffn_gate.weight"},            {"ffn.w2", "ffn_down.weight"}, {"ffn.w3", "ffn_up.weight"}};
     for (const auto& n : names) {
       tensors.push_back(real_values(m, L(n[0]), B(n[1])));
-      if (bitnet && (std::string(n[0]) == "attn.wq" || std::string(n[0]) == "attn.wk")) pairs_to_rotate_half(tensors.back(), a.head_dim);
+      if (bitnet && (std::string(n[0]) == "attn.wq" || std::string(n[0]) == "attn.wk")) pairs_to_rotate_half(tensors.back().values, static_cast<int64_t>(tensors.back().dims[0]), a.head_dim);
     }
     if (bitnet) {
       tensors.push_back(real_values(m, L("attn.sub_norm.weight"), B("attn_sub_norm.weight")));
@@ -125,24 +111,9 @@ std::vector<uint8_t> gguf_bytes(const Model& m) {
   // (it would split text by its own rule, not the table's).
   const Tokenizer& tok = m.tokenizer;
   const bool table = tok.kind == TokenizerKind::Table;
-  std::vector<std::string> pieces;
-  std::vector<int32_t> types;
-  static const char* const kSpecial[] = {"<unk>", "<s>", "</s>"};
-  for (size_t i = 0; i < tok.pieces.size(); ++i) {
-    std::string p = tok.pieces[i];
-    int32_t type = 1;
-    if (table ? p.size() == 1 : static_cast<bool>(tok.byte_fallback[i])) {
-      p = fmt::format("<0x{:02X}>", static_cast<unsigned char>(p[0]));
-      type = 6;
-    } else if (p.empty()) {
-      p = i < 3 && !table ? kSpecial[i] : fmt::format("<ctrl{}>", i);
-      type = i == 0 ? 2 : 3;
-    } else {
-      for (size_t at = p.find(' '); at != std::string::npos; at = p.find(' ', at + 3)) p.replace(at, 1, "\xe2\x96\x81");
-    }
-    pieces.push_back(p);
-    types.push_back(type);
-  }
+  const SentencePieceVocab vocab = sentencepiece_vocab(tok);
+  const std::vector<std::string>& pieces = vocab.pieces;
+  const std::vector<int32_t>& types = vocab.types;
   meta.kv_str("tokenizer.ggml.model", "llama");
   if (table) meta.kv_str("bitgptc.tokenizer", "table");
   const std::vector<float> scores = table ? std::vector<float>(tok.pieces.size(), 0.0f) : tok.scores;

@@ -125,12 +125,6 @@ Tensor ternary(const std::string& path, Reader& r, const std::string& name, int6
   return t;
 }
 
-std::string model_name(const std::string& path) {
-  std::string n = fs::path(path).stem().string();
-  for (char& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) n = "m_" + n;
-  return n.substr(0, 48);
-}
 
 }  // namespace
 
@@ -227,7 +221,6 @@ Model load_llama2c(const std::string& path, const std::string& tokenizer) {
   }
 
   Model m;
-  m.name = model_name(path);
   m.source = path;
   m.inputs = {path, tokenizer};
   Architecture& a = m.arch;

@@ -1,5 +1,6 @@
-// Loads a checkpoint of any supported format, recognised from the file itself:
-// model.json (the native format) or a llama2.c-family .bin with its tokenizer.bin.
+// Loads a checkpoint of any supported format, recognised from the file itself: a Hugging
+// Face folder, GGUF, model.json (the native format) or a llama2.c-family .bin with its
+// tokenizer.bin.
 #pragma once
 
 #include <string>

@@ -12,6 +12,7 @@
 #include "support/diagnostics.h"
 #include "support/input_files.h"
 #include "support/text.h"
+#include "frontend/json_fields.h"
 #include "frontend/tensor_schema.h"
 
 namespace bitgpt {
@@ -27,79 +28,6 @@ constexpr int64_t kMaxManifestBytes = int64_t{64} << 20;
 constexpr int64_t kMaxSidecarBytes = int64_t{2} << 30;
 
 std::vector<uint8_t> read_file(const std::string& path, int64_t max_bytes, const std::string& what) { return read_input_file(path, what, max_bytes); }
-
-// Typed, range-checked access to manifest fields with messages that name the field.
-class Fields {
- public:
-  Fields(const std::string& file, const json& obj, std::string prefix) : file_(file), obj_(obj), prefix_(std::move(prefix)) {
-    if (!obj_.is_object()) fail(file_, prefix_.empty() ? "(top level)" : prefix_, "expected a JSON object");
-  }
-
-  std::string path(const std::string& key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-  bool has(const std::string& key) const { return obj_.contains(key); }
-  const json& raw(const std::string& key) const {
-    if (!obj_.contains(key)) fail(file_, path(key), "missing (required)");
-    return obj_.at(key);
-  }
-
-  int64_t integer(const std::string& key, int64_t lo, int64_t hi) const {
-    const json& v = raw(key);
-    if (!v.is_number_integer()) fail(file_, path(key), "expected an integer, got " + std::string(v.type_name()));
-    int64_t x = 0;
-    if (v.is_number_unsigned()) {
-      const uint64_t u = v.get<uint64_t>();
-      if (u > static_cast<uint64_t>(hi)) fail(file_, path(key), fmt::format("{} is out of range [{}, {}]", u, lo, hi));
-      x = static_cast<int64_t>(u);
-    } else {
-      x = v.get<int64_t>();
-    }
-    if (x < lo || x > hi) fail(file_, path(key), fmt::format("{} is out of range [{}, {}]", x, lo, hi));
-    return x;
-  }
-  int64_t integer_or(const std::string& key, int64_t lo, int64_t hi, int64_t dflt) const {
-    return has(key) ? integer(key, lo, hi) : dflt;
-  }
-
-  double number(const std::string& key, double lo, double hi) const {
-    const json& v = raw(key);
-    if (!v.is_number()) fail(file_, path(key), "expected a number, got " + std::string(v.type_name()));
-    const double x = v.get<double>();
-    if (!std::isfinite(x) || x < lo || x > hi) fail(file_, path(key), fmt::format("{} is out of range [{}, {}]", x, lo, hi));
-    return x;
-  }
-  double number_or(const std::string& key, double lo, double hi, double dflt) const {
-    return has(key) ? number(key, lo, hi) : dflt;
-  }
-
-  std::string string(const std::string& key) const {
-    const json& v = raw(key);
-    if (!v.is_string()) fail(file_, path(key), "expected a string, got " + std::string(v.type_name()));
-    return v.get<std::string>();
-  }
-
-  bool boolean_or(const std::string& key, bool dflt) const {
-    if (!has(key)) return dflt;
-    const json& v = raw(key);
-    if (!v.is_boolean()) fail(file_, path(key), "expected true or false, got " + std::string(v.type_name()));
-    return v.get<bool>();
-  }
-
-  template <typename Enum>
-  Enum choice(const std::string& key, const std::vector<std::pair<const char*, Enum>>& options) const {
-    const std::string s = string(key);
-    std::string names;
-    for (const auto& [name, value] : options) {
-      if (s == name) return value;
-      names += (names.empty() ? "" : ", ") + std::string("\"") + name + "\"";
-    }
-    fail(file_, path(key), "\"" + s + "\" is not one of " + names);
-  }
-
- private:
-  const std::string& file_;
-  const json& obj_;
-  std::string prefix_;
-};
 
 Architecture parse_architecture(const std::string& file, const json& j) {
   Fields f(file, j, "architecture");
@@ -322,20 +250,7 @@ uint64_t fnv1a64(const uint8_t* data, size_t n, uint64_t h) {
 
 Model load_model_json(const std::string& path) {
   const std::vector<uint8_t> text = read_file(path, kMaxManifestBytes, "model manifest");
-  json doc;
-  try {
-    doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    // line and column of the byte the parser stopped at (1-based), and the offset
-    size_t line = 1, column = 1;
-    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-      if (text[i] == '\n') ++line, column = 1;
-      else ++column;
-    }
-    fail(path, fmt::format("line {} column {} (byte offset {})", line, column, e.byte), "not valid JSON");
-  } catch (const json::exception& e) {
-    fail(path, "", fmt::format("not valid JSON: {}", e.what()));  // e.g. a number out of range (1e400)
-  }
+  const json doc = parse_json_text(path, text);
   Fields top(path, doc, "");
   if (top.string("format") != "bitgptc-model") fail(path, "format", "expected \"bitgptc-model\"");
   const int64_t version = top.integer("version", 0, 1'000'000);

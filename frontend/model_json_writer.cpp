@@ -13,6 +13,7 @@
 
 #include "frontend/tensor_schema.h"
 #include "support/diagnostics.h"
+#include "support/text.h"
 
 namespace bitgpt {
 
@@ -25,14 +26,6 @@ void put_f32(std::vector<uint8_t>& out, float v) {
   uint32_t u;
   std::memcpy(&u, &v, 4);
   for (int b = 0; b < 4; ++b) out.push_back(static_cast<uint8_t>(u >> (8 * b)));
-}
-
-std::string byte_piece(const std::string& piece) { return fmt::format("<0x{:02X}>", static_cast<unsigned char>(piece[0])); }
-
-// A table token as JSON text: single bytes JSON cannot carry as text become "<0xNN>".
-std::string encode_piece(const std::string& piece) {
-  if (piece.size() == 1 && (static_cast<unsigned char>(piece[0]) < 0x20 || static_cast<unsigned char>(piece[0]) >= 0x7f)) return byte_piece(piece);
-  return piece;
 }
 
 }  // namespace
@@ -74,7 +67,7 @@ void write_model_json(const Model& m, const std::string& json_path) {
   tok["tokens"] = json::array();
   for (size_t i = 0; i < m.tokenizer.pieces.size(); ++i) {
     const std::string& p = m.tokenizer.pieces[i];
-    tok["tokens"].push_back(bpe ? (m.tokenizer.byte_fallback[i] ? byte_piece(p) : p) : encode_piece(p));
+    tok["tokens"].push_back(bpe ? (m.tokenizer.byte_fallback[i] ? fmt::format("<0x{:02X}>", static_cast<unsigned char>(p[0])) : p) : table_token_text(p));
   }
   if (bpe) tok["scores"] = m.tokenizer.scores;
   json doc = {

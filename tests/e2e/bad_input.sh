@@ -76,6 +76,21 @@ expect_error gguf-arch 'arch.gguf: general.architecture: "gpt2x" is not supporte
 sed 's/tokenizer.ggml.model\(.\{12\}\)llama/tokenizer.ggml.model\1gpt2x/' good.gguf > tok.gguf
 expect_error gguf-tokenizer 'tok.gguf: tokenizer.ggml.model: "gpt2x" is not supported' -- tok.gguf
 expect_error gguf-with-tokenizer '--tokenizer is for llama2.c checkpoints' -- good.gguf --tokenizer x.bin
+# Hugging Face folders (the reader's unit tests cover each field; these, the command line)
+"$build/bitgptc" convert bpe/model.json --to hf goodhf > /dev/null || { echo "FAIL convert --to hf"; fails=$((fails + 1)); }
+cp -r goodhf notok && rm notok/tokenizer.json
+expect_error hf-no-tokenizer 'notok: tokenizer.json: missing' -- notok
+cp -r goodhf noweights && rm noweights/model.safetensors
+expect_error hf-no-weights 'noweights: no model.safetensors or model.safetensors.index.json' -- noweights
+cp -r goodhf trunchf && truncate -s -7 trunchf/model.safetensors
+expect_error hf-truncated 'trunchf/model.safetensors: tensor .*data_offsets: .* is not a byte range inside' -- trunchf/config.json
+cp -r goodhf archhf && sed -i 's/BitNetForCausalLM/GPT2LMHeadModel/' archhf/config.json
+expect_error hf-arch 'archhf/config.json: architectures: "GPT2LMHeadModel" is not supported' -- archhf
+expect_error hf-with-tokenizer '--tokenizer is for llama2.c checkpoints; a Hugging Face folder' -- goodhf --tokenizer x.bin
+mkdir -p userdir && echo keep > userdir/notes.txt
+if err=$("$build/bitgptc" convert bpe/model.json --to hf userdir 2>&1); then echo "FAIL convert --to hf userdir: exit 0"; fails=$((fails + 1));
+elif [[ $(cat userdir/notes.txt) != keep || -e userdir/config.json ]]; then echo "FAIL convert --to hf userdir: touched a folder bitgptc did not make"; fails=$((fails + 1));
+else echo "ok   convert --to hf userdir: $err"; fi
 # convert: a bad format, a folder as the output; nothing written
 for args in "--to onnx x.onnx|--to: onnx not in" "--to gguf adir|adir: is a directory, not a file .convert's output." \
             "--to gguf nodir/x.gguf|nodir/x.gguf: the folder nodir does not exist"; do

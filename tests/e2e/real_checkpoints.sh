@@ -18,7 +18,7 @@ st=$shared/data/checkpoints/stories260K
 
 agreement() {  # agreement NAME MODEL TOKENIZER IDS
   local line
-  line=$("$build/bitgptc" eval "$2" --tokenizer "$3" --reference-tokens "$4" | grep '^top1-agreement:')
+  line=$("$build/bitgptc" eval "$2" ${3:+--tokenizer "$3"} --reference-tokens "$4" | grep '^top1-agreement:')
   echo "$1 $line"
   awk -v f="${line#*: }" 'BEGIN { exit !(f >= 0.97) }' || { echo "FAIL: $1 agreement below 0.97" >&2; exit 1; }
 }
@@ -41,6 +41,23 @@ flash() { sed -n '/"flash"/,/}/s/.*"weights_bytes": \([0-9]*\).*/\1/p' "$1"; }
 echo "stories260K weights in flash: int8 $(flash int8.json) bytes, --quantize ternary $(flash ternary.json) bytes"
 (( $(flash ternary.json) * 2 < $(flash int8.json) )) || { echo "FAIL: --quantize ternary did not shrink the weights" >&2; exit 1; }
 "$build/bitgptc" run "$st/stories260K.bin" --tokenizer "$st/tok512.bin" --quantize ternary -n 32 | tail -n 1
+
+# stories260K as a Hugging Face Llama folder written by an independent writer
+# (tests/tools/llama2c_to_hf.py: rotate-half q/k rows, merges ranked by llama2.c's
+# scores): the F32 folder generates exactly what the .bin does from a BPE-encoded prompt;
+# BF16 in three shards agrees with llama2.c's greedy tokens; --quantize ternary on the
+# folder equals --quantize ternary on the .bin.
+/usr/bin/python3 "$(dirname "$0")/../tools/llama2c_to_hf.py" "$st/stories260K.bin" "$st/tok512.bin" hf_f32
+/usr/bin/python3 "$(dirname "$0")/../tools/llama2c_to_hf.py" "$st/stories260K.bin" "$st/tok512.bin" hf_bf16 --shards 3 --dtype BF16
+"$build/bitgptc" run "$st/stories260K.bin" --tokenizer "$st/tok512.bin" --prompt "Once upon a time" -n 64 > bin.txt
+"$build/bitgptc" run hf_f32 --prompt "Once upon a time" -n 64 > hf.txt
+cmp bin.txt hf.txt || { echo "FAIL: the Hugging Face folder generates other text than the .bin" >&2; exit 1; }
+echo "ok: Hugging Face folder (F32) generates exactly what the llama2.c .bin does"
+agreement stories260K-hf-bf16-sharded hf_bf16 "" "$st/greedy_256_token_ids.txt"
+"$build/bitgptc" run hf_f32 --quantize ternary -n 32 | tail -n 1 > hf_ternary.txt
+"$build/bitgptc" run "$st/stories260K.bin" --tokenizer "$st/tok512.bin" --quantize ternary -n 32 | tail -n 1 > bin_ternary.txt
+cmp bin_ternary.txt hf_ternary.txt || { echo "FAIL: --quantize ternary differs between the folder and the .bin" >&2; exit 1; }
+echo "ok: --quantize ternary on the folder equals it on the .bin"
 
 echo "--- bitllama2c-1M, greedy, free running (read it: it should be English) ---"
 "$build/bitgptc" run "$bit/bit_model.bin" --tokenizer "$bit/tokenizer.bin" -n 120 | tee free.txt
