@@ -5,6 +5,10 @@ model.json + binary sidecar, exactly as docs/model-format.md specifies.
   /usr/bin/python3 training/export.py training/runs/austen/ckpt.pt \
       --out-dir examples/austen --name austen
 
+--format hf writes a Hugging Face folder instead (export_hf.py: config.json, safetensors,
+tokenizer.json) and --format gguf a GGUF v3 file, OUT_DIR/NAME.gguf (export_gguf.py); both
+are read back and checked the same way by their own readers (training/README.md).
+
 After writing, the files are read back from disk and validated: size and FNV-1a 64 hash,
 tensor bounds and overlap, ternary decoding (no `10` codes, zero padding bits) compared with
 the checkpoint's quantised weights, scales, f32 tensors, and finally an independent NumPy
@@ -91,8 +95,98 @@ def tensor_plan(cfg: ModelConfig):
     return plan
 
 
-def f32_bytes(t: torch.Tensor) -> bytes:
-    a = t.detach().cpu().numpy().astype("<f4")
+def ternary(w: torch.Tensor, name="weight"):
+    """(codes int8 [rows, cols] in {-1, 0, 1}, float32 scale) of a latent weight matrix:
+    model.weight_quant, the one quantisation every export format writes."""
+    q, s = weight_quant(w.float())
+    s = np.float32(float(s))
+    if not (np.isfinite(s) and s >= 0):
+        raise ValueError("%s: bad scale %r" % (name, float(s)))
+    return q.to(torch.int8).numpy(), s
+
+
+def plan_tensors(ckpt):
+    """The checkpoint's tensors in plan order: (export name, kind, float32 array, (codes,
+    scale) for a projection of a quantised model, else None). Checks the shapes and that
+    every checkpoint tensor has a place."""
+    cfg = ModelConfig(**ckpt["config"])
+    sd = ckpt["model"]
+    quant = ckpt.get("quant", True)
+    plan = tensor_plan(cfg)
+    out = []
+    for ename, key, shape, kind in plan:
+        w = sd[key].float()
+        if list(w.shape) != shape:
+            raise ValueError("%s: shape %s, expected %s" % (ename, list(w.shape), shape))
+        out.append((ename, kind, w.numpy(), ternary(w, ename) if kind == "linear" and quant else None))
+    extra = set(sd.keys()) - {key for _, key, _, _ in plan}
+    if extra:
+        raise ValueError("checkpoint has tensors the format has no place for: %s" % sorted(extra))
+    return out
+
+
+def rotate_half_rows(rows, head_dim):
+    """The rows of wq and wk in the two RoPE layouts: ours (llama2.c's) turns adjacent pairs
+    (2i, 2i+1) of each head, Hugging Face's rotate_half and llama.cpp's bitnet (NEOX) turn
+    (i, i + head_dim/2). dst[r] is the rotate-half row that holds our row r; permuting the
+    rows of wq and wk so leaves every attention score unchanged."""
+    r = np.arange(rows)
+    i = r % head_dim
+    return r - i + np.where(i % 2 == 0, i // 2, head_dim // 2 + i // 2)
+
+
+def to_rotate_half(a, head_dim):
+    out = np.empty_like(a)
+    out[rotate_half_rows(a.shape[0], head_dim)] = a
+    return out
+
+
+def from_rotate_half(a, head_dim):
+    return a[rotate_half_rows(a.shape[0], head_dim)]
+
+
+def rotated(ename):
+    """wq and wk, whose rows follow the RoPE layout."""
+    return ename.endswith(("attn.wq", "attn.wk"))
+
+
+def table_tokens(spec, vocab_size):
+    """The tokenizer as a list of model.json token strings, for the formats that only know
+    token lists: a `bytes` tokenizer becomes the table of its 256 single bytes (which
+    encodes any text exactly as it does)."""
+    if spec["type"] == "bytes":
+        toks = [tokmod.token_string(bytes([i])) for i in range(256)]
+    elif spec["type"] == "table":
+        toks = list(spec["tokens"])
+    else:
+        raise ValueError("unknown tokenizer type %r" % spec["type"])
+    if len(toks) != vocab_size:
+        raise ValueError("the tokenizer has %d tokens, the model's vocabulary %d" % (len(toks), vocab_size))
+    return toks
+
+
+def architecture(cfg: ModelConfig):
+    return {
+        "d_model": cfg.d_model,
+        "n_layers": cfg.n_layers,
+        "n_heads": cfg.n_heads,
+        "n_kv_heads": cfg.n_kv_heads,
+        "head_dim": cfg.head_dim,
+        "d_ff": cfg.d_ff,
+        "vocab_size": cfg.vocab_size,
+        "max_seq_len": cfg.max_seq_len,
+        "positions": "rope",
+        "rope_theta": float(cfg.rope_theta),
+        "norm": "rmsnorm",
+        "norm_eps": float(cfg.norm_eps),
+        "ffn": "swiglu",
+        "sub_norm": True,
+        "tied_classifier": True,
+    }
+
+
+def f32_bytes(a: np.ndarray) -> bytes:
+    a = a.astype("<f4")
     if not np.isfinite(a).all():
         raise ValueError("non-finite value")
     return a.tobytes()
@@ -100,8 +194,6 @@ def f32_bytes(t: torch.Tensor) -> bytes:
 
 def build(ckpt, name):
     cfg = ModelConfig(**ckpt["config"])
-    sd = ckpt["model"]
-    quant = ckpt.get("quant", True)
     blob = bytearray()
     tensors = []
 
@@ -109,55 +201,28 @@ def build(ckpt, name):
         while len(blob) % 4:
             blob.append(0)
 
-    expected_keys = set()
-    for ename, key, shape, kind in tensor_plan(cfg):
-        expected_keys.add(key)
-        w = sd[key].float()
-        if list(w.shape) != shape:
-            raise ValueError("%s: shape %s, expected %s" % (ename, list(w.shape), shape))
+    for ename, kind, w, tq in plan_tensors(ckpt):
         align4()
-        entry = {"name": ename, "shape": shape}
-        if kind == "linear" and quant:
-            q, s = weight_quant(w)
+        entry = {"name": ename, "shape": list(w.shape)}
+        if tq is not None:
+            q, s = tq
             entry["dtype"] = "ternary"
             entry["offset"] = len(blob)
-            blob += pack_ternary(q.to(torch.int64).numpy())
+            blob += pack_ternary(q)
             align4()
             entry["scales"] = {"granularity": "tensor", "offset": len(blob)}
-            s = float(s)
-            if not (np.isfinite(s) and s >= 0):
-                raise ValueError("%s: bad scale %r" % (ename, s))
             blob += struct.pack("<f", s)
         else:
             entry["dtype"] = "f32"
             entry["offset"] = len(blob)
             blob += f32_bytes(w)
         tensors.append(entry)
-    extra = set(sd.keys()) - expected_keys
-    if extra:
-        raise ValueError("checkpoint has tensors the format has no place for: %s" % sorted(extra))
 
     manifest = {
         "format": "bitgptc-model",
         "version": 1,
         "name": name,
-        "architecture": {
-            "d_model": cfg.d_model,
-            "n_layers": cfg.n_layers,
-            "n_heads": cfg.n_heads,
-            "n_kv_heads": cfg.n_kv_heads,
-            "head_dim": cfg.head_dim,
-            "d_ff": cfg.d_ff,
-            "vocab_size": cfg.vocab_size,
-            "max_seq_len": cfg.max_seq_len,
-            "positions": "rope",
-            "rope_theta": float(cfg.rope_theta),
-            "norm": "rmsnorm",
-            "norm_eps": float(cfg.norm_eps),
-            "ffn": "swiglu",
-            "sub_norm": True,
-            "tied_classifier": True,
-        },
+        "architecture": architecture(cfg),
         "tokenizer": ckpt["tokenizer"],
         "weights": None,  # filled in by the caller
         "tensors": tensors,
@@ -236,14 +301,17 @@ def np_actq(x):
     return np.clip(np.round(x / a), -127, 127) * a
 
 
-def reference_forward(man, A, ids, window=0):
+def reference_forward(ar, A, ids, window=0, rotary="pairs", quant=True):
     """Independent float64 forward from the exported tensors, one token at a time with a
-    KV cache (llama2.c style). window > 0: a token only sees the last `window` cached
-    positions (including itself). Returns logits [len(ids), vocab]."""
-    ar = man["architecture"]
+    KV cache (llama2.c style). ar: the manifest's architecture. window > 0: a token only
+    sees the last `window` cached positions (including itself). rotary: "pairs" turns dims
+    (2i, 2i+1) of a head together (ours), "half" dims (i, i + head_dim/2) (A's wq and wk in
+    rotate-half row order). quant False: no activation quantisation (a float model).
+    Returns logits [len(ids), vocab]."""
     d, nh, kvh, hd = ar["d_model"], ar["n_heads"], ar["n_kv_heads"], ar["head_dim"]
     eps, theta = ar["norm_eps"], ar["rope_theta"]
     g = nh // kvh
+    actq = np_actq if quant else (lambda v: v)
     E = A["tok_embeddings"]
     kc = [[] for _ in range(ar["n_layers"])]
     vc = [[] for _ in range(ar["n_layers"])]
@@ -252,19 +320,20 @@ def reference_forward(man, A, ids, window=0):
     def rope(vec, pos):
         vec = vec.copy()
         for h in range(len(vec) // hd):
-            for i in range(0, hd, 2):
-                ang = pos * theta ** (-i / hd)
+            for i in range(hd // 2):
+                ang = pos * theta ** (-(2 * i) / hd)
                 c, s = np.cos(ang), np.sin(ang)
-                v0, v1 = vec[h * hd + i], vec[h * hd + i + 1]
-                vec[h * hd + i] = v0 * c - v1 * s
-                vec[h * hd + i + 1] = v0 * s + v1 * c
+                j0, j1 = (2 * i, 2 * i + 1) if rotary == "pairs" else (i, hd // 2 + i)
+                v0, v1 = vec[h * hd + j0], vec[h * hd + j1]
+                vec[h * hd + j0] = v0 * c - v1 * s
+                vec[h * hd + j1] = v0 * s + v1 * c
         return vec
 
     for pos, tok in enumerate(ids):
         x = E[tok].copy()
         for L in range(ar["n_layers"]):
             p = "layers.%d." % L
-            xn = np_actq(np_rmsnorm(x, A[p + "attn_norm.weight"], eps))
+            xn = actq(np_rmsnorm(x, A[p + "attn_norm.weight"], eps))
             q = rope(A[p + "attn.wq"] @ xn, pos)
             k = rope(A[p + "attn.wk"] @ xn, pos)
             v = A[p + "attn.wv"] @ xn
@@ -281,12 +350,12 @@ def reference_forward(man, A, ids, window=0):
                 sc /= sc.sum()
                 for jj, j in enumerate(range(lo, pos + 1)):
                     y[h * hd:(h + 1) * hd] += sc[jj] * vc[L][j][kvi * hd:(kvi + 1) * hd]
-            y = np_actq(np_rmsnorm(y, A[p + "attn.sub_norm.weight"], eps))
+            y = actq(np_rmsnorm(y, A[p + "attn.sub_norm.weight"], eps))
             x = x + A[p + "attn.wo"] @ y
-            xn = np_actq(np_rmsnorm(x, A[p + "ffn_norm.weight"], eps))
+            xn = actq(np_rmsnorm(x, A[p + "ffn_norm.weight"], eps))
             a1 = A[p + "ffn.w1"] @ xn
             hdn = a1 / (1.0 + np.exp(-a1)) * (A[p + "ffn.w3"] @ xn)
-            hdn = np_actq(np_rmsnorm(hdn, A[p + "ffn.sub_norm.weight"], eps))
+            hdn = actq(np_rmsnorm(hdn, A[p + "ffn.sub_norm.weight"], eps))
             x = x + A[p + "ffn.w2"] @ hdn
         x = np_rmsnorm(x, A["final_norm.weight"], eps)
         out.append(E @ x)
@@ -296,30 +365,37 @@ def reference_forward(man, A, ids, window=0):
 def validate(json_path, ckpt, check_text, log=print):
     man, A = read_back(json_path)
     cfg = ModelConfig(**ckpt["config"])
-    sd = ckpt["model"]
-    plan = tensor_plan(cfg)
+    tensors = plan_tensors(ckpt)
     names = [t["name"] for t in man["tensors"]]
-    if names != [p[0] for p in plan]:
+    if names != [t[0] for t in tensors]:
         raise ValueError("tensor list differs from the expected plan")
-    for ename, key, shape, kind in plan:
-        w = sd[key].float()
-        if ename + "#codes" in A:
-            q, s = weight_quant(w)
-            if not np.array_equal(A[ename + "#codes"], q.to(torch.int8).numpy()):
+    for ename, kind, w, tq in tensors:
+        if (ename + "#codes" in A) != (tq is not None):
+            raise ValueError("%s: ternary in one of the files and the checkpoint only" % ename)
+        if tq is not None:
+            if not np.array_equal(A[ename + "#codes"], tq[0]):
                 raise ValueError("%s: decoded codes differ from the checkpoint" % ename)
-            if np.float32(A[ename + "#scale"][0]) != np.float32(float(s)):
+            if np.float32(A[ename + "#scale"][0]) != tq[1]:
                 raise ValueError("%s: scale differs" % ename)
         else:
-            if not np.array_equal(A[ename].astype(np.float32), w.numpy()):
+            if not np.array_equal(A[ename].astype(np.float32), w):
                 raise ValueError("%s: f32 values differ" % ename)
     log("validate: size, fnv1a64, bounds/overlap, %d tensors decoded and equal to the checkpoint"
-        % len(plan))
+        % len(tensors))
+    forward_check(man["architecture"], A, ckpt, tokmod.from_spec(man["tokenizer"], cfg.vocab_size),
+                  check_text, log)
+    return man
 
-    # forward-pass equivalence: exported files (NumPy, KV cache) vs PyTorch model
-    tok = tokmod.from_spec(man["tokenizer"], cfg.vocab_size)
+
+def forward_check(ar, A, ckpt, tok, check_text, log, rotary="pairs", tol=1e-9, what="exported files"):
+    """Forward-pass equivalence: the exported tensors A (NumPy, KV cache) vs the PyTorch
+    model, at full context and with a 16-token window. Raises if the worst difference,
+    relative to the largest logit, is over tol; returns it."""
+    cfg = ModelConfig(**ckpt["config"])
     ids = [tok.bos] + tok.encode(check_text.encode("utf-8"))
-    model = GPT(cfg, quant=ckpt.get("quant", True))
-    model.load_state_dict(sd)
+    quant = ckpt.get("quant", True)
+    model = GPT(cfg, quant=quant)
+    model.load_state_dict(ckpt["model"])
     model.eval()
     # The PyTorch model runs in float64 here like the reference: in float32 an int8
     # activation rounding can flip near a .5 boundary and the (tiny) difference then
@@ -330,15 +406,15 @@ def validate(json_path, ckpt, check_text, log=print):
         with torch.no_grad():
             tl, _ = model(torch.tensor([ids]), window=w)
         tl = tl[0].numpy()
-        rl = reference_forward(man, A, ids, window=w)
+        rl = reference_forward(ar, A, ids, window=w, rotary=rotary, quant=quant)
         diff = np.abs(tl - rl).max()
         agree = (tl.argmax(-1) == rl.argmax(-1)).mean()
         log("validate: forward on %d tokens, window %s: max |logit diff| %.2e, argmax agreement %.1f%%"
             % (len(ids), w if w else "full", diff, 100 * agree))
         worst = max(worst, diff / max(1.0, np.abs(rl).max()))
-    if worst > 1e-9:
-        raise ValueError("PyTorch model and exported files disagree (rel. diff %.3g)" % worst)
-    return man
+    if worst > tol:
+        raise ValueError("PyTorch model and %s disagree (rel. diff %.3g)" % (what, worst))
+    return worst
 
 
 def manifest_json(man):
@@ -376,15 +452,56 @@ def main(argv=None):
     ap.add_argument("ckpt", help="checkpoint written by train.py")
     ap.add_argument("--out-dir", required=True)
     ap.add_argument("--name", default="model", help="model name ([A-Za-z_][A-Za-z0-9_]*, <= 48 chars)")
-    ap.add_argument("--json", default="model.json")
-    ap.add_argument("--weights", default="model.weights.bin")
+    ap.add_argument("--format", choices=("native", "hf", "gguf"), default="native",
+                    help="native: model.json + sidecar (default); hf: a Hugging Face folder; "
+                         "gguf: OUT_DIR/NAME.gguf")
+    ap.add_argument("--json", help="native: the manifest's file name (default model.json)")
+    ap.add_argument("--weights", help="native: the sidecar's file name (default model.weights.bin)")
+    ap.add_argument("--hf-weights", choices=("packed", "latent"),
+                    help="hf: packed ternary codes with their scale (default), or the latent float weights")
+    ap.add_argument("--shards", type=int, help="hf: split the tensors over N safetensors files")
+    ap.add_argument("--gguf-ternary", choices=("tq2_0", "tq1_0", "f32"),
+                    help="gguf: type of the ternary matrices whose rows are whole 256-weight blocks "
+                         "(default tq2_0; fp16 block scales); the others are F32")
     ap.add_argument("--check-text", default="It is a truth universally acknowledged, that a single man")
     ap.add_argument("--no-validate", action="store_true")
     args = ap.parse_args(argv)
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", args.name) or len(args.name) > 48:
         sys.exit("invalid --name %r" % args.name)
+    for opt, fmt in (("json", "native"), ("weights", "native"), ("hf_weights", "hf"), ("shards", "hf"),
+                     ("gguf_ternary", "gguf")):
+        if getattr(args, opt) is not None and args.format != fmt:
+            ap.error("--%s applies to --format %s only" % (opt.replace("_", "-"), fmt))
+    if args.shards is not None and args.shards < 1:
+        ap.error("--shards must be at least 1")
 
     ckpt = torch.load(args.ckpt, map_location="cpu")
+    if args.format == "native":
+        export_native(ckpt, args)
+        return
+    # the writers and readers of the other formats (they import this module's shared parts)
+    import export_gguf
+    import export_hf
+    try:
+        os.makedirs(args.out_dir, exist_ok=True)
+        if args.format == "hf":
+            export_hf.write(ckpt, args.out_dir, args.hf_weights or "packed", args.shards or 1)
+            if not args.no_validate:
+                export_hf.validate(args.out_dir, ckpt, args.check_text)
+        else:
+            path = os.path.join(args.out_dir, args.name + ".gguf")
+            export_gguf.write(ckpt, path, args.name, args.gguf_ternary or "tq2_0")
+            if not args.no_validate:
+                export_gguf.validate(path, ckpt, args.check_text)
+    except ValueError as e:
+        sys.exit("export.py: error: %s" % e)
+    if not args.no_validate:
+        print("validate: OK")
+
+
+def export_native(ckpt, args):
+    args.json = args.json or "model.json"
+    args.weights = args.weights or "model.weights.bin"
     manifest, blob = build(ckpt, args.name)
     manifest["weights"] = {"file": args.weights, "bytes": len(blob), "fnv1a64": fnv1a64(blob)}
     os.makedirs(args.out_dir, exist_ok=True)

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "frontend/gguf.h"
+#include "frontend/hf_folder.h"
 #include "tests/fuzz/fuzz_common.h"
 
 namespace {
@@ -135,6 +136,11 @@ int main(int argc, char** argv) {
     s.tokenizer = bitnet ? "table" : "bpe";
     write(out / "gguf" / (bitnet ? "bitnet_table.gguf" : "llama_bpe.gguf"), bitgpt::gguf_bytes(bitgpt::random_model(s)));
   }
+  // Hugging Face: config.json and model.safetensors of the seed model, joined as fuzz_hf
+  // splits them (its tokenizer.json is fixed)
+  const std::map<std::string, std::string> hf = bitgpt::hf_folder_files(bitgpt::fuzz::seed_model());
+  const Bytes config(hf.at("config.json").begin(), hf.at("config.json").end());
+  write(out / "hf" / "bitnet_packed.bin", joined(config, Bytes(hf.at("model.safetensors").begin(), hf.at("model.safetensors").end())));
   std::filesystem::remove_all(bitgpt::fuzz::temp_dir());
   return 0;
 }
