@@ -39,7 +39,11 @@ void add_project_files(const CompiledModel& c, const Provenance& origin, const s
   const std::string& n = c.graph.name;
   if (with_demo)
     files["demo/" + n + "_demo.cpp"] = EmitContext(c, origin).banner(n + "_demo.cpp: generates text on the host") + instantiate_template("host_demo.cpp", n);
-  files["CMakeLists.txt"] = instantiate_template("CMakeLists.txt", n, {{"MODEL_SOURCES", model_sources}, {"HOST_DEMO", with_demo ? "TRUE" : "FALSE"}});
+  // a target the build machine runs: its CPU flags for the host compiler (cross builds
+  // take theirs from the firmware's toolchain)
+  const std::string cpu_flags = c.target->native() ? c.target->gcc_flags : "";
+  files["CMakeLists.txt"] =
+      instantiate_template("CMakeLists.txt", n, {{"MODEL_SOURCES", model_sources}, {"HOST_DEMO", with_demo ? "TRUE" : "FALSE"}, {"CPU_FLAGS", cpu_flags}});
   if (firmware_unavailable(c).empty()) emit_firmware(c, firmware_objects, files);
 }
 

@@ -40,13 +40,13 @@ struct Value {
 };
 
 // ggml tensor types this reader decodes: elements per block and bytes per block.
-enum GgmlType : uint32_t { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q8_0 = 8, T_BF16 = 30, T_TQ1_0 = 34, T_TQ2_0 = 35, T_Q1_0 = 41 };
+enum GgmlType : uint32_t { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q8_0 = 8, T_Q6_K = 14, T_BF16 = 30, T_TQ1_0 = 34, T_TQ2_0 = 35, T_Q1_0 = 41 };
 struct TypeInfo {
   uint32_t type;
   const char* name;
   int64_t block, bytes;
 };
-constexpr TypeInfo kTypes[] = {{T_F32, "F32", 1, 4},       {T_F16, "F16", 1, 2},      {T_BF16, "BF16", 1, 2}, {T_Q4_0, "Q4_0", 32, 18}, {T_Q8_0, "Q8_0", 32, 34},
+constexpr TypeInfo kTypes[] = {{T_F32, "F32", 1, 4},       {T_F16, "F16", 1, 2},      {T_BF16, "BF16", 1, 2}, {T_Q4_0, "Q4_0", 32, 18}, {T_Q8_0, "Q8_0", 32, 34}, {T_Q6_K, "Q6_K", 256, 210},
                                {T_TQ1_0, "TQ1_0", 256, 54}, {T_TQ2_0, "TQ2_0", 256, 66}, {T_Q1_0, "Q1_0", 128, 18}};
 
 struct TensorInfo {
@@ -221,7 +221,7 @@ struct Decoded {
 
 Decoded decode(const GgufFile& f, const TensorInfo& t) {
   const TypeInfo* ti = type_info(t.type);
-  if (!ti) fail(f.path, "tensor " + t.name, fmt::format("ggml type {} is not one this reader decodes (F32, F16, BF16, Q4_0, Q8_0, TQ1_0, TQ2_0, Q1_0)", t.type));
+  if (!ti) fail(f.path, "tensor " + t.name, fmt::format("ggml type {} is not one this reader decodes (F32, F16, BF16, Q4_0, Q8_0, Q6_K, TQ1_0, TQ2_0, Q1_0)", t.type));
   const int64_t n = t.elements(), blocks = n / ti->block;
   const uint8_t* p = t.data;
   Decoded d;
@@ -257,6 +257,24 @@ Decoded decode(const GgufFile& f, const TensorInfo& t) {
         const uint8_t* q = p + 34 * b;
         const float s = scale(q, b);
         for (int j = 0; j < 32; ++j) d.values[static_cast<size_t>(32 * b + j)] = s * static_cast<float>(static_cast<int8_t>(q[2 + j]));
+      }
+      break;
+    case T_Q6_K:  // 128 bytes of low nibbles, 64 of high bit pairs, 16 int8 scales (one per 16), the fp16 scale
+      d.values.resize(static_cast<size_t>(n));
+      for (int64_t b = 0; b < blocks; ++b) {
+        const uint8_t* q = p + 210 * b;
+        const float s = scale(q + 208, b);
+        float* y = d.values.data() + 256 * b;
+        for (int half = 0; half < 2; ++half) {  // each 128 elements: low nibbles 64 bytes, high pairs 32, scales 8
+          const uint8_t* ql = q + 64 * half;
+          const uint8_t* qh = q + 128 + 32 * half;
+          const auto* sc = reinterpret_cast<const int8_t*>(q + 192 + 8 * half);
+          for (int l = 0; l < 32; ++l)
+            for (int k = 0; k < 4; ++k) {  // element l + 32k: nibble k / 2 of byte l + 32 (k % 2), bit pair k of qh[l]
+              const int low = (ql[l + 32 * (k % 2)] >> (4 * (k / 2))) & 15, high = (qh[l] >> (2 * k)) & 3;
+              y[128 * half + l + 32 * k] = s * static_cast<float>(sc[l / 16 + 2 * k]) * static_cast<float>((low | (high << 4)) - 32);
+            }
+        }
       }
       break;
     case T_TQ2_0:  // 64 bytes of 2-bit codes (element 32*l + m of a 128-group in bits 2l of byte m), then the scale

@@ -2,7 +2,7 @@
 // tensor infos (name, dims with the fastest-varying first, ggml type, offset), and the
 // aligned tensor data.
 //  - read: architectures `llama` and `bitnet` (sub-norms), tensor types F32, F16, BF16,
-//    Q4_0, Q8_0, TQ1_0, TQ2_0 and Q1_0; the SentencePiece-style `llama` tokenizer
+//    Q4_0, Q8_0, Q6_K, TQ1_0, TQ2_0 and Q1_0; the SentencePiece-style `llama` tokenizer
 //    (tokenizer.ggml.*). Ternary blocks with one scale per matrix (or per row) stay
 //    ternary; float tensors whose values are one scale times {-1, 0, +1} become ternary
 //    too (docs/model-format.md, "GGUF").

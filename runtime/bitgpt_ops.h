@@ -10,14 +10,18 @@
 
 #include "bitgpt_numerics.h"
 /* The emitted code asks for the DSP kernels on targets that have them; the same source
- * built for the host (or any compiler without the DSP extension) uses plain C, with the
- * same results. */
+ * built for the host (or any compiler without the DSP extension) uses plain C, or AVX2
+ * where the compiler targets it, with the same results. */
 #if defined(BITGPT_KERNEL_MVE) && defined(__ARM_FEATURE_MVE) && !defined(BITGPT_KERNEL_NAIVE)
 #define BITGPT_USE_MVE 1
 #include "bitgpt_mve.h"
 #elif defined(BITGPT_KERNEL_SMLAD) && defined(__ARM_FEATURE_DSP) && !defined(BITGPT_KERNEL_NAIVE)
 #define BITGPT_USE_SMLAD 1
 #include "bitgpt_smlad.h"
+#elif defined(__AVX2__) && !defined(BITGPT_KERNEL_NAIVE)
+/* A host build for a CPU with AVX2 (its compiler says so): the row dot products use it. */
+#define BITGPT_USE_AVX2 1
+#include "bitgpt_avx2.h"
 #endif
 
 #ifdef __cplusplus

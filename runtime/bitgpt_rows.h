@@ -1,5 +1,5 @@
 /* bitgpt_rows.h - dot products of matrix rows with int8 vectors, and their scaling:
- * the row kernels (plain C, SMLAD, Helium) and the helpers the fused kernels share.
+ * the row kernels (plain C, SMLAD, Helium, AVX2 on hosts) and the helpers the fused kernels share.
  * Part of bitgpt_ops.h, which includes it where its types are defined; not included
  * on its own. */
 #ifndef BITGPT_ROWS_H
@@ -43,6 +43,11 @@ static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x)
   if (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8) { /* whole vectors, then the tail below */
     j = w->cols & ~15;
     acc = w->dtype == BG_W_INT8 ? bg_mve_dot_int8((const int8_t *)row, x, j) : bg_mve_dot_ternary2(row, x, j);
+  }
+#elif defined(BITGPT_USE_AVX2)
+  if (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8) { /* whole 32-column steps, then the tail below */
+    j = w->cols & ~31;
+    acc = w->dtype == BG_W_INT8 ? bg_avx2_dot_int8((const int8_t *)row, x, j) : bg_avx2_dot_ternary2(row, x, j);
   }
 #endif
   if (w->dtype == BG_W_TERNARY2) {

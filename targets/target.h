@@ -53,6 +53,12 @@ struct TargetDesc {
   const char* toolchain = "arm-none-eabi-";
   const char* libc_flags = "--specs=nano.specs";
   const char* qemu_system = "qemu-system-arm";
+  // A target the build machine itself runs, only where bitgptc is built for this
+  // architecture ("x86_64"); "" for the host and the cross targets.
+  const char* build_arch = "";
+  // The host compiler runs it (no cross toolchain, no board): the emitted CMakeLists
+  // builds with gcc_flags and the demo program.
+  bool native() const { return qemu_board[0] == '\0'; }
 };
 
 const std::vector<TargetDesc>& all_targets();

@@ -20,18 +20,10 @@ set -euo pipefail
 build=$1 src=$2 shared=$3 work=$4
 ckpt=$shared/data/checkpoints/stories260K
 [[ -f $ckpt/stories260K.bin ]] || { echo "skip: $ckpt is absent (../shared)"; exit 77; }
-cache=$build/cache/node-llama-cpp
-if [[ ! -f $cache/node_modules/node-llama-cpp/llama/gitRelease.bundle ]]; then
-  command -v npm > /dev/null || { echo "skip: npm is not installed (scripts/setup-debian.sh installs it)"; exit 77; }
-  mkdir -p "$cache"
-  (cd "$cache" && npm i -E node-llama-cpp@3.21.1 --ignore-scripts --no-audit --no-fund > npm.log 2>&1) ||
-    { echo "skip: npm could not install node-llama-cpp@3.21.1: $(tail -n 3 "$cache/npm.log")"; exit 77; }
-fi
-bins=$cache/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
-[[ -d $cache/llama.cpp/include ]] || git clone -q "$cache/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$cache/llama.cpp" 2> /dev/null
+source "$src/tests/tools/llama_cpp_setup.sh"
+llama_cpp_setup "$build" || exit 77
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
-cc -O1 -std=c11 -Wall -Wextra -Werror "$src/tests/tools/llama_cpp_oracle.c" -I"$cache/llama.cpp/include" -I"$cache/llama.cpp/ggml/include" \
-  -L"$bins" -l:libllama.v0.4.0.so -l:libggml.v0.4.0.so -l:libggml-base.so -lm -Wl,-rpath,"$bins" -o oracle
+llama_cpp_build_oracle "$src" oracle
 ids=$ckpt/greedy_256_token_ids.txt
 
 # agreement A B: the fraction of positions where two prediction lists agree

@@ -12,6 +12,10 @@
  *                                                        BOS, every token predicted; prints
  *                                                        the greedy choice at each position,
  *                                                        then "nats N tokens T" on stderr
+ *   llama_cpp_oracle generate BINS MODEL.gguf N         decode: BOS, then N greedy tokens one at
+ *                                                        a time, one thread (what a chat loop
+ *                                                        does; bench/host_vs_llama_cpp.sh times
+ *                                                        it); prints the ids
  * BINS: the folder of llama.cpp's shared libraries (CPU backends are loaded from it). */
 #include <math.h>
 #include <stdio.h>
@@ -117,6 +121,32 @@ static int quantize(const char *in, const char *out, const char *type) {
   return llama_model_quantize(in, out, &p) == 0 ? 0 : 1;
 }
 
+static int generate(const char *model_path, int n) {
+  struct llama_model *model = load(model_path);
+  struct llama_context_params cp = llama_context_default_params();
+  cp.n_ctx = (uint32_t)n + 1;
+  cp.n_batch = cp.n_ubatch = 1;
+  cp.n_threads = cp.n_threads_batch = 1;
+  struct llama_context *ctx = llama_init_from_model(model, cp);
+  if (!ctx) { fprintf(stderr, "oracle: no context\n"); exit(1); }
+  const struct llama_vocab *v = llama_model_get_vocab(model);
+  const int vocab = llama_vocab_n_tokens(v);
+  llama_token token = llama_vocab_bos(v);
+  for (int i = 0; i < n; ++i) {
+    struct llama_batch one = llama_batch_get_one(&token, 1);
+    if (llama_decode(ctx, one) != 0) { fprintf(stderr, "oracle: llama_decode failed at token %d\n", i); exit(1); }
+    const float *logits = llama_get_logits_ith(ctx, -1);
+    int best = 0;
+    for (int t = 1; t < vocab; ++t)
+      if (logits[t] > logits[best]) best = t;
+    token = best;
+    printf("%d\n", best);
+  }
+  llama_free(ctx);
+  llama_model_free(model);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: see the top of llama_cpp_oracle.c\n"); return 2; }
   ggml_backend_load_all_from_path(argv[2]);
@@ -124,6 +154,7 @@ int main(int argc, char **argv) {
   int rc = 2;
   if (!strcmp(argv[1], "predict") && argc == 5) rc = predict(argv[3], argv[4]);
   else if (!strcmp(argv[1], "quantize") && argc == 6) rc = quantize(argv[3], argv[4], argv[5]);
+  else if (!strcmp(argv[1], "generate") && argc == 5) rc = generate(argv[3], atoi(argv[4]));
   else if (!strcmp(argv[1], "score") && argc == 6) rc = score(argv[3], argv[4], atoi(argv[5]));
   llama_backend_free();
   return rc;

@@ -1,0 +1,55 @@
+/* bitgpt_avx2.h - row dot products with x86 AVX2, for host builds whose compiler targets
+ * it (-mavx2, -march=x86-64-v3 or -march=native; --target x86-64-v3): 32 weights a step,
+ * exactly the integers of the plain C loop (integer sums; no saturation: a pair of int8
+ * products stays within int16). Part of bitgpt_ops.h, which includes it when __AVX2__ is defined; not included
+ * on its own. */
+#ifndef BITGPT_AVX2_H
+#define BITGPT_AVX2_H
+
+#include <immintrin.h>
+
+/* The eight int32 lanes of v, added. */
+static inline int32_t bg_avx2_sum(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+/* Ternary row (2-bit fields, weight j at bits 2(j % 4) of byte j / 4: 01 = +1, 11 = -1)
+ * times x, over the first n columns (a multiple of 32). Each of 8 bytes is spread over
+ * four lanes; a lane's field is tested with its own mask (bit 0 set: not zero; bit 1 set:
+ * negative) into the weight as an int8 (-1, 0, +1), which signs the activation. x holds
+ * activation codes, which are within [-127, 127] (bg_quantize_one), so the sign is exact. */
+static inline int32_t bg_avx2_dot_ternary2(const uint8_t *row, const int8_t *x, int32_t n) {
+  const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
+  const __m256i nonzero_bit = _mm256_set1_epi32(0x40100401), negative_bit = _mm256_set1_epi32((int32_t)0x80200802);
+  const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  __m256i acc = _mm256_setzero_si256();
+  int32_t j;
+  for (j = 0; j < n; j += 32) {
+    const __m256i packed = _mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)(row + (j >> 2))));
+    const __m256i fields = _mm256_shuffle_epi8(packed, spread);
+    const __m256i nonzero = _mm256_cmpeq_epi8(_mm256_and_si256(fields, nonzero_bit), nonzero_bit);
+    const __m256i negative = _mm256_cmpeq_epi8(_mm256_and_si256(fields, negative_bit), negative_bit);
+    const __m256i weight = _mm256_or_si256(_mm256_and_si256(nonzero, ones8), negative); /* 1, 0 or -1 (0xff) */
+    const __m256i products = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(x + j)), weight);
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, products), ones16));
+  }
+  return bg_avx2_sum(acc);
+}
+
+/* int8 row times x over the first n columns (a multiple of 32): widened to int16, then
+ * multiplied and added in pairs. */
+static inline int32_t bg_avx2_dot_int8(const int8_t *row, const int8_t *x, int32_t n) {
+  __m256i acc = _mm256_setzero_si256();
+  int32_t j;
+  for (j = 0; j < n; j += 16) {
+    const __m256i w = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(row + j)));
+    const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(x + j)));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(w, v));
+  }
+  return bg_avx2_sum(acc);
+}
+
+#endif /* BITGPT_AVX2_H */
