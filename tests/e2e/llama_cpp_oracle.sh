@@ -14,6 +14,8 @@
 #  4. a binary model (random weights, 128-column rows) -> GGUF F32, and llama.cpp's Q1_0
 #     quantisation of it (one bit per weight) -> llama.cpp and bitgptc on the same ids:
 #     top-1 agreement >= 0.95 on both files.
+#  5. a ternary model with 256-column rows quantised by llama.cpp to TQ2_0 (its token
+#     embedding becomes Q6_K) -> llama.cpp and bitgptc: top-1 agreement >= 0.95.
 # Skips (77), saying why, without ../shared or when npm cannot install the package.
 #   llama_cpp_oracle.sh BUILD_DIR SOURCE_DIR SHARED_DIR WORK_DIR
 set -euo pipefail
@@ -85,3 +87,16 @@ for q in f32 q1_0; do
   at_least "$top1" 0.95 || { echo "FAIL: binary $q: top-1 agreement $top1 < 0.95"; exit 1; }
 done
 echo "ok binary weights through GGUF F32 and llama.cpp's Q1_0 agree with llama.cpp"
+
+# 5. a ternary model whose rows fill TQ blocks (256 columns): llama.cpp's own TQ2_0 file
+#    (ternary matrices in TQ2_0, the token embedding in Q6_K) read by bitgptc
+"$build/tests/make_test_model" --out tq/model.json --name tqmodel --d 256 --layers 1 --heads 4 --kv-heads 2 --ff 512 \
+  --vocab 320 --tokenizer bpe --max-seq 128 --sub-norm > /dev/null
+"$build/bitgptc" convert tq/model.json --to gguf tq-f32.gguf
+./oracle quantize "$bins" tq-f32.gguf tq-tq2_0.gguf tq2_0 2>> oracle.log
+"$build/bitgptc" eval tq/model.json --text text.txt --dump-tokens tq-ids.txt > /dev/null
+./oracle score "$bins" tq-tq2_0.gguf tq-ids.txt 128 > tq-llama.txt 2>> oracle.log
+top1=$("$build/bitgptc" eval tq-tq2_0.gguf --text text.txt --predictions tq-llama.txt | sed -n 's/^top1-agreement: //p')
+echo "ternary model, llama.cpp's TQ2_0 + Q6_K file: top-1 agreement with llama.cpp $top1"
+at_least "$top1" 0.95 || { echo "FAIL: TQ2_0/Q6_K: top-1 agreement $top1 < 0.95"; exit 1; }
+echo "ok llama.cpp's TQ2_0 file (Q6_K embedding) agrees with llama.cpp"
