@@ -68,6 +68,9 @@ static inline int32_t bg_kv_dot(const int8_t *q8, const uint8_t *row, int32_t n,
 #elif defined(BITGPT_USE_SMLAD)
     i = n & ~3;
     dot = bg_smlad_dot_i8(q8, (const int8_t *)row, i);
+#elif defined(BITGPT_USE_AVX2)
+    i = n & ~15;
+    dot = bg_avx2_dot_int8(q8, (const int8_t *)row, i);
 #endif
     for (; i < n; ++i) dot += q8[i] * (int8_t)row[i];
   } else {
@@ -93,10 +96,14 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
   const uint8_t *vrow = c->v + (int64_t)at * rb;
   const int64_t w = (int64_t)p * bg_scale16_decode(c->v_scale[at]);
   int32_t i;
-  if (a->kv_bits == 8 && w == (int32_t)w) { /* the usual case: one SMLAL per element */
-    for (i = 0; i < a->head_dim; ++i) acc[i] += bg_mul32x32((int32_t)w, (int8_t)vrow[i]);
+  i = 0;
+#if defined(BITGPT_USE_AVX2)
+  if (a->kv_bits == 8) i = bg_avx2_accumulate_int8(w, (const int8_t *)vrow, a->head_dim & ~3, acc);
+#endif
+  if (a->kv_bits == 8 && w == (int32_t)w) { /* the usual case on Arm: one SMLAL per element */
+    for (; i < a->head_dim; ++i) acc[i] += bg_mul32x32((int32_t)w, (int8_t)vrow[i]);
   } else if (a->kv_bits == 8) {
-    for (i = 0; i < a->head_dim; ++i) acc[i] += w * (int8_t)vrow[i];
+    for (; i < a->head_dim; ++i) acc[i] += w * (int8_t)vrow[i];
   } else {
     for (i = 0; i < a->head_dim; ++i) acc[i] += w * bg_kv_code(vrow, i, 4);
   }
