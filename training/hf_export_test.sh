@@ -23,12 +23,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
 
-# smoke_test.sh's arguments
-args=(--data "$corpus" --data-bytes 200000
-    --d-model 32 --n-layers 1 --n-heads 4 --n-kv-heads 1 --head-dim 8 --d-ff 96
-    --seq-len 128 --batch 16 --lr 4e-3 --warmup 30 --steps 150
-    --windows 0,32,16 --eval-every 0 --final-eval-chunks 24 --sample-chars 40
-    --threads 1 --seed 1)
+source "$here/smoke_model.sh"
+smoke_args "$corpus"
 nice -n 10 "$py" "$here/train.py" "${args[@]}" --out "$tmp/bytes/run" > "$tmp/bytes.train.out"
 nice -n 10 "$py" "$here/train.py" "${args[@]}" --tokenizer "$here/tokenizers/austen_512.json" --d-ff 256 \
     --out "$tmp/table/run" > "$tmp/table.train.out"

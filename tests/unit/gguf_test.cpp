@@ -10,6 +10,7 @@
 #include "frontend/gguf.h"
 #include "support/diagnostics.h"
 #include "tests/tools/random_model.h"
+#include "tests/unit/model_equality.h"
 
 namespace bitgpt {
 namespace {
@@ -27,24 +28,8 @@ Model round_trip(const Model& m) {
 }
 
 void expect_same(const Model& a, const Model& b) {
-  EXPECT_EQ(a.arch.d_model, b.arch.d_model);
-  EXPECT_EQ(a.arch.n_kv_heads, b.arch.n_kv_heads);
-  EXPECT_EQ(a.arch.sub_norm, b.arch.sub_norm);
-  EXPECT_EQ(a.tokenizer.pieces, b.tokenizer.pieces);
+  expect_same_weights(a, b);
   EXPECT_EQ(a.tokenizer.scores, b.tokenizer.scores);
-  EXPECT_EQ(a.tokenizer.bos, b.tokenizer.bos);
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (const auto& [name, t] : a.tensors) {
-    ASSERT_TRUE(b.has(name)) << name;
-    const Tensor& u = b.tensor(name);
-    EXPECT_EQ(t.dtype, u.dtype) << name;
-    EXPECT_EQ(t.shape, u.shape) << name;
-    EXPECT_EQ(t.codes, u.codes) << name;
-    EXPECT_EQ(t.values, u.values) << name;
-    if (t.dtype == WeightDType::Ternary) {
-      EXPECT_EQ(t.scales, u.scales) << name;
-    }
-  }
 }
 
 RandomModelSpec bpe_spec(bool sub_norm) {

@@ -13,6 +13,7 @@
 #include "frontend/safetensors.h"
 #include "support/diagnostics.h"
 #include "tests/tools/random_model.h"
+#include "tests/unit/model_equality.h"
 
 namespace bitgpt {
 namespace {
@@ -79,22 +80,6 @@ RandomModelSpec bitnet_spec(const std::string& tokenizer) {
   s.arch.vocab_size = 320;
   s.tokenizer = tokenizer;
   return s;
-}
-
-void expect_same_weights(const Model& a, const Model& b) {
-  EXPECT_EQ(a.arch.sub_norm, b.arch.sub_norm);
-  EXPECT_EQ(a.arch.n_kv_heads, b.arch.n_kv_heads);
-  EXPECT_EQ(a.tokenizer.pieces, b.tokenizer.pieces);
-  EXPECT_EQ(a.tokenizer.bos, b.tokenizer.bos);
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (const auto& [name, t] : a.tensors) {
-    ASSERT_TRUE(b.has(name)) << name;
-    const Tensor& u = b.tensor(name);
-    EXPECT_EQ(t.dtype, u.dtype) << name;
-    EXPECT_EQ(t.codes, u.codes) << name;
-    EXPECT_EQ(t.values, u.values) << name;
-    EXPECT_EQ(t.scales, u.scales) << name;
-  }
 }
 
 TEST_F(HfFolder, BitnetRoundTripKeepsCodesScalesAndTheTable) {
