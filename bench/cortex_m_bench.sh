@@ -15,6 +15,7 @@
 # window): (count(N2) - count(N1)) / (N2 - N1). Start-up, prompt and printing cancel.
 # Instructions per weight divide by the weights of every matrix product of one token
 # (the classifier included).
+# BITGPT_ARGS="--kv-bits 4" passes more options to bitgptc for every configuration.
 # EMITS="cpp obj" runs each configuration through both backends: the C++ sources built by
 # arm-none-eabi-gcc -O2, and the object LLVM generates (--emit obj; obj-size: with
 # --optimize size); default cpp. The naive
@@ -50,7 +51,8 @@ for config in ${CONFIGS:-naive portable smlad mve lut4 base3 auto}; do
   kernel=$config extra="" packing=auto
   [[ $config == naive ]] && kernel=portable extra=-DBITGPT_KERNEL_NAIVE
   [[ $config == base3 ]] && kernel=portable packing=base3
-  if ! "$build/bitgptc" "$model" --target "$target" --sram "$sram" --kernel "$kernel" --packing "$packing" "${emit_args[@]}" -o "$dir" --report-json "$work/plan.json" -q 2> "$work/err.txt"; then
+  # shellcheck disable=SC2086  # BITGPT_ARGS: more bitgptc options, e.g. "--kv-bits 4"
+  if ! "$build/bitgptc" "$model" --target "$target" --sram "$sram" --kernel "$kernel" --packing "$packing" ${BITGPT_ARGS:-} "${emit_args[@]}" -o "$dir" --report-json "$work/plan.json" -q 2> "$work/err.txt"; then
     [[ $config == smlad || $config == mve || $config == lut4 ]] && continue  # no DSP / no Helium / no table configuration fits
     cat "$work/err.txt" >&2; exit 1
   fi

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdio>
 #include <unistd.h>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <iostream>
 #include <cstring>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "codegen/cpp_emitter.h"
@@ -25,6 +27,7 @@
 #include "interp/evaluate.h"
 #include "interp/generate.h"
 #include "interp/interpreter.h"
+#include "interp/plan_quality.h"
 #include "passes/pass_manager.h"
 #include "passes/pipeline.h"
 #include "support/diagnostics.h"
@@ -98,6 +101,10 @@ struct PlanArgs {
   PackingOption packing = PackingOption::Auto;
   MemoryOption memory = MemoryOption::Static;
   std::vector<std::string> disabled;
+  std::string calibration;
+  double max_loss_increase = 0.5;
+  CLI::Option* max_loss_opt = nullptr;
+  std::optional<PlanChoice> choice;  // with --calibration: the candidates measured
 
   void add_to(CLI::App& app) {
     app.add_option("model", model, "model.json (docs/model-format.md), a GGUF file, a Hugging Face folder (config.json + safetensors + tokenizer.json), or a llama2.c / bitllama2.c .bin checkpoint")->required();
@@ -138,6 +145,31 @@ struct PlanArgs {
     std::string passes;
     for (const PassInfo& p : optimization_passes()) passes += fmt::format("\n  {:<20} {}", p.name, p.what);
     app.add_option("--disable-pass", disabled, "switch a pass off (repeatable):" + passes);
+    app.add_option("--calibration", calibration,
+                   "a text: choose the KV precision, window and kernels by the loss measured on it (every candidate plan interpreted), "
+                   "the fastest within --max-loss-increase of the most accurate");
+    max_loss_opt = app.add_option("--max-loss-increase", max_loss_increase, "with --calibration: percent of loss above the most accurate plan's allowed (default 0.5)")
+                       ->check(CLI::Validator(
+                           [](std::string& s) {
+                             size_t used = 0;
+                             double v = -1;
+                             try {
+                               v = std::stod(s, &used);
+                             } catch (const std::exception&) {
+                             }
+                             return used == s.size() && std::isfinite(v) && v >= 0 ? std::string()
+                                                                                    : "expected a percentage >= 0 (0.5, 2), got '" + s + "'";
+                           },
+                           "PERCENT"));
+  }
+
+  // The plan: the pipeline's rule, or with --calibration the candidate its measurement picks.
+  CompiledModel compile(const Model& m) {
+    if (max_loss_opt->count() && calibration.empty()) throw Error("--max-loss-increase: goes with --calibration (the text the loss is measured on)");
+    if (calibration.empty()) return compile_model(m, options());
+    const std::vector<uint8_t> bytes = read_input_file(calibration, "calibration text", int64_t{256} << 20);
+    choice = choose_plan_by_quality(m, options(), std::string(bytes.begin(), bytes.end()), "--calibration " + calibration, max_loss_increase);
+    return compile_model(m, choice->candidates[choice->chosen].options);
   }
 
   Model load() const {
@@ -166,6 +198,21 @@ struct PlanArgs {
     return o;
   }
 };
+
+// The JSON report with the calibration's candidates (docs/report.md, "calibration"), when
+// --calibration chose the plan.
+std::string with_calibration(const std::string& report, const std::optional<PlanChoice>& choice) {
+  if (!choice) return report;
+  nlohmann::ordered_json doc = nlohmann::ordered_json::parse(report);
+  nlohmann::ordered_json candidates = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < choice->candidates.size(); ++i) {
+    const PlanCandidate& p = choice->candidates[i];
+    candidates.push_back({{"window", p.window}, {"kv_bits", p.kv_bits}, {"kernels", p.kernels}, {"estimated_instructions", p.estimated_instructions},
+                          {"loss_nats_per_token", p.loss}, {"chosen", i == choice->chosen}});
+  }
+  doc["calibration"] = {{"tokens", choice->calibration_tokens}, {"max_loss_increase_percent", choice->max_increase_percent}, {"candidates", candidates}};
+  return doc.dump(2) + "\n";
+}
 
 // What the outputs record of their making: bitgptc's version, the command line, and a
 // hash of the model's files.
@@ -252,7 +299,7 @@ int compile_main(int argc, char** argv) {
   if (const std::optional<int> exit = parse(app, argc, argv)) return *exit;
 
   const Model model = plan.load();
-  const CompiledModel compiled = compile_model(model, plan.options());
+  const CompiledModel compiled = plan.compile(model);
   // Everything is generated before anything is written: a failure leaves no output.
   std::map<std::string, std::string> files;
   const bool emit = output->count() > 0;
@@ -270,7 +317,7 @@ int compile_main(int argc, char** argv) {
   // temporary written) first: a bad path fails before the output folder is touched.
   std::optional<PendingFile> report, depfile;
   std::optional<PendingFile> html;
-  if (!report_path.empty()) report.emplace(report_path, report_json(compiled, origin), "--report-json");
+  if (!report_path.empty()) report.emplace(report_path, with_calibration(report_json(compiled, origin), plan.choice), "--report-json");
   if (!html_path.empty()) html.emplace(html_path, report_html(compiled, origin), "--report-html");
   if (!depfile_path.empty()) {
     if (!emit) throw Error("--depfile: goes with -o (the dependency file names the emitted header as its target)");
@@ -288,6 +335,7 @@ int compile_main(int argc, char** argv) {
   if (depfile) depfile->commit();
   quiet = quiet || report_path == "-";
   if (!quiet) std::cout << format_report(compiled, origin);
+  if (!quiet && plan.choice) std::cout << "\n" << plan_choice_table(*plan.choice);
   if (emit && !quiet) std::cout << fmt::format("\nwrote {} files to {}\n", files.size(), out_dir);
   if (emit && has_firmware(*compiled.target) && (emit_kind == EmitOption::Cpp || emit_kind == EmitOption::Obj))
     if (const std::string why = firmware_unavailable(compiled); !why.empty())
@@ -316,7 +364,7 @@ int run_main(int argc, char** argv) {
   if (const std::optional<int> exit = parse(app, argc, argv)) return *exit;
 
   const Model model = plan.load();
-  const CompiledModel compiled = compile_model(model, plan.options());
+  const CompiledModel compiled = plan.compile(model);
   if (compiled.max_prompt_bytes && static_cast<int64_t>(prompt.size()) > compiled.max_prompt_bytes)
     throw Error(fmt::format("--prompt: {} bytes is longer than the {} the planned BPE prompt buffer holds (--max-prompt-bytes)", prompt.size(),
                             compiled.max_prompt_bytes));
@@ -367,7 +415,7 @@ int eval_main(int argc, char** argv) {
     text.assign(bytes.begin(), bytes.end());
     if (text.empty()) throw Error(text_path + ": the text is empty: there is nothing to score");
   }
-  const CompiledModel compiled = compile_model(model, plan.options());
+  const CompiledModel compiled = plan.compile(model);
   const CompiledModel reference = reference_program(model, compiled);
   std::cout << fmt::format("plan: window {}, {}-bit KV cache, target {}, SRAM {} of {} bytes\n", compiled.fit.window, compiled.fit.kv_bits,
                            compiled.target->name, compiled.fit.cost.total(), compiled.sram_budget);

@@ -18,6 +18,12 @@ struct DotCosts {
   double lut_per_group = 0;        // lookup kernel, per group of 4 weights: index, table entry, add
   double lut_per_row_chunk = 0;    // per output row and chunk: the call and the partial sum
   double lut_build_per_group = 0;  // the 81 table entries of a group, once per input vector
+  // Attention, per cached element attended to (per slot, query head and head_dim element:
+  // its part of q.k, the softmax and the weighted sum of values), 8-bit and 4-bit cache.
+  // Measured on the cortex-m4 (the difference of two windows at one kernel and precision,
+  // bench/cortex_m_bench.sh, docs/performance.md); the other cores take its figures.
+  double attention_per_element8 = 17.6;
+  double attention_per_element4 = 42.7;
 };
 
 struct TargetDesc {

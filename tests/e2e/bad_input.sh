@@ -76,6 +76,14 @@ expect_error gguf-arch 'arch.gguf: general.architecture: "gpt2x" is not supporte
 sed 's/tokenizer.ggml.model\(.\{12\}\)llama/tokenizer.ggml.model\1gpt2x/' good.gguf > tok.gguf
 expect_error gguf-tokenizer 'tok.gguf: tokenizer.ggml.model: "gpt2x" is not supported' -- tok.gguf
 expect_error gguf-with-tokenizer '--tokenizer is for llama2.c checkpoints' -- good.gguf --tokenizer x.bin
+# --calibration: a missing or empty text, a bound that is negative or not a number, a bound
+# without a text
+echo "It is a truth universally acknowledged" > cal.txt && : > empty-cal.txt
+expect_error calibration-missing 'nothere.txt: calibration text not found' -- good/model.json --calibration nothere.txt
+expect_error calibration-empty '--calibration empty-cal.txt: the calibration text is empty' -- good/model.json --calibration empty-cal.txt
+expect_error loss-bound-negative "--max-loss-increase: expected a percentage >= 0 .*got '-1'" -- good/model.json --calibration cal.txt --max-loss-increase -1
+expect_error loss-bound-text "--max-loss-increase: expected a percentage >= 0 .*got 'abc'" -- good/model.json --calibration cal.txt --max-loss-increase abc
+expect_error loss-bound-alone '--max-loss-increase: goes with --calibration' -- good/model.json --max-loss-increase 1
 # Hugging Face folders (the reader's unit tests cover each field; these, the command line)
 "$build/bitgptc" convert bpe/model.json --to hf goodhf > /dev/null || { echo "FAIL convert --to hf"; fails=$((fails + 1)); }
 cp -r goodhf notok && rm notok/tokenizer.json
