@@ -208,26 +208,29 @@ class FeedForward(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, cfg: ModelConfig, quant=True):
+    def __init__(self, cfg: ModelConfig, quant=True, dropout=0.0):
         super().__init__()
         self.attn_norm = RMSNorm(cfg.d_model, cfg.norm_eps)
         self.attn = Attention(cfg, quant)
         self.ffn_norm = RMSNorm(cfg.d_model, cfg.norm_eps)
         self.ffn = FeedForward(cfg, quant)
+        # training only (regularisation); no module at all for 0, so that a run without it
+        # draws no random numbers for it and keeps its weights bit for bit
+        self.drop = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x, cos, sin, mask):
-        x = x + self.attn(self.attn_norm(x), cos, sin, mask)
-        x = x + self.ffn(self.ffn_norm(x))
+        x = x + self.drop(self.attn(self.attn_norm(x), cos, sin, mask))
+        x = x + self.drop(self.ffn(self.ffn_norm(x)))
         return x
 
 
 class GPT(nn.Module):
-    def __init__(self, cfg: ModelConfig, quant=True, emb_std=0.02):
+    def __init__(self, cfg: ModelConfig, quant=True, emb_std=0.02, dropout=0.0):
         super().__init__()
         self.cfg = cfg
         self.tok_embeddings = nn.Embedding(cfg.vocab_size, cfg.d_model)
         nn.init.normal_(self.tok_embeddings.weight, mean=0.0, std=emb_std)
-        self.layers = nn.ModuleList([Block(cfg, quant) for _ in range(cfg.n_layers)])
+        self.layers = nn.ModuleList([Block(cfg, quant, dropout) for _ in range(cfg.n_layers)])
         self.final_norm = RMSNorm(cfg.d_model, cfg.norm_eps)
         cos, sin = rope_tables(cfg.head_dim, cfg.max_seq_len, cfg.rope_theta)
         self.register_buffer("rope_cos", cos, persistent=False)

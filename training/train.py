@@ -50,6 +50,8 @@ def parse_args(argv=None):
     g.add_argument("--weight-decay", type=float, default=0.05)
     g.add_argument("--beta2", type=float, default=0.95)
     g.add_argument("--grad-clip", type=float, default=1.0)
+    g.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout on each residual branch's output while training (0 = none)")
     g.add_argument("--windows", default="0",
                    help="comma list of attention windows sampled uniformly per step "
                         "(0 = full context), e.g. '0,32,16'")
@@ -196,7 +198,7 @@ def main(argv=None):
     cfg = ModelConfig(d_model=args.d_model, n_layers=args.n_layers, n_heads=args.n_heads,
                       n_kv_heads=args.n_kv_heads, head_dim=args.head_dim, d_ff=args.d_ff,
                       vocab_size=tok.vocab_size, max_seq_len=args.seq_len)
-    model = GPT(cfg, quant=not args.float, emb_std=args.emb_std)
+    model = GPT(cfg, quant=not args.float, emb_std=args.emb_std, dropout=getattr(args, "dropout", 0.0))
     n_params = model.num_params()
     log("model: %s, %d parameters%s" % (json.dumps(cfg.to_dict()), n_params,
                                         " (FLOAT, no quantisation)" if args.float else ""))
