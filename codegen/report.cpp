@@ -59,7 +59,7 @@ std::string packing_name(const CompiledModel& c) {
   for (size_t i = 0; i < c.matrices.size(); ++i) {
     if (c.graph.constants.matrices[i].dtype != BG_W_TERNARY2) continue;
     base3 = base3 || c.matrices[i].packing == Packing::Base3;
-    two_bit = two_bit || c.matrices[i].packing == Packing::AsLowered;
+    two_bit = two_bit || c.matrices[i].packing == Packing::AsLowered || c.matrices[i].packing == Packing::Planes128;
   }
   return !base3 ? "2bit" : two_bit ? "mixed" : "base3";
 }

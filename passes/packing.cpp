@@ -42,6 +42,22 @@ LoweredMatrix pack_lut_indices(const LoweredMatrix& m, int chunk) {
   return out;
 }
 
+// The 2-bit codes regrouped in blocks of 128: byte i of a block holds weights i, i + 32,
+// i + 64, i + 96 (the row kernel's shift k gives 32 consecutive weights).
+LoweredMatrix pack_planes128(const LoweredMatrix& m) {
+  if (m.cols % 128) throw Error("internal error: " + m.name + " has rows that are not whole 128-weight blocks");
+  LoweredMatrix out = m;
+  out.dtype = BG_W_TERNARY_P128;
+  out.data.assign(m.data.size(), 0);
+  for (int32_t r = 0; r < m.rows; ++r)
+    for (int32_t c = 0; c < m.cols; ++c) {
+      const uint32_t code = (m.data[static_cast<size_t>(r) * m.row_bytes + c / 4] >> (2 * (c % 4))) & 3u;
+      const int32_t block = c / 128, at = c % 128;
+      out.data[static_cast<size_t>(r) * m.row_bytes + 32 * block + at % 32] |= static_cast<uint8_t>(code << (2 * (at / 32)));
+    }
+  return out;
+}
+
 }  // namespace
 
 const char* packing_name(Packing p) {
@@ -49,12 +65,13 @@ const char* packing_name(Packing p) {
     case Packing::AsLowered: return "2bit";
     case Packing::Base3: return "base3";
     case Packing::LookupIndices: return "lut4-indices";
+    case Packing::Planes128: return "planes128";
   }
   return "?";
 }
 
 int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p) {
-  if (p == Packing::AsLowered || m.dtype != BG_W_TERNARY2) return m.flash_bytes();
+  if (p == Packing::AsLowered || p == Packing::Planes128 || m.dtype != BG_W_TERNARY2) return m.flash_bytes();
   const int64_t per_row = p == Packing::LookupIndices ? 2 * ((m.cols + 3) / 4) : (m.cols + 4) / 5;
   return per_row * m.rows + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
 }
@@ -66,6 +83,7 @@ PackedMatrix pack_matrix(const LoweredMatrix& m, Packing p, int lut_chunk) {
   switch (out.packing) {
     case Packing::AsLowered: out.data = m; break;
     case Packing::Base3: out.data = pack_base3_groups(m, 5, BG_W_TERNARY_B3); break;
+    case Packing::Planes128: out.data = pack_planes128(m); break;
     case Packing::LookupIndices:
       if (lut_chunk < 1) throw Error("internal error: lookup indices of " + m.name + " without a table chunk");
       out.data = pack_lut_indices(m, lut_chunk);

@@ -1,7 +1,8 @@
 // How each weight matrix is laid out in flash, and the bytes themselves. Ternary matrices
 // are lowered at 2 bits per weight; a matrix may instead be stored five weights per byte
-// (base 3, 1.6 bits per weight, decoded by the row kernel) or, when the lookup kernel reads
-// it, as 16-bit table indices (one per group of 4 weights). Packing is decided by the
+// (base 3, 1.6 bits per weight, decoded by the row kernel), when the lookup kernel reads
+// it as 16-bit table indices (one per group of 4 weights), or for a vector row kernel that
+// wants them (x86-64-v3) in blocks of 128 weights whose bytes hold fields 32 weights apart. Packing is decided by the
 // pipeline (flash budget, kernel choice) and done once here: the flash figures of the plan
 // are the sizes of these bytes, and every backend emits them as they are.
 #pragma once
@@ -16,6 +17,7 @@ enum class Packing {
   AsLowered,      // the lowered form: 2 bits per ternary weight, or the matrix's int8 / binary rows
   Base3,          // five ternary weights per byte
   LookupIndices,  // the lookup kernel's 16-bit entries: (group mod chunk) * BG_LUT_GROUP + index
+  Planes128,      // 2 bits per weight in blocks of 128, a byte's four fields 32 weights apart (BG_W_TERNARY_P128)
 };
 const char* packing_name(Packing p);
 

@@ -39,11 +39,14 @@ bool has_lookup(const ir::Graph& g) {
   return false;
 }
 
-// How matrix i of g is stored: as lookup indices when the lookup kernel reads it, else
-// base 3 where the packing decision says so.
-Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3) {
+// How matrix i of g is stored: as lookup indices when the lookup kernel reads it, base 3
+// where the packing decision says so, in 128-weight blocks for a target whose row kernel
+// reads them (rows of whole blocks), else as lowered.
+Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, const TargetDesc& t) {
   if (read_by_lut4(g, i)) return Packing::LookupIndices;
-  return base3[static_cast<size_t>(i)] ? Packing::Base3 : Packing::AsLowered;
+  if (base3[static_cast<size_t>(i)]) return Packing::Base3;
+  const LoweredMatrix& m = g.constants.matrices[static_cast<size_t>(i)];
+  return t.row_planes128 && m.dtype == BG_W_TERNARY2 && m.cols % 128 == 0 ? Packing::Planes128 : Packing::AsLowered;
 }
 
 // The plan's flash for a candidate kernel assignment and packing decision, from the
@@ -57,7 +60,7 @@ struct FlashModel {
     int64_t n = k.flash_bytes() + tokenizer_bytes;
     bool any_base3 = false;
     for (size_t i = 0; i < k.matrices.size(); ++i) {
-      const Packing p = packing_of(g, static_cast<int>(i), base3);
+      const Packing p = packing_of(g, static_cast<int>(i), base3, *target);
       n += packed_flash_bytes(k.matrices[i], p) - k.matrices[i].flash_bytes();
       any_base3 = any_base3 || (p == Packing::Base3 && k.matrices[i].dtype == BG_W_TERNARY2);
     }
@@ -187,7 +190,7 @@ void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& bas
   c.matrices.clear();
   for (size_t i = 0; i < c.graph.constants.matrices.size(); ++i) {
     const int m = static_cast<int>(i);
-    c.matrices.push_back(pack_matrix(c.graph.constants.matrices[i], packing_of(c.graph, m, base3), lut4_chunk_of(c.graph, m)));
+    c.matrices.push_back(pack_matrix(c.graph.constants.matrices[i], packing_of(c.graph, m, base3, *c.target), lut4_chunk_of(c.graph, m)));
   }
 }
 
@@ -251,7 +254,11 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
                     : c.kernel_policy == KernelPolicy::Base3Packing ? "base-3 packing decodes with the row kernel"
                     : c.kernel_policy == KernelPolicy::Pinned       ? "pinned by --kernel"
                                                                     : "the cost model's choice per product (docs/performance.md, \"Kernel cost model\")";
-  c.packing_reason = !has_ternary ? "no ternary matrices" : pinned_base3 ? "pinned by --packing" : "2 bits per weight: the fastest to decode";
+  c.packing_reason = !has_ternary   ? "no ternary matrices"
+                     : pinned_base3 ? "pinned by --packing"
+                     : c.target->row_planes128
+                         ? "2 bits per weight: the fastest to decode; rows of whole 128-weight blocks with a byte's four weights 32 apart, as the AVX2 row kernel reads them"
+                         : "2 bits per weight: the fastest to decode";
   if (all_lookup_tables && flash.total(c.graph, base3) > c.flash_budget)
     throw Error(fmt::format("--kernel lut4: with its 16-bit table indices (4 bits per weight) the flash total is {} bytes, over the --flash "
                             "budget {}; --kernel auto falls back to the row kernel",

@@ -39,6 +39,29 @@ static inline int32_t bg_avx2_dot_ternary2(const uint8_t *row, const int8_t *x, 
   return bg_avx2_sum(acc);
 }
 
+/* A BG_W_TERNARY_P128 row (cols a multiple of 128) times x: per block of 128 weights,
+ * 32 bytes loaded once; each quarter's fields come out with one shift and one mask, and a
+ * byte shuffle turns them into the weights (-1, 0, +1) that sign the activations (codes
+ * within [-127, 127], as above). */
+static inline int32_t bg_avx2_dot_ternary_p128(const uint8_t *row, const int8_t *x, int32_t cols) {
+  const __m256i weight_of = _mm256_setr_epi8(0, 1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i field = _mm256_set1_epi8(3), ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+  __m256i acc = _mm256_setzero_si256();
+  int32_t j;
+  for (j = 0; j < cols; j += 128) {
+    const __m256i packed = _mm256_loadu_si256((const __m256i *)(row + (j >> 2)));
+    __m256i sum16 = _mm256_setzero_si256();
+    int k;
+    for (k = 0; k < 4; ++k) {
+      const __m256i w = _mm256_shuffle_epi8(weight_of, _mm256_and_si256(_mm256_srli_epi16(packed, 2 * k), field));
+      const __m256i products = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(x + j + 32 * k)), w);
+      sum16 = _mm256_add_epi16(sum16, _mm256_maddubs_epi16(ones8, products)); /* 4 x 2 products: within +-1016 */
+    }
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(sum16, ones16));
+  }
+  return bg_avx2_sum(acc);
+}
+
 /* int8 row times x over the first n columns (a multiple of 32): widened to int16, then
  * multiplied and added in pairs. */
 static inline int32_t bg_avx2_dot_int8(const int8_t *row, const int8_t *x, int32_t n) {

@@ -45,6 +45,7 @@ static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x)
     acc = w->dtype == BG_W_INT8 ? bg_mve_dot_int8((const int8_t *)row, x, j) : bg_mve_dot_ternary2(row, x, j);
   }
 #elif defined(BITGPT_USE_AVX2)
+  if (w->dtype == BG_W_TERNARY_P128) return bg_avx2_dot_ternary_p128(row, x, w->cols);
   if (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8) { /* whole 32-column steps, then the tail below */
     j = w->cols & ~31;
     acc = w->dtype == BG_W_INT8 ? bg_avx2_dot_int8((const int8_t *)row, x, j) : bg_avx2_dot_ternary2(row, x, j);
@@ -68,6 +69,15 @@ static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x)
              bg_trit_at(f, 4) * x[j + 4];
     }
     for (; j < w->cols; ++j) acc += bg_trit_at(bg_b3_fields[row[j / 5]], j % 5) * x[j];
+  } else if (w->dtype == BG_W_TERNARY_P128) {
+    for (j = 0; j < w->cols; j += 128) { /* block by block: byte i holds weights i + 32k */
+      const uint8_t *block = row + (j >> 2);
+      int32_t i;
+      for (i = 0; i < 32; ++i) {
+        const uint32_t b = block[i];
+        acc += bg_trit_at(b, 0) * x[j + i] + bg_trit_at(b, 1) * x[j + 32 + i] + bg_trit_at(b, 2) * x[j + 64 + i] + bg_trit_at(b, 3) * x[j + 96 + i];
+      }
+    }
   } else if (w->dtype == BG_W_BINARY1) {
     for (j = 0; j < w->cols; ++j) acc += ((row[j >> 3] >> (j & 7)) & 1u) ? x[j] : -x[j];
   } else {

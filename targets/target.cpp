@@ -27,7 +27,7 @@ const std::vector<TargetDesc>& all_targets() {
       {"host", "the build machine", "", "", 0, 0, 0, 0,
        false, false, true, 1024 * K, 64 * 1024 * K, 4 * K, 48 * K, 512, plain_c, 0, "host"},
       {"x86-64-v3", "the build machine, x86-64 with AVX2 (x86-64-v3: Haswell, Zen and later)", "-march=x86-64-v3", "", 0, 0, 0, 0,
-       false, false, true, 1024 * K, 64 * 1024 * K, 4 * K, 48 * K, 512, avx2, 0, "host", "", "", "", "x86_64"},
+       false, false, true, 1024 * K, 64 * 1024 * K, 4 * K, 48 * K, 512, avx2, 0, "host", "", "", "", "x86_64", true},
       {"cortex-m0plus", "Arm Cortex-M0+ (Armv6-M); runs on QEMU's micro:bit, a Cortex-M0",
        "-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft", "microbit", 0x00000000, 0x20000000, 256 * K, 16 * K,
        false, false, false, 16 * K, 256 * K, 1024, 30 * K + 512, 210, armv6m, 48, "thumbv6m-none-eabi"},

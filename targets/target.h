@@ -62,6 +62,9 @@ struct TargetDesc {
   // A target the build machine itself runs, only where bitgptc is built for this
   // architecture ("x86_64"); "" for the host and the cross targets.
   const char* build_arch = "";
+  // Its row kernel reads ternary rows of whole 128-weight blocks packed as
+  // BG_W_TERNARY_P128 (passes/packing.h): the x86-64-v3 AVX2 kernel.
+  bool row_planes128 = false;
   // The host compiler runs it (no cross toolchain, no board): the emitted CMakeLists
   // builds with gcc_flags and the demo program.
   bool native() const { return qemu_board[0] == '\0'; }

@@ -13,8 +13,11 @@ build=$1 work=$2
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 "$build/tests/make_test_model" --out tern/model.json --name tern --d 80 --layers 2 --heads 4 --kv-heads 2 --ff 200 --vocab 300 \
   --untied --dtype ternary --sub-norm > /dev/null
+# rows of 128 and 384 columns: every ternary matrix in 128-weight blocks (BG_W_TERNARY_P128)
+"$build/tests/make_test_model" --out planes/model.json --name planes --d 128 --layers 2 --heads 4 --kv-heads 1 --ff 384 --vocab 300 \
+  --dtype ternary --sub-norm > /dev/null
 "$build/tests/make_test_model" --out bin/model.json --name bin --d 64 --layers 1 --heads 2 --kv-heads 1 --ff 96 --dtype binary > /dev/null
-for m in tern bin; do
+for m in tern planes bin; do
   "$build/bitgptc" run $m/model.json --target x86-64-v3 --kernel portable --prompt "The" -n 40 > $m-run.txt
   "$build/bitgptc" $m/model.json --target x86-64-v3 --kernel portable -o $m-cpp -q
   grep -q -- '-march=x86-64-v3' $m-cpp/CMakeLists.txt || { echo "FAIL: $m: the emitted CMakeLists does not build for x86-64-v3"; exit 1; }
@@ -31,3 +34,7 @@ done
 # and the kernels are the AVX2 ones: the object holds AVX2 instructions (ymm registers)
 (( $(objdump -d tern-obj/tern.o | grep -c ymm) > 0 )) || { echo "FAIL: no AVX2 instruction in the x86-64-v3 object"; exit 1; }
 echo "ok: the object's row kernels use AVX2"
+grep -q "BG_W_TERNARY_P128" planes-cpp/planes_weights.cpp || { echo "FAIL: the 128-column model's matrices are not in 128-weight blocks"; exit 1; }
+"$build/bitgptc" run planes/model.json --target host --kernel portable --prompt "The" -n 40 > planes-host.txt
+cmp -s planes-host.txt planes-run.txt || { echo "FAIL: the interpreter on 128-weight blocks differs from it on plain 2-bit rows"; exit 1; }
+echo "ok: whole 128-weight rows are packed in blocks, and compute what plain 2-bit rows do"
