@@ -468,6 +468,7 @@ int convert_main(int argc, char** argv) {
     write_model_json(model, out);
   } else if (to == "hf") {
     write_output_dir(out, hf_folder_files(model));
+    if (const std::string caveat = hf_folder_caveats(model); !caveat.empty()) std::cerr << "bitgptc: warning: " << caveat << "\n";
   } else {
     const std::vector<uint8_t> bytes = gguf_bytes(model);
     PendingFile file(out, std::string(bytes.begin(), bytes.end()), "convert's output");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -122,10 +123,16 @@ Tensor matrix(const Weights& w, const std::string& name, const std::string& as, 
     const std::string scale_name = name + "_scale";
     const std::vector<float> scale = w.floats(scale_name);
     if (!w.has(scale_name) || scale.size() != 1) fail(w.file_name(name), "tensor " + scale_name, "missing or not one value: a packed BitNet matrix needs its weight_scale");
-    if (!(scale[0] > 0)) fail(w.file_name(scale_name), "tensor " + scale_name, fmt::format("{} is not a positive scale", scale[0]));
+    // the real weight is code / scale (bitlinear) or code * scale (autobitlinear, where 0 is
+    // an all-zero matrix); either way the matrix's scale must come out finite and >= 0
+    const float s = storage.divide_by_scale ? static_cast<float>(1.0 / static_cast<double>(scale[0])) : scale[0];
+    if (!(s >= 0) || !std::isfinite(s) || (storage.divide_by_scale && !(scale[0] > 0)))
+      fail(w.file_name(scale_name), "tensor " + scale_name,
+           fmt::format("{} gives the matrix the scale {} ({}): a finite scale >= 0 is expected", scale[0], s,
+                       storage.divide_by_scale ? "linear_class bitlinear: 1 / weight_scale" : "weight_scale itself"));
     out.dtype = WeightDType::Ternary;
     out.codes = unpack_bitnet_codes(w, t, rows, cols);
-    out.scales = {storage.divide_by_scale ? static_cast<float>(1.0 / scale[0]) : scale[0]};
+    out.scales = {s};
     return out;
   }
   if (t.shape != std::vector<int64_t>{rows, cols})
@@ -147,16 +154,18 @@ Tensor float_tensor(const Weights& w, const std::string& name, const std::string
   return out;
 }
 
-// "ByteLevel" anywhere in a pre_tokenizer or decoder (GPT-2 style byte-level BPE).
-bool mentions_byte_level(const json& j) {
+// "ByteLevel" anywhere in a pre_tokenizer or decoder (GPT-2 style byte-level BPE), looked
+// for down to a depth no real tokenizer nests to (a deeper one is refused, not recursed).
+bool mentions_byte_level(const json& j, const std::string& path, const std::string& field, int depth = 0) {
+  if (depth > 32) fail(path, field, "nested deeper than 32 levels");
   if (j.is_object()) {
     if (j.contains("type") && j["type"] == "ByteLevel") return true;
     for (const auto& [k, v] : j.items())
-      if (mentions_byte_level(v)) return true;
+      if (mentions_byte_level(v, path, field, depth + 1)) return true;
   }
   if (j.is_array())
     for (const auto& v : j)
-      if (mentions_byte_level(v)) return true;
+      if (mentions_byte_level(v, path, field, depth + 1)) return true;
   return false;
 }
 
@@ -168,7 +177,9 @@ Tokenizer read_tokenizer(const std::string& path, const Fields& config, const st
   if (type != "BPE") fail(path, "model.type", "\"" + type + "\" is not supported: only BPE (SentencePiece-style, with byte fallback)");
   const bool table = config.has("bitgptc_tokenizer") && config.string("bitgptc_tokenizer") == "table";
   const bool byte_fallback_on = model.boolean_or("byte_fallback", false);
-  if (!table && !byte_fallback_on && ((top.has("pre_tokenizer") && mentions_byte_level(top.raw("pre_tokenizer"))) || (top.has("decoder") && mentions_byte_level(top.raw("decoder")))))
+  if (!table && !byte_fallback_on &&
+      ((top.has("pre_tokenizer") && mentions_byte_level(top.raw("pre_tokenizer"), path, "pre_tokenizer")) ||
+       (top.has("decoder") && mentions_byte_level(top.raw("decoder"), path, "decoder"))))
     fail(path, "pre_tokenizer", "ByteLevel (GPT-2 style byte-level BPE) is not supported: only SentencePiece-style BPE (\u2581 for a space, byte fallback)");
   // id -> piece, from the vocabulary and the added tokens
   std::vector<std::optional<std::string>> pieces(static_cast<size_t>(vocab_size));
@@ -207,14 +218,14 @@ Tokenizer read_tokenizer(const std::string& path, const Fields& config, const st
                                          : std::nullopt;
   if (table && !bos) fail(config_path, "bos_token_id", "missing: a table tokenizer needs its start token");
   t.bos = bos ? *bos : id_of.count("<s>") ? id_of["<s>"] : 1 % vocab_size;
-  // BPE scores: a token made by merge number i scores -i (earlier merges first); any
-  // other token scores below every merge.
+  // BPE scores: a token made by merge number i scores -i (earlier merges first); no merge
+  // makes any other token (Hugging Face's BPE never forms one), so it scores kNeverMerges.
   std::vector<float> scores;
   if (!table) {
     const json empty = json::array();
     const json& merges = model.has("merges") ? model.raw("merges") : empty;
     if (!merges.is_array()) fail(path, "model.merges", "expected an array");
-    scores.assign(static_cast<size_t>(vocab_size), -static_cast<float>(merges.size() + 1));
+    scores.assign(static_cast<size_t>(vocab_size), kNeverMerges);
     for (size_t i = merges.size(); i-- > 0;) {
       const json& m = merges[i];
       std::string joined;
@@ -317,7 +328,8 @@ Model load_hf_folder(const std::string& path) {
     fail(config_path, "tie_word_embeddings", "is false, but the weights have no lm_head.weight");
   a.sub_norm = w.has("model.layers.0.self_attn.attn_sub_norm.weight");
   auto add = [&](Tensor t) { m.tensors.emplace(t.name, std::move(t)); };
-  const BitnetStorage plain;  // the classifier is never a BitNet layer
+  BitnetStorage plain;  // the classifier is not a BitNet layer (no absmean), but a packed one has the folder's scale convention
+  plain.divide_by_scale = storage.divide_by_scale;
   add(float_tensor(w, "model.embed_tokens.weight", "tok_embeddings", {a.vocab_size, a.d_model}));
   add(float_tensor(w, "model.norm.weight", "final_norm.weight", {a.d_model}));
   if (!a.tied_classifier) add(matrix(w, "lm_head.weight", "classifier", a.vocab_size, a.d_model, plain));

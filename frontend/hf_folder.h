@@ -27,9 +27,18 @@ bool looks_like_hf_folder(const std::string& path);
 Model load_hf_folder(const std::string& path);
 
 // The files of the folder for m, name -> content: config.json, model.safetensors and
-// tokenizer.json; ternary layer matrices packed as BitNet's (linear_class
-// "autobitlinear", so the scale is exact), others as F32. Throws Error for what the layout
-// cannot express (per-row scales, float matrices beside ternary ones, not a Llama).
+// tokenizer.json. Ternary layer matrices with one scale are packed as BitNet's
+// (linear_class "autobitlinear", so the scale is stored as it is) and come back with the
+// same codes and scale; every other tensor is written as F32 values (binary matrices and
+// a one-magnitude classifier come back as binary or ternary by whether a value is zero;
+// int8 ones as floats, which the compiler quantises to int8 again). Throws Error for what
+// the layout cannot express (per-row scales, float matrices beside ternary ones, not a
+// Llama).
 std::map<std::string, std::string> hf_folder_files(const Model& m);
+
+// What the folder's tokenizer.json cannot say exactly, for a warning ("" when nothing):
+// its merges are a strict order, so BPE tokens of equal score (which merge leftmost
+// first) get ranks by id, and a text where two of them compete may split otherwise.
+std::string hf_folder_caveats(const Model& m);
 
 }  // namespace bitgpt

@@ -75,7 +75,7 @@ ordered_json merges_by_score(const Tokenizer& tok, const std::vector<std::string
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return tok.scores[a] > tok.scores[b]; });
   ordered_json merges = ordered_json::array();
   for (size_t i : order) {
-    if (tok.byte_fallback[i] || tok.pieces[i].empty()) continue;
+    if (tok.byte_fallback[i] || tok.pieces[i].empty() || !(tok.scores[i] > kNeverMerges)) continue;
     const std::string& s = pieces[i];
     for (size_t k = 1; k < s.size(); ++k)
       if (id_of.count(s.substr(0, k)) && id_of.count(s.substr(k))) {
@@ -170,6 +170,20 @@ std::map<std::string, std::string> hf_folder_files(const Model& m) {
   if (bitnet) config["quantization_config"] = {{"quant_method", "bitnet"}, {"linear_class", "autobitlinear"}, {"quantization_mode", "offline"}};
   if (m.tokenizer.kind == TokenizerKind::Table) config["bitgptc_tokenizer"] = "table";
   return {{"config.json", config.dump(2) + "\n"}, {"model.safetensors", safetensors_bytes(tensors)}, {"tokenizer.json", tokenizer_json(m)}};
+}
+
+std::string hf_folder_caveats(const Model& m) {
+  const Tokenizer& tok = m.tokenizer;
+  if (tok.kind != TokenizerKind::Bpe) return "";
+  std::map<float, int> tokens_of_score;
+  for (size_t i = 0; i < tok.pieces.size(); ++i)
+    if (!tok.byte_fallback[i] && tok.pieces[i].size() > 1 && tok.scores[i] > kNeverMerges) ++tokens_of_score[tok.scores[i]];
+  int tied = 0;
+  for (const auto& [score, n] : tokens_of_score) tied += n > 1 ? n : 0;
+  if (!tied) return "";
+  return fmt::format("{} BPE tokens share their score with another; tokenizer.json's merges are a strict order, so they rank by id there, "
+                     "and a text where two of them compete for the same characters may split otherwise than with this model's scores",
+                     tied);
 }
 
 }  // namespace bitgpt

@@ -127,6 +127,7 @@ std::vector<float> SafetensorsFile::floats(const SafeTensor& t) const {
     for (size_t i = 0; i < n; ++i) {
       double d;
       std::memcpy(&d, p + 8 * i, 8);
+      if (!std::isfinite(d) || std::fabs(d) > 3.4028234663852886e38) fail(path_, "tensor " + t.name, fmt::format("element {} ({}) is not a finite float32", i, d));
       v[i] = static_cast<float>(d);
     }
   } else {

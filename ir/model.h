@@ -37,6 +37,10 @@ enum class TokenizerKind { Table, Bpe };
 // BPE encoding tables hold 16-bit token ids.
 constexpr int64_t kMaxBpeVocab = 65535;
 
+// A BPE token scoring at or below this never merges: llama2.c starts its search for the
+// best merge at -1e10 and keeps a pair only when its score is strictly greater.
+constexpr float kNeverMerges = -1e10f;
+
 // The token table: token i decodes to pieces[i] (raw bytes, possibly empty).
 struct Tokenizer {
   TokenizerKind kind = TokenizerKind::Table;

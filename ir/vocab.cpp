@@ -8,10 +8,6 @@ namespace bitgpt {
 
 namespace {
 
-// llama2.c starts its search for the best merge at a score of -1e10 and keeps a pair only
-// when its score is strictly greater: tokens at or below it (or NaN) never merge.
-constexpr float kNeverMerges = -1e10f;
-
 void lower_bpe(const Tokenizer& t, LoweredVocab& v) {
   const int64_t n = static_cast<int64_t>(t.pieces.size());
   v.bpe = true;

@@ -273,6 +273,60 @@ TEST_F(HfFolder, ConfigAndTokenizerErrorsNameTheField) {
   expect_error("config.json: line 2 column", "not valid JSON");
 }
 
+TEST_F(HfFolder, ReviewFindingsStayFixed) {
+  const Model m = random_model(bitnet_spec("table"));
+  write_model(m);
+  const std::string config = read("config.json"), tokenizer = read("tokenizer.json"), weights = read("model.safetensors");
+  // a decoder nested past any real tokenizer's depth: refused, not recursed into
+  edit_json("config.json", [](json& c) { c.erase("bitgptc_tokenizer"); });
+  std::string deep = "1";
+  for (int i = 0; i < 100; ++i) deep = "[" + deep + "]";
+  json tok = json::parse(tokenizer);
+  tok["model"]["byte_fallback"] = false;
+  write("tokenizer.json", tok.dump().substr(0, tok.dump().size() - 1) + ",\"decoder\":" + deep + "}");
+  expect_error("tokenizer.json: decoder", "nested deeper than 32 levels");
+  write("config.json", config);
+  write("tokenizer.json", tokenizer);
+  // bitlinear: a weight_scale whose inverse is not a finite float32
+  edit_json("config.json", [](json& c) { c["quantization_config"]["linear_class"] = "bitlinear"; });
+  SafetensorsFile f((dir_ / "model.safetensors").string());
+  std::vector<SafeTensorData> tensors;
+  for (const auto& [name, st] : f.tensors()) {
+    SafeTensorData d{name, st.dtype, st.shape, std::string(reinterpret_cast<const char*>(st.data), st.bytes)};
+    if (name == "model.layers.0.mlp.up_proj.weight_scale") {
+      const float tiny = 1e-40f;
+      std::memcpy(d.bytes.data(), &tiny, 4);
+    }
+    tensors.push_back(d);
+  }
+  write("model.safetensors", safetensors_bytes(tensors));
+  expect_error("tensor model.layers.0.mlp.up_proj.weight_scale", "a finite scale >= 0 is expected");
+  // autobitlinear: a scale of 0 is an all-zero matrix, and reads
+  write("config.json", config);
+  for (SafeTensorData& d : tensors)
+    if (d.name == "model.layers.0.mlp.up_proj.weight_scale") d.bytes.assign(4, '\0');
+  write("model.safetensors", safetensors_bytes(tensors));
+  EXPECT_EQ(load().tensor("layers.0.ffn.w3").scales[0], 0.0f);
+  // F64 beyond float32's range
+  for (SafeTensorData& d : tensors)
+    if (d.name == "model.norm.weight") {
+      std::vector<double> big(d.bytes.size() / 4, 1e300);
+      d.dtype = "F64";
+      d.bytes.assign(reinterpret_cast<const char*>(big.data()), big.size() * 8);
+    }
+  write("model.safetensors", safetensors_bytes(tensors));
+  expect_error("tensor model.norm.weight", "is not a finite float32");
+  write("model.safetensors", weights);
+}
+
+TEST_F(HfFolder, TokensNoMergeMakesNeverMerge) {
+  const Model m = random_model(bitnet_spec("bpe"));
+  write_model(m);
+  edit_json("tokenizer.json", [](json& t) { t["model"]["merges"] = json::array(); });
+  const Model back = load();
+  for (size_t i = 0; i < m.tokenizer.pieces.size(); ++i) EXPECT_EQ(back.tokenizer.scores[i], kNeverMerges) << i;
+}
+
 TEST_F(HfFolder, WriterRefusesWhatTheLayoutCannotHold) {
   RandomModelSpec s = bitnet_spec("table");
   s.per_row = true;
