@@ -21,6 +21,8 @@ static inline int32_t bg_avx2_sum(__m256i v) {
  * four lanes; a lane's field is tested with its own mask (bit 0 set: not zero; bit 1 set:
  * negative) into the weight as an int8 (-1, 0, +1), which signs the activation. x holds
  * activation codes, which are within [-127, 127] (bg_quantize_one), so the sign is exact. */
+/* (The unused field 10 would read as -1 here, -2 in the C loop and 0 in the block kernel:
+ * the packers never write it, and the loaders refuse it.) */
 static inline int32_t bg_avx2_dot_ternary2(const uint8_t *row, const int8_t *x, int32_t n) {
   const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
   const __m256i nonzero_bit = _mm256_set1_epi32(0x40100401), negative_bit = _mm256_set1_epi32((int32_t)0x80200802);
