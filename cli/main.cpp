@@ -169,7 +169,7 @@ struct PlanArgs {
     if (calibration.empty()) return compile_model(m, options());
     const std::vector<uint8_t> bytes = read_input_file(calibration, "calibration text", int64_t{256} << 20);
     choice = choose_plan_by_quality(m, options(), std::string(bytes.begin(), bytes.end()), "--calibration " + calibration, max_loss_increase);
-    return compile_model(m, choice->candidates[choice->chosen].options);
+    return std::move(choice->program);  // the table needs only the candidates
   }
 
   Model load() const {
@@ -261,7 +261,7 @@ int compile_main(int argc, char** argv) {
   CLI::App app{"bitgptc: compiles ternary and binary GPT models into self-contained C++ for microcontrollers"};
   app.footer("Also: bitgptc run MODEL --prompt TEXT -n N       generate with the reference interpreter\n"
              "      bitgptc eval MODEL --text FILE | --reference-tokens FILE   measure quality under the plan\n"
-               "      bitgptc convert MODEL --to gguf|json OUT          the checkpoint in another format");
+               "      bitgptc convert MODEL --to gguf|json|hf OUT       the checkpoint in another format");
   PlanArgs plan;
   plan.add_to(app);
   std::string out_dir, report_path;

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 
+#include "frontend/llama_family.h"
 #include "frontend/quantize.h"
 #include "frontend/rotary_layout.h"
 #include "support/byte_reader.h"
@@ -406,8 +407,7 @@ Tokenizer tokenizer(const GgufFile& f, int64_t vocab_size) {
     const bool is_byte = byte.has_value() && (type == 6 || !types);
     if (is_byte) piece = std::string(1, static_cast<char>(*byte));
     else if (type == 2 || type == 3) piece.clear();  // unknown, control: print nothing
-    else
-      for (size_t at = piece.find("\xe2\x96\x81"); at != std::string::npos; at = piece.find("\xe2\x96\x81", at + 1)) piece.replace(at, 3, " ");
+    else piece = sentencepiece_text(piece);
     t.pieces.push_back(piece);
     if (table) continue;
     t.scores.push_back(static_cast<float>(scores->elements[static_cast<size_t>(i)].real));

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "frontend/json_fields.h"
+#include "frontend/llama_family.h"
 #include "frontend/quantize.h"
 #include "frontend/rotary_layout.h"
 #include "frontend/safetensors.h"
@@ -23,7 +24,6 @@ using nlohmann::json;
 namespace {
 
 constexpr int64_t kMaxJsonBytes = int64_t{256} << 20;
-constexpr const char* kSpace = "\xe2\x96\x81";  // SentencePiece's "▁"
 
 json read_json(const std::string& path, const std::string& what) { return parse_json_text(path, read_input_file(path, what, kMaxJsonBytes)); }
 
@@ -249,8 +249,7 @@ Tokenizer read_tokenizer(const std::string& path, const Fields& config, const st
     const bool is_byte = byte.has_value() && (table || byte_fallback_on);
     if (is_byte) piece = std::string(1, static_cast<char>(*byte));
     else if (control[k] || !pieces[k]) piece.clear();  // special or unused ids print nothing
-    else if (!table)
-      for (size_t at = piece.find(kSpace); at != std::string::npos; at = piece.find(kSpace, at + 1)) piece.replace(at, 3, " ");
+    else if (!table) piece = sentencepiece_text(piece);
     t.pieces.push_back(piece);
     if (table) continue;
     t.scores.push_back(scores[k]);

@@ -4,6 +4,10 @@
 
 namespace bitgpt {
 
+namespace {
+constexpr const char* kSentencePieceSpace = "\xe2\x96\x81";  // U+2581
+}  // namespace
+
 std::string why_not_llama_family(const Architecture& a) {
   return a.positions != Positions::Rope          ? "learned positions"
          : a.norm != NormKind::RmsNorm           ? "a norm other than RMSNorm with gain"
@@ -26,12 +30,17 @@ SentencePieceVocab sentencepiece_vocab(const Tokenizer& tok) {
       p = i < 3 && !table ? kSpecial[i] : fmt::format("<ctrl{}>", i);
       type = i == 0 ? 2 : 3;
     } else {
-      for (size_t at = p.find(' '); at != std::string::npos; at = p.find(' ', at + 3)) p.replace(at, 1, "\xe2\x96\x81");
+      for (size_t at = p.find(' '); at != std::string::npos; at = p.find(' ', at + 3)) p.replace(at, 1, kSentencePieceSpace);
     }
     v.pieces.push_back(p);
     v.types.push_back(type);
   }
   return v;
+}
+
+std::string sentencepiece_text(std::string piece) {
+  for (size_t at = piece.find(kSentencePieceSpace); at != std::string::npos; at = piece.find(kSentencePieceSpace, at + 1)) piece.replace(at, 3, " ");
+  return piece;
 }
 
 }  // namespace bitgpt

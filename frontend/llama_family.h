@@ -24,4 +24,8 @@ struct SentencePieceVocab {
 };
 SentencePieceVocab sentencepiece_vocab(const Tokenizer& tok);
 
+// A SentencePiece piece as text: U+2581 back to a space (what the readers of GGUF's and
+// Hugging Face's vocabularies do with an ordinary piece).
+std::string sentencepiece_text(std::string piece);
+
 }  // namespace bitgpt

@@ -51,6 +51,7 @@ PlanChoice choose_plan_by_quality(const Model& model, const CompileOptions& base
   // Each (precision, kernel policy) at its largest window; and, for the 4-bit cache, the
   // 8-bit plan's window too, with the SRAM the smaller cache frees for lookup tables.
   std::vector<CompileOptions> plans;
+  std::vector<CompiledModel> programs;  // one per candidate
   for (int b : bits)
     for (KernelOption k : kernels) {
       CompileOptions o = base;
@@ -83,6 +84,7 @@ PlanChoice choose_plan_by_quality(const Model& model, const CompileOptions& base
     p.loss = r.nats_per_token();
     choice.calibration_tokens = r.tokens;
     choice.candidates.push_back(std::move(p));
+    programs.push_back(std::move(c));
   }
   if (choice.candidates.empty()) throw Error(last_error);
   for (size_t i = 0; i < choice.candidates.size(); ++i)
@@ -95,6 +97,7 @@ PlanChoice choose_plan_by_quality(const Model& model, const CompileOptions& base
     if (p.estimated_instructions < best.estimated_instructions || (p.estimated_instructions == best.estimated_instructions && p.loss < best.loss))
       choice.chosen = i;
   }
+  choice.program = std::move(programs[choice.chosen]);
   return choice;
 }
 

@@ -33,6 +33,7 @@ struct PlanCandidate {
 struct PlanChoice {
   std::vector<PlanCandidate> candidates;  // in the order measured
   size_t chosen = 0;
+  CompiledModel program;                  // the chosen candidate's, as compiled for its measurement
   size_t most_accurate = 0;
   double max_increase_percent = 0;
   int64_t calibration_tokens = 0;
