@@ -58,11 +58,14 @@ typedef uint32_t bg_lut_word
     ;
 
 /* The lookup kernel's functions are kept out of line, one copy each: every step that
- * multiplies a matrix calls them, and inlined into each they would multiply the code. */
+ * multiplies a matrix calls them, and inlined into each they would multiply the code.
+ * bg_lut_matvec is inlined into each of them, so that its emit call is a direct one. */
 #if defined(__GNUC__)
 #define BG_LUT_OUT_OF_LINE __attribute__((noinline, unused))
+#define BG_LUT_INLINE __attribute__((always_inline)) inline
 #else
 #define BG_LUT_OUT_OF_LINE
+#define BG_LUT_INLINE inline
 #endif
 
 /* Tables for groups [g0, g0 + n) of x (cols codes; missing codes count as 0): entry
@@ -95,56 +98,69 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
   }
 }
 
-/* Sum over n groups of one packed row against the chunk's tables: eight lookups a pass,
- * three instructions each (index load, table load, add) and three for the loop. */
-static inline int32_t bg_lut_dot(const uint16_t *row, const uint16_t *t, int32_t n) {
-  const uint16_t *end8 = row + (n & ~7), *end = row + n;
-  int32_t acc = 0;
-  for (; row < end8; row += 8)
-    acc += t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]];
-  for (; row < end; ++row) acc += t[*row];
-  return acc - n * BG_LUT_BIAS;
+/* Sum of n lookups of one packed row, each biased by BG_LUT_BIAS (the caller takes
+ * n * BG_LUT_BIAS off once): eight lookups a pass, three instructions each (index load,
+ * table load, add), and a count-down for the loop. */
+static inline uint32_t bg_lut_sum(const uint16_t *row, const uint16_t *t, int32_t n) {
+  uint32_t acc = 0;
+  int32_t k;
+  for (k = n >> 3; k > 0; --k, row += 8)
+    acc += (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]];
+  for (k = n & 7; k > 0; --k) acc += t[*row++];
+  return acc;
 }
 
 /* Integer dot products of rows of up to two matrices sharing the input x (w1 and w3 of a
  * gated FFN, or one matrix when w3 is NULL), passed to emit(ctx, r, dot1, dot3) row by
  * row: at once when the input fits one chunk, else after the last chunk, the sums kept in
- * s->partial in between. */
+ * s->partial in between. Partial sums add modulo 2^32: a paired row keeps dot1 + 2^16
+ * dot3, which splits back exactly while both final sums fit int16 (cols <= 258). The
+ * per-row work between chunks is a load, a mask (0 on the first chunk), an add and a
+ * store, so small chunks cost little more than whole tables. */
 typedef void (*bg_lut_emit_fn)(void *ctx, int32_t r, int32_t dot1, int32_t dot3);
 
-static inline void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
+static BG_LUT_INLINE void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
                                  bg_lut_emit_fn emit, void *ctx) {
   const int32_t groups = w1->row_bytes / 2, rows = w1->rows;
   const uint16_t *rows1 = (const uint16_t *)w1->data, *rows3 = w3 ? (const uint16_t *)w3->data : 0;
-  int32_t *p = s->partial;
+  const uint16_t *t = s->table;
+  uint32_t *p = (uint32_t *)s->partial;
   int32_t g0, r;
   if (groups <= s->chunk) {
+    const uint32_t bias = (uint32_t)groups * BG_LUT_BIAS;
     bg_lut_build(x, w1->cols, 0, groups, s->table);
-    for (r = 0; r < rows; ++r) {
-      const int32_t d1 = bg_lut_dot(rows1 + (int64_t)r * groups, s->table, groups);
-      const int32_t d3 = w3 ? bg_lut_dot(rows3 + (int64_t)r * groups, s->table, groups) : 0;
+    for (r = 0; r < rows; ++r, rows1 += groups) {
+      const int32_t d1 = (int32_t)(bg_lut_sum(rows1, t, groups) - bias);
+      const int32_t d3 = rows3 ? (int32_t)(bg_lut_sum(rows3 + (int64_t)r * groups, t, groups) - bias) : 0;
       emit(ctx, r, d1, d3);
     }
     return;
   }
   for (g0 = 0; g0 < groups; g0 += s->chunk) {
     const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
+    const uint32_t bias = (uint32_t)n * BG_LUT_BIAS, keep = g0 > 0 ? ~0u : 0u; /* keep: mask for the sums so far */
+    const uint16_t *r1 = rows1 + g0, *r3 = rows3 ? rows3 + g0 : 0;
     bg_lut_build(x, w1->cols, g0, n, s->table);
-    for (r = 0; r < rows; ++r) {
-      int32_t d1 = bg_lut_dot(rows1 + (int64_t)r * groups + g0, s->table, n);
-      int32_t d3 = w3 ? bg_lut_dot(rows3 + (int64_t)r * groups + g0, s->table, n) : 0;
-      if (s->paired) {
-        if (g0 > 0) { d1 += (int16_t)p[r]; d3 += p[r] >> 16; }
-        p[r] = (int32_t)((uint32_t)(uint16_t)d1 | ((uint32_t)d3 << 16));
-      } else {
-        p[r] = g0 == 0 ? d1 : p[r] + d1;
-        if (w3) p[rows + r] = g0 == 0 ? d3 : p[rows + r] + d3;
+    if (!r3) {
+      for (r = 0; r < rows; ++r, r1 += groups) p[r] = (p[r] & keep) + bg_lut_sum(r1, t, n) - bias;
+    } else if (s->paired) {
+      const uint32_t bias2 = bias + (bias << 16);
+      for (r = 0; r < rows; ++r, r1 += groups, r3 += groups)
+        p[r] = (p[r] & keep) + bg_lut_sum(r1, t, n) + (bg_lut_sum(r3, t, n) << 16) - bias2;
+    } else {
+      for (r = 0; r < rows; ++r, r1 += groups, r3 += groups) {
+        p[r] = (p[r] & keep) + bg_lut_sum(r1, t, n) - bias;
+        p[rows + r] = (p[rows + r] & keep) + bg_lut_sum(r3, t, n) - bias;
       }
     }
   }
   for (r = 0; r < rows; ++r) {
-    if (s->paired) emit(ctx, r, (int16_t)p[r], p[r] >> 16);
-    else emit(ctx, r, p[r], w3 ? p[rows + r] : 0);
+    if (rows3 && s->paired) {
+      const int32_t d1 = (int16_t)(uint16_t)p[r];
+      emit(ctx, r, d1, (int32_t)(p[r] - (uint32_t)d1) >> 16);
+    } else {
+      emit(ctx, r, (int32_t)p[r], rows3 ? (int32_t)p[rows + r] : 0);
+    }
   }
 }
 

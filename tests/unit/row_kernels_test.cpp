@@ -1,0 +1,83 @@
+// The row kernels that take several rows at once (plain C on hosts and cores without
+// DSP: two 2-bit ternary rows, four int8 rows) against the sums written out, for every
+// row count and column tail.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "runtime/bitgpt_ops.h"
+
+namespace {
+
+struct Matrix {
+  int32_t rows, cols;
+  std::vector<int> w;  // rows x cols
+  std::vector<uint8_t> packed;
+  bg_matrix m{};
+
+  Matrix(int32_t r, int32_t c, int32_t dtype, std::mt19937& rng) : rows(r), cols(c), w(static_cast<size_t>(r) * c) {
+    std::uniform_int_distribution<int> trit(-1, 1), code(-128, 127);
+    const int32_t row_bytes = dtype == BG_W_INT8 ? cols : (cols + 3) / 4;
+    packed.assign(static_cast<size_t>(rows) * row_bytes, 0);
+    for (int32_t i = 0; i < rows; ++i)
+      for (int32_t j = 0; j < cols; ++j) {
+        int& v = w[static_cast<size_t>(i) * cols + j];
+        uint8_t& byte = packed[static_cast<size_t>(i) * row_bytes + (dtype == BG_W_INT8 ? j : j / 4)];
+        if (dtype == BG_W_INT8) {
+          v = code(rng);
+          byte = static_cast<uint8_t>(v);
+        } else {
+          v = trit(rng);
+          byte = static_cast<uint8_t>(byte | (v == 0 ? 0u : v > 0 ? 1u : 3u) << (2 * (j % 4)));
+        }
+      }
+    m.data = packed.data();
+    m.rows = rows;
+    m.cols = cols;
+    m.row_bytes = row_bytes;
+    m.dtype = dtype;
+  }
+  int32_t dot(int32_t r, const std::vector<int8_t>& x) const {
+    int32_t s = 0;
+    for (int32_t j = 0; j < cols; ++j) s += w[static_cast<size_t>(r) * cols + j] * x[j];
+    return s;
+  }
+};
+
+std::vector<int8_t> extreme_codes(int32_t n, std::mt19937& rng) {
+  std::uniform_int_distribution<int> code(-127, 127);
+  std::vector<int8_t> x(n);
+  for (int32_t j = 0; j < n; ++j) x[j] = static_cast<int8_t>(j % 5 == 0 ? (j % 2 ? -127 : 127) : code(rng));
+  return x;
+}
+
+TEST(RowKernels, SeveralRowsAtOnceEqualTheSums) {
+  std::mt19937 rng(11);
+  for (int32_t dtype : {BG_W_TERNARY2, BG_W_INT8})
+    for (int32_t rows : {1, 2, 3, 4, 5, 7, 9})
+      for (int32_t cols : {1, 3, 4, 7, 8, 130, 299}) {
+        const Matrix a(rows, cols, dtype, rng), b(rows, cols, dtype, rng);
+        const std::vector<int8_t> x = extreme_codes(cols, rng);
+        for (int32_t r = 0; r < rows;) {  // bg_row_dots: as many rows as the kernel takes
+          int32_t dot[4];
+          const int32_t n = bg_row_dots(&a.m, r, x.data(), dot);
+          ASSERT_GE(n, 1);
+          for (int32_t k = 0; k < n; ++k) ASSERT_EQ(dot[k], a.dot(r + k, x)) << "dtype " << dtype << " rows " << rows << " cols " << cols;
+          r += n;
+        }
+        for (int32_t r = 0; r + 1 < rows; r += 2) {  // two matrices: bg_row_dot2, bg_row_dot2x2 (the FFN's)
+          int32_t da, db, d4[4];
+          bg_row_dot2(&a.m, r, &b.m, r + 1, x.data(), &da, &db);
+          ASSERT_EQ(da, a.dot(r, x));
+          ASSERT_EQ(db, b.dot(r + 1, x));
+          bg_row_dot2x2(&a.m, &b.m, r, x.data(), d4);
+          ASSERT_EQ(d4[0], a.dot(r, x));
+          ASSERT_EQ(d4[1], a.dot(r + 1, x));
+          ASSERT_EQ(d4[2], b.dot(r, x));
+          ASSERT_EQ(d4[3], b.dot(r + 1, x));
+        }
+      }
+}
+
+}  // namespace
