@@ -15,8 +15,15 @@ import subprocess
 import sys
 
 
+def tool(elf, name):
+    """The binutils program for the ELF's machine: RISC-V (e_machine 243) or Arm."""
+    with open(elf, "rb") as f:
+        machine = int.from_bytes(f.read(20)[18:20], "little")
+    return ("riscv64-unknown-elf-" if machine == 243 else "arm-none-eabi-") + name
+
+
 def symbols(elf, names):
-    out = subprocess.run(["arm-none-eabi-nm", "-S", "--defined-only", elf], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([tool(elf, "nm"), "-S", "--defined-only", elf], capture_output=True, text=True, check=True).stdout
     found = {}
     for line in out.splitlines():
         p = line.split()
@@ -38,7 +45,7 @@ def main():
         for line in f:
             addr, n = line.split()
             counts[int(addr, 16)] = int(n)
-    dis = subprocess.run(["arm-none-eabi-objdump", "-d", "--no-show-raw-insn", a.elf], capture_output=True, text=True, check=True).stdout
+    dis = subprocess.run([tool(a.elf, "objdump"), "-d", "--no-show-raw-insn", a.elf], capture_output=True, text=True, check=True).stdout
     text = {}
     for line in dis.splitlines():
         head, _, rest = line.partition(":")

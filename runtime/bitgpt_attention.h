@@ -104,8 +104,21 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
     for (; i < a->head_dim; ++i) acc[i] += bg_mul32x32((int32_t)w, (int8_t)vrow[i]);
   } else if (a->kv_bits == 8) {
     for (; i < a->head_dim; ++i) acc[i] += w * (int8_t)vrow[i];
-  } else {
-    for (i = 0; i < a->head_dim; ++i) acc[i] += w * bg_kv_code(vrow, i, 4);
+  } else { /* 4-bit codes, two a byte: one load for both, then a SMLAL each where w fits 32 bits */
+    const int8_t *b = (const int8_t *)vrow;
+    int64_t *o = acc, *const end = acc + (a->head_dim & ~1);
+    if (w == (int32_t)w) {
+      for (; o < end; o += 2, ++b) {
+        o[0] += bg_mul32x32((int32_t)w, (int32_t)((uint32_t)*b << 28) >> 28);
+        o[1] += bg_mul32x32((int32_t)w, *b >> 4);
+      }
+    } else {
+      for (; o < end; o += 2, ++b) {
+        o[0] += w * ((int32_t)((uint32_t)*b << 28) >> 28);
+        o[1] += w * (*b >> 4);
+      }
+    }
+    if (a->head_dim & 1) *o += w * bg_kv_code(vrow, a->head_dim - 1, 4);
   }
 }
 

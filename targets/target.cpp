@@ -7,19 +7,21 @@ namespace bitgpt {
 const std::vector<TargetDesc>& all_targets() {
   constexpr int64_t K = 1024;
   // Kernel costs (instructions; DotCosts): row kernel per weight, plain-C row kernel per
-  // weight, per row; lookup per group, per row and chunk, table build per group. Measured
-  // on cortex-m0plus, cortex-m3 (plain C, and the lookup figures of every Thumb-2 core:
-  // the same C), cortex-m4 (SMLAD; M7 and M33 run the same assembly) and cortex-m55
-  // (Helium; its plain C is taken as the M3's). The host runs the same C as the M3; its
+  // weight, per row; lookup per group, per row and chunk, table build per group. Read with
+  // bench/loop_profile.py from profiles of the shipped example (--kernel portable and
+  // lut4 builds) on cortex-m3 (plain C, and the lookup figures of every Thumb-2 core: the
+  // same C), cortex-m4 (SMLAD; M7 and M33 run the same assembly), cortex-m55 (Helium) and
+  // rv32imac, and of a small model on cortex-m0plus (the example does not fit its flash).
+  // Plain C takes two 2-bit rows a pass. The host runs the same C as the M3; its
   // instruction counts are not something anyone measures.
-  constexpr DotCosts armv6m = {10.0, 10.0, 25, 5.4, 25, 266};
-  constexpr DotCosts plain_c = {4.75, 4.75, 20, 3.4, 20, 185};
-  constexpr DotCosts smlad = {1.53, 4.75, 12, 3.4, 20, 185};
-  constexpr DotCosts helium = {0.5, 4.75, 20, 3.4, 20, 185};
-  // AVX2: the plain C row kernel is bitgpt_avx2.h's there, about 15 instructions per 32
-  // weights (not counted: set so that the cost model prefers it to the lookup tables, as
-  // the clock does, bench/host_vs_llama_cpp.sh).
-  constexpr DotCosts avx2 = {0.5, 0.5, 20, 3.4, 20, 185};
+  constexpr DotCosts armv6m = {6.25, 6.25, 25, 4.4, 25, 266};
+  constexpr DotCosts plain_c = {3.13, 3.13, 22, 3.4, 17, 185};
+  constexpr DotCosts smlad = {1.53, 3.13, 12, 3.4, 17, 185};
+  constexpr DotCosts helium = {0.5, 3.13, 20, 3.4, 17, 185};
+  // RV32: no scaled-index load and no bit-field extract, so lookups and 2-bit fields cost
+  // more than on Thumb-2; the table build a little less.
+  constexpr DotCosts rv32 = {5.25, 5.25, 30, 5.4, 12, 170};
+  constexpr DotCosts avx2 = {0.5, 0.5, 20, 3.4, 17, 185};
   static const std::vector<TargetDesc> targets = {
       // name, description, gcc flags, QEMU board, flash origin, RAM origin, board flash, board RAM,
       // dsp, mve, fpu, default SRAM, default flash, stack reserve, code base, code per step,
@@ -44,14 +46,13 @@ const std::vector<TargetDesc>& all_targets() {
       {"cortex-m55", "Arm Cortex-M55 (Armv8.1-M, Helium)", "-mcpu=cortex-m55 -mthumb -mfloat-abi=hard", "mps3-an547",
        0x00000000, 0x20000000, 512 * K, 512 * K, true, true, true, 512 * K, 512 * K, 640, 26 * K + 512, 205, helium, 160, "thumbv8.1m.main-none-eabihf"},
       // RISC-V: the FE310 of the HiFive1, as QEMU's sifive_e (flash mapped at 0x20000000, the
-      // reset vector jumps to 0x20400000; 16 KiB of RAM). Plain C kernel costs taken as the
-      // Cortex-M3's (not measured on RISC-V); picolibc; no linker relaxation (-mno-relax), so
+      // reset vector jumps to 0x20400000; 16 KiB of RAM); picolibc; no linker relaxation (-mno-relax), so
       // that startup.c need not set up the global pointer.
       {"rv32imac", "RISC-V RV32IMAC (SiFive FE310)", "-march=rv32imac -mabi=ilp32 -mno-relax", "sifive_e", 0x20400000, 0x80000000, 4096 * K, 16 * K,
-       false, false, false, 16 * K, 1024 * K, 640, 30 * K + 512, 210, plain_c, 320, "riscv32-unknown-elf",
+       false, false, false, 16 * K, 1024 * K, 640, 30 * K + 512, 210, rv32, 320, "riscv32-unknown-elf",
        "riscv64-unknown-elf-", "--specs=picolibc.specs", "qemu-system-riscv32"},
       {"rv32imc", "RISC-V RV32IMC (no atomics; runs on QEMU's sifive_e)", "-march=rv32imc -mabi=ilp32 -mno-relax", "sifive_e", 0x20400000, 0x80000000,
-       4096 * K, 16 * K, false, false, false, 16 * K, 1024 * K, 640, 30 * K + 512, 210, plain_c, 320, "riscv32-unknown-elf",
+       4096 * K, 16 * K, false, false, false, 16 * K, 1024 * K, 640, 30 * K + 512, 210, rv32, 320, "riscv32-unknown-elf",
        "riscv64-unknown-elf-", "--specs=picolibc.specs", "qemu-system-riscv32"},
   };
   // rows for another build machine's architecture are not offered here
