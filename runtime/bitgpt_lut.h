@@ -77,7 +77,7 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
   int32_t g;
   for (g = 0; g < n; ++g, t += BG_LUT_GROUP) {
     const int32_t j = 4 * (g0 + g);
-    int32_t v0, v1, v2, v3, d2, d3;
+    int32_t v0, v1, v2, v3;
     bg_lut_word *o = (bg_lut_word *)t;
     if (j + 4 <= cols) {
       v0 = x[j], v1 = x[j + 1], v2 = x[j + 2], v3 = x[j + 3];
@@ -89,11 +89,17 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
       const uint32_t p0 = BG_LUT_PAIR(-v1 - v0, -v1), p1 = BG_LUT_PAIR(v0 - v1, -v0), p2 = BG_LUT_PAIR(0, v0);
       const uint32_t p3 = BG_LUT_PAIR(v1 - v0, v1), p4 = BG_LUT_PAIR(v1 + v0, 0);
 #undef BG_LUT_PAIR
-      for (d3 = -1; d3 <= 1; ++d3)
-        for (d2 = -1; d2 <= 1; ++d2, o += BG_LUT_BLOCK / 2) {
-          const uint32_t h = (uint32_t)(d2 * v2 + d3 * v3 + (int32_t)half) * 0x10001u;
-          o[0] = p0 + h, o[1] = p1 + h, o[2] = p2 + h, o[3] = p3 + h, o[4] = p4 + h;
-        }
+      /* Block (d2, d3) adds (d2 v2 + d3 v3 + half) to both halves: that times 0x10001,
+       * which is linear modulo 2^32, so the nine block sums are h0 plus multiples of s2
+       * and s3. Unrolled, so that every store has a constant offset. */
+      const uint32_t s2 = (uint32_t)v2 * 0x10001u, s3 = (uint32_t)v3 * 0x10001u;
+      const uint32_t h0 = (uint32_t)((int32_t)half - v2 - v3) * 0x10001u, h1 = h0 + s3, h2 = h1 + s3;
+#define BG_LUT_STORE_BLOCK(k, h) \
+  (o[5 * (k)] = p0 + (h), o[5 * (k) + 1] = p1 + (h), o[5 * (k) + 2] = p2 + (h), o[5 * (k) + 3] = p3 + (h), o[5 * (k) + 4] = p4 + (h))
+      BG_LUT_STORE_BLOCK(0, h0), BG_LUT_STORE_BLOCK(1, h0 + s2), BG_LUT_STORE_BLOCK(2, h0 + 2 * s2);
+      BG_LUT_STORE_BLOCK(3, h1), BG_LUT_STORE_BLOCK(4, h1 + s2), BG_LUT_STORE_BLOCK(5, h1 + 2 * s2);
+      BG_LUT_STORE_BLOCK(6, h2), BG_LUT_STORE_BLOCK(7, h2 + s2), BG_LUT_STORE_BLOCK(8, h2 + 2 * s2);
+#undef BG_LUT_STORE_BLOCK
     }
   }
 }
