@@ -23,7 +23,7 @@ struct DotCosts {
   // Measured on the cortex-m4 (the difference of two windows at one kernel and precision,
   // bench/cortex_m_bench.sh, docs/performance.md); the other cores take its figures.
   double attention_per_element8 = 17.6;
-  double attention_per_element4 = 42.7;
+  double attention_per_element4 = 21.6;
 };
 
 struct TargetDesc {
