@@ -106,18 +106,25 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
 
 /* Sum of n lookups of one packed row, each biased by BG_LUT_BIAS (the caller takes
  * n * BG_LUT_BIAS off once): sixteen lookups a pass, three instructions each (index load,
- * table load, add) and three for the loop, then eight, then one at a time. */
+ * table load, add) and three for the loop, then eight, then four, then one at a time:
+ * the small chunks of a tight SRAM budget are straight code too. */
 static BG_LUT_INLINE uint32_t bg_lut_sum(const uint16_t *row, const uint16_t *t, int32_t n) {
   uint32_t acc = 0;
   int32_t k;
   for (k = n >> 4; k > 0; --k, row += 16)
     acc += (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]] + t[row[8]] + t[row[9]] +
            t[row[10]] + t[row[11]] + t[row[12]] + t[row[13]] + t[row[14]] + t[row[15]];
-  if (n & 8) {
-    acc += (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]];
-    row += 8;
+  if (n & 15) { /* one test for the usual whole passes */
+    if (n & 8) {
+      acc += (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]];
+      row += 8;
+    }
+    if (n & 4) {
+      acc += (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]];
+      row += 4;
+    }
+    for (k = n & 3; k > 0; --k) acc += t[*row++];
   }
-  for (k = n & 7; k > 0; --k) acc += t[*row++];
   return acc;
 }
 
