@@ -7,7 +7,7 @@ per iteration).
 
     python3 bench/loop_profile.py firmware.elf profile.txt FUNCTION [FUNCTION...] [--top N]
 
-FUNCTION matches any symbol containing it (bg_lut, bg_smlad_rows4, bg_row_dot, ...).
+FUNCTION matches any symbol containing it (bg_lut, bg_vector_rows4, bg_row_dot, ...).
 """
 import argparse
 import collections

@@ -160,31 +160,40 @@ static inline void bg_row_dot2(const bg_matrix *wa, int32_t ra, const bg_matrix 
   *db = bg_row_dot(wb, rb, x);
 }
 
-#if defined(BITGPT_USE_SMLAD)
-/* Four ternary rows ra, ra + row_bytes, rb, rb + row_bytes: the assembly kernel over the
- * columns in whole words, then the last cols % 4 one by one. */
-static inline void bg_smlad_rows4(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t cols, int32_t int8, const int8_t *x, int32_t *dot) {
-  const int32_t cols4 = cols & ~3;
+#if defined(BITGPT_USE_SMLAD) || defined(BITGPT_USE_MVE)
+/* Four rows ra, ra + row_bytes, rb, rb + row_bytes (int8, or 2-bit ternary) against x:
+ * the vector kernel over whole steps of its width (4 columns for SMLAD's assembly, 16 for
+ * Helium), then the columns from `whole` on one by one. */
+#define BITGPT_VECTOR_ROWS4 1
+
+static inline void bg_rows4_tail(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t whole, int32_t cols, int32_t int8, const int8_t *x,
+                                 int32_t *dot) {
   const uint8_t *rows[4];
   int32_t j, k;
-  rows[0] = ra;
-  rows[1] = ra + row_bytes;
-  rows[2] = rb;
-  rows[3] = rb + row_bytes;
-  if (int8) bg_smlad_int8_dot4(ra, rb, row_bytes, x, cols4, dot);
-  else bg_smlad_ternary_dot4(ra, rb, row_bytes, x, cols4, dot);
-  if (cols4 == cols) return; /* the usual case: no tail, and no empty loop to step through */
+  rows[0] = ra, rows[1] = ra + row_bytes, rows[2] = rb, rows[3] = rb + row_bytes;
   for (k = 0; k < 4; ++k)
-    for (j = cols4; j < cols; ++j) dot[k] += (int8 ? (int8_t)rows[k][j] : bg_trit_at(rows[k][j >> 2], j & 3)) * x[j];
+    for (j = whole; j < cols; ++j) dot[k] += (int8 ? (int8_t)rows[k][j] : bg_trit_at(rows[k][j >> 2], j & 3)) * x[j];
+}
+
+static inline void bg_vector_rows4(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t cols, int32_t int8, const int8_t *x, int32_t *dot) {
+#if defined(BITGPT_USE_SMLAD)
+  const int32_t whole = cols & ~3;
+  if (int8) bg_smlad_int8_dot4(ra, rb, row_bytes, x, whole, dot);
+  else bg_smlad_ternary_dot4(ra, rb, row_bytes, x, whole, dot);
+#else
+  const int32_t whole = cols & ~15;
+  bg_mve_dot4(ra, ra + row_bytes, rb, rb + row_bytes, int8, x, whole, dot);
+#endif
+  if (whole != cols) bg_rows4_tail(ra, rb, row_bytes, whole, cols, int8, x, dot); /* rare: out of the usual path */
 }
 #endif
 
 /* Dot products of rows r and r + 1 of wa, then of wb (same shape), in dot[0..3]: one
- * pass of the four-row DSP kernel for ternary rows, else two bg_row_dot2. */
+ * pass of the four-row vector kernel for ternary rows, else two bg_row_dot2. */
 static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32_t r, const int8_t *x, int32_t *dot) {
-#if defined(BITGPT_USE_SMLAD)
+#if defined(BITGPT_VECTOR_ROWS4)
   if (wa->dtype == BG_W_TERNARY2 && wb->dtype == BG_W_TERNARY2 && wa->cols == wb->cols && wa->row_bytes == wb->row_bytes) {
-    bg_smlad_rows4(wa->data + (int64_t)r * wa->row_bytes, wb->data + (int64_t)r * wb->row_bytes, wa->row_bytes, wa->cols, 0, x, dot);
+    bg_vector_rows4(wa->data + (int64_t)r * wa->row_bytes, wb->data + (int64_t)r * wb->row_bytes, wa->row_bytes, wa->cols, 0, x, dot);
     return;
   }
 #endif
@@ -196,10 +205,10 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
  * (up to 4, and no more than the rows left); returns how many. */
 static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x, int32_t *dot) {
   const int32_t left = w->rows - r;
-#if defined(BITGPT_USE_SMLAD)
+#if defined(BITGPT_VECTOR_ROWS4)
   if (left >= 4 && (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8)) {
     const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
-    bg_smlad_rows4(row, row + 2 * w->row_bytes, w->row_bytes, w->cols, w->dtype == BG_W_INT8, x, dot);
+    bg_vector_rows4(row, row + 2 * w->row_bytes, w->row_bytes, w->cols, w->dtype == BG_W_INT8, x, dot);
     return 4;
   }
 #endif
