@@ -128,13 +128,33 @@ static BG_LUT_INLINE uint32_t bg_lut_sum(const uint16_t *row, const uint16_t *t,
   return acc;
 }
 
+/* One chunk's lookups for every row, added into the partial sums p (set instead on the
+ * first chunk: `first` is a constant at each call, so each is a loop of its own). Sums add
+ * modulo 2^32: a paired row keeps dot1 + 2^16 dot3, which splits back exactly while both
+ * final sums fit int16 (cols <= 258). */
+static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *r3, int32_t groups, int32_t rows, const uint16_t *t, int32_t n,
+                                            int32_t paired, int32_t first, uint32_t *p) {
+  const uint32_t bias = (uint32_t)n * BG_LUT_BIAS;
+  int32_t r;
+  if (!r3) {
+    for (r = 0; r < rows; ++r, r1 += groups) p[r] = (first ? 0u : p[r]) + bg_lut_sum(r1, t, n) - bias;
+  } else if (paired) {
+    const uint32_t bias2 = bias + (bias << 16);
+    for (r = 0; r < rows; ++r, r1 += groups, r3 += groups)
+      p[r] = (first ? 0u : p[r]) + bg_lut_sum(r1, t, n) + (bg_lut_sum(r3, t, n) << 16) - bias2;
+  } else {
+    for (r = 0; r < rows; ++r, r1 += groups, r3 += groups) {
+      p[r] = (first ? 0u : p[r]) + bg_lut_sum(r1, t, n) - bias;
+      p[rows + r] = (first ? 0u : p[rows + r]) + bg_lut_sum(r3, t, n) - bias;
+    }
+  }
+}
+
 /* Integer dot products of rows of up to two matrices sharing the input x (w1 and w3 of a
  * gated FFN, or one matrix when w3 is NULL), passed to emit(ctx, r, dot1, dot3) row by
  * row: at once when the input fits one chunk, else after the last chunk, the sums kept in
- * s->partial in between. Partial sums add modulo 2^32: a paired row keeps dot1 + 2^16
- * dot3, which splits back exactly while both final sums fit int16 (cols <= 258). The
- * per-row work between chunks is a load, a mask (0 on the first chunk), an add and a
- * store, so small chunks cost little more than whole tables. */
+ * s->partial in between (bg_lut_chunk_rows). The per-row work between chunks is a load,
+ * an add and a store, so small chunks cost little more than whole tables. */
 typedef void (*bg_lut_emit_fn)(void *ctx, int32_t r, int32_t dot1, int32_t dot3);
 
 static BG_LUT_INLINE void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
@@ -156,21 +176,9 @@ static BG_LUT_INLINE void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3
   }
   for (g0 = 0; g0 < groups; g0 += s->chunk) {
     const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
-    const uint32_t bias = (uint32_t)n * BG_LUT_BIAS, keep = g0 > 0 ? ~0u : 0u; /* keep: mask for the sums so far */
-    const uint16_t *r1 = rows1 + g0, *r3 = rows3 ? rows3 + g0 : 0;
     bg_lut_build(x, w1->cols, g0, n, s->table);
-    if (!r3) {
-      for (r = 0; r < rows; ++r, r1 += groups) p[r] = (p[r] & keep) + bg_lut_sum(r1, t, n) - bias;
-    } else if (s->paired) {
-      const uint32_t bias2 = bias + (bias << 16);
-      for (r = 0; r < rows; ++r, r1 += groups, r3 += groups)
-        p[r] = (p[r] & keep) + bg_lut_sum(r1, t, n) + (bg_lut_sum(r3, t, n) << 16) - bias2;
-    } else {
-      for (r = 0; r < rows; ++r, r1 += groups, r3 += groups) {
-        p[r] = (p[r] & keep) + bg_lut_sum(r1, t, n) - bias;
-        p[rows + r] = (p[rows + r] & keep) + bg_lut_sum(r3, t, n) - bias;
-      }
-    }
+    if (g0 == 0) bg_lut_chunk_rows(rows1, rows3, groups, rows, t, n, s->paired, 1, p);
+    else bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, n, s->paired, 0, p);
   }
   for (r = 0; r < rows; ++r) {
     if (rows3 && s->paired) {
