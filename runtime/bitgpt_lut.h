@@ -91,14 +91,30 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
 #undef BG_LUT_PAIR
       /* Block (d2, d3) adds (d2 v2 + d3 v3 + half) to both halves: that times 0x10001,
        * which is linear modulo 2^32, so the nine block sums are h0 plus multiples of s2
-       * and s3. Unrolled, so that every store has a constant offset. */
+       * and s3. Unrolled: the nine blocks follow one another. */
       const uint32_t s2 = (uint32_t)v2 * 0x10001u, s3 = (uint32_t)v3 * 0x10001u;
       const uint32_t h0 = (uint32_t)((int32_t)half - v2 - v3) * 0x10001u, h1 = h0 + s3, h2 = h1 + s3;
-#define BG_LUT_STORE_BLOCK(k, h) \
-  (o[5 * (k)] = p0 + (h), o[5 * (k) + 1] = p1 + (h), o[5 * (k) + 2] = p2 + (h), o[5 * (k) + 3] = p3 + (h), o[5 * (k) + 4] = p4 + (h))
-      BG_LUT_STORE_BLOCK(0, h0), BG_LUT_STORE_BLOCK(1, h0 + s2), BG_LUT_STORE_BLOCK(2, h0 + 2 * s2);
-      BG_LUT_STORE_BLOCK(3, h1), BG_LUT_STORE_BLOCK(4, h1 + s2), BG_LUT_STORE_BLOCK(5, h1 + 2 * s2);
-      BG_LUT_STORE_BLOCK(6, h2), BG_LUT_STORE_BLOCK(7, h2 + s2), BG_LUT_STORE_BLOCK(8, h2 + 2 * s2);
+#if defined(__GNUC__) && defined(__thumb2__)
+      /* Thumb-2: a block is five additions into r8-r12 and one STMIA that stores them and
+       * steps o to the next block: six instructions where separate stores take ten. */
+#define BG_LUT_STORE_BLOCK(h)                                                                                        \
+  __asm__ volatile("add r8, %1, %6\n\tadd r9, %2, %6\n\tadd r10, %3, %6\n\tadd r11, %4, %6\n\tadd r12, %5, %6\n\t" \
+                   "stmia %0!, {r8, r9, r10, r11, r12}"                                                              \
+                   : "+r"(o)                                                                                         \
+                   : "r"(p0), "r"(p1), "r"(p2), "r"(p3), "r"(p4), "r"(h)                                            \
+                   : "r8", "r9", "r10", "r11", "r12", "memory")
+#else
+#define BG_LUT_STORE_BLOCK(h) (o[0] = p0 + (h), o[1] = p1 + (h), o[2] = p2 + (h), o[3] = p3 + (h), o[4] = p4 + (h), o += 5)
+#endif
+      BG_LUT_STORE_BLOCK(h0);
+      BG_LUT_STORE_BLOCK(h0 + s2);
+      BG_LUT_STORE_BLOCK(h0 + 2 * s2);
+      BG_LUT_STORE_BLOCK(h1);
+      BG_LUT_STORE_BLOCK(h1 + s2);
+      BG_LUT_STORE_BLOCK(h1 + 2 * s2);
+      BG_LUT_STORE_BLOCK(h2);
+      BG_LUT_STORE_BLOCK(h2 + s2);
+      BG_LUT_STORE_BLOCK(h2 + 2 * s2);
 #undef BG_LUT_STORE_BLOCK
     }
   }
@@ -128,24 +144,22 @@ static BG_LUT_INLINE uint32_t bg_lut_sum(const uint16_t *row, const uint16_t *t,
   return acc;
 }
 
-/* One chunk's lookups for every row, added into the partial sums p (set instead on the
- * first chunk: `first` is a constant at each call, so each is a loop of its own). Sums add
- * modulo 2^32: a paired row keeps dot1 + 2^16 dot3, which splits back exactly while both
- * final sums fit int16 (cols <= 258). */
+/* One chunk's lookups for every row, added into the partial sums p. Sums add modulo
+ * 2^32: a paired row keeps dot1 + 2^16 dot3, which splits back exactly while both final
+ * sums fit int16 (cols <= 258). */
 static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *r3, int32_t groups, int32_t rows, const uint16_t *t, int32_t n,
-                                            int32_t paired, int32_t first, uint32_t *p) {
+                                            int32_t paired, uint32_t *p) {
   const uint32_t bias = (uint32_t)n * BG_LUT_BIAS;
   int32_t r;
   if (!r3) {
-    for (r = 0; r < rows; ++r, r1 += groups) p[r] = (first ? 0u : p[r]) + bg_lut_sum(r1, t, n) - bias;
+    for (r = 0; r < rows; ++r, r1 += groups) p[r] += bg_lut_sum(r1, t, n) - bias;
   } else if (paired) {
     const uint32_t bias2 = bias + (bias << 16);
-    for (r = 0; r < rows; ++r, r1 += groups, r3 += groups)
-      p[r] = (first ? 0u : p[r]) + bg_lut_sum(r1, t, n) + (bg_lut_sum(r3, t, n) << 16) - bias2;
+    for (r = 0; r < rows; ++r, r1 += groups, r3 += groups) p[r] += bg_lut_sum(r1, t, n) + (bg_lut_sum(r3, t, n) << 16) - bias2;
   } else {
     for (r = 0; r < rows; ++r, r1 += groups, r3 += groups) {
-      p[r] = (first ? 0u : p[r]) + bg_lut_sum(r1, t, n) - bias;
-      p[rows + r] = (first ? 0u : p[rows + r]) + bg_lut_sum(r3, t, n) - bias;
+      p[r] += bg_lut_sum(r1, t, n) - bias;
+      p[rows + r] += bg_lut_sum(r3, t, n) - bias;
     }
   }
 }
@@ -153,8 +167,9 @@ static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *
 /* Integer dot products of rows of up to two matrices sharing the input x (w1 and w3 of a
  * gated FFN, or one matrix when w3 is NULL), passed to emit(ctx, r, dot1, dot3) row by
  * row: at once when the input fits one chunk, else after the last chunk, the sums kept in
- * s->partial in between (bg_lut_chunk_rows). The per-row work between chunks is a load,
- * an add and a store, so small chunks cost little more than whole tables. */
+ * s->partial in between (set to 0 first, then each chunk's sums added by
+ * bg_lut_chunk_rows). The per-row work between chunks is a load, an add and a store, so
+ * small chunks cost little more than whole tables. */
 typedef void (*bg_lut_emit_fn)(void *ctx, int32_t r, int32_t dot1, int32_t dot3);
 
 static BG_LUT_INLINE void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
@@ -174,11 +189,11 @@ static BG_LUT_INLINE void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3
     }
     return;
   }
+  for (r = 0; r < (rows3 && !s->paired ? 2 * rows : rows); ++r) p[r] = 0;
   for (g0 = 0; g0 < groups; g0 += s->chunk) {
     const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
     bg_lut_build(x, w1->cols, g0, n, s->table);
-    if (g0 == 0) bg_lut_chunk_rows(rows1, rows3, groups, rows, t, n, s->paired, 1, p);
-    else bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, n, s->paired, 0, p);
+    bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, n, s->paired, p);
   }
   for (r = 0; r < rows; ++r) {
     if (rows3 && s->paired) {

@@ -36,23 +36,23 @@ const std::vector<TargetDesc>& all_targets() {
       {"cortex-m3", "Arm Cortex-M3 (Armv7-M)", "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft", "mps2-an385", 0x00000000, 0x20000000, 4096 * K, 4096 * K,
        false, false, false, 64 * K, 1024 * K, 640, 26 * K + 512, 205, plain_c, 100, "thumbv7m-none-eabi"},
       {"cortex-m4", "Arm Cortex-M4F (Armv7E-M)", "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16", "mps2-an386",
-       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, true, 128 * K, 1024 * K, 640, 31 * K + 512, 205, smlad, 168, "thumbv7em-none-eabihf"},
+       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, true, 128 * K, 1024 * K, 640, 35 * K + 512, 205, smlad, 168, "thumbv7em-none-eabihf"},
       {"cortex-m4-nofpu", "Arm Cortex-M4 without FPU (Armv7E-M)", "-mcpu=cortex-m4+nofp -mthumb -mfloat-abi=soft", "mps2-an386",
-       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, false, 128 * K, 1024 * K, 640, 31 * K + 512, 205, smlad, 80, "thumbv7em-none-eabi"},
+       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, false, 128 * K, 1024 * K, 640, 35 * K + 512, 205, smlad, 80, "thumbv7em-none-eabi"},
       {"cortex-m7", "Arm Cortex-M7 (Armv7E-M)", "-mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16", "mps2-an500",
-       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, true, 512 * K, 2048 * K, 640, 31 * K + 512, 205, smlad, 480, "thumbv7em-none-eabihf"},
+       0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, true, 512 * K, 2048 * K, 640, 35 * K + 512, 205, smlad, 480, "thumbv7em-none-eabihf"},
       {"cortex-m33", "Arm Cortex-M33 (Armv8-M Mainline)", "-mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16", "mps2-an505",
-       0x10000000, 0x38000000, 4096 * K, 2048 * K, true, false, true, 256 * K, 1024 * K, 640, 31 * K + 512, 205, smlad, 110, "thumbv8m.main-none-eabihf"},
+       0x10000000, 0x38000000, 4096 * K, 2048 * K, true, false, true, 256 * K, 1024 * K, 640, 35 * K + 512, 205, smlad, 110, "thumbv8m.main-none-eabihf"},
       {"cortex-m55", "Arm Cortex-M55 (Armv8.1-M, Helium)", "-mcpu=cortex-m55 -mthumb -mfloat-abi=hard", "mps3-an547",
        0x00000000, 0x20000000, 512 * K, 512 * K, true, true, true, 512 * K, 512 * K, 704, 26 * K + 512, 205, helium, 160, "thumbv8.1m.main-none-eabihf"},
       // RISC-V: the FE310 of the HiFive1, as QEMU's sifive_e (flash mapped at 0x20000000, the
       // reset vector jumps to 0x20400000; 16 KiB of RAM); picolibc; no linker relaxation (-mno-relax), so
       // that startup.c need not set up the global pointer.
       {"rv32imac", "RISC-V RV32IMAC (SiFive FE310)", "-march=rv32imac -mabi=ilp32 -mno-relax", "sifive_e", 0x20400000, 0x80000000, 4096 * K, 16 * K,
-       false, false, false, 16 * K, 1024 * K, 640, 30 * K + 512, 210, rv32, 320, "riscv32-unknown-elf",
+       false, false, false, 16 * K, 1024 * K, 640, 31 * K + 512, 210, rv32, 320, "riscv32-unknown-elf",
        "riscv64-unknown-elf-", "--specs=picolibc.specs", "qemu-system-riscv32"},
       {"rv32imc", "RISC-V RV32IMC (no atomics; runs on QEMU's sifive_e)", "-march=rv32imc -mabi=ilp32 -mno-relax", "sifive_e", 0x20400000, 0x80000000,
-       4096 * K, 16 * K, false, false, false, 16 * K, 1024 * K, 640, 30 * K + 512, 210, rv32, 320, "riscv32-unknown-elf",
+       4096 * K, 16 * K, false, false, false, 16 * K, 1024 * K, 640, 31 * K + 512, 210, rv32, 320, "riscv32-unknown-elf",
        "riscv64-unknown-elf-", "--specs=picolibc.specs", "qemu-system-riscv32"},
   };
   // rows for another build machine's architecture are not offered here
