@@ -15,13 +15,13 @@ const std::vector<TargetDesc>& all_targets() {
   // Plain C takes two 2-bit rows a pass. The host runs the same C as the M3; its
   // instruction counts are not something anyone measures.
   constexpr DotCosts armv6m = {6.25, 6.25, 25, 4.4, 25, 220};
-  constexpr DotCosts plain_c = {3.13, 3.13, 22, 3.4, 17, 155};
-  constexpr DotCosts smlad = {1.53, 3.13, 12, 3.4, 17, 155};
-  constexpr DotCosts helium = {0.41, 3.13, 8, 3.4, 17, 155};
+  constexpr DotCosts plain_c = {3.13, 3.13, 22, 3.4, 17, 128};
+  constexpr DotCosts smlad = {1.53, 3.13, 12, 3.4, 17, 128};
+  constexpr DotCosts helium = {0.41, 3.13, 8, 3.4, 17, 128};
   // RV32: no scaled-index load and no bit-field extract, so lookups and 2-bit fields cost
   // more than on Thumb-2.
   constexpr DotCosts rv32 = {5.25, 5.25, 30, 5.4, 12, 142};
-  constexpr DotCosts avx2 = {0.5, 0.5, 20, 3.4, 17, 155};
+  constexpr DotCosts avx2 = {0.5, 0.5, 20, 3.4, 17, 128};
   static const std::vector<TargetDesc> targets = {
       // name, description, gcc flags, QEMU board, flash origin, RAM origin, board flash, board RAM,
       // dsp, mve, fpu, default SRAM, default flash, stack reserve, code base, code per step,
