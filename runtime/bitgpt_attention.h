@@ -10,12 +10,14 @@ static inline int32_t bg_kv_row_bytes(const bg_attn_shape *a) {
   return a->kv_bits == 4 ? (a->head_dim + 1) / 2 : a->head_dim;
 }
 
+/* The two 4-bit codes of a cache byte b (read as int8): element 2k in the low half, 2k + 1
+ * in the high half, each sign-extended. */
+static inline int32_t bg_kv_low4(int32_t b) { return (int32_t)((uint32_t)b << 28) >> 28; }
+static inline int32_t bg_kv_high4(int32_t b) { return b >> 4; }
+
 static inline int32_t bg_kv_code(const uint8_t *row, int32_t i, int32_t bits) {
   if (bits == 8) return (int8_t)row[i];
-  {
-    const int32_t nib = (row[i >> 1] >> (4 * (i & 1))) & 0xF;
-    return nib >= 8 ? nib - 16 : nib;
-  }
+  return i & 1 ? bg_kv_high4((int8_t)row[i >> 1]) : bg_kv_low4((int8_t)row[i >> 1]);
 }
 
 /* Quantises one head vector into a cache row and returns its scale16. */
@@ -76,9 +78,9 @@ static inline int32_t bg_kv_dot(const int8_t *q8, const uint8_t *row, int32_t n,
   } else {
     for (i = 0; i + 2 <= n; i += 2) {
       const int32_t b = (int8_t)row[i >> 1];
-      dot += q8[i] * ((int32_t)((uint32_t)b << 28) >> 28) + q8[i + 1] * (b >> 4);
+      dot += q8[i] * bg_kv_low4(b) + q8[i + 1] * bg_kv_high4(b);
     }
-    if (i < n) dot += q8[i] * ((int32_t)((uint32_t)row[i >> 1] << 28) >> 28);
+    if (i < n) dot += q8[i] * bg_kv_code(row, i, 4);
   }
   return dot;
 }
@@ -109,13 +111,13 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
     int64_t *o = acc, *const end = acc + (a->head_dim & ~1);
     if (w == (int32_t)w) {
       for (; o < end; o += 2, ++b) {
-        o[0] += bg_mul32x32((int32_t)w, (int32_t)((uint32_t)*b << 28) >> 28);
-        o[1] += bg_mul32x32((int32_t)w, *b >> 4);
+        o[0] += bg_mul32x32((int32_t)w, bg_kv_low4(*b));
+        o[1] += bg_mul32x32((int32_t)w, bg_kv_high4(*b));
       }
     } else {
       for (; o < end; o += 2, ++b) {
-        o[0] += w * ((int32_t)((uint32_t)*b << 28) >> 28);
-        o[1] += w * (*b >> 4);
+        o[0] += w * bg_kv_low4(*b);
+        o[1] += w * bg_kv_high4(*b);
       }
     }
     if (a->head_dim & 1) *o += w * bg_kv_code(vrow, a->head_dim - 1, 4);

@@ -127,6 +127,14 @@ static inline void bg_ternary2_dot2(const uint8_t *ra, const uint8_t *rb, const 
 }
 #endif
 
+/* Columns [from, cols) of one int8 or 2-bit ternary row against x: the tail a multi-row
+ * kernel leaves after its whole steps. */
+static inline int32_t bg_row_tail(const uint8_t *row, int32_t from, int32_t cols, int32_t int8, const int8_t *x) {
+  int32_t acc = 0, j;
+  for (j = from; j < cols; ++j) acc += (int8 ? (int8_t)row[j] : bg_trit_at(row[j >> 2], j & 3)) * x[j];
+  return acc;
+}
+
 /* Dot products of row ra of wa and row rb of wb (same cols) with x: two bg_row_dot
  * calls, or one pass of a kernel that loads each activation once for both rows (the DSP
  * kernel of bitgpt_smlad.h, or plain C for 2-bit rows). */
@@ -135,11 +143,10 @@ static inline void bg_row_dot2(const bg_matrix *wa, int32_t ra, const bg_matrix 
   if (wa->dtype == wb->dtype && (wa->dtype == BG_W_TERNARY2 || wa->dtype == BG_W_INT8) && wa->cols == wb->cols) {
     const int32_t cols4 = wa->cols & ~3, int8 = wa->dtype == BG_W_INT8;
     const uint8_t *rowa = wa->data + (int64_t)ra * wa->row_bytes, *rowb = wb->data + (int64_t)rb * wb->row_bytes;
-    int32_t j;
     bg_smlad_dot2(rowa, rowb, int8, x, cols4, da, db);
-    for (j = cols4; j < wa->cols; ++j) {
-      *da += (int8 ? (int8_t)rowa[j] : bg_trit_at(rowa[j >> 2], j & 3)) * x[j];
-      *db += (int8 ? (int8_t)rowb[j] : bg_trit_at(rowb[j >> 2], j & 3)) * x[j];
+    if (cols4 != wa->cols) { /* rare: out of the usual path */
+      *da += bg_row_tail(rowa, cols4, wa->cols, int8, x);
+      *db += bg_row_tail(rowb, cols4, wa->cols, int8, x);
     }
     return;
   }
@@ -147,11 +154,10 @@ static inline void bg_row_dot2(const bg_matrix *wa, int32_t ra, const bg_matrix 
   if (wa->dtype == BG_W_TERNARY2 && wb->dtype == BG_W_TERNARY2 && wa->cols == wb->cols) {
     const int32_t cols4 = wa->cols & ~3;
     const uint8_t *rowa = wa->data + (int64_t)ra * wa->row_bytes, *rowb = wb->data + (int64_t)rb * wb->row_bytes;
-    int32_t j;
     bg_ternary2_dot2(rowa, rowb, x, cols4, da, db);
-    for (j = cols4; j < wa->cols; ++j) {
-      *da += bg_trit_at(rowa[j >> 2], j & 3) * x[j];
-      *db += bg_trit_at(rowb[j >> 2], j & 3) * x[j];
+    if (cols4 != wa->cols) { /* rare: out of the usual path */
+      *da += bg_row_tail(rowa, cols4, wa->cols, 0, x);
+      *db += bg_row_tail(rowb, cols4, wa->cols, 0, x);
     }
     return;
   }
@@ -166,15 +172,6 @@ static inline void bg_row_dot2(const bg_matrix *wa, int32_t ra, const bg_matrix 
  * Helium), then the columns from `whole` on one by one. */
 #define BITGPT_VECTOR_ROWS4 1
 
-static inline void bg_rows4_tail(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t whole, int32_t cols, int32_t int8, const int8_t *x,
-                                 int32_t *dot) {
-  const uint8_t *rows[4];
-  int32_t j, k;
-  rows[0] = ra, rows[1] = ra + row_bytes, rows[2] = rb, rows[3] = rb + row_bytes;
-  for (k = 0; k < 4; ++k)
-    for (j = whole; j < cols; ++j) dot[k] += (int8 ? (int8_t)rows[k][j] : bg_trit_at(rows[k][j >> 2], j & 3)) * x[j];
-}
-
 static inline void bg_vector_rows4(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t cols, int32_t int8, const int8_t *x, int32_t *dot) {
 #if defined(BITGPT_USE_SMLAD)
   const int32_t whole = cols & ~3;
@@ -184,7 +181,12 @@ static inline void bg_vector_rows4(const uint8_t *ra, const uint8_t *rb, int32_t
   const int32_t whole = cols & ~15;
   bg_mve_dot4(ra, ra + row_bytes, rb, rb + row_bytes, int8, x, whole, dot);
 #endif
-  if (whole != cols) bg_rows4_tail(ra, rb, row_bytes, whole, cols, int8, x, dot); /* rare: out of the usual path */
+  if (whole != cols) { /* rare: out of the usual path */
+    const uint8_t *rows[4];
+    int32_t k;
+    rows[0] = ra, rows[1] = ra + row_bytes, rows[2] = rb, rows[3] = rb + row_bytes;
+    for (k = 0; k < 4; ++k) dot[k] += bg_row_tail(rows[k], whole, cols, int8, x);
+  }
 }
 #endif
 

@@ -21,6 +21,9 @@ const std::vector<TargetDesc>& all_targets() {
   // RV32: no scaled-index load and no bit-field extract, so lookups and 2-bit fields cost
   // more than on Thumb-2.
   constexpr DotCosts rv32 = {5.25, 5.25, 30, 5.4, 12, 142};
+  // AVX2: the plain C row kernel is bitgpt_avx2.h's there, about 15 instructions per 32
+  // weights (not counted: set so that the cost model prefers it to the lookup tables, as
+  // the clock does, bench/host_vs_llama_cpp.sh).
   constexpr DotCosts avx2 = {0.5, 0.5, 20, 3.4, 17, 128};
   static const std::vector<TargetDesc> targets = {
       // name, description, gcc flags, QEMU board, flash origin, RAM origin, board flash, board RAM,
