@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test of the training pipeline: trains a tiny BitNet model (d_model 32, 1 layer) for
-# 150 steps on the first 200 KB of a corpus, exports it and checks the exported files; and
-# checks that a run stopped at step 70 and resumed ends with the same weights, bit for bit.
+# 150 steps on the first 200 KB of a corpus, exporting the mean of the weights at steps 100,
+# 125 and 150 (--average-from), exports it and checks the exported files; and checks that a
+# run stopped at step 110 (one snapshot averaged) and resumed ends with the same weights,
+# bit for bit.
 # One thread: on a loaded machine, torch's spinning worker threads cost more than they give.
 #   usage: training/smoke_test.sh CORPUS.txt
 # Exits non-zero on any failure. Takes well under a minute on 2 cores.
@@ -17,15 +19,19 @@ trap 'rm -rf "$tmp"' EXIT
 start=$(date +%s)
 source "$here/smoke_model.sh"
 smoke_args "$corpus"
+args+=(--average-from 100 --average-every 25)
 nice -n 10 "$py" "$here/train.py" "${args[@]}" --out "$tmp/run" > "$tmp/train.out"
 tail -n 6 "$tmp/train.out"
-nice -n 10 "$py" "$here/train.py" "${args[@]}" --out "$tmp/resumed" --stop-at 70 > /dev/null
-nice -n 10 "$py" "$here/train.py" --resume --steps 150 --threads 1 --out "$tmp/resumed" > /dev/null
+grep -q "exporting the mean of 3 snapshots (steps 100..150 every 25)" "$tmp/train.out" ||
+    { echo "smoke_test: FAIL: the run did not average steps 100, 125 and 150" >&2; exit 1; }
+nice -n 10 "$py" "$here/train.py" "${args[@]}" --out "$tmp/resumed" --stop-at 110 > /dev/null
+nice -n 10 "$py" "$here/train.py" --resume --steps 150 --threads 1 --average-from 100 --average-every 25 \
+    --out "$tmp/resumed" > /dev/null
 "$py" - "$tmp/run/ckpt.pt" "$tmp/resumed/ckpt.pt" <<'EOF'
 import sys, torch
 a, b = (torch.load(p, map_location="cpu")["model"] for p in sys.argv[1:3])
 same = a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-print("smoke_test: stopped at 70 and resumed: %s" % ("the same weights" if same else "FAIL: other weights"))
+print("smoke_test: stopped at 110 and resumed: %s" % ("the same weights" if same else "FAIL: other weights"))
 sys.exit(0 if same else 1)
 EOF
 
