@@ -42,8 +42,9 @@ LoweredMatrix pack_lut_indices(const LoweredMatrix& m, int chunk) {
   return out;
 }
 
-// The 2-bit codes regrouped in blocks of 128: byte i of a block holds weights i, i + 32,
-// i + 64, i + 96 (the row kernel's shift k gives 32 consecutive weights).
+// The weights regrouped in blocks of 128 as 2-bit fields w + 1 (0, 1, 2): byte i of a
+// block holds weights i, i + 32, i + 64, i + 96 (the row kernel's shift k gives 32
+// consecutive weights, already the unsigned operands of a byte multiply).
 LoweredMatrix pack_planes128(const LoweredMatrix& m) {
   if (m.cols % 128) throw Error("internal error: " + m.name + " has rows that are not whole 128-weight blocks");
   LoweredMatrix out = m;
@@ -51,7 +52,7 @@ LoweredMatrix pack_planes128(const LoweredMatrix& m) {
   out.data.assign(m.data.size(), 0);
   for (int32_t r = 0; r < m.rows; ++r)
     for (int32_t c = 0; c < m.cols; ++c) {
-      const uint32_t code = (m.data[static_cast<size_t>(r) * m.row_bytes + c / 4] >> (2 * (c % 4))) & 3u;
+      const uint32_t code = static_cast<uint32_t>(bg_trit_at(m.data[static_cast<size_t>(r) * m.row_bytes + c / 4], c % 4) + 1);
       const int32_t block = c / 128, at = c % 128;
       out.data[static_cast<size_t>(r) * m.row_bytes + 32 * block + at % 32] |= static_cast<uint8_t>(code << (2 * (at / 32)));
     }

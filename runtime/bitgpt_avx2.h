@@ -21,8 +21,8 @@ static inline int32_t bg_avx2_sum(__m256i v) {
  * four lanes; a lane's field is tested with its own mask (bit 0 set: not zero; bit 1 set:
  * negative) into the weight as an int8 (-1, 0, +1), which signs the activation. x holds
  * activation codes, which are within [-127, 127] (bg_quantize_one), so the sign is exact. */
-/* (The unused field 10 would read as -1 here, -2 in the C loop and 0 in the block kernel:
- * the packers never write it, and the loaders refuse it.) */
+/* (The unused field 10 would read as -1 here and -2 in the C loop: the packers never
+ * write it, and the loaders refuse it.) */
 static inline int32_t bg_avx2_dot_ternary2(const uint8_t *row, const int8_t *x, int32_t n) {
   const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7);
   const __m256i nonzero_bit = _mm256_set1_epi32(0x40100401), negative_bit = _mm256_set1_epi32((int32_t)0x80200802);
@@ -41,25 +41,82 @@ static inline int32_t bg_avx2_dot_ternary2(const uint8_t *row, const int8_t *x, 
   return bg_avx2_sum(acc);
 }
 
-/* A BG_W_TERNARY_P128 row (cols a multiple of 128) times x: per block of 128 weights,
- * 32 bytes loaded once; each quarter's fields come out with one shift and one mask, and a
- * byte shuffle turns them into the weights (-1, 0, +1) that sign the activations (codes
- * within [-127, 127], as above). */
-static inline int32_t bg_avx2_dot_ternary_p128(const uint8_t *row, const int8_t *x, int32_t cols) {
-  const __m256i weight_of = _mm256_setr_epi8(0, 1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-  const __m256i field = _mm256_set1_epi8(3), ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
-  __m256i acc = _mm256_setzero_si256();
-  int32_t j;
-  for (j = 0; j < cols; j += 128) {
-    const __m256i packed = _mm256_loadu_si256((const __m256i *)(row + (j >> 2)));
-    __m256i sum16 = _mm256_setzero_si256();
-    int k;
-    for (k = 0; k < 4; ++k) {
-      const __m256i w = _mm256_shuffle_epi8(weight_of, _mm256_and_si256(_mm256_srli_epi16(packed, 2 * k), field));
-      const __m256i products = _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)(x + j + 32 * k)), w);
-      sum16 = _mm256_add_epi16(sum16, _mm256_maddubs_epi16(ones8, products)); /* 4 x 2 products: within +-1016 */
+/* BG_W_TERNARY_P128 rows (cols a multiple of 128) times x. A block's 32 bytes give 32
+ * consecutive weights' fields w + 1 with one shift and one mask: unsigned bytes that
+ * multiply the activation codes directly (VPMADDUBSW), so a dot product is
+ * sum (w + 1) x - sum x, and the second sum is shared by the rows of one pass: about four
+ * instructions per 32 weights and row, each activation loaded once for all rows.
+ * Exactness: a pair of products is at most 2 * 2 * 127 = 508 in magnitude (no saturation).
+ * The int16 lanes add modulo 2^16, so a row's sum may wrap; what is widened is its
+ * difference with the activations' sum, a lane's sum (w x) over the span, within
+ * 32 blocks * 4 * 254 = 32,512: exact when the span is at most 32 blocks. */
+#define BG_P128_SPAN (32 * 128)
+
+/* Weights 32k .. 32k + 31 of a block, as w + 1 in unsigned bytes. */
+static inline __m256i bg_avx2_p128_quarter(__m256i packed, int k) {
+  return _mm256_and_si256(_mm256_srli_epi16(packed, 2 * k), _mm256_set1_epi8(3));
+}
+
+/* sum (w + 1) x over 32 columns, added to the int16 lanes of s. */
+#define BG_P128_MAC(s, packed, k, xk) (s) = _mm256_add_epi16((s), _mm256_maddubs_epi16(bg_avx2_p128_quarter((packed), (k)), (xk)))
+
+/* The int16 sums of one span, minus the activations', widened into acc. */
+static inline __m256i bg_avx2_p128_widen(__m256i acc, __m256i sum, __m256i sum_x) {
+  return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_sub_epi16(sum, sum_x), _mm256_set1_epi16(1)));
+}
+
+/* Four rows r0..r3 in one pass, into dot[0..3]. */
+static inline void bg_avx2_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, const int8_t *x,
+                                      int32_t cols, int32_t *dot) {
+  const __m256i ones8 = _mm256_set1_epi8(1);
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  int32_t j0, j;
+  for (j0 = 0; j0 < cols; j0 += BG_P128_SPAN) {
+    const int32_t end = cols - j0 < BG_P128_SPAN ? cols : j0 + BG_P128_SPAN;
+    __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0, sx = s0;
+    for (j = j0; j < end; j += 128) {
+      const __m256i p0 = _mm256_loadu_si256((const __m256i *)(r0 + (j >> 2))), p1 = _mm256_loadu_si256((const __m256i *)(r1 + (j >> 2)));
+      const __m256i p2 = _mm256_loadu_si256((const __m256i *)(r2 + (j >> 2))), p3 = _mm256_loadu_si256((const __m256i *)(r3 + (j >> 2)));
+      int k;
+#if defined(__GNUC__)
+#pragma GCC unroll 4
+#endif
+      for (k = 0; k < 4; ++k) {
+        const __m256i xk = _mm256_loadu_si256((const __m256i *)(x + j + 32 * k));
+        sx = _mm256_add_epi16(sx, _mm256_maddubs_epi16(ones8, xk));
+        BG_P128_MAC(s0, p0, k, xk);
+        BG_P128_MAC(s1, p1, k, xk);
+        BG_P128_MAC(s2, p2, k, xk);
+        BG_P128_MAC(s3, p3, k, xk);
+      }
     }
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(sum16, ones16));
+    a0 = bg_avx2_p128_widen(a0, s0, sx), a1 = bg_avx2_p128_widen(a1, s1, sx);
+    a2 = bg_avx2_p128_widen(a2, s2, sx), a3 = bg_avx2_p128_widen(a3, s3, sx);
+  }
+  dot[0] = bg_avx2_sum(a0), dot[1] = bg_avx2_sum(a1), dot[2] = bg_avx2_sum(a2), dot[3] = bg_avx2_sum(a3);
+}
+
+/* One row. */
+static inline int32_t bg_avx2_dot_ternary_p128(const uint8_t *row, const int8_t *x, int32_t cols) {
+  const __m256i ones8 = _mm256_set1_epi8(1);
+  __m256i acc = _mm256_setzero_si256();
+  int32_t j0, j;
+  for (j0 = 0; j0 < cols; j0 += BG_P128_SPAN) {
+    const int32_t end = cols - j0 < BG_P128_SPAN ? cols : j0 + BG_P128_SPAN;
+    __m256i s = _mm256_setzero_si256(), sx = s;
+    for (j = j0; j < end; j += 128) {
+      const __m256i p = _mm256_loadu_si256((const __m256i *)(row + (j >> 2)));
+      int k;
+#if defined(__GNUC__)
+#pragma GCC unroll 4
+#endif
+      for (k = 0; k < 4; ++k) {
+        const __m256i xk = _mm256_loadu_si256((const __m256i *)(x + j + 32 * k));
+        sx = _mm256_add_epi16(sx, _mm256_maddubs_epi16(ones8, xk));
+        BG_P128_MAC(s, p, k, xk);
+      }
+    }
+    acc = bg_avx2_p128_widen(acc, s, sx);
   }
   return bg_avx2_sum(acc);
 }

@@ -32,10 +32,12 @@ extern "C" {
 
 /* BG_W_TERNARY_LUT4 rows are read only by the lookup kernels of bitgpt_lut.h.
  * BG_W_TERNARY_B3 packs five weights per byte as sum_k (w_k + 1) 3^k (1.6 bits each).
- * BG_W_TERNARY_P128 holds the 2-bit codes of BG_W_TERNARY2 in blocks of 128 weights, 32
- * bytes each: byte i of a block holds its weights i, i + 32, i + 64 and i + 96 in bits
- * 0-1, 2-3, 4-5 and 6-7, so that a vector kernel gets 32 consecutive weights with one
- * shift and one mask (rows are whole blocks; the x86-64-v3 target's packing). */
+ * BG_W_TERNARY_P128 holds ternary weights as 2-bit fields w + 1 (0, 1 or 2) in blocks of
+ * 128 weights, 32 bytes each: byte i of a block holds its weights i, i + 32, i + 64 and
+ * i + 96 in bits 0-1, 2-3, 4-5 and 6-7, so that a vector kernel gets 32 consecutive
+ * weights with one shift and one mask as unsigned bytes it can multiply directly, and
+ * subtracts the sum of the activations once (rows are whole blocks; the x86-64-v3
+ * target's packing). */
 enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2, BG_W_TERNARY_LUT4 = 3, BG_W_TERNARY_B3 = 4, BG_W_TERNARY_P128 = 5 };
 
 /* A weight matrix in flash: rows of packed codes and the multipliers scale/127 that turn

@@ -13,6 +13,9 @@ static inline int32_t bg_trit(uint32_t c) { return (int32_t)(c & 1u) * (1 - (int
 /* The same weight, read as a sign-extended 2-bit field (one SBFX on Armv7-M). */
 static inline int32_t bg_trit_at(uint32_t b, int k) { return (int32_t)(b << (30 - 2 * k)) >> 30; }
 
+/* Weight k of a BG_W_TERNARY_P128 byte: its field holds w + 1. */
+static inline int32_t bg_p128_weight(uint32_t b, int k) { return (int32_t)((b >> (2 * k)) & 3u) - 1; }
+
 /* Base-3 byte -> its five weights as 2-bit fields (weight k at bits 2k, 01 = +1, 11 = -1),
  * so that a packed byte decodes with one table load (486 bytes of flash) and then exactly
  * like the 2-bit packing. Entry b is sum_k code(digit_k(b) - 1) << 2k. */
@@ -75,7 +78,8 @@ static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x)
       int32_t i;
       for (i = 0; i < 32; ++i) {
         const uint32_t b = block[i];
-        acc += bg_trit_at(b, 0) * x[j + i] + bg_trit_at(b, 1) * x[j + 32 + i] + bg_trit_at(b, 2) * x[j + 64 + i] + bg_trit_at(b, 3) * x[j + 96 + i];
+        acc += bg_p128_weight(b, 0) * x[j + i] + bg_p128_weight(b, 1) * x[j + 32 + i] + bg_p128_weight(b, 2) * x[j + 64 + i] +
+               bg_p128_weight(b, 3) * x[j + 96 + i];
       }
     }
   } else if (w->dtype == BG_W_BINARY1) {
@@ -193,6 +197,13 @@ static inline void bg_vector_rows4(const uint8_t *ra, const uint8_t *rb, int32_t
 /* Dot products of rows r and r + 1 of wa, then of wb (same shape), in dot[0..3]: one
  * pass of the four-row vector kernel for ternary rows, else two bg_row_dot2. */
 static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32_t r, const int8_t *x, int32_t *dot) {
+#if defined(BITGPT_USE_AVX2)
+  if (wa->dtype == BG_W_TERNARY_P128 && wb->dtype == BG_W_TERNARY_P128 && wa->cols == wb->cols) {
+    const uint8_t *ra = wa->data + (int64_t)r * wa->row_bytes, *rb = wb->data + (int64_t)r * wb->row_bytes;
+    bg_avx2_p128_rows4(ra, ra + wa->row_bytes, rb, rb + wb->row_bytes, x, wa->cols, dot);
+    return;
+  }
+#endif
 #if defined(BITGPT_VECTOR_ROWS4)
   if (wa->dtype == BG_W_TERNARY2 && wb->dtype == BG_W_TERNARY2 && wa->cols == wb->cols && wa->row_bytes == wb->row_bytes) {
     bg_vector_rows4(wa->data + (int64_t)r * wa->row_bytes, wb->data + (int64_t)r * wb->row_bytes, wa->row_bytes, wa->cols, 0, x, dot);
@@ -207,6 +218,13 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
  * (up to 4, and no more than the rows left); returns how many. */
 static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x, int32_t *dot) {
   const int32_t left = w->rows - r;
+#if defined(BITGPT_USE_AVX2)
+  if (left >= 4 && w->dtype == BG_W_TERNARY_P128) {
+    const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
+    bg_avx2_p128_rows4(row, row + w->row_bytes, row + 2 * w->row_bytes, row + 3 * w->row_bytes, x, w->cols, dot);
+    return 4;
+  }
+#endif
 #if defined(BITGPT_VECTOR_ROWS4)
   if (left >= 4 && (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8)) {
     const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
