@@ -96,29 +96,12 @@ static inline void bg_avx2_p128_rows4(const uint8_t *r0, const uint8_t *r1, cons
   dot[0] = bg_avx2_sum(a0), dot[1] = bg_avx2_sum(a1), dot[2] = bg_avx2_sum(a2), dot[3] = bg_avx2_sum(a3);
 }
 
-/* One row. */
+/* One row: the four-row pass on it four times over (rows left over after the passes of
+ * four, rare: the matrices of usual shapes have rows in multiples of 4). */
 static inline int32_t bg_avx2_dot_ternary_p128(const uint8_t *row, const int8_t *x, int32_t cols) {
-  const __m256i ones8 = _mm256_set1_epi8(1);
-  __m256i acc = _mm256_setzero_si256();
-  int32_t j0, j;
-  for (j0 = 0; j0 < cols; j0 += BG_P128_SPAN) {
-    const int32_t end = cols - j0 < BG_P128_SPAN ? cols : j0 + BG_P128_SPAN;
-    __m256i s = _mm256_setzero_si256(), sx = s;
-    for (j = j0; j < end; j += 128) {
-      const __m256i p = _mm256_loadu_si256((const __m256i *)(row + (j >> 2)));
-      int k;
-#if defined(__GNUC__)
-#pragma GCC unroll 4
-#endif
-      for (k = 0; k < 4; ++k) {
-        const __m256i xk = _mm256_loadu_si256((const __m256i *)(x + j + 32 * k));
-        sx = _mm256_add_epi16(sx, _mm256_maddubs_epi16(ones8, xk));
-        BG_P128_MAC(s, p, k, xk);
-      }
-    }
-    acc = bg_avx2_p128_widen(acc, s, sx);
-  }
-  return bg_avx2_sum(acc);
+  int32_t dot[4];
+  bg_avx2_p128_rows4(row, row, row, row, x, cols, dot);
+  return dot[0];
 }
 
 /* int8 row times x over the first n columns (a multiple of 32): widened to int16, then
