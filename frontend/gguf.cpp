@@ -171,9 +171,10 @@ GgufFile read_gguf(const std::string& path) {
     if (t.dims[0] % ti->block)
       error(t.at, fmt::format("tensor {}: {} rows of {} elements are not whole {}-element {} blocks", t.name, t.elements() / t.dims[0], t.dims[0], ti->block, ti->name));
     const uint64_t size = static_cast<uint64_t>(t.elements() / ti->block * ti->bytes);
-    if (data_start + t.offset > f.bytes.size() || size > f.bytes.size() - data_start - t.offset)
+    // compared without forming data_start + offset, which a hostile offset would wrap
+    if (data_start > f.bytes.size() || t.offset > f.bytes.size() - data_start || size > f.bytes.size() - data_start - t.offset)
       error(t.at, fmt::format("tensor {}: its {} bytes at data offset {} run past the end of the file ({} bytes)", t.name, size, t.offset, f.bytes.size()));
-    t.data = f.bytes.data() + data_start + t.offset;
+    t.data = f.bytes.data() + (data_start + t.offset);
   }
   for (TensorInfo& t : infos) {
     if (f.tensors.count(t.name)) error(t.at, "tensor " + t.name + " appears twice");

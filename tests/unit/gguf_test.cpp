@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -40,6 +42,31 @@ RandomModelSpec bpe_spec(bool sub_norm) {
   s.arch.vocab_size = 320;
   s.tokenizer = "bpe";
   return s;
+}
+
+// A tensor whose data offset is near 2^64 (found by fuzz.gguf: offset + data start wrapped
+// around and passed the bounds check): a clear error naming the tensor, no wild pointer.
+TEST(Gguf, DataOffsetThatWrapsAroundIsAnError) {
+  std::vector<uint8_t> bytes = gguf_bytes(random_model(bpe_spec(false)));
+  const std::string name = "token_embd.weight";
+  const auto at = std::search(bytes.begin(), bytes.end(), name.begin(), name.end());
+  ASSERT_NE(at, bytes.end());
+  size_t pos = static_cast<size_t>(at - bytes.begin()) + name.size();
+  uint32_t n_dims = 0;
+  std::memcpy(&n_dims, &bytes[pos], 4);
+  pos += 4 + 8 * n_dims + 4;  // the dimensions, then the type: the data offset follows
+  const uint64_t hostile = ~uint64_t{0} - 31;  // a multiple of the alignment, 32 below 2^64
+  std::memcpy(&bytes[pos], &hostile, 8);
+  const fs::path path = fs::temp_directory_path() / ("bitgpt_gguf_wrap_" + std::to_string(getpid()) + ".gguf");
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  try {
+    load_gguf(path.string());
+    ADD_FAILURE() << "a data offset of 2^64 - 32 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("tensor token_embd.weight"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("run past the end of the file"), std::string::npos) << e.what();
+  }
+  fs::remove(path);
 }
 
 TEST(Gguf, LlamaRoundTrip) {
