@@ -92,11 +92,27 @@ static inline int32_t bg_attn_score(const bg_kv_layer *c, const bg_attn_shape *a
   return bg_mult_apply32(dot, bg_mult_scale(qk, bg_scale16_decode(c->k_scale[at])));
 }
 
-/* Adds weight p (the unnormalised softmax weight, Q16) times token t's value to acc. */
-static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, int32_t p, int64_t *acc) {
+/* The power of two that every value weight of KV group g over tokens [first, position]
+ * has as a factor: a weight is p * (mant << e) for the token's value scale, so the least
+ * e of the nonzero scales. The value sum runs on the weights divided by 2^shift, which
+ * fit 32 bits far more often (one SMLAL an element on Arm, one 32-bit multiply a lane with
+ * AVX2), and bg_attn_finish multiplies the 2^shift back: the same integers. */
+static inline int32_t bg_attn_value_shift(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t first, int32_t position) {
+  int32_t t, shift = 15;
+  for (t = first; t <= position; ++t) {
+    const uint16_t s = c->v_scale[(t % a->window) * a->n_kv_heads + g];
+    if ((s & 0xFFFu) != 0 && (int32_t)(s >> 12) < shift) shift = s >> 12;
+  }
+  return shift;
+}
+
+/* Adds weight p (the unnormalised softmax weight, Q16) times token t's value, divided by
+ * 2^shift (bg_attn_value_shift: exact), to acc. */
+static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, int32_t p, int32_t shift, int64_t *acc) {
   const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
   const uint8_t *vrow = c->v + (int64_t)at * rb;
-  const int64_t w = (int64_t)p * bg_scale16_decode(c->v_scale[at]);
+  const uint32_t s = c->v_scale[at], mant = s & 0xFFFu;
+  const int64_t w = mant ? (int64_t)p * (int64_t)(mant << ((int32_t)(s >> 12) - shift)) : 0;
   int32_t i;
   i = 0;
 #if defined(BITGPT_USE_AVX2)
@@ -124,18 +140,21 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
   }
 }
 
-/* out = acc / (weight sum * qmax), Q16: one reciprocal per head, not a 64-bit division
- * per element. acc is first shifted to 39 significant bits so the product fits int64. */
-static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, int64_t weight_sum, int32_t *out) {
+/* out = acc * 2^shift / (weight sum * qmax), Q16: one reciprocal per head, not a 64-bit
+ * division per element. acc * 2^shift is first brought to 39 significant bits so the
+ * product fits int64 (without forming acc * 2^shift, which may not fit). */
+static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, int64_t weight_sum, int32_t shift, int32_t *out) {
   const int64_t den = weight_sum * bg_kv_qmax(a->kv_bits);
   const bg_mult inv = bg_mult_ratio(1, den > 0 ? den : 1);
   int32_t i;
   for (i = 0; i < a->head_dim; ++i) {
     const int64_t v = acc[i];
     const uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    const int lead = 63 - bg_clz64(mag | 1u);
+    const int lead = 63 - bg_clz64(mag | 1u) + shift;
     const int k = lead > 38 ? lead - 38 : 0;
-    out[i] = den > 0 ? bg_sat32(bg_shr_round((v >> k) * inv.m, inv.shift - k)) : 0;
+    /* (v * 2^shift) >> k, within 39 bits: v's low bits are not lost when k < shift */
+    const int64_t top = k >= shift ? v >> (k - shift) : (int64_t)((uint64_t)v << (shift - k));
+    out[i] = den > 0 ? bg_sat32(bg_shr_round(top * inv.m, inv.shift - k)) : 0;
   }
 }
 
@@ -166,14 +185,15 @@ static inline void bg_op_attn_weighted_sum(const bg_kv_layer *c, const bg_attn_s
   const int32_t first = bg_attn_first(a, position), group = a->n_heads / a->n_kv_heads;
   int32_t h, t, i;
   for (h = 0; h < a->n_heads; ++h) {
+    const int32_t shift = bg_attn_value_shift(c, a, h / group, first, position);
     int64_t sum = 0;
     for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
     for (t = first; t <= position; ++t) {
       const int32_t p = weights[h * a->window + (t - first)];
       sum += p;
-      bg_attn_accumulate(c, a, h / group, t, p, acc);
+      bg_attn_accumulate(c, a, h / group, t, p, shift, acc);
     }
-    bg_attn_finish(a, acc, sum, out + h * a->head_dim);
+    bg_attn_finish(a, acc, sum, shift, out + h * a->head_dim);
   }
 }
 

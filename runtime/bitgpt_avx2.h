@@ -117,14 +117,26 @@ static inline int32_t bg_avx2_dot_int8(const int8_t *row, const int8_t *x, int32
   return bg_avx2_sum(acc);
 }
 
-/* acc[i] += w * v[i] (64-bit) for the first n elements (a multiple of 4), four a step,
- * when |w| < 2^47: w is split as (w >> 16) * 2^16 + (w & 0xffff), each part times v in
- * one signed 32 x 32 -> 64 multiply, exactly. Returns how many elements it did (0 for a
- * larger w: the caller's loop does them all). */
+/* acc[i] += w * v[i] (64-bit) for the first n elements (a multiple of 4), four a step:
+ * one signed 32 x 32 -> 64 multiply a lane when w fits 32 bits (the usual case, the
+ * weights being divided by their common power of two, bg_attn_value_shift); else, when
+ * |w| < 2^47, w split as (w >> 16) * 2^16 + (w & 0xffff), each part times v in one such
+ * multiply, exactly. Returns how many elements it did (0 for a larger w: the caller's loop
+ * does them all). */
 static inline int32_t bg_avx2_accumulate_int8(int64_t w, const int8_t *v, int32_t n, int64_t *acc) {
-  if (w >= ((int64_t)1 << 47) || w <= -((int64_t)1 << 47)) return 0;
-  const __m256i high = _mm256_set1_epi64x(w >> 16), low = _mm256_set1_epi64x(w & 0xffff);
   int32_t i;
+  if (w >= ((int64_t)1 << 47) || w <= -((int64_t)1 << 47)) return 0;
+  if (w == (int32_t)w) {
+    const __m256i w32 = _mm256_set1_epi64x(w);
+    for (i = 0; i < n; i += 4) {
+      int32_t four;
+      __builtin_memcpy(&four, v + i, 4);
+      __m256i *a = (__m256i *)(acc + i);
+      _mm256_storeu_si256(a, _mm256_add_epi64(_mm256_loadu_si256(a), _mm256_mul_epi32(w32, _mm256_cvtepi8_epi64(_mm_cvtsi32_si128(four)))));
+    }
+    return n;
+  }
+  const __m256i high = _mm256_set1_epi64x(w >> 16), low = _mm256_set1_epi64x(w & 0xffff);
   for (i = 0; i < n; i += 4) {
     int32_t four;
     __builtin_memcpy(&four, v + i, 4);

@@ -102,6 +102,7 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
   for (h = 0; h < a->n_heads; ++h) {
     const int32_t g = h / group;
     const bg_mult qk = bg_attn_query(a, q + h * a->head_dim, q8);
+    const int32_t shift = bg_attn_value_shift(c, a, g, first, position);
     int32_t m = scores[0] = bg_attn_score(c, a, g, first, q8, qk);
     int64_t sum = 0;
     for (t = first + 1; t <= position; ++t) {
@@ -112,9 +113,9 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
     for (t = first; t <= position; ++t) {
       const int32_t p = bg_exp_neg_q16(bg_below_max(scores[t - first], m));
       sum += p;
-      bg_attn_accumulate(c, a, g, t, p, acc);
+      bg_attn_accumulate(c, a, g, t, p, shift, acc);
     }
-    bg_attn_finish(a, acc, sum, out + h * a->head_dim);
+    bg_attn_finish(a, acc, sum, shift, out + h * a->head_dim);
   }
 }
 

@@ -1,6 +1,7 @@
 // The attention kernel's weighted value sum against the products written out: 8- and
 // 4-bit cached values, weights that fit 32 bits (the SMLAL paths) and weights that do not,
-// even and odd head sizes.
+// divided by their shared power of two or not, even and odd head sizes; and the final
+// division taking that power of two back exactly.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -28,15 +29,54 @@ TEST(AttentionKernel, WeightedValueSumsAreExact) {
         uint8_t key = 0;
         const bg_kv_layer c{&key, row.data(), &k_scale, &v_scale};
         const bg_attn_shape a{1, 1, head_dim, 1, bits, bg_mult{}};
-        for (int32_t p : {1, 65536, 40000}) {
-          std::vector<int64_t> acc(head_dim, 3);  // sums so far
-          bg_attn_accumulate(&c, &a, 0, 0, p, acc.data());
-          const int64_t w = static_cast<int64_t>(p) * bg_scale16_decode(scale);
-          for (int32_t i = 0; i < head_dim; ++i)
-            ASSERT_EQ(acc[i], 3 + w * codes[i]) << "bits " << bits << " head_dim " << head_dim << " w " << w << " element " << i;
-        }
+        for (int32_t p : {1, 65536, 40000})
+          for (int32_t shift = 0; shift <= (scale >> 12); ++shift) {  // weights divided by 2^shift
+            std::vector<int64_t> acc(head_dim, 3);  // sums so far
+            bg_attn_accumulate(&c, &a, 0, 0, p, shift, acc.data());
+            const int64_t w = (static_cast<int64_t>(p) * bg_scale16_decode(scale)) >> shift;
+            for (int32_t i = 0; i < head_dim; ++i)
+              ASSERT_EQ(acc[i], 3 + w * codes[i]) << "bits " << bits << " head_dim " << head_dim << " w " << w << " element " << i;
+          }
       }
     }
+}
+
+// bg_attn_finish on sums divided by 2^shift gives what it gives on the whole sums, across
+// the 39-bit normalisation (sums below it, at it, far above it) and both cache widths.
+TEST(AttentionKernel, FinishTakesTheSharedPowerOfTwoBack) {
+  std::mt19937_64 rng(9);
+  for (int32_t bits : {8, 4}) {
+    const bg_attn_shape a{1, 1, 6, 1, bits, bg_mult{}};
+    for (int32_t shift = 0; shift <= 15; ++shift)
+      for (int top_bit : {3, 20, 38, 39, 45}) {
+        std::vector<int64_t> acc(6), whole(6);
+        for (int i = 0; i < 6; ++i) {
+          const int64_t mag = static_cast<int64_t>(rng() >> (64 - top_bit)) | (int64_t{1} << (top_bit - 1));
+          acc[i] = i % 2 ? -mag : mag;
+          if (i == 5) acc[i] = 0;
+          whole[i] = acc[i] * (int64_t{1} << shift);
+        }
+        for (int64_t weight_sum : {int64_t{1}, int64_t{65536}, int64_t{3} << 20}) {
+          std::vector<int32_t> out(6), expected(6);
+          bg_attn_finish(&a, acc.data(), weight_sum, shift, out.data());
+          bg_attn_finish(&a, whole.data(), weight_sum, 0, expected.data());
+          ASSERT_EQ(out, expected) << "bits " << bits << " shift " << shift << " top bit " << top_bit << " sum " << weight_sum;
+        }
+      }
+  }
+}
+
+// The shared power of two is the least exponent of the nonzero value scales in the window.
+TEST(AttentionKernel, ValueShiftIsTheLeastExponentOfNonzeroScales) {
+  std::vector<uint16_t> v_scale = {uint16_t{(7 << 12) | 5}, uint16_t{(3 << 12) | 0}, uint16_t{(4 << 12) | 0xFFF}, uint16_t{(9 << 12) | 1}};
+  std::vector<uint16_t> k_scale(4, 0);
+  std::vector<uint8_t> k(4 * 8), v(4 * 8);
+  const bg_kv_layer c{k.data(), v.data(), k_scale.data(), v_scale.data()};
+  const bg_attn_shape a{1, 1, 8, 4, 8, bg_mult{}};  // window 4, one KV head
+  EXPECT_EQ(bg_attn_value_shift(&c, &a, 0, 0, 3), 4);  // the zero scale (exponent 3) does not count
+  EXPECT_EQ(bg_attn_value_shift(&c, &a, 0, 0, 1), 7);
+  EXPECT_EQ(bg_attn_value_shift(&c, &a, 0, 3, 3), 9);
+  EXPECT_EQ(bg_attn_value_shift(&c, &a, 0, 1, 1), 15);  // no nonzero scale: every weight is 0
 }
 
 }  // namespace
