@@ -36,10 +36,13 @@ static inline int32_t bg_sat32(int64_t v) {
   return (int64_t)(int32_t)v == v ? (int32_t)v : (v > 0 ? INT32_MAX : INT32_MIN);
 }
 
-/* a * b from int32 operands: one SMULL on 32-bit Arm. After inlining, GCC can lose
- * track of an operand's width and emit a 64x64 multiply; the empty asm pins both. */
+/* a * b from int32 operands: one SMULL on 32-bit Arm, MUL + MULH on RISC-V. After
+ * inlining, GCC can lose track of an operand's width and emit a 64x64 multiply, or merge
+ * a loop of these with a 64-bit one beside it (the attention value sum on rv32: 19
+ * instructions an element instead of 14); the empty asm pins both. Armv6-M has no such
+ * multiply: nothing to pin. */
 static inline int64_t bg_mul32x32(int32_t a, int32_t b) {
-#if defined(__GNUC__) && defined(__thumb2__) /* Armv6-M has no SMULL: nothing to pin */
+#if defined(__GNUC__) && (defined(__thumb2__) || defined(__riscv))
   __asm__("" : "+r"(a), "+r"(b));
 #endif
   return (int64_t)a * b;

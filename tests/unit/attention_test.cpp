@@ -4,6 +4,7 @@
 // division taking that power of two back exactly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -66,17 +67,22 @@ TEST(AttentionKernel, FinishTakesTheSharedPowerOfTwoBack) {
   }
 }
 
-// The shared power of two is the least exponent of the nonzero value scales in the window.
+// The shared power of two is the least exponent of the nonzero value scales of the tokens
+// in the window (before it is full, the slots filled so far; after, every slot).
 TEST(AttentionKernel, ValueShiftIsTheLeastExponentOfNonzeroScales) {
   std::vector<uint16_t> v_scale = {uint16_t{(7 << 12) | 5}, uint16_t{(3 << 12) | 0}, uint16_t{(4 << 12) | 0xFFF}, uint16_t{(9 << 12) | 1}};
   std::vector<uint16_t> k_scale(4, 0);
   std::vector<uint8_t> k(4 * 8), v(4 * 8);
   const bg_kv_layer c{k.data(), v.data(), k_scale.data(), v_scale.data()};
   const bg_attn_shape a{1, 1, 8, 4, 8, bg_mult{}};  // window 4, one KV head
-  EXPECT_EQ(bg_attn_value_shift(&c, &a, 0, 0, 3), 4);  // the zero scale (exponent 3) does not count
-  EXPECT_EQ(bg_attn_value_shift(&c, &a, 0, 0, 1), 7);
-  EXPECT_EQ(bg_attn_value_shift(&c, &a, 0, 3, 3), 9);
-  EXPECT_EQ(bg_attn_value_shift(&c, &a, 0, 1, 1), 15);  // no nonzero scale: every weight is 0
+  const auto shift_at = [&](int32_t position) { return bg_attn_value_shift(&c, &a, 0, bg_attn_first(&a, position), position); };
+  EXPECT_EQ(shift_at(0), 7);
+  EXPECT_EQ(shift_at(1), 7);  // the zero scale (exponent 3) does not count
+  EXPECT_EQ(shift_at(2), 4);
+  EXPECT_EQ(shift_at(3), 4);
+  EXPECT_EQ(shift_at(9), 4);  // long past the window: every slot
+  std::fill(v_scale.begin(), v_scale.end(), uint16_t{3 << 12});
+  EXPECT_EQ(shift_at(9), 15);  // no nonzero scale: every weight is 0
 }
 
 }  // namespace
