@@ -98,13 +98,12 @@ static inline int32_t bg_attn_score(const bg_kv_layer *c, const bg_attn_shape *a
  * fit 32 bits far more often (one SMLAL an element on Arm, one 32-bit multiply a lane with
  * AVX2), and bg_attn_finish multiplies the 2^shift back: the same integers. */
 static inline int32_t bg_attn_value_shift(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t first, int32_t position) {
-  /* the n tokens of the window sit in slots 0 .. n - 1 (all slots once it is full), in
-   * some order, which the least does not need */
-  const int32_t n = position - first + 1;
-  const uint16_t *scale = c->v_scale + g;
-  int32_t slot, shift = 15;
-  for (slot = 0; slot < n; ++slot, scale += a->n_kv_heads) {
-    const uint32_t s = *scale;
+  /* (Walking the slots 0 .. n - 1 instead, without the remainder, measured 7K
+   * instructions a token more on the cortex-m4 at 8 KiB: GCC then schedules the fused
+   * attention around it worse.) */
+  int32_t t, shift = 15;
+  for (t = first; t <= position; ++t) {
+    const uint32_t s = c->v_scale[(t % a->window) * a->n_kv_heads + g];
     if ((s & 0xFFFu) != 0 && (int32_t)(s >> 12) < shift) shift = (int32_t)(s >> 12);
   }
   return shift;
