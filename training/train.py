@@ -55,11 +55,11 @@ def parse_args(argv=None):
     g.add_argument("--windows", default="0",
                    help="comma list of attention windows sampled uniformly per step "
                         "(0 = full context), e.g. '0,32,16'")
-    g.add_argument("--average-from", type=int, default=0,
+    g.add_argument("--average-from", type=int, default=None,
                    help="from this step on, keep the mean of the weights taken every --average-every "
-                        "steps and export that mean (weight averaging along one run; 0 = off). "
-                        "May be set or changed with --resume")
-    g.add_argument("--average-every", type=int, default=250, help="steps between the averaged snapshots")
+                        "steps and export that mean (weight averaging along one run; 0 = off, the "
+                        "default). May be switched on with --resume before the first snapshot")
+    g.add_argument("--average-every", type=int, default=None, help="steps between the averaged snapshots (default 250)")
     g = p.add_argument_group("evaluation / output")
     g.add_argument("--eval-every", type=int, default=250)
     g.add_argument("--eval-chunks", type=int, default=48, help="val chunks for periodic evaluation")
@@ -76,12 +76,15 @@ def parse_args(argv=None):
                    help="stop after this step, writing OUT/state.pt for a later --resume (0 = run to --steps)")
     g.add_argument("--resume", action="store_true",
                    help="continue from OUT/state.pt with the arguments it was started with "
-                        "(only --steps may grow; --threads and the averaging may change)")
+                        "(only --steps may grow; --threads may change, and the averaging until its first snapshot)")
     args = p.parse_args(argv)
     if not args.data and not args.resume:
         p.error("--data is required (unless --resume continues a run)")
-    if args.average_from < 0 or args.average_every < 1:
+    if (args.average_from is not None and args.average_from < 0) or (args.average_every is not None and args.average_every < 1):
         p.error("--average-from must be >= 0 and --average-every >= 1")
+    if not args.resume:  # a resumed run keeps its own unless they are given
+        args.average_from = args.average_from or 0
+        args.average_every = args.average_every or 250
     return args
 
 
@@ -161,8 +164,16 @@ def load_resume_state(args):
     if args.steps < saved["steps"]:
         sys.exit("train.py: --resume: --steps %d is below the run's %d" % (args.steps, saved["steps"]))
     # --out is where the state was found: a run folder copied elsewhere continues there.
-    saved.update(steps=args.steps, threads=args.threads, stop_at=args.stop_at, resume=True,
-                 out=args.out, average_from=args.average_from, average_every=args.average_every)
+    saved.update(steps=args.steps, threads=args.threads, stop_at=args.stop_at, resume=True, out=args.out)
+    # The averaging: the run's own (runs from before it existed: off), or what is given, as
+    # long as no snapshot has been taken on another grid.
+    averaging = {"average_from": saved.get("average_from", 0), "average_every": saved.get("average_every", 250)}
+    asked = {k: getattr(args, k) for k in averaging if getattr(args, k) is not None}
+    taken = state.get("average", {}).get("count", 0)
+    if taken and any(asked[k] != averaging[k] for k in asked):
+        sys.exit("train.py: --resume: %d snapshots are already averaged from step %d every %d; "
+                 "the averaging cannot change now" % (taken, averaging["average_from"], averaging["average_every"]))
+    saved.update(averaging, **asked)
     return argparse.Namespace(**saved), state
 
 
