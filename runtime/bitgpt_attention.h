@@ -103,8 +103,8 @@ static inline int32_t bg_attn_value_shift(const bg_kv_layer *c, const bg_attn_sh
    * attention around it worse.) */
   int32_t t, shift = 15;
   for (t = first; t <= position; ++t) {
-    const uint32_t s = c->v_scale[(t % a->window) * a->n_kv_heads + g];
-    if ((s & 0xFFFu) != 0 && (int32_t)(s >> 12) < shift) shift = (int32_t)(s >> 12);
+    const uint16_t s = c->v_scale[(t % a->window) * a->n_kv_heads + g];
+    if (bg_scale16_mantissa(s) != 0 && bg_scale16_exponent(s) < shift) shift = bg_scale16_exponent(s);
   }
   return shift;
 }
@@ -114,8 +114,9 @@ static inline int32_t bg_attn_value_shift(const bg_kv_layer *c, const bg_attn_sh
 static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, int32_t p, int32_t shift, int64_t *acc) {
   const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
   const uint8_t *vrow = c->v + (int64_t)at * rb;
-  const uint32_t s = c->v_scale[at], mant = s & 0xFFFu;
-  const int64_t w = mant ? (int64_t)p * (int64_t)(mant << ((int32_t)(s >> 12) - shift)) : 0;
+  const uint16_t s = c->v_scale[at];
+  const uint32_t mant = bg_scale16_mantissa(s);
+  const int64_t w = mant ? (int64_t)p * (int64_t)(mant << (bg_scale16_exponent(s) - shift)) : 0;
   int32_t i;
   i = 0;
 #if defined(BITGPT_USE_AVX2)

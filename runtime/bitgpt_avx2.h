@@ -57,8 +57,10 @@ static inline __m256i bg_avx2_p128_quarter(__m256i packed, int k) {
   return _mm256_and_si256(_mm256_srli_epi16(packed, 2 * k), _mm256_set1_epi8(3));
 }
 
-/* sum (w + 1) x over 32 columns, added to the int16 lanes of s. */
-#define BG_P128_MAC(s, packed, k, xk) (s) = _mm256_add_epi16((s), _mm256_maddubs_epi16(bg_avx2_p128_quarter((packed), (k)), (xk)))
+/* s plus sum (w + 1) x over 32 columns, in int16 lanes. */
+static inline __m256i bg_avx2_p128_mac(__m256i s, __m256i packed, int k, __m256i xk) {
+  return _mm256_add_epi16(s, _mm256_maddubs_epi16(bg_avx2_p128_quarter(packed, k), xk));
+}
 
 /* The int16 sums of one span, minus the activations', widened into acc. */
 static inline __m256i bg_avx2_p128_widen(__m256i acc, __m256i sum, __m256i sum_x) {
@@ -84,10 +86,8 @@ static inline void bg_avx2_p128_rows4(const uint8_t *r0, const uint8_t *r1, cons
       for (k = 0; k < 4; ++k) {
         const __m256i xk = _mm256_loadu_si256((const __m256i *)(x + j + 32 * k));
         sx = _mm256_add_epi16(sx, _mm256_maddubs_epi16(ones8, xk));
-        BG_P128_MAC(s0, p0, k, xk);
-        BG_P128_MAC(s1, p1, k, xk);
-        BG_P128_MAC(s2, p2, k, xk);
-        BG_P128_MAC(s3, p3, k, xk);
+        s0 = bg_avx2_p128_mac(s0, p0, k, xk), s1 = bg_avx2_p128_mac(s1, p1, k, xk);
+        s2 = bg_avx2_p128_mac(s2, p2, k, xk), s3 = bg_avx2_p128_mac(s3, p3, k, xk);
       }
     }
     a0 = bg_avx2_p128_widen(a0, s0, sx), a1 = bg_avx2_p128_widen(a1, s1, sx);
@@ -117,6 +117,18 @@ static inline int32_t bg_avx2_dot_int8(const int8_t *row, const int8_t *x, int32
   return bg_avx2_sum(acc);
 }
 
+/* Four int8 codes as int64 lanes. */
+static inline __m256i bg_avx2_codes4(const int8_t *v) {
+  int32_t four;
+  __builtin_memcpy(&four, v, 4);
+  return _mm256_cvtepi8_epi64(_mm_cvtsi32_si128(four));
+}
+
+/* acc[0..3] += the four lanes of product. */
+static inline void bg_avx2_add4(int64_t *acc, __m256i product) {
+  _mm256_storeu_si256((__m256i *)acc, _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)acc), product));
+}
+
 /* acc[i] += w * v[i] (64-bit) for the first n elements (a multiple of 4), four a step:
  * one signed 32 x 32 -> 64 multiply a lane when w fits 32 bits (the usual case, the
  * weights being divided by their common power of two, bg_attn_value_shift); else, when
@@ -128,22 +140,13 @@ static inline int32_t bg_avx2_accumulate_int8(int64_t w, const int8_t *v, int32_
   if (w >= ((int64_t)1 << 47) || w <= -((int64_t)1 << 47)) return 0;
   if (w == (int32_t)w) {
     const __m256i w32 = _mm256_set1_epi64x(w);
-    for (i = 0; i < n; i += 4) {
-      int32_t four;
-      __builtin_memcpy(&four, v + i, 4);
-      __m256i *a = (__m256i *)(acc + i);
-      _mm256_storeu_si256(a, _mm256_add_epi64(_mm256_loadu_si256(a), _mm256_mul_epi32(w32, _mm256_cvtepi8_epi64(_mm_cvtsi32_si128(four)))));
-    }
+    for (i = 0; i < n; i += 4) bg_avx2_add4(acc + i, _mm256_mul_epi32(w32, bg_avx2_codes4(v + i)));
     return n;
   }
   const __m256i high = _mm256_set1_epi64x(w >> 16), low = _mm256_set1_epi64x(w & 0xffff);
   for (i = 0; i < n; i += 4) {
-    int32_t four;
-    __builtin_memcpy(&four, v + i, 4);
-    const __m256i vi = _mm256_cvtepi8_epi64(_mm_cvtsi32_si128(four));
-    const __m256i product = _mm256_add_epi64(_mm256_slli_epi64(_mm256_mul_epi32(high, vi), 16), _mm256_mul_epi32(low, vi));
-    __m256i *a = (__m256i *)(acc + i);
-    _mm256_storeu_si256(a, _mm256_add_epi64(_mm256_loadu_si256(a), product));
+    const __m256i vi = bg_avx2_codes4(v + i);
+    bg_avx2_add4(acc + i, _mm256_add_epi64(_mm256_slli_epi64(_mm256_mul_epi32(high, vi), 16), _mm256_mul_epi32(low, vi)));
   }
   return n;
 }

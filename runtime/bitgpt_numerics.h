@@ -457,8 +457,11 @@ static inline uint16_t bg_scale16_encode(int32_t amax) {
   }
 }
 
+static inline uint32_t bg_scale16_mantissa(uint16_t s) { return s & 0xFFFu; }
+static inline int32_t bg_scale16_exponent(uint16_t s) { return s >> 12; }
+
 static inline int32_t bg_scale16_decode(uint16_t s) {
-  return (int32_t)((uint32_t)(s & 0xFFFu) << (s >> 12));
+  return (int32_t)(bg_scale16_mantissa(s) << bg_scale16_exponent(s));
 }
 
 /* ---- the temperature a user types, parsed without floating point ---- */
