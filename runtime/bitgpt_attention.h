@@ -109,23 +109,23 @@ static inline int32_t bg_attn_value_shift(const bg_kv_layer *c, const bg_attn_sh
   return shift;
 }
 
-/* Adds weight p (the unnormalised softmax weight, Q16) times token t's value, divided by
- * 2^shift (bg_attn_value_shift: exact), to acc. */
+/* Token t's value weight divided by 2^shift (bg_attn_value_shift: exact): p (the
+ * unnormalised softmax weight, Q16) times the value scale, 0 <= w < 2^43. */
+static inline int64_t bg_attn_value_weight(uint16_t v_scale, int32_t p, int32_t shift) {
+  const uint32_t mant = bg_scale16_mantissa(v_scale);
+  return mant ? (int64_t)p * (int64_t)(mant << (bg_scale16_exponent(v_scale) - shift)) : 0;
+}
+
+/* Adds weight p times token t's value, divided by 2^shift, to acc. */
 static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, int32_t p, int32_t shift, int64_t *acc) {
   const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
   const uint8_t *vrow = c->v + (int64_t)at * rb;
-  const uint16_t s = c->v_scale[at];
-  const uint32_t mant = bg_scale16_mantissa(s);
-  const int64_t w = mant ? (int64_t)p * (int64_t)(mant << (bg_scale16_exponent(s) - shift)) : 0;
+  const int64_t w = bg_attn_value_weight(c->v_scale[at], p, shift);
   int32_t i;
-  i = 0;
-#if defined(BITGPT_USE_AVX2)
-  if (a->kv_bits == 8) i = bg_avx2_accumulate_int8(w, (const int8_t *)vrow, a->head_dim & ~3, acc);
-#endif
   if (a->kv_bits == 8 && w == (int32_t)w) { /* the usual case on Arm: one SMLAL per element */
-    for (; i < a->head_dim; ++i) acc[i] += bg_mul32x32((int32_t)w, (int8_t)vrow[i]);
+    for (i = 0; i < a->head_dim; ++i) acc[i] += bg_mul32x32((int32_t)w, (int8_t)vrow[i]);
   } else if (a->kv_bits == 8) {
-    for (; i < a->head_dim; ++i) acc[i] += w * (int8_t)vrow[i];
+    for (i = 0; i < a->head_dim; ++i) acc[i] += w * (int8_t)vrow[i];
   } else { /* 4-bit codes, two a byte: one load for both, then a SMLAL each where w fits 32 bits */
     const int8_t *b = (const int8_t *)vrow;
     int64_t *o = acc, *const end = acc + (a->head_dim & ~1);
@@ -142,6 +142,33 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
     }
     if (a->head_dim & 1) *o += w * bg_kv_code(vrow, a->head_dim - 1, 4);
   }
+}
+
+/* acc = sum over tokens first..position of weights[t - first] times token t's value,
+ * divided by 2^shift: bg_attn_accumulate token by token, or with AVX2 and an 8-bit cache
+ * two tokens a step over chunks of them (bg_avx2_weighted_rows: the same integers). */
+static inline void bg_attn_value_sum(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t first, int32_t position, const int32_t *weights,
+                                     int32_t shift, int64_t *acc) {
+  int32_t i, t;
+  for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
+#if defined(BITGPT_USE_AVX2)
+  if (a->kv_bits == 8) {
+    const int8_t *rows[BG_AVX2_VALUE_CHUNK + 1];
+    int64_t w[BG_AVX2_VALUE_CHUNK + 1];
+    int32_t t0, n;
+    for (t0 = first; t0 <= position; t0 += n) {
+      n = position + 1 - t0 < BG_AVX2_VALUE_CHUNK ? position + 1 - t0 : BG_AVX2_VALUE_CHUNK;
+      for (t = 0; t < n; ++t) {
+        const int32_t at = ((t0 + t) % a->window) * a->n_kv_heads + g;
+        rows[t] = (const int8_t *)c->v + (int64_t)at * a->head_dim;
+        w[t] = bg_attn_value_weight(c->v_scale[at], weights[t0 + t - first], shift);
+      }
+      bg_avx2_weighted_rows(rows, w, n, a->head_dim, acc);
+    }
+    return;
+  }
+#endif
+  for (t = first; t <= position; ++t) bg_attn_accumulate(c, a, g, t, weights[t - first], shift, acc);
 }
 
 /* out = acc * 2^shift / (weight sum * qmax), Q16: one reciprocal per head, not a 64-bit
@@ -187,16 +214,12 @@ static inline void bg_op_attn_softmax(const bg_attn_shape *a, int32_t position, 
 /* Step 3: out[h] = sum_t w[t] v[t] / sum_t w[t]. acc is head_dim int64 scratch. */
 static inline void bg_op_attn_weighted_sum(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *weights, int64_t *acc, int32_t *out) {
   const int32_t first = bg_attn_first(a, position), group = a->n_heads / a->n_kv_heads;
-  int32_t h, t, i;
+  int32_t h, t;
   for (h = 0; h < a->n_heads; ++h) {
-    const int32_t shift = bg_attn_value_shift(c, a, h / group, first, position);
+    const int32_t *p = weights + h * a->window, shift = bg_attn_value_shift(c, a, h / group, first, position);
     int64_t sum = 0;
-    for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
-    for (t = first; t <= position; ++t) {
-      const int32_t p = weights[h * a->window + (t - first)];
-      sum += p;
-      bg_attn_accumulate(c, a, h / group, t, p, shift, acc);
-    }
+    for (t = first; t <= position; ++t) sum += p[t - first];
+    bg_attn_value_sum(c, a, h / group, first, position, p, shift, acc);
     bg_attn_finish(a, acc, sum, shift, out + h * a->head_dim);
   }
 }

@@ -16,6 +16,12 @@ static inline int32_t bg_avx2_sum(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
+/* The lane sums of a0..a3 into out[0..3]: one tree of pairwise additions for all four. */
+static inline void bg_avx2_sum4(__m256i a0, __m256i a1, __m256i a2, __m256i a3, int32_t *out) {
+  const __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3)); /* per 128-bit half: a0 a1 a2 a3 */
+  _mm_storeu_si128((__m128i *)out, _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1)));
+}
+
 /* Ternary row (2-bit fields, weight j at bits 2(j % 4) of byte j / 4: 01 = +1, 11 = -1)
  * times x, over the first n columns (a multiple of 32). Each of 8 bytes is spread over
  * four lanes; a lane's field is tested with its own mask (bit 0 set: not zero; bit 1 set:
@@ -93,15 +99,7 @@ static inline void bg_avx2_p128_rows4(const uint8_t *r0, const uint8_t *r1, cons
     a0 = bg_avx2_p128_widen(a0, s0, sx), a1 = bg_avx2_p128_widen(a1, s1, sx);
     a2 = bg_avx2_p128_widen(a2, s2, sx), a3 = bg_avx2_p128_widen(a3, s3, sx);
   }
-  dot[0] = bg_avx2_sum(a0), dot[1] = bg_avx2_sum(a1), dot[2] = bg_avx2_sum(a2), dot[3] = bg_avx2_sum(a3);
-}
-
-/* One row: the four-row pass on it four times over (rows left over after the passes of
- * four, rare: the matrices of usual shapes have rows in multiples of 4). */
-static inline int32_t bg_avx2_dot_ternary_p128(const uint8_t *row, const int8_t *x, int32_t cols) {
-  int32_t dot[4];
-  bg_avx2_p128_rows4(row, row, row, row, x, cols, dot);
-  return dot[0];
+  bg_avx2_sum4(a0, a1, a2, a3, dot);
 }
 
 /* int8 row times x over the first n columns (a multiple of 32): widened to int16, then
@@ -117,38 +115,69 @@ static inline int32_t bg_avx2_dot_int8(const int8_t *row, const int8_t *x, int32
   return bg_avx2_sum(acc);
 }
 
-/* Four int8 codes as int64 lanes. */
-static inline __m256i bg_avx2_codes4(const int8_t *v) {
-  int32_t four;
-  __builtin_memcpy(&four, v, 4);
-  return _mm256_cvtepi8_epi64(_mm_cvtsi32_si128(four));
+/* ---- attention's value sum ---- */
+
+/* Tokens a chunk of bg_avx2_weighted_rows at most: its int32 sums stay exact (below). */
+#define BG_AVX2_VALUE_CHUNK 128
+
+/* The K limb sums of elements i0 .. i0 + 15 over the row pairs, added into acc (limb k
+ * shifted by 15k). A pair's codes of one element, widened to int16 and interleaved, times
+ * the pair's two limbs (one int32 of two int16) is one VPMADDWD lane. */
+static inline void bg_avx2_limb_sums16(const int8_t *const *rows, const int32_t *limb_pairs, int32_t pairs, int32_t i0, int64_t *acc, const int K) {
+  __m256i lo[3], hi[3]; /* lo: elements 0-3 and 8-11; hi: 4-7 and 12-15 (VPUNPCK works within 128-bit halves) */
+  int32_t j;
+  int k;
+  for (k = 0; k < K; ++k) lo[k] = hi[k] = _mm256_setzero_si256();
+  for (j = 0; j < pairs; ++j) {
+    const __m256i a = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(rows[2 * j] + i0)));
+    const __m256i b = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(rows[2 * j + 1] + i0)));
+    const __m256i ab_lo = _mm256_unpacklo_epi16(a, b), ab_hi = _mm256_unpackhi_epi16(a, b);
+    for (k = 0; k < K; ++k) {
+      const __m256i limbs = _mm256_set1_epi32(limb_pairs[k * (BG_AVX2_VALUE_CHUNK / 2) + j]);
+      lo[k] = _mm256_add_epi32(lo[k], _mm256_madd_epi16(ab_lo, limbs));
+      hi[k] = _mm256_add_epi32(hi[k], _mm256_madd_epi16(ab_hi, limbs));
+    }
+  }
+  for (k = 0; k < K; ++k) {
+    const __m256i first8 = _mm256_permute2x128_si256(lo[k], hi[k], 0x20), last8 = _mm256_permute2x128_si256(lo[k], hi[k], 0x31);
+    const __m256i part[4] = {_mm256_cvtepi32_epi64(_mm256_castsi256_si128(first8)), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(first8, 1)),
+                             _mm256_cvtepi32_epi64(_mm256_castsi256_si128(last8)), _mm256_cvtepi32_epi64(_mm256_extracti128_si256(last8, 1))};
+    int q;
+    for (q = 0; q < 4; ++q) {
+      __m256i *out = (__m256i *)(acc + i0 + 4 * q);
+      _mm256_storeu_si256(out, _mm256_add_epi64(_mm256_loadu_si256(out), _mm256_slli_epi64(part[q], 15 * k)));
+    }
+  }
 }
 
-/* acc[0..3] += the four lanes of product. */
-static inline void bg_avx2_add4(int64_t *acc, __m256i product) {
-  _mm256_storeu_si256((__m256i *)acc, _mm256_add_epi64(_mm256_loadu_si256((const __m256i *)acc), product));
-}
-
-/* acc[i] += w * v[i] (64-bit) for the first n elements (a multiple of 4), four a step:
- * one signed 32 x 32 -> 64 multiply a lane when w fits 32 bits (the usual case, the
- * weights being divided by their common power of two, bg_attn_value_shift); else, when
- * |w| < 2^47, w split as (w >> 16) * 2^16 + (w & 0xffff), each part times v in one such
- * multiply, exactly. Returns how many elements it did (0 for a larger w: the caller's loop
- * does them all). */
-static inline int32_t bg_avx2_accumulate_int8(int64_t w, const int8_t *v, int32_t n, int64_t *acc) {
-  int32_t i;
-  if (w >= ((int64_t)1 << 47) || w <= -((int64_t)1 << 47)) return 0;
-  if (w == (int32_t)w) {
-    const __m256i w32 = _mm256_set1_epi64x(w);
-    for (i = 0; i < n; i += 4) bg_avx2_add4(acc + i, _mm256_mul_epi32(w32, bg_avx2_codes4(v + i)));
-    return n;
+/* acc[i] += sum_t w[t] rows[t][i] for i < n, over count <= BG_AVX2_VALUE_CHUNK rows of
+ * int8 codes within [-127, 127], with weights 0 <= w < 2^45; rows and w have room for one
+ * entry past count (an odd count is padded with a zero weight). Exact: each weight is split
+ * into 15-bit limbs, w = l0 + l1 2^15 + l2 2^30 (as many as the largest weight needs), and
+ * each limb's sum is taken in int32 lanes two rows a step: |l v + l' v'| < 2^23, and 64
+ * pairs add to less than 2^29. About 14 instructions per 16 elements of two rows with two
+ * limbs, against 5 per 4 elements of one row for a 32 x 32 -> 64 multiply a lane. */
+static inline void bg_avx2_weighted_rows(const int8_t **rows, int64_t *w, int32_t count, int32_t n, int64_t *acc) {
+  int32_t limb_pairs[3 * (BG_AVX2_VALUE_CHUNK / 2)];
+  const int32_t pairs = (count + 1) / 2, n16 = n & ~15;
+  int64_t largest = 0;
+  int32_t i, j, t;
+  int k, K;
+  if (count & 1) rows[count] = rows[count - 1], w[count] = 0;
+  for (t = 0; t < count; ++t) largest |= w[t];
+  K = largest < ((int64_t)1 << 15) ? 1 : largest < ((int64_t)1 << 30) ? 2 : 3;
+  for (k = 0; k < K; ++k)
+    for (j = 0; j < pairs; ++j)
+      limb_pairs[k * (BG_AVX2_VALUE_CHUNK / 2) + j] =
+          (int32_t)(((uint32_t)(w[2 * j] >> (15 * k)) & 0x7FFFu) | ((uint32_t)(w[2 * j + 1] >> (15 * k)) & 0x7FFFu) << 16);
+  /* K a constant in each call, so that the limb loops unroll and the sums stay in registers */
+  for (i = 0; i < n16; i += 16) {
+    if (K == 1) bg_avx2_limb_sums16((const int8_t *const *)rows, limb_pairs, pairs, i, acc, 1);
+    else if (K == 2) bg_avx2_limb_sums16((const int8_t *const *)rows, limb_pairs, pairs, i, acc, 2);
+    else bg_avx2_limb_sums16((const int8_t *const *)rows, limb_pairs, pairs, i, acc, 3);
   }
-  const __m256i high = _mm256_set1_epi64x(w >> 16), low = _mm256_set1_epi64x(w & 0xffff);
-  for (i = 0; i < n; i += 4) {
-    const __m256i vi = bg_avx2_codes4(v + i);
-    bg_avx2_add4(acc + i, _mm256_add_epi64(_mm256_slli_epi64(_mm256_mul_epi32(high, vi), 16), _mm256_mul_epi32(low, vi)));
-  }
-  return n;
+  for (; i < n; ++i)
+    for (t = 0; t < count; ++t) acc[i] += w[t] * rows[t][i];
 }
 
 #endif /* BITGPT_AVX2_H */

@@ -22,6 +22,11 @@
 /* A host build for a CPU with AVX2 (its compiler says so): the row dot products use it. */
 #define BITGPT_USE_AVX2 1
 #include "bitgpt_avx2.h"
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+/* and AVX-512 VNNI (--target x86-64-avx512vnni): the 128-weight block rows use it */
+#define BITGPT_USE_AVX512_VNNI 1
+#include "bitgpt_avx512.h"
+#endif
 #endif
 
 #ifdef __cplusplus

@@ -38,6 +38,19 @@ static const uint16_t bg_b3_fields[243] = {
   343, 340, 341,
 };
 
+#if defined(BITGPT_USE_AVX2)
+/* The four-row pass of this build: AVX-512 VNNI's where the compiler targets it
+ * (bitgpt_avx512.h, the same integers), else AVX2's. */
+static inline void bg_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, const int8_t *x, int32_t cols,
+                                 int32_t *dot) {
+#if defined(BITGPT_USE_AVX512_VNNI)
+  bg_avx512_p128_rows4(r0, r1, r2, r3, x, cols, dot);
+#else
+  bg_avx2_p128_rows4(r0, r1, r2, r3, x, cols, dot);
+#endif
+}
+#endif
+
 /* Integer dot product of weight row r with int8 codes x. */
 static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x) {
   const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
@@ -48,7 +61,11 @@ static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x)
     acc = w->dtype == BG_W_INT8 ? bg_mve_dot_int8((const int8_t *)row, x, j) : bg_mve_dot_ternary2(row, x, j);
   }
 #elif defined(BITGPT_USE_AVX2)
-  if (w->dtype == BG_W_TERNARY_P128) return bg_avx2_dot_ternary_p128(row, x, w->cols);
+  if (w->dtype == BG_W_TERNARY_P128) { /* rare (rows left over after the passes of four): the four-row pass on one row */
+    int32_t dot[4];
+    bg_p128_rows4(row, row, row, row, x, w->cols, dot);
+    return dot[0];
+  }
   if (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8) { /* whole 32-column steps, then the tail below */
     j = w->cols & ~31;
     acc = w->dtype == BG_W_INT8 ? bg_avx2_dot_int8((const int8_t *)row, x, j) : bg_avx2_dot_ternary2(row, x, j);
@@ -200,7 +217,7 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
 #if defined(BITGPT_USE_AVX2)
   if (wa->dtype == BG_W_TERNARY_P128 && wb->dtype == BG_W_TERNARY_P128 && wa->cols == wb->cols) {
     const uint8_t *ra = wa->data + (int64_t)r * wa->row_bytes, *rb = wb->data + (int64_t)r * wb->row_bytes;
-    bg_avx2_p128_rows4(ra, ra + wa->row_bytes, rb, rb + wb->row_bytes, x, wa->cols, dot);
+    bg_p128_rows4(ra, ra + wa->row_bytes, rb, rb + wb->row_bytes, x, wa->cols, dot);
     return;
   }
 #endif
@@ -221,7 +238,7 @@ static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x
 #if defined(BITGPT_USE_AVX2)
   if (left >= 4 && w->dtype == BG_W_TERNARY_P128) {
     const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
-    bg_avx2_p128_rows4(row, row + w->row_bytes, row + 2 * w->row_bytes, row + 3 * w->row_bytes, x, w->cols, dot);
+    bg_p128_rows4(row, row + w->row_bytes, row + 2 * w->row_bytes, row + 3 * w->row_bytes, x, w->cols, dot);
     return 4;
   }
 #endif

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# --target x86-64-v3: the AVX2 row kernels (runtime/bitgpt_avx2.h) compute the
-# interpreter's integers. Two random models (ternary with an untied int8 classifier, row
-# lengths 80 and 200 that leave tails past the 32-column steps; and a binary one, whose
-# rows take the plain loop), each through the C++ backend built by its own emitted
-# CMakeLists (which passes -march=x86-64-v3) and through the LLVM object; every demo's
-# text and checksum equal `bitgptc run --target x86-64-v3`. Skips (77) on a machine
-# without AVX2, where the programs could not run.
+# --target x86-64-v3: the AVX2 kernels (runtime/bitgpt_avx2.h) compute the interpreter's
+# integers; so does --target x86-64-avx512vnni (runtime/bitgpt_avx512.h) where this CPU
+# has AVX-512 VNNI. Three random models (ternary with an untied int8 classifier, row
+# lengths 80 and 200 that leave tails past the 32-column steps; one whose rows are whole
+# 128-weight blocks, 3 of them in the FFN's: an odd one for the two-block AVX-512 step;
+# and a binary one, whose rows take the plain loop), each through the C++ backend built by
+# its own emitted CMakeLists (which passes the target's -march) and through the LLVM
+# object; every demo's text and checksum equal `bitgptc run --target T`. Skips (77) on a
+# machine without AVX2, where the programs could not run.
 #   x86_64_v3.sh BUILD_DIR WORK_DIR
 set -euo pipefail
 build=$1 work=$2
@@ -17,24 +19,35 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work"
 "$build/tests/make_test_model" --out planes/model.json --name planes --d 128 --layers 2 --heads 4 --kv-heads 1 --ff 384 --vocab 300 \
   --dtype ternary --sub-norm > /dev/null
 "$build/tests/make_test_model" --out bin/model.json --name bin --d 64 --layers 1 --heads 2 --kv-heads 1 --ff 96 --dtype binary > /dev/null
-for m in tern planes bin; do
-  "$build/bitgptc" run $m/model.json --target x86-64-v3 --kernel portable --prompt "The" -n 40 > $m-run.txt
-  "$build/bitgptc" $m/model.json --target x86-64-v3 --kernel portable -o $m-cpp -q
-  grep -q -- '-march=x86-64-v3' $m-cpp/CMakeLists.txt || { echo "FAIL: $m: the emitted CMakeLists does not build for x86-64-v3"; exit 1; }
-  cmake -S $m-cpp -B $m-cpp/build -DCMAKE_BUILD_TYPE=Release > /dev/null && cmake --build $m-cpp/build > /dev/null
-  "$m-cpp/build/${m}_demo" --prompt "The" -n 40 > $m-cpp.txt
-  "$build/bitgptc" $m/model.json --target x86-64-v3 --kernel portable --emit obj -o $m-obj -q
-  ${CXX:-c++} -std=c++17 -O2 $m-obj/demo/${m}_demo.cpp $m-obj/$m.o -I$m-obj -o $m-obj.bin
-  ./$m-obj.bin --prompt "The" -n 40 > $m-obj.txt
-  for b in cpp obj; do
-    cmp -s $m-run.txt $m-$b.txt || { echo "FAIL: $m: the $b build differs from the interpreter"; diff $m-run.txt $m-$b.txt | head; exit 1; }
+targets=(x86-64-v3)
+grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && targets+=(x86-64-avx512vnni) \
+  || echo "note: this CPU has no AVX-512 VNNI: x86-64-avx512vnni not run"
+for t in "${targets[@]}"; do
+  for m in tern planes bin; do
+    "$build/bitgptc" run $m/model.json --target $t --kernel portable --prompt "The" -n 40 > $m-$t-run.txt
+    "$build/bitgptc" $m/model.json --target $t --kernel portable -o $m-$t-cpp -q
+    march=$(grep -o -- '-march=[^ )]*' $m-$t-cpp/CMakeLists.txt | head -n 1)
+    [[ -n $march ]] || { echo "FAIL: $m: the emitted CMakeLists for $t passes no -march"; exit 1; }
+    cmake -S $m-$t-cpp -B $m-$t-cpp/build -DCMAKE_BUILD_TYPE=Release > /dev/null && cmake --build $m-$t-cpp/build > /dev/null
+    "$m-$t-cpp/build/${m}_demo" --prompt "The" -n 40 > $m-$t-cpp.txt
+    "$build/bitgptc" $m/model.json --target $t --kernel portable --emit obj -o $m-$t-obj -q
+    ${CXX:-c++} -std=c++17 -O2 $m-$t-obj/demo/${m}_demo.cpp $m-$t-obj/$m.o -I$m-$t-obj -o $m-$t-obj.bin
+    ./$m-$t-obj.bin --prompt "The" -n 40 > $m-$t-obj.txt
+    for b in cpp obj; do
+      cmp -s $m-$t-run.txt $m-$t-$b.txt || { echo "FAIL: $m: the $t $b build differs from the interpreter"; diff $m-$t-run.txt $m-$t-$b.txt | head; exit 1; }
+    done
+    echo "ok $m: C++ ($march) and object builds for $t equal the interpreter: $(tail -n 1 $m-$t-run.txt)"
   done
-  echo "ok $m: C++ and object builds for x86-64-v3 equal the interpreter: $(tail -n 1 $m-run.txt)"
 done
+cmp -s planes-x86-64-v3-run.txt tern-x86-64-v3-run.txt && { echo "FAIL: two models gave the same text"; exit 1; }
 # and the kernels are the AVX2 ones: the object holds AVX2 instructions (ymm registers)
-(( $(objdump -d tern-obj/tern.o | grep -c ymm) > 0 )) || { echo "FAIL: no AVX2 instruction in the x86-64-v3 object"; exit 1; }
+(( $(objdump -d tern-x86-64-v3-obj/tern.o | grep -c ymm) > 0 )) || { echo "FAIL: no AVX2 instruction in the x86-64-v3 object"; exit 1; }
 echo "ok: the object's row kernels use AVX2"
-grep -q "BG_W_TERNARY_P128" planes-cpp/planes_weights.cpp || { echo "FAIL: the 128-column model's matrices are not in 128-weight blocks"; exit 1; }
+if [[ ${targets[1]:-} == x86-64-avx512vnni ]]; then
+  (( $(objdump -d planes-x86-64-avx512vnni-obj/planes.o | grep -c 'vpdpbusd.*zmm') > 0 )) || { echo "FAIL: no VPDPBUSD on zmm in the x86-64-avx512vnni object"; exit 1; }
+  echo "ok: the x86-64-avx512vnni object's block rows use AVX-512 VNNI"
+fi
+grep -q "BG_W_TERNARY_P128" planes-x86-64-v3-cpp/planes_weights.cpp || { echo "FAIL: the 128-column model's matrices are not in 128-weight blocks"; exit 1; }
 "$build/bitgptc" run planes/model.json --target host --kernel portable --prompt "The" -n 40 > planes-host.txt
-cmp -s planes-host.txt planes-run.txt || { echo "FAIL: the interpreter on 128-weight blocks differs from it on plain 2-bit rows"; exit 1; }
+cmp -s planes-host.txt planes-x86-64-v3-run.txt || { echo "FAIL: the interpreter on 128-weight blocks differs from it on plain 2-bit rows"; exit 1; }
 echo "ok: whole 128-weight rows are packed in blocks, and compute what plain 2-bit rows do"

@@ -10,6 +10,9 @@
 
 #include "runtime/bitgpt_ops.h"
 
+#define VALUE_SUM_SUITE ValueSumPlainC
+#include "attention_value_sum_test.h"
+
 namespace {
 
 TEST(AttentionKernel, WeightedValueSumsAreExact) {
