@@ -92,6 +92,19 @@ static inline int32_t bg_attn_score(const bg_kv_layer *c, const bg_attn_shape *a
   return bg_mult_apply32(dot, bg_mult_scale(qk, bg_scale16_decode(c->k_scale[at])));
 }
 
+/* Scores s[0..n-1], each at most m (their maximum), become the softmax's unnormalised
+ * weights exp(s - m), Q16, in place; returns their sum. */
+static inline int64_t bg_attn_softmax_weights(int32_t *s, int32_t n, int32_t m) {
+#if defined(BITGPT_USE_AVX2)
+  return bg_avx2_softmax_weights(s, n, m);
+#else
+  int64_t sum = 0;
+  int32_t t;
+  for (t = 0; t < n; ++t) sum += s[t] = bg_exp_neg_q16(bg_below_max(s[t], m));
+  return sum;
+#endif
+}
+
 /* The power of two that every value weight of KV group g over tokens [first, position]
  * has as a factor: a weight is p * (mant << e) for the token's value scale, so the least
  * e of the nonzero scales. The value sum runs on the weights divided by 2^shift, which
@@ -207,7 +220,7 @@ static inline void bg_op_attn_softmax(const bg_attn_shape *a, int32_t position, 
   for (h = 0; h < a->n_heads; ++h) {
     int32_t *s = scores + h * a->window, m = s[0];
     for (t = 1; t < n; ++t) if (s[t] > m) m = s[t];
-    for (t = 0; t < n; ++t) s[t] = bg_exp_neg_q16(bg_below_max(s[t], m));
+    bg_attn_softmax_weights(s, n, m);
   }
 }
 

@@ -115,6 +115,48 @@ static inline int32_t bg_avx2_dot_int8(const int8_t *row, const int8_t *x, int32
   return bg_avx2_sum(acc);
 }
 
+/* ---- attention's softmax weights ---- */
+
+/* s[t] = bg_exp_neg_q16(bg_below_max(s[t], m)) for t < n (every s[t] <= m), four a step in
+ * 64-bit lanes; returns their sum. bg_exp_neg_q30's steps on gap = m - s as an unsigned
+ * 32-bit number (a gap past 2^31 - 1, INT32_MIN there, gives 0 either way, as n >= 31),
+ * with its two branches folded into one expression: round(p / 2^n) = ((2p >> n) + 1) >> 1
+ * also for n = 0; for n >= 31 (0 there) it is at most 1 in Q30, which rounds to 0 in Q16
+ * all the same. The Horner steps' uint32 arithmetic is the lanes' low halves (VPMULUDQ
+ * reads only those). */
+static inline int64_t bg_avx2_softmax_weights(int32_t *s, int32_t n, int32_t m) {
+  static const uint32_t inv_factorial_q30[9] = {26631, 213044, 1491308, 8947849, 44739243, 178956971, 536870912, 1073741824, 1073741824};
+  const __m256i log2e = _mm256_set1_epi64x(BG_LOG2E_Q30), ln2 = _mm256_set1_epi64x(BG_LN2_Q30), one = _mm256_set1_epi64x(1);
+  const __m256i low30 = _mm256_set1_epi64x(0x3FFFFFFF), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+  __m256i sum = _mm256_setzero_si256();
+  int64_t total;
+  int32_t t = 0, k;
+  for (; t + 4 <= n; t += 4) {
+    const __m128i gap32 = _mm_sub_epi32(_mm_set1_epi32(m), _mm_loadu_si128((const __m128i *)(s + t)));
+    const __m256i y = _mm256_mul_epu32(_mm256_cvtepu32_epi64(gap32), log2e); /* gap * log2(e), Q46 */
+    const __m256i whole = _mm256_srli_epi64(y, 46);
+    const __m256i f = _mm256_and_si256(_mm256_srli_epi64(y, 16), low30); /* the fraction, Q30 */
+    const __m256i tt = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srli_epi64(_mm256_mul_epu32(f, ln2), 29), one), 1);
+    __m256i p = _mm256_set1_epi64x(2959), w;
+    for (k = 0; k < 9; ++k) {
+      const __m256i term = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srli_epi64(_mm256_mul_epu32(p, tt), 29), one), 1);
+      p = _mm256_sub_epi64(_mm256_set1_epi64x(inv_factorial_q30[k]), term);
+    }
+    p = _mm256_and_si256(p, low32);
+    w = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srlv_epi64(_mm256_slli_epi64(p, 1), whole), one), 1); /* Q30 */
+    w = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srli_epi64(w, 13), one), 1); /* Q16 */
+    sum = _mm256_add_epi64(sum, w);
+    _mm_storeu_si128((__m128i *)(s + t), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(w, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6))));
+  }
+  {
+    int64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)lanes, sum);
+    total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  }
+  for (; t < n; ++t) total += s[t] = bg_exp_neg_q16(bg_below_max(s[t], m));
+  return total;
+}
+
 /* ---- attention's value sum ---- */
 
 /* Tokens a chunk of bg_avx2_weighted_rows at most: its int32 sums stay exact (below). */

@@ -115,7 +115,7 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
     }
 #if defined(BITGPT_USE_AVX2)
     /* the vector value sum takes the weights all at once */
-    for (t = 0; t <= position - first; ++t) sum += scores[t] = bg_exp_neg_q16(bg_below_max(scores[t], m));
+    sum = bg_attn_softmax_weights(scores, position - first + 1, m);
     bg_attn_value_sum(c, a, g, first, position, scores, shift, acc);
 #else
     /* each weight used as soon as it is computed: no store and load of it (the cortex-m4
