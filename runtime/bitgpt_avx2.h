@@ -115,6 +115,43 @@ static inline int32_t bg_avx2_dot_int8(const int8_t *row, const int8_t *x, int32
   return bg_avx2_sum(acc);
 }
 
+/* ---- the gated FFN's SiLU gate ---- */
+
+/* bg_mult_apply32_unchecked(x, {m, shift}) on eight int32 lanes, for 2 <= shift <= 32: the
+ * bits shift - 1 .. shift + 30 of each 64-bit product (even lanes, then odd ones moved
+ * down), rounded by their last bit. */
+static inline __m256i bg_avx2_apply32_unchecked(__m256i x, __m256i m, int shift) {
+  const __m128i sh = _mm_cvtsi32_si128(shift - 1);
+  const __m256i even = _mm256_srl_epi64(_mm256_mul_epi32(x, m), sh);
+  const __m256i odd = _mm256_slli_epi64(_mm256_srl_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)), sh), 32);
+  const __m256i t = _mm256_blend_epi32(even, odd, 0xAA);
+  return _mm256_add_epi32(_mm256_srai_epi32(t, 1), _mm256_and_si256(t, _mm256_set1_epi32(1)));
+}
+
+/* bg_sigmoid_q16 on eight lanes: one gather reads both interpolation points (two
+ * consecutive uint16 entries); |x| >= 16 (unsigned: INT32_MIN too) gives sigma(-|x|) = 0. */
+static inline __m256i bg_avx2_sigmoid_q16(__m256i x) {
+  const __m256i u = _mm256_abs_epi32(x); /* INT32_MIN stays 2^31 as unsigned */
+  const __m256i in_table = _mm256_cmpeq_epi32(_mm256_min_epu32(u, _mm256_set1_epi32((16 << 16) - 1)), u);
+  const __m256i index = _mm256_min_epu32(_mm256_srli_epi32(u, 10), _mm256_set1_epi32(1023));
+  const __m256i pair = _mm256_i32gather_epi32((const int *)(const void *)bg_sigmoid_table, index, 2);
+  const __m256i a = _mm256_and_si256(pair, _mm256_set1_epi32(0xFFFF)), b = _mm256_srli_epi32(pair, 16);
+  const __m256i frac = _mm256_and_si256(u, _mm256_set1_epi32(1023));
+  const __m256i step = _mm256_srai_epi32(_mm256_add_epi32(_mm256_mullo_epi32(_mm256_sub_epi32(b, a), frac), _mm256_set1_epi32(512)), 10);
+  const __m256i neg = _mm256_and_si256(_mm256_add_epi32(a, step), in_table);
+  return _mm256_blendv_epi8(neg, _mm256_sub_epi32(_mm256_set1_epi32(65536), neg), _mm256_cmpgt_epi32(x, _mm256_set1_epi32(-1)));
+}
+
+/* h[0..7] = bg_ffn_gate_row's fast path (SiLU; the gate's bounds prove no rounding
+ * saturates) for eight rows' dot products d1 (W1) and d3 (W3), with the matrices' shared
+ * multipliers up and gate: silu(a) b as a sigma(a) b, each product rounded as there. */
+static inline void bg_avx2_silu_gate8(const int32_t *d1, const int32_t *d3, bg_mult up, bg_mult gate, int32_t *h) {
+  const __m256i a = bg_avx2_apply32_unchecked(_mm256_loadu_si256((const __m256i *)d1), _mm256_set1_epi32(up.m), up.shift);
+  const __m256i b = bg_avx2_apply32_unchecked(_mm256_loadu_si256((const __m256i *)d3), _mm256_set1_epi32(gate.m), gate.shift);
+  const __m256i silu = bg_avx2_apply32_unchecked(a, bg_avx2_sigmoid_q16(a), 16);
+  _mm256_storeu_si256((__m256i *)h, bg_avx2_apply32_unchecked(silu, b, 16));
+}
+
 /* ---- attention's softmax weights ---- */
 
 /* s[t] = bg_exp_neg_q16(bg_below_max(s[t], m)) for t < n (every s[t] <= m), four a step in

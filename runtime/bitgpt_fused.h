@@ -81,7 +81,19 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
     for (r = 0; r < w1->rows; ++r) h[r] = bg_activation(act, h[r]);
     return;
   }
-  for (r = 0; r < w1->rows; r += 2) {
+  r = 0;
+#if defined(BITGPT_USE_AVX2)
+  if (gate.fast) /* eight rows' gates at once */
+    for (; r + 8 <= w1->rows; r += 8) {
+      int32_t d1[8], d3[8], d[4], k;
+      for (k = 0; k < 8; k += 2) {
+        bg_row_dot2x2(w1, w3, r + k, x, d);
+        d1[k] = d[0], d1[k + 1] = d[1], d3[k] = d[2], d3[k + 1] = d[3];
+      }
+      bg_avx2_silu_gate8(d1, d3, gate.up.shared, gate.gate.shared, h + r);
+    }
+#endif
+  for (; r < w1->rows; r += 2) {
     int32_t d[4], k; /* rows r, r + 1 of w1, then of w3 */
     const int32_t n = r + 1 < w1->rows ? 2 : 1;
     if (n == 2) bg_row_dot2x2(w1, w3, r, x, d);
