@@ -115,18 +115,99 @@ static inline int32_t bg_avx2_dot_int8(const int8_t *row, const int8_t *x, int32
   return bg_avx2_sum(acc);
 }
 
-/* ---- the gated FFN's SiLU gate ---- */
+/* ---- normalisation and quantisation ---- */
 
-/* bg_mult_apply32_unchecked(x, {m, shift}) on eight int32 lanes, for 2 <= shift <= 32: the
- * bits shift - 1 .. shift + 30 of each 64-bit product (even lanes, then odd ones moved
- * down), rounded by their last bit. */
-static inline __m256i bg_avx2_apply32_unchecked(__m256i x, __m256i m, int shift) {
-  const __m128i sh = _mm_cvtsi32_si128(shift - 1);
-  const __m256i even = _mm256_srl_epi64(_mm256_mul_epi32(x, m), sh);
-  const __m256i odd = _mm256_slli_epi64(_mm256_srl_epi64(_mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32)), sh), 32);
-  const __m256i t = _mm256_blend_epi32(even, odd, 0xAA);
+/* The 64-bit products x * m of eight int32 lanes: even lanes' in `even`, odd lanes' in
+ * `odd` (each as four int64). */
+static inline void bg_avx2_products(__m256i x, __m256i m, __m256i *even, __m256i *odd) {
+  *even = _mm256_mul_epi32(x, m);
+  *odd = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(m, 32));
+}
+
+/* (t >> 1) + (t & 1) on eight lanes: the last step of every rounded shift here. */
+static inline __m256i bg_avx2_round_last_bit(__m256i t) {
   return _mm256_add_epi32(_mm256_srai_epi32(t, 1), _mm256_and_si256(t, _mm256_set1_epi32(1)));
 }
+
+/* bg_mult_apply32_unchecked(x, {m, shift}) on eight int32 lanes, for 2 <= shift <= 32: the
+ * bits shift - 1 .. shift + 30 of each 64-bit product, rounded by their last bit. */
+static inline __m256i bg_avx2_apply32_unchecked(__m256i x, __m256i m, int shift) {
+  const __m128i sh = _mm_cvtsi32_si128(shift - 1);
+  __m256i even, odd;
+  bg_avx2_products(x, m, &even, &odd);
+  return bg_avx2_round_last_bit(_mm256_blend_epi32(_mm256_srl_epi64(even, sh), _mm256_slli_epi64(_mm256_srl_epi64(odd, sh), 32), 0xAA));
+}
+
+/* bg_mult_apply32_high(x, {m, shift}) on eight lanes, for 33 <= shift <= 62: each
+ * product's high word shifted right by shift - 33, rounded by its last bit. */
+static inline __m256i bg_avx2_apply32_high(__m256i x, __m256i m, int shift) {
+  __m256i even, odd;
+  bg_avx2_products(x, m, &even, &odd);
+  return bg_avx2_round_last_bit(_mm256_sra_epi32(_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA), _mm_cvtsi32_si128(shift - 33)));
+}
+
+/* bg_abs32 on eight lanes (INT32_MIN gives INT32_MAX), as the running maximum's operand. */
+static inline __m256i bg_avx2_abs32(__m256i v) { return _mm256_min_epu32(_mm256_abs_epi32(v), _mm256_set1_epi32(INT32_MAX)); }
+
+/* The largest of the eight lanes (non-negative values). */
+static inline int32_t bg_avx2_max(__m256i v) {
+  __m128i m = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0x4e));
+  m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0xb1));
+  return _mm_cvtsi128_si32(m);
+}
+
+/* sum x[i]^2 over i < n (a multiple of 8) in uint64, as the scalar loop adds them (the
+ * lanes wrap as it does). */
+static inline uint64_t bg_avx2_sum_squares(const int32_t *x, int32_t n) {
+  __m256i acc = _mm256_setzero_si256();
+  uint64_t lanes[4];
+  int32_t i;
+  for (i = 0; i < n; i += 8) {
+    const __m256i v = _mm256_loadu_si256((const __m256i *)(x + i));
+    __m256i even, odd;
+    bg_avx2_products(v, v, &even, &odd);
+    acc = _mm256_add_epi64(acc, _mm256_add_epi64(even, odd));
+  }
+  _mm256_storeu_si256((__m256i *)lanes, acc);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+
+/* bg_rms_gain_pass with checks 0 over i < n (a multiple of 8): y = round(round(x k) g /
+ * 2^16); returns the largest |y|. */
+static inline int32_t bg_avx2_rms_gain_pass(const int32_t *x, const int32_t *g, int32_t n, bg_mult k, int32_t *y) {
+  const __m256i km = _mm256_set1_epi32(k.m);
+  __m256i m = _mm256_setzero_si256();
+  int32_t i;
+  for (i = 0; i < n; i += 8) {
+    const __m256i v = bg_avx2_apply32_unchecked(bg_avx2_apply32_unchecked(_mm256_loadu_si256((const __m256i *)(x + i)), km, k.shift),
+                                                _mm256_loadu_si256((const __m256i *)(g + i)), 16);
+    _mm256_storeu_si256((__m256i *)(y + i), v);
+    m = _mm256_max_epi32(m, bg_avx2_abs32(v));
+  }
+  return bg_avx2_max(m);
+}
+
+/* bg_quantize_codes' two unchecked loops over i < n (a multiple of 32): codes within
+ * [-127, 127], so the saturating packs are exact; VPACK works within 128-bit halves,
+ * which the final permutation puts back in order. */
+static inline void bg_avx2_quantize_codes(const int32_t *y, int32_t n, bg_mult inv, int8_t *q) {
+  const __m256i m = _mm256_set1_epi32(inv.m), order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const int high = inv.shift >= 33;
+  int32_t i;
+  for (i = 0; i < n; i += 32) {
+    __m256i c[4];
+    int k;
+    for (k = 0; k < 4; ++k) {
+      const __m256i v = _mm256_loadu_si256((const __m256i *)(y + i + 8 * k));
+      c[k] = high ? bg_avx2_apply32_high(v, m, inv.shift) : bg_avx2_apply32_unchecked(v, m, inv.shift);
+    }
+    _mm256_storeu_si256((__m256i *)(q + i),
+                        _mm256_permutevar8x32_epi32(_mm256_packs_epi16(_mm256_packs_epi32(c[0], c[1]), _mm256_packs_epi32(c[2], c[3])), order));
+  }
+}
+
+/* ---- the gated FFN's SiLU gate ---- */
 
 /* bg_sigmoid_q16 on eight lanes: one gather reads both interpolation points (two
  * consecutive uint16 entries); |x| >= 16 (unsigned: INT32_MIN too) gives sigma(-|x|) = 0. */

@@ -31,8 +31,14 @@ static inline void bg_fused_norm_quantize(const int32_t *x, const bg_norm_params
  * range checks (2: both, 1: the gain's, 0: neither); it is a constant at each call, so
  * each call is a loop of its own with no per-element test. */
 static inline int32_t bg_rms_gain_pass(const int32_t *x, const int32_t *g, int32_t n, bg_mult k, int checks, int32_t *y) {
-  int32_t i, m = 0;
-  for (i = 0; i < n; ++i) {
+  int32_t i = 0, m = 0;
+#if defined(BITGPT_USE_AVX2)
+  if (checks == 0) {
+    i = n & ~7;
+    m = bg_avx2_rms_gain_pass(x, g, i, k, y);
+  }
+#endif
+  for (; i < n; ++i) {
     const bg_mult gi = {g[i], 16};
     const int32_t v = checks == 0   ? bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(x[i], k), gi)
                       : checks == 1 ? bg_mul_q16(bg_mult_apply32_unchecked(x[i], k), g[i])

@@ -128,7 +128,12 @@ static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_p
     s.mean = (int32_t)bg_div_round(sum, p->n);
   }
   if (s.mean == 0) {
-    for (i = 0; i < p->n; ++i) ss += (uint64_t)((int64_t)x[i] * x[i]); /* SMLAL */
+    i = 0;
+#if defined(BITGPT_USE_AVX2)
+    i = p->n & ~7;
+    ss = bg_avx2_sum_squares(x, i);
+#endif
+    for (; i < p->n; ++i) ss += (uint64_t)((int64_t)x[i] * x[i]); /* SMLAL */
   } else {
     for (i = 0; i < p->n; ++i) {
       const int64_t d = (int64_t)x[i] - s.mean;
@@ -183,11 +188,18 @@ static inline int8_t bg_quantize_one(int32_t y, bg_mult inv, int32_t qmax) {
  * to at most 127: the clamp never acts, and where the rounding cannot saturate either
  * (a shift in [33, 62], or one bg_mult_apply32_safe proves) it goes without range checks. */
 static inline void bg_quantize_codes(const int32_t *y, int32_t n, bg_mult inv, int32_t m, int8_t *q) {
-  int32_t i;
-  if (inv.shift >= 33 && inv.shift <= 62) {
-    for (i = 0; i < n; ++i) q[i] = (int8_t)bg_mult_apply32_high(y[i], inv);
+  int32_t i = 0;
+  const int high = inv.shift >= 33 && inv.shift <= 62;
+#if defined(BITGPT_USE_AVX2)
+  if (high || bg_mult_apply32_safe(inv, m)) {
+    i = n & ~31;
+    bg_avx2_quantize_codes(y, i, inv, q);
+  }
+#endif
+  if (high) {
+    for (; i < n; ++i) q[i] = (int8_t)bg_mult_apply32_high(y[i], inv);
   } else if (bg_mult_apply32_safe(inv, m)) {
-    for (i = 0; i < n; ++i) q[i] = (int8_t)bg_mult_apply32_unchecked(y[i], inv);
+    for (; i < n; ++i) q[i] = (int8_t)bg_mult_apply32_unchecked(y[i], inv);
   } else {
     for (i = 0; i < n; ++i) q[i] = bg_quantize_one(y[i], inv, 127);
   }

@@ -1,15 +1,16 @@
 // The AVX2 forms of element-wise steps (this file is built with -mavx2, see
-// tests/CMakeLists.txt) against the plain C definitions in runtime/bitgpt_numerics.h, one
-// element at a time: the softmax weights and the FFN's SiLU gate. Skipped on a CPU without
-// AVX2.
+// tests/CMakeLists.txt) against the plain C definitions, one element at a time: the
+// softmax weights, the FFN's SiLU gate, RMSNorm's sum of squares and gain pass, and the
+// int8 quantisation. Skipped on a CPU without AVX2.
 #if defined(__x86_64__)
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
 
-#include "runtime/bitgpt_ops.h"
+#include "runtime/bitgpt_fused.h"
 
 namespace {
 
@@ -82,6 +83,41 @@ TEST(SiluGateAvx2, EqualsTheScalarGate) {
       const int32_t expected = bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(a, bg_mult{bg_sigmoid_q16(a), 16}), bg_mult{b, 16});
       ASSERT_EQ(h[k], expected) << "d1 " << d1[k] << " d3 " << d3[k];
     }
+  }
+}
+
+// RMSNorm and quantisation: random vectors at several magnitudes (up to the int32 extremes
+// for the sum of squares, which wraps as the scalar one does), multipliers across the
+// shifts each loop takes, the gain pass against bg_rms_gain_pass element by element, and
+// bg_quantize_codes in both of its unchecked forms against the scalar one.
+TEST(NormQuantizeAvx2, EqualTheScalarSteps) {
+  if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "this CPU has no AVX2";
+  std::mt19937 rng(13);
+  for (int trial = 0; trial < 3000; ++trial) {
+    const int32_t n = 8 * (1 + static_cast<int32_t>(rng() % 64));
+    const int bits = 1 + static_cast<int>(rng() % 31);
+    std::vector<int32_t> x(n), g(n), y(n), y_ref(n);
+    for (auto& v : x) v = static_cast<int32_t>(rng()) >> (32 - bits);
+    if (trial % 50 == 0) x[0] = INT32_MIN, x[n - 1] = INT32_MAX;
+    uint64_t ss = 0;
+    for (int32_t v : x) ss += static_cast<uint64_t>(static_cast<int64_t>(v) * v);
+    ASSERT_EQ(bg_avx2_sum_squares(x.data(), n), ss);
+    // the gain pass where its roundings cannot saturate: |x k| < 2^20, gains below 2^17
+    for (auto& v : x) v >>= (bits > 20 ? bits - 20 : 0);
+    for (auto& v : g) v = static_cast<int32_t>(rng() % (1u << 17)) - (1 << 16);
+    const bg_mult k{static_cast<int32_t>((1u << 22) + rng() % (1u << 22)), static_cast<int32_t>(23 + rng() % 10)};
+    const int32_t m = bg_avx2_rms_gain_pass(x.data(), g.data(), n, k, y.data());
+    int32_t m_ref = 0;
+    for (int32_t i = 0; i < n; ++i) m_ref = std::max(m_ref, bg_rms_gain_pass(&x[i], &g[i], 1, k, 0, &y_ref[i]));
+    ASSERT_EQ(y, y_ref);
+    ASSERT_EQ(m, m_ref);
+    // quantisation of y, whose largest |value| is m
+    if (m == 0 || n % 32) continue;
+    const bg_mult inv = bg_mult_ratio(127, m);
+    std::vector<int8_t> q(n), q_ref(n);
+    bg_quantize_codes(y.data(), n, inv, m, q.data());
+    for (int32_t i = 0; i < n; ++i) q_ref[i] = bg_quantize_one(y[i], inv, 127);
+    ASSERT_EQ(q, q_ref) << "shift " << inv.shift;
   }
 }
 
