@@ -4,9 +4,10 @@
 # llama.cpp"). llama.cpp is node-llama-cpp@3.21.1's prebuilt CPU library
 # (tests/tools/llama_cpp_setup.sh installs it into the build's cache), driven by
 # tests/tools/llama_cpp_oracle.c `generate`: BOS, then N greedy tokens decoded one at a
-# time. bitgptc compiles the same GGUF as an LLVM object for --target x86-64-v3 (AVX2 row
-# kernels, runtime/bitgpt_avx2.h) and for --target host (no vector kernels), and its demo
-# generates N tokens. Both processes are timed whole (loading included) by bash's clock,
+# time. bitgptc compiles the same GGUF as an LLVM object for --target x86-64-v3 (AVX2
+# kernels, runtime/bitgpt_avx2.h), for --target x86-64-avx512vnni where this CPU has
+# AVX-512 VNNI (runtime/bitgpt_avx512.h), and for --target host (no vector kernels), and
+# its demo generates N tokens. Both processes are timed whole (loading included) by bash's clock,
 # A B A B ... for RUNS pairs; the table gives the median wall time of each, tokens per
 # second, and the median of the per-pair ratios (llama.cpp / bitgptc: > 1 is bitgptc
 # faster).
@@ -28,8 +29,11 @@ cd "$work"
 llama_cpp_build_oracle "$root" oracle
 
 # bitgptc's host program for a GGUF: the model as an LLVM object, linked with its demo.
+# --sram 8M gives both models a window of their whole context (max_seq_len), as llama.cpp
+# keeps every token it decodes (the host targets' default 1 MiB would give the 30M model
+# 122 slots: less attention work than llama.cpp does past token 122).
 ours() {  # ours GGUF DIR TARGET
-  "$build/bitgptc" "$1" --target "$3" --emit obj -o "$2" -q
+  "$build/bitgptc" "$1" --target "$3" --sram 8M --emit obj -o "$2" -q
   local name
   name=$(basename "$2"/demo/*_demo.cpp _demo.cpp)
   ${CXX:-c++} -std=c++17 -O2 "$2/demo/${name}_demo.cpp" "$2/$name.o" -I"$2" -o "$2/demo.bin"
@@ -72,6 +76,12 @@ ours austen-f32.gguf ex3 x86-64-v3
 ./oracle quantize "$bins" big-f32.gguf big-tq2.gguf tq2_0 2> /dev/null
 ours big-tq2.gguf big host
 ours big-tq2.gguf big3 x86-64-v3
+vnni=0
+grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && vnni=1
+if ((vnni)); then
+  ours austen-f32.gguf ex4 x86-64-avx512vnni
+  ours big-tq2.gguf big4 x86-64-avx512vnni
+fi
 params() { "$build/bitgptc" "$1" --sram 64M --flash 1G --report-json - 2> /dev/null | sed -n 's/.*"parameters": \([0-9]*\).*/\1/p' | head -n 1; }
 
 echo "$n tokens, $runs paired runs, one thread each, $(uname -m), $(nproc) cores; times are whole processes (loading included)"
@@ -82,4 +92,8 @@ row "shipped example, GGUF F32; bitgptc x86-64-v3" "$(params austen-f32.gguf)" a
 row "shipped example, GGUF F32; bitgptc host" "$(params austen-f32.gguf)" austen-f32.gguf ex
 row "shipped example, llama.cpp's TQ2_0 request (Q4_0); bitgptc x86-64-v3" "$(params austen-f32.gguf)" austen-tq2.gguf ex3
 row "random ternary, GGUF TQ2_0; bitgptc x86-64-v3" "$(params big-tq2.gguf)" big-tq2.gguf big3
+if ((vnni)); then
+  row "shipped example, GGUF F32; bitgptc x86-64-avx512vnni" "$(params austen-f32.gguf)" austen-f32.gguf ex4
+  row "random ternary, GGUF TQ2_0; bitgptc x86-64-avx512vnni" "$(params big-tq2.gguf)" big-tq2.gguf big4
+fi
 row "random ternary, GGUF TQ2_0; bitgptc host" "$(params big-tq2.gguf)" big-tq2.gguf big

@@ -23,10 +23,11 @@ class WeightsSource : public EmitContext {
     s += fmt::format("#include \"bitgpt_ops.h\"\n#include \"bitgpt_tokenizer.h\"\n\n");
     s += "/* BITGPT_FLASH puts the arrays in a .rodata.bitgpt section the linker script maps to flash. */\n";
     s += "#ifndef BITGPT_FLASH\n#define BITGPT_FLASH __attribute__((section(\".rodata.bitgpt\")))\n#endif\n\n";
-    s += "/* Matrix rows are read as 16- and 32-bit words by some kernels. */\n#define BITGPT_ALIGN4 __attribute__((aligned(4)))\n\n";
+    s += fmt::format("/* Matrix rows are read as 16- and 32-bit words, or whole vectors, by the kernels. */\n#define BITGPT_WEIGHT_ALIGN __attribute__((aligned({})))\n\n",
+                     c_.target->weight_align);
     auto table = [&](const LoweredTable& t, const std::string& sym) {
       std::string r = fmt::format("/* {}: [{} x {}] int8, per-row multipliers */\n", t.name, t.rows, t.cols);
-      r += fmt::format("BITGPT_FLASH static const int8_t {}_data[{}] = {{{}}};\n", sym, t.data.size(), array_body(t.data));
+      r += fmt::format("BITGPT_FLASH static const int8_t {}_data[{}] BITGPT_WEIGHT_ALIGN = {{{}}};\n", sym, t.data.size(), array_body(t.data));
       r += fmt::format("BITGPT_FLASH static const bg_mult {}_mult[{}] = {{{}}};\n", sym, t.row_mult.size(), mult_array(t.row_mult));
       r += fmt::format("extern const bg_table {0};\nconst bg_table {0} = {{{0}_data, {0}_mult, {1}, {2}}};\n\n", sym, t.rows, t.cols);
       return r;
@@ -43,7 +44,7 @@ class WeightsSource : public EmitContext {
       if (shared)
         s += fmt::format("#define {}_data ((const uint8_t *){}_tok_embeddings_data) /* tied: the embedding codes */\n", sym, n_);
       else
-        s += fmt::format("BITGPT_FLASH static const uint8_t {}_data[{}] BITGPT_ALIGN4 = {{{}}};\n", sym, m.data.size(), array_body(m.data));
+        s += fmt::format("BITGPT_FLASH static const uint8_t {}_data[{}] BITGPT_WEIGHT_ALIGN = {{{}}};\n", sym, m.data.size(), array_body(m.data));
       s += fmt::format("BITGPT_FLASH static const bg_mult {}_scales[{}] = {{{}}};\n", sym, m.scales.size(), mult_array(m.scales));
       s += fmt::format("extern const bg_matrix {0};\nconst bg_matrix {0} = {{{0}_data, {0}_scales, {1}, {2}, {3}, {4}, {5}}};\n\n",
                        sym, m.rows, m.cols, m.row_bytes, dtype_names[m.dtype], m.per_row ? 1 : 0);

@@ -233,6 +233,23 @@ static inline void bg_avx2_silu_gate8(const int32_t *d1, const int32_t *d3, bg_m
   _mm256_storeu_si256((__m256i *)h, bg_avx2_apply32_unchecked(silu, b, 16));
 }
 
+/* Four int8 rows (row_bytes apart) times x over the first n columns (a multiple of 16)
+ * into dot[0..3]: bg_avx2_dot_int8's steps, each 16 activations widened once for the
+ * four rows, and one tree for the four sums. */
+static inline void bg_avx2_int8_rows4(const int8_t *r0, int32_t row_bytes, const int8_t *x, int32_t n, int32_t *dot) {
+  const int8_t *r1 = r0 + row_bytes, *r2 = r1 + row_bytes, *r3 = r2 + row_bytes;
+  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+  int32_t j;
+  for (j = 0; j < n; j += 16) {
+    const __m256i v = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(x + j)));
+    a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r0 + j))), v));
+    a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r1 + j))), v));
+    a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r2 + j))), v));
+    a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(r3 + j))), v));
+  }
+  bg_avx2_sum4(a0, a1, a2, a3, dot);
+}
+
 /* ---- attention's softmax weights ---- */
 
 /* s[t] = bg_exp_neg_q16(bg_below_max(s[t], m)) for t < n (every s[t] <= m), four a step in

@@ -1,4 +1,4 @@
-/* bitgpt_avx512.h - the rows of 128-weight blocks (BG_W_TERNARY_P128) with AVX-512 VNNI,
+/* bitgpt_avx512.h - the rows of 128-weight blocks (BG_W_TERNARY_P128) and int8 rows with AVX-512 VNNI,
  * for host builds whose compiler targets it (-march=x86-64-v4 -mavx512vnni, or
  * -march=native on Ice Lake, Zen 4 and later; --target x86-64-avx512vnni). Part of
  * bitgpt_ops.h, which includes it with bitgpt_avx2.h when __AVX512VNNI__, __AVX512BW__ and
@@ -67,6 +67,33 @@ static inline void bg_avx512_p128_rows4(const uint8_t *r0, const uint8_t *r1, co
     }
   }
   bg_avx2_sum4(bg_avx512_fold(a0, sx, b0, bx), bg_avx512_fold(a1, sx, b1, bx), bg_avx512_fold(a2, sx, b2, bx), bg_avx512_fold(a3, sx, b3, bx), dot);
+}
+
+/* Four int8 rows (row_bytes apart) times x over n columns into dot[0..3], 64 a step:
+ * VPDPBUSD takes unsigned bytes, so the activations go in as x + 128 (x XOR 0x80) and
+ * each row's weights times 128 (VPDPBUSD of 128s) take the 128 back: sum (x + 128) w -
+ * sum 128 w, exact in int32 (at most 255 * 128 * n). The last step's loads are masked:
+ * a column past n reads w = 0, which adds nothing to either sum. */
+static inline void bg_avx512_int8_rows4(const int8_t *r0, int32_t row_bytes, const int8_t *x, int32_t n, int32_t *dot) {
+  const int8_t *r1 = r0 + row_bytes, *r2 = r1 + row_bytes, *r3 = r2 + row_bytes;
+  const __m512i flip = _mm512_set1_epi8((char)0x80); /* also 128 as unsigned bytes */
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, s0 = a0, s1 = a0, s2 = a0, s3 = a0;
+  int32_t j;
+  for (j = 0; j < n; j += 64) {
+    const __mmask64 in = n - j >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - j)) - 1);
+    const __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(in, x + j), flip);
+    const __m512i w0 = _mm512_maskz_loadu_epi8(in, r0 + j), w1 = _mm512_maskz_loadu_epi8(in, r1 + j);
+    const __m512i w2 = _mm512_maskz_loadu_epi8(in, r2 + j), w3 = _mm512_maskz_loadu_epi8(in, r3 + j);
+    a0 = _mm512_dpbusd_epi32(a0, v, w0), s0 = _mm512_dpbusd_epi32(s0, flip, w0);
+    a1 = _mm512_dpbusd_epi32(a1, v, w1), s1 = _mm512_dpbusd_epi32(s1, flip, w1);
+    a2 = _mm512_dpbusd_epi32(a2, v, w2), s2 = _mm512_dpbusd_epi32(s2, flip, w2);
+    a3 = _mm512_dpbusd_epi32(a3, v, w3), s3 = _mm512_dpbusd_epi32(s3, flip, w3);
+  }
+  {
+    const __m256i none = _mm256_setzero_si256();
+    bg_avx2_sum4(bg_avx512_fold(a0, s0, none, none), bg_avx512_fold(a1, s1, none, none),
+                 bg_avx512_fold(a2, s2, none, none), bg_avx512_fold(a3, s3, none, none), dot);
+  }
 }
 
 #endif /* BITGPT_AVX512_H */

@@ -38,6 +38,14 @@ static const uint16_t bg_b3_fields[243] = {
   343, 340, 341,
 };
 
+/* Columns [from, cols) of one int8 or 2-bit ternary row against x: the tail a multi-row
+ * kernel leaves after its whole steps. */
+static inline int32_t bg_row_tail(const uint8_t *row, int32_t from, int32_t cols, int32_t int8, const int8_t *x) {
+  int32_t acc = 0, j;
+  for (j = from; j < cols; ++j) acc += (int8 ? (int8_t)row[j] : bg_trit_at(row[j >> 2], j & 3)) * x[j];
+  return acc;
+}
+
 #if defined(BITGPT_USE_AVX2)
 /* The four-row pass of this build: AVX-512 VNNI's where the compiler targets it
  * (bitgpt_avx512.h, the same integers), else AVX2's. */
@@ -47,6 +55,19 @@ static inline void bg_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uin
   bg_avx512_p128_rows4(r0, r1, r2, r3, x, cols, dot);
 #else
   bg_avx2_p128_rows4(r0, r1, r2, r3, x, cols, dot);
+#endif
+}
+
+/* Four int8 rows (row_bytes apart), likewise: every column with AVX-512 VNNI; else AVX2's
+ * 16-column steps, then the columns left one at a time. */
+static inline void bg_int8_rows4(const int8_t *r0, int32_t row_bytes, const int8_t *x, int32_t cols, int32_t *dot) {
+#if defined(BITGPT_USE_AVX512_VNNI)
+  bg_avx512_int8_rows4(r0, row_bytes, x, cols, dot);
+#else
+  const int32_t whole = cols & ~15;
+  int32_t k;
+  bg_avx2_int8_rows4(r0, row_bytes, x, whole, dot);
+  for (k = 0; k < 4; ++k) dot[k] += bg_row_tail((const uint8_t *)r0 + (int64_t)k * row_bytes, whole, cols, 1, x);
 #endif
 }
 #endif
@@ -148,14 +169,6 @@ static inline void bg_ternary2_dot2(const uint8_t *ra, const uint8_t *rb, const 
 }
 #endif
 
-/* Columns [from, cols) of one int8 or 2-bit ternary row against x: the tail a multi-row
- * kernel leaves after its whole steps. */
-static inline int32_t bg_row_tail(const uint8_t *row, int32_t from, int32_t cols, int32_t int8, const int8_t *x) {
-  int32_t acc = 0, j;
-  for (j = from; j < cols; ++j) acc += (int8 ? (int8_t)row[j] : bg_trit_at(row[j >> 2], j & 3)) * x[j];
-  return acc;
-}
-
 /* Dot products of row ra of wa and row rb of wb (same cols) with x: two bg_row_dot
  * calls, or one pass of a kernel that loads each activation once for both rows (the DSP
  * kernel of bitgpt_smlad.h, or plain C for 2-bit rows). */
@@ -239,6 +252,10 @@ static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x
   if (left >= 4 && w->dtype == BG_W_TERNARY_P128) {
     const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
     bg_p128_rows4(row, row + w->row_bytes, row + 2 * w->row_bytes, row + 3 * w->row_bytes, x, w->cols, dot);
+    return 4;
+  }
+  if (left >= 4 && w->dtype == BG_W_INT8) {
+    bg_int8_rows4((const int8_t *)(w->data + (int64_t)r * w->row_bytes), w->row_bytes, x, w->cols, dot);
     return 4;
   }
 #endif

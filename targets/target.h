@@ -65,6 +65,10 @@ struct TargetDesc {
   // Its row kernel reads ternary rows of whole 128-weight blocks packed as
   // BG_W_TERNARY_P128 (passes/packing.h): the x86-64-v3 AVX2 kernel.
   bool row_planes128 = false;
+  // Alignment of the weight arrays (matrices, the token table) in bytes: 4 for the word
+  // loads of the microcontroller kernels; 64 where the kernels load whole 64-byte rows
+  // with vectors (x86-64: a load at a 64-byte boundary never straddles two cache lines).
+  int32_t weight_align = 4;
   // The host compiler runs it (no cross toolchain, no board): the emitted CMakeLists
   // builds with gcc_flags and the demo program.
   bool native() const { return qemu_board[0] == '\0'; }

@@ -175,7 +175,7 @@ class ModuleBuilder {
   Constant* null() const { return llvm::ConstantPointerNull::get(llvm::PointerType::get(ctx_, 0)); }
 
   GlobalVariable* table(const LoweredTable& t, const std::string& sym, GlobalVariable** data) {
-    *data = flash_array(sym + "_data", t.data, 4);
+    *data = flash_array(sym + "_data", t.data, static_cast<unsigned>(c_.target->weight_align));
     return descriptor(sym, table_t_, {*data, flash_mults(sym + "_mult", t.row_mult), i32c(t.rows), i32c(t.cols)});
   }
 
@@ -189,7 +189,7 @@ class ModuleBuilder {
       const LoweredMatrix& m = c_.matrices[i].data;
       const std::string sym = n_ + "_w_" + c_ident(m.name);
       const bool tied = k.classifier_tied && static_cast<int>(i) == k.classifier;  // the embedding's codes, shared in flash
-      Constant* data = tied ? static_cast<Constant*>(tok_data) : flash_array(sym + "_data", m.data, 4);
+      Constant* data = tied ? static_cast<Constant*>(tok_data) : flash_array(sym + "_data", m.data, static_cast<unsigned>(c_.target->weight_align));
       matrices_.push_back(descriptor(sym, matrix_t_, {data, flash_mults(sym + "_scales", m.scales), i32c(m.rows), i32c(m.cols),
                                                        i32c(m.row_bytes), i32c(m.dtype), i32c(m.per_row ? 1 : 0)}));
     }

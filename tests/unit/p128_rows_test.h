@@ -1,7 +1,8 @@
 // The BG_W_TERNARY_P128 rows (128-weight blocks of fields w + 1, the x86-64-v3 packing)
 // against the sums written out: packed by passes/packing, multiplied one row at a time
 // (bg_row_dot) and four at a time (bg_row_dots, bg_row_dot2x2), with the activations at
-// the extremes of the codes and rows long enough to cross the int16 widening span.
+// the extremes of the codes and rows long enough to cross the int16 widening span; and
+// int8 rows (the classifier's) four at a time, with column counts that leave tails.
 // Included by p128_rows_test.cpp (the plain C loop) and p128_rows_avx2_test.cpp (the same
 // checks compiled with AVX2, the vector kernels), with P128_SUITE naming the suite.
 #include <gtest/gtest.h>
@@ -76,6 +77,31 @@ TEST(P128_SUITE, RowsOfBlocksEqualTheSums) {
         EXPECT_EQ(dot[1], expected_dot(a, r + 1, x));
         EXPECT_EQ(dot[2], expected_dot(b, r, x));
         EXPECT_EQ(dot[3], expected_dot(b, r + 1, x));
+      }
+    }
+}
+
+TEST(P128_SUITE, Int8RowsEqualTheSums) {
+  P128_REQUIRE();
+  std::mt19937 rng(17);
+  for (int32_t cols : {16, 40, 64, 80, 200, 512, 1000, 4100})
+    for (int8_t extreme : {int8_t{127}, int8_t{-127}, int8_t{0}}) {
+      const int32_t rows = 7;
+      std::vector<uint8_t> data(static_cast<size_t>(rows) * cols);
+      std::uniform_int_distribution<int> code(-128, 127), act(-127, 127);
+      for (auto& b : data) b = static_cast<uint8_t>(extreme != 0 ? (extreme > 0 ? -128 : 127) : code(rng));
+      const bg_mult scale{};
+      const bg_matrix m{data.data(), &scale, rows, cols, cols, BG_W_INT8, 0};
+      std::vector<int8_t> x(cols);
+      for (int32_t j = 0; j < cols; ++j) x[j] = extreme != 0 ? extreme : static_cast<int8_t>(act(rng));
+      for (int32_t r = 0, n = 0; r < rows; r += n) {
+        int32_t dot[4];
+        n = bg_row_dots(&m, r, x.data(), dot);
+        for (int32_t k = 0; k < n; ++k) {
+          int32_t expected = 0;
+          for (int32_t j = 0; j < cols; ++j) expected += static_cast<int8_t>(data[static_cast<size_t>(r + k) * cols + j]) * x[j];
+          EXPECT_EQ(dot[k], expected) << "cols " << cols << " row " << r + k;
+        }
       }
     }
 }
