@@ -207,6 +207,23 @@ static inline void bg_avx2_quantize_codes(const int32_t *y, int32_t n, bg_mult i
   }
 }
 
+/* ---- a product's rows scaled ---- */
+
+/* out[0..7] = bg_mult_apply32_unchecked(dot[k], k) (accumulate 0), or out[k] saturated
+ * plus it (accumulate 1: the residual add, bg_sat32 of the int64 sum: a lane whose sum
+ * wrapped, both operands of one sign and the sum of the other, takes that sign's bound). */
+static inline void bg_avx2_scale_rows8(const int32_t *dot, bg_mult k, int32_t *out, int32_t accumulate) {
+  const __m256i z = bg_avx2_apply32_unchecked(_mm256_loadu_si256((const __m256i *)dot), _mm256_set1_epi32(k.m), k.shift);
+  if (accumulate) {
+    const __m256i a = _mm256_loadu_si256((const __m256i *)out), sum = _mm256_add_epi32(a, z);
+    const __m256i wrapped = _mm256_srai_epi32(_mm256_and_si256(_mm256_xor_si256(a, sum), _mm256_xor_si256(z, sum)), 31);
+    const __m256i bound = _mm256_xor_si256(_mm256_srai_epi32(a, 31), _mm256_set1_epi32(INT32_MAX));
+    _mm256_storeu_si256((__m256i *)out, _mm256_blendv_epi8(sum, bound, wrapped));
+  } else {
+    _mm256_storeu_si256((__m256i *)out, z);
+  }
+}
+
 /* ---- the gated FFN's SiLU gate ---- */
 
 /* bg_sigmoid_q16 on eight lanes: one gather reads both interpolation points (two

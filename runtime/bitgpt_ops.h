@@ -216,8 +216,17 @@ static inline void bg_op_quantize(const int32_t *y, int32_t n, int8_t *q, int32_
 #define BG_ACCUMULATE 1
 static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate) {
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
-  int32_t r, k, n;
-  for (r = 0; r < w->rows; r += n) {
+  int32_t r = 0, k, n;
+#if defined(BITGPT_USE_AVX2)
+  if (rows.fast && (w->dtype == BG_W_TERNARY_P128 || w->dtype == BG_W_INT8)) /* eight rows (two four-row passes) scaled at once */
+    for (; r + 8 <= w->rows; r += 8) {
+      int32_t dot[8];
+      bg_row_dots(w, r, x, dot);
+      bg_row_dots(w, r + 4, x, dot + 4);
+      bg_avx2_scale_rows8(dot, rows.shared, out + r, accumulate);
+    }
+#endif
+  for (; r < w->rows; r += n) {
     int32_t dot[4];
     n = bg_row_dots(w, r, x, dot);
     for (k = 0; k < n; ++k) {

@@ -121,5 +121,29 @@ TEST(NormQuantizeAvx2, EqualTheScalarSteps) {
   }
 }
 
+// A product's rows scaled, stored or added to the residual with int32 saturation, against
+// bg_mult_apply32_unchecked and bg_sat32 one row at a time; residuals near both bounds.
+TEST(ScaleRowsAvx2, EqualTheScalarScaling) {
+  if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "this CPU has no AVX2";
+  std::mt19937 rng(21);
+  for (int trial = 0; trial < 20000; ++trial) {
+    const bg_mult k{static_cast<int32_t>((1u << 22) + rng() % (1u << 22)), static_cast<int32_t>(2 + rng() % 31)};
+    int32_t dot[8], out[8], residual[8];
+    for (int i = 0; i < 8; ++i) {
+      dot[i] = static_cast<int32_t>(rng()) >> (rng() % 32);
+      const int32_t near = rng() % 3 == 0 ? (rng() & 1 ? INT32_MAX : INT32_MIN) : 0;
+      residual[i] = near - (near > 0 ? 1 : -1) * static_cast<int32_t>(rng() % 1000) + (near == 0 ? static_cast<int32_t>(rng()) : 0);
+    }
+    for (int32_t accumulate : {0, 1}) {
+      std::copy(residual, residual + 8, out);
+      bg_avx2_scale_rows8(dot, k, out, accumulate);
+      for (int i = 0; i < 8; ++i) {
+        const int32_t z = bg_mult_apply32_unchecked(dot[i], k);
+        ASSERT_EQ(out[i], accumulate ? bg_sat32(static_cast<int64_t>(residual[i]) + z) : z) << "dot " << dot[i] << " residual " << residual[i];
+      }
+    }
+  }
+}
+
 }  // namespace
 #endif
