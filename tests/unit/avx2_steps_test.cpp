@@ -16,13 +16,15 @@ namespace {
 
 
 // The AVX2 softmax weights (four 64-bit lanes) against bg_exp_neg_q16 one score at a time:
-// every gap below 2^20 (the weights that are not 0), gaps around the points where the
-// exponent's whole part steps, random gaps, and the extremes (a gap past 2^31 - 1 is
-// INT32_MIN's exp, 0), with counts that leave 0 to 3 scores to the scalar tail.
+// every gap below 2^16 and every 13th up to 2^21 (past about 2^20 the weights are 0),
+// gaps around the points where the exponent's whole part steps, random gaps, and the
+// extremes (a gap past 2^31 - 1 is INT32_MIN's exp, 0), with counts that leave 0 to 3
+// scores to the scalar tail.
 TEST(SoftmaxWeightsAvx2, EqualTheScalarExp) {
   if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "this CPU has no AVX2";
   std::vector<uint32_t> gaps;
-  for (uint32_t g = 0; g < (1u << 20); ++g) gaps.push_back(g);
+  for (uint32_t g = 0; g < (1u << 16); ++g) gaps.push_back(g);
+  for (uint32_t g = 1u << 16; g < (1u << 21); g += 13) gaps.push_back(g);
   for (int n = 1; n <= 32; ++n)
     for (int d = -2; d <= 2; ++d) gaps.push_back(static_cast<uint32_t>(static_cast<double>(n) * 45426.09 + d));  // ln 2 in Q16
   std::mt19937 rng(3);
@@ -48,8 +50,8 @@ TEST(SoftmaxWeightsAvx2, EqualTheScalarExp) {
 
 
 // The gate's pieces: the rounded multiply for every shift it takes, over random and
-// extreme operands; the sigmoid over every input near the table (|x| < 2^20) and random
-// and extreme ones; and the whole gate on random dot products.
+// extreme operands; the sigmoid over inputs across the table (|x| < 2^20, every 61st) and
+// random and extreme ones; and the whole gate on random dot products.
 TEST(SiluGateAvx2, EqualsTheScalarGate) {
   if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "this CPU has no AVX2";
   std::mt19937 rng(5);
@@ -59,7 +61,7 @@ TEST(SiluGateAvx2, EqualsTheScalarGate) {
     return out;
   };
   std::vector<int32_t> xs = {0, 1, -1, INT32_MAX, INT32_MIN, INT32_MIN + 1, 65535, -65536, 16 << 16, -(16 << 16), (16 << 16) - 1, 1 - (16 << 16)};
-  for (int32_t x = -(1 << 20); x < (1 << 20); x += 7) xs.push_back(x);
+  for (int32_t x = -(1 << 20); x < (1 << 20); x += 61) xs.push_back(x);
   for (int i = 0; i < 20000; ++i) xs.push_back(static_cast<int32_t>(rng()));
   while (xs.size() % 8) xs.push_back(0);
   for (size_t i = 0; i < xs.size(); i += 8) {
