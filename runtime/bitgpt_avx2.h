@@ -16,6 +16,13 @@ static inline int32_t bg_avx2_sum(__m256i v) {
   return _mm_cvtsi128_si32(s);
 }
 
+/* The four int64 lanes of v, added (wrapping as uint64). */
+static inline uint64_t bg_avx2_sum64(__m256i v) {
+  uint64_t lanes[4];
+  _mm256_storeu_si256((__m256i *)lanes, v);
+  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+}
+
 /* The lane sums of a0..a3 into out[0..3]: one tree of pairwise additions for all four. */
 static inline void bg_avx2_sum4(__m256i a0, __m256i a1, __m256i a2, __m256i a3, int32_t *out) {
   const __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3)); /* per 128-bit half: a0 a1 a2 a3 */
@@ -161,7 +168,6 @@ static inline int32_t bg_avx2_max(__m256i v) {
  * lanes wrap as it does). */
 static inline uint64_t bg_avx2_sum_squares(const int32_t *x, int32_t n) {
   __m256i acc = _mm256_setzero_si256();
-  uint64_t lanes[4];
   int32_t i;
   for (i = 0; i < n; i += 8) {
     const __m256i v = _mm256_loadu_si256((const __m256i *)(x + i));
@@ -169,8 +175,7 @@ static inline uint64_t bg_avx2_sum_squares(const int32_t *x, int32_t n) {
     bg_avx2_products(v, v, &even, &odd);
     acc = _mm256_add_epi64(acc, _mm256_add_epi64(even, odd));
   }
-  _mm256_storeu_si256((__m256i *)lanes, acc);
-  return lanes[0] + lanes[1] + lanes[2] + lanes[3];
+  return bg_avx2_sum64(acc);
 }
 
 /* bg_rms_gain_pass with checks 0 over i < n (a multiple of 8): y = round(round(x k) g /
@@ -277,7 +282,6 @@ static inline void bg_avx2_int8_rows4(const int8_t *r0, int32_t row_bytes, const
  * all the same. The Horner steps' uint32 arithmetic is the lanes' low halves (VPMULUDQ
  * reads only those). */
 static inline int64_t bg_avx2_softmax_weights(int32_t *s, int32_t n, int32_t m) {
-  static const uint32_t inv_factorial_q30[9] = {26631, 213044, 1491308, 8947849, 44739243, 178956971, 536870912, 1073741824, 1073741824};
   const __m256i log2e = _mm256_set1_epi64x(BG_LOG2E_Q30), ln2 = _mm256_set1_epi64x(BG_LN2_Q30), one = _mm256_set1_epi64x(1);
   const __m256i low30 = _mm256_set1_epi64x(0x3FFFFFFF), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
   __m256i sum = _mm256_setzero_si256();
@@ -289,10 +293,10 @@ static inline int64_t bg_avx2_softmax_weights(int32_t *s, int32_t n, int32_t m) 
     const __m256i whole = _mm256_srli_epi64(y, 46);
     const __m256i f = _mm256_and_si256(_mm256_srli_epi64(y, 16), low30); /* the fraction, Q30 */
     const __m256i tt = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srli_epi64(_mm256_mul_epu32(f, ln2), 29), one), 1);
-    __m256i p = _mm256_set1_epi64x(2959), w;
-    for (k = 0; k < 9; ++k) {
+    __m256i p = _mm256_set1_epi64x(bg_exp_taylor_q30[0]), w;
+    for (k = 1; k < 10; ++k) {
       const __m256i term = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srli_epi64(_mm256_mul_epu32(p, tt), 29), one), 1);
-      p = _mm256_sub_epi64(_mm256_set1_epi64x(inv_factorial_q30[k]), term);
+      p = _mm256_sub_epi64(_mm256_set1_epi64x(bg_exp_taylor_q30[k]), term);
     }
     p = _mm256_and_si256(p, low32);
     w = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srlv_epi64(_mm256_slli_epi64(p, 1), whole), one), 1); /* Q30 */
@@ -300,11 +304,7 @@ static inline int64_t bg_avx2_softmax_weights(int32_t *s, int32_t n, int32_t m) 
     sum = _mm256_add_epi64(sum, w);
     _mm_storeu_si128((__m128i *)(s + t), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(w, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6))));
   }
-  {
-    int64_t lanes[4];
-    _mm256_storeu_si256((__m256i *)lanes, sum);
-    total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-  }
+  total = (int64_t)bg_avx2_sum64(sum);
   for (; t < n; ++t) total += s[t] = bg_exp_neg_q16(bg_below_max(s[t], m));
   return total;
 }
@@ -349,8 +349,8 @@ static inline void bg_avx2_limb_sums16(const int8_t *const *rows, const int32_t 
  * entry past count (an odd count is padded with a zero weight). Exact: each weight is split
  * into 15-bit limbs, w = l0 + l1 2^15 + l2 2^30 (as many as the largest weight needs), and
  * each limb's sum is taken in int32 lanes two rows a step: |l v + l' v'| < 2^23, and 64
- * pairs add to less than 2^29. About 14 instructions per 16 elements of two rows with two
- * limbs, against 5 per 4 elements of one row for a 32 x 32 -> 64 multiply a lane. */
+ * pairs add to less than 2^29. (The form it replaced did a 32 x 32 -> 64 multiply and a
+ * load and store of the int64 sums per four elements of one row.) */
 static inline void bg_avx2_weighted_rows(const int8_t **rows, int64_t *w, int32_t count, int32_t n, int64_t *acc) {
   int32_t limb_pairs[3 * (BG_AVX2_VALUE_CHUNK / 2)];
   const int32_t pairs = (count + 1) / 2, n16 = n & ~15;

@@ -53,17 +53,17 @@ static inline void bg_avx512_p128_rows4(const uint8_t *r0, const uint8_t *r1, co
     }
   }
   if (j < cols) { /* one block left */
-    const __m256i three = _mm256_set1_epi8(3), ones8 = _mm256_set1_epi8(1);
+    const __m256i ones8 = _mm256_set1_epi8(1);
     const __m256i p0 = _mm256_loadu_si256((const __m256i *)(r0 + (j >> 2))), p1 = _mm256_loadu_si256((const __m256i *)(r1 + (j >> 2)));
     const __m256i p2 = _mm256_loadu_si256((const __m256i *)(r2 + (j >> 2))), p3 = _mm256_loadu_si256((const __m256i *)(r3 + (j >> 2)));
     int k;
     for (k = 0; k < 4; ++k) {
       const __m256i xk = _mm256_loadu_si256((const __m256i *)(x + j + 32 * k));
       bx = _mm256_dpbusd_epi32(bx, ones8, xk);
-      b0 = _mm256_dpbusd_epi32(b0, _mm256_and_si256(_mm256_srli_epi16(p0, 2 * k), three), xk);
-      b1 = _mm256_dpbusd_epi32(b1, _mm256_and_si256(_mm256_srli_epi16(p1, 2 * k), three), xk);
-      b2 = _mm256_dpbusd_epi32(b2, _mm256_and_si256(_mm256_srli_epi16(p2, 2 * k), three), xk);
-      b3 = _mm256_dpbusd_epi32(b3, _mm256_and_si256(_mm256_srli_epi16(p3, 2 * k), three), xk);
+      b0 = _mm256_dpbusd_epi32(b0, bg_avx2_p128_quarter(p0, k), xk);
+      b1 = _mm256_dpbusd_epi32(b1, bg_avx2_p128_quarter(p1, k), xk);
+      b2 = _mm256_dpbusd_epi32(b2, bg_avx2_p128_quarter(p2, k), xk);
+      b3 = _mm256_dpbusd_epi32(b3, bg_avx2_p128_quarter(p3, k), xk);
     }
   }
   bg_avx2_sum4(bg_avx512_fold(a0, sx, b0, bx), bg_avx512_fold(a1, sx, b1, bx), bg_avx512_fold(a2, sx, b2, bx), bg_avx512_fold(a3, sx, b3, bx), dot);

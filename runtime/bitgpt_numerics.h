@@ -217,6 +217,11 @@ static inline uint32_t bg_isqrt64(uint64_t v) {
 #define BG_LOG2E_Q30 1549082005LL /* log2(e) */
 #define BG_LN2_Q30 744261118LL    /* ln(2) */
 
+/* 1/k! in Q30 for k = 9, 8, ..., 0: the Horner steps of bg_exp_neg_q30 (and of its AVX2
+ * form, bitgpt_avx2.h), in the order they are taken. Read with constant indices, so the
+ * compiler folds them into immediates. */
+static const uint32_t bg_exp_taylor_q30[10] = {2959, 26631, 213044, 1491308, 8947849, 44739243, 178956971, 536870912, 1073741824, 1073741824};
+
 /* exp(x) for x <= 0 in Q16, result in Q30 (1.0 = 2^30). */
 static inline int64_t bg_exp_neg_q30(int32_t x) {
   int64_t y;
@@ -233,19 +238,19 @@ static inline int64_t bg_exp_neg_q30(int32_t x) {
    * step is one 32x32->64 multiply and the rounding shift fits 32 bits:
    * round(v / 2^30) = ((v >> 29) + 1) >> 1, as bg_shr_round. */
 #define BG_EXP_STEP(c) p = (uint32_t)(c) - ((((uint32_t)(((uint64_t)p * t) >> 29)) + 1u) >> 1)
-  p = 2959;                      /* 1/9! */
+  p = bg_exp_taylor_q30[0];
 #if defined(__GNUC__)
   __asm__("" : "+r"(p)); /* else GCC turns the first multiply into a 64-bit shift-and-add chain */
 #endif
-  BG_EXP_STEP(26631);            /* 1/8! */
-  BG_EXP_STEP(213044);           /* 1/7! */
-  BG_EXP_STEP(1491308);          /* 1/6! */
-  BG_EXP_STEP(8947849);          /* 1/5! */
-  BG_EXP_STEP(44739243);         /* 1/4! */
-  BG_EXP_STEP(178956971);        /* 1/3! */
-  BG_EXP_STEP(536870912);        /* 1/2! */
-  BG_EXP_STEP(BG_Q30_ONE);       /* 1/1! */
-  BG_EXP_STEP(BG_Q30_ONE);       /* 1/0! */
+  BG_EXP_STEP(bg_exp_taylor_q30[1]);
+  BG_EXP_STEP(bg_exp_taylor_q30[2]);
+  BG_EXP_STEP(bg_exp_taylor_q30[3]);
+  BG_EXP_STEP(bg_exp_taylor_q30[4]);
+  BG_EXP_STEP(bg_exp_taylor_q30[5]);
+  BG_EXP_STEP(bg_exp_taylor_q30[6]);
+  BG_EXP_STEP(bg_exp_taylor_q30[7]);
+  BG_EXP_STEP(bg_exp_taylor_q30[8]);
+  BG_EXP_STEP(bg_exp_taylor_q30[9]);
 #undef BG_EXP_STEP
   /* round(p / 2^n) in 32 bits: p <= 2^30 and 0 <= n <= 30 */
   return n == 0 ? (int64_t)p : (int64_t)(((p >> (n - 1)) + 1u) >> 1);

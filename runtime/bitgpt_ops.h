@@ -23,7 +23,7 @@
 #define BITGPT_USE_AVX2 1
 #include "bitgpt_avx2.h"
 #if defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512VL__)
-/* and AVX-512 VNNI (--target x86-64-avx512vnni): the 128-weight block rows use it */
+/* and AVX-512 VNNI (--target x86-64-avx512vnni): the 128-weight block rows and the int8 rows use it */
 #define BITGPT_USE_AVX512_VNNI 1
 #include "bitgpt_avx512.h"
 #endif
