@@ -22,11 +22,16 @@ static inline int32_t bg_kv_code(const uint8_t *row, int32_t i, int32_t bits) {
 
 /* Quantises one head vector into a cache row and returns its scale16. */
 static inline uint16_t bg_kv_store_row(const int32_t *x, int32_t n, int32_t bits, uint8_t *row) {
-  const uint16_t s16 = bg_scale16_encode(bg_amax(x, n));
-  const int32_t qmax = bg_kv_qmax(bits);
-  const bg_mult inv = bg_mult_ratio(qmax, bg_scale16_decode(s16));
+  const int32_t amax = bg_amax(x, n);
+  const uint16_t s16 = bg_scale16_encode(amax);
+  const int32_t qmax = bg_kv_qmax(bits), scale = bg_scale16_decode(s16);
+  const bg_mult inv = bg_mult_ratio(qmax, scale);
   int32_t i;
-  if (bits == 8) {
+  if (bits == 8 && scale >= amax) {
+    /* the usual case (scale16 rounds amax up unless it is past the largest scale16):
+     * every |x| <= scale, so these are bg_quantize_one's codes without its clamp */
+    bg_quantize_codes(x, n, inv, scale, (int8_t *)row);
+  } else if (bits == 8) {
     for (i = 0; i < n; ++i) row[i] = (uint8_t)bg_quantize_one(x[i], inv, qmax);
   } else {
     for (i = 0; i < (n + 1) / 2; ++i) row[i] = 0;
