@@ -26,17 +26,36 @@ static inline __m256i bg_avx512_fold(__m512i a, __m512i b, __m256i c, __m256i d)
   return _mm256_add_epi32(_mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(0xF, ab, 0), _mm512_maskz_extracti64x4_epi64(0xF, ab, 1)), _mm256_sub_epi32(c, d));
 }
 
+/* acc plus, in each int32 lane, four products (w + 1) x of quarter k of two blocks:
+ * VPDPBUSD multiplies the fields w + 1 (unsigned bytes) by the activation codes, adds
+ * each four products and accumulates, one instruction per 64 weights after the shift and
+ * the mask. No int16 stage, so no span: a row's sum of (w + 1) x is at most 2 * 127 * cols. */
+static inline __m512i bg_avx512_p128_mac(__m512i acc, __m512i packed, int k, __m512i xk) {
+  return _mm512_dpbusd_epi32(acc, bg_avx512_p128_quarter(packed, k), xk);
+}
+
+/* The odd last block of a pass (at column j) for four rows, through the 256-bit form:
+ * each row's sum of (w + 1) x into b[0..3], the activations' into *bx. */
+static inline void bg_avx512_p128_last_block(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, const int8_t *x, int32_t j,
+                                             __m256i *b, __m256i *bx) {
+  const __m256i p0 = _mm256_loadu_si256((const __m256i *)(r0 + (j >> 2))), p1 = _mm256_loadu_si256((const __m256i *)(r1 + (j >> 2)));
+  const __m256i p2 = _mm256_loadu_si256((const __m256i *)(r2 + (j >> 2))), p3 = _mm256_loadu_si256((const __m256i *)(r3 + (j >> 2)));
+  int k;
+  for (k = 0; k < 4; ++k) {
+    const __m256i xk = _mm256_loadu_si256((const __m256i *)(x + j + 32 * k));
+    *bx = _mm256_dpbusd_epi32(*bx, _mm256_set1_epi8(1), xk);
+    b[0] = _mm256_dpbusd_epi32(b[0], bg_avx2_p128_quarter(p0, k), xk), b[1] = _mm256_dpbusd_epi32(b[1], bg_avx2_p128_quarter(p1, k), xk);
+    b[2] = _mm256_dpbusd_epi32(b[2], bg_avx2_p128_quarter(p2, k), xk), b[3] = _mm256_dpbusd_epi32(b[3], bg_avx2_p128_quarter(p3, k), xk);
+  }
+}
+
 /* Four rows r0..r3 in one pass, into dot[0..3]: bg_avx2_p128_rows4's sums, two blocks a
- * step. VPDPBUSD multiplies the fields w + 1 (unsigned bytes) by the activation codes,
- * adds each four products and accumulates in int32 lanes: one instruction per 64 weights
- * and row after the shift and the mask, and no int16 stage (so no span: a row's sum of
- * (w + 1) x is at most 2 * 127 * cols). The activations' sum, VPDPBUSD of ones, is shared
- * by the four rows. An odd last block goes through the 256-bit form. */
+ * step. The activations' sum, VPDPBUSD of ones, is shared by the four rows. */
 static inline void bg_avx512_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, const int8_t *x,
                                         int32_t cols, int32_t *dot) {
   const __m512i ones = _mm512_set1_epi8(1);
   __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, sx = a0;
-  __m256i b0 = _mm256_setzero_si256(), b1 = b0, b2 = b0, b3 = b0, bx = b0; /* the odd last block's */
+  __m256i b[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()}, bx = b[0];
   int32_t j;
   for (j = 0; j + 256 <= cols; j += 256) {
     const __m512i p0 = _mm512_loadu_si512(r0 + (j >> 2)), p1 = _mm512_loadu_si512(r1 + (j >> 2));
@@ -48,52 +67,110 @@ static inline void bg_avx512_p128_rows4(const uint8_t *r0, const uint8_t *r1, co
     for (k = 0; k < 4; ++k) {
       const __m512i xk = bg_avx512_x_of_two_blocks(x + j + 32 * k);
       sx = _mm512_dpbusd_epi32(sx, ones, xk);
-      a0 = _mm512_dpbusd_epi32(a0, bg_avx512_p128_quarter(p0, k), xk), a1 = _mm512_dpbusd_epi32(a1, bg_avx512_p128_quarter(p1, k), xk);
-      a2 = _mm512_dpbusd_epi32(a2, bg_avx512_p128_quarter(p2, k), xk), a3 = _mm512_dpbusd_epi32(a3, bg_avx512_p128_quarter(p3, k), xk);
+      a0 = bg_avx512_p128_mac(a0, p0, k, xk), a1 = bg_avx512_p128_mac(a1, p1, k, xk);
+      a2 = bg_avx512_p128_mac(a2, p2, k, xk), a3 = bg_avx512_p128_mac(a3, p3, k, xk);
     }
   }
-  if (j < cols) { /* one block left */
-    const __m256i ones8 = _mm256_set1_epi8(1);
-    const __m256i p0 = _mm256_loadu_si256((const __m256i *)(r0 + (j >> 2))), p1 = _mm256_loadu_si256((const __m256i *)(r1 + (j >> 2)));
-    const __m256i p2 = _mm256_loadu_si256((const __m256i *)(r2 + (j >> 2))), p3 = _mm256_loadu_si256((const __m256i *)(r3 + (j >> 2)));
-    int k;
-    for (k = 0; k < 4; ++k) {
-      const __m256i xk = _mm256_loadu_si256((const __m256i *)(x + j + 32 * k));
-      bx = _mm256_dpbusd_epi32(bx, ones8, xk);
-      b0 = _mm256_dpbusd_epi32(b0, bg_avx2_p128_quarter(p0, k), xk);
-      b1 = _mm256_dpbusd_epi32(b1, bg_avx2_p128_quarter(p1, k), xk);
-      b2 = _mm256_dpbusd_epi32(b2, bg_avx2_p128_quarter(p2, k), xk);
-      b3 = _mm256_dpbusd_epi32(b3, bg_avx2_p128_quarter(p3, k), xk);
-    }
-  }
-  bg_avx2_sum4(bg_avx512_fold(a0, sx, b0, bx), bg_avx512_fold(a1, sx, b1, bx), bg_avx512_fold(a2, sx, b2, bx), bg_avx512_fold(a3, sx, b3, bx), dot);
+  if (j < cols) bg_avx512_p128_last_block(r0, r1, r2, r3, x, j, b, &bx);
+  bg_avx2_sum4(bg_avx512_fold(a0, sx, b[0], bx), bg_avx512_fold(a1, sx, b[1], bx), bg_avx512_fold(a2, sx, b[2], bx), bg_avx512_fold(a3, sx, b[3], bx), dot);
 }
 
-/* Four int8 rows (row_bytes apart) times x over n columns into dot[0..3], 64 a step:
- * VPDPBUSD takes unsigned bytes, so the activations go in as x + 128 (x XOR 0x80) and
- * each row's weights times 128 (VPDPBUSD of 128s) take the 128 back: sum (x + 128) w -
- * sum 128 w, exact in int32 (at most 255 * 128 * n). The last step's loads are masked:
- * a column past n reads w = 0, which adds nothing to either sum. */
+/* Eight rows in one pass: a, a + row_bytes, a + 2 row_bytes, a + 3 row_bytes into
+ * dot_a[0..3], and the same four from b into dot_b[0..3]. The rows' sums are the
+ * four-row pass's; what the eight rows share is the activations: their loads and their
+ * sum. The sum is one VPDPBUSD per 64 columns, a fifth of a four-row pass's and a ninth of
+ * this one's (VPDPBUSD's throughput is what bounds these kernels). */
+static inline void bg_avx512_p128_rows8(const uint8_t *a, const uint8_t *b, int32_t row_bytes, const int8_t *x, int32_t cols, int32_t *dot_a,
+                                        int32_t *dot_b) {
+  const __m512i ones = _mm512_set1_epi8(1);
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, sx = a0;
+  __m256i la[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()}, lb[4], lx = la[0];
+  int32_t j;
+  lb[0] = lb[1] = lb[2] = lb[3] = lx;
+  for (j = 0; j + 256 <= cols; j += 256) {
+    const uint8_t *pa = a + (j >> 2), *pb = b + (j >> 2);
+    const __m512i p0 = _mm512_loadu_si512(pa), p1 = _mm512_loadu_si512(pa + row_bytes);
+    const __m512i p2 = _mm512_loadu_si512(pa + 2 * row_bytes), p3 = _mm512_loadu_si512(pa + 3 * row_bytes);
+    const __m512i p4 = _mm512_loadu_si512(pb), p5 = _mm512_loadu_si512(pb + row_bytes);
+    const __m512i p6 = _mm512_loadu_si512(pb + 2 * row_bytes), p7 = _mm512_loadu_si512(pb + 3 * row_bytes);
+    int k;
+#if defined(__GNUC__)
+#pragma GCC unroll 4
+#endif
+    for (k = 0; k < 4; ++k) {
+      const __m512i xk = bg_avx512_x_of_two_blocks(x + j + 32 * k);
+      sx = _mm512_dpbusd_epi32(sx, ones, xk);
+      a0 = bg_avx512_p128_mac(a0, p0, k, xk), a1 = bg_avx512_p128_mac(a1, p1, k, xk);
+      a2 = bg_avx512_p128_mac(a2, p2, k, xk), a3 = bg_avx512_p128_mac(a3, p3, k, xk);
+      a4 = bg_avx512_p128_mac(a4, p4, k, xk), a5 = bg_avx512_p128_mac(a5, p5, k, xk);
+      a6 = bg_avx512_p128_mac(a6, p6, k, xk), a7 = bg_avx512_p128_mac(a7, p7, k, xk);
+    }
+  }
+  if (j < cols) {
+    __m256i lx_b = lx; /* the activations' sum again (the same as lx) */
+    bg_avx512_p128_last_block(a, a + row_bytes, a + 2 * row_bytes, a + 3 * row_bytes, x, j, la, &lx);
+    bg_avx512_p128_last_block(b, b + row_bytes, b + 2 * row_bytes, b + 3 * row_bytes, x, j, lb, &lx_b);
+  }
+  bg_avx2_sum4(bg_avx512_fold(a0, sx, la[0], lx), bg_avx512_fold(a1, sx, la[1], lx), bg_avx512_fold(a2, sx, la[2], lx), bg_avx512_fold(a3, sx, la[3], lx),
+               dot_a);
+  bg_avx2_sum4(bg_avx512_fold(a4, sx, lb[0], lx), bg_avx512_fold(a5, sx, lb[1], lx), bg_avx512_fold(a6, sx, lb[2], lx), bg_avx512_fold(a7, sx, lb[3], lx),
+               dot_b);
+}
+
+/* int8 rows: VPDPBUSD takes one operand as unsigned bytes, so each row's weights go in as
+ * w + 128 (w XOR 0x80) against the signed codes x, and the activations' sum times 128
+ * (VPDPBUSD of 128s and x), shared by the rows of a pass, takes the 128 back:
+ * sum (w + 128) x - 128 sum x, exact in int32 (at most 255 * 127 * n). A step's loads are
+ * masked to the columns left: a column past n reads w = 0 and x = 0, which adds nothing
+ * to either sum. */
+static inline __m512i bg_avx512_int8_mac(__m512i acc, const int8_t *row, __mmask64 in, __m512i xj) {
+  return _mm512_dpbusd_epi32(acc, _mm512_xor_si512(_mm512_maskz_loadu_epi8(in, row), _mm512_set1_epi8((char)0x80)), xj);
+}
+
+/* The columns of the step at j that are below n. */
+static inline __mmask64 bg_avx512_columns_in(int32_t j, int32_t n) {
+  return n - j >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - j)) - 1);
+}
+
+/* Four int8 rows (row_bytes apart) times x over n columns into dot[0..3], 64 a step. */
 static inline void bg_avx512_int8_rows4(const int8_t *r0, int32_t row_bytes, const int8_t *x, int32_t n, int32_t *dot) {
   const int8_t *r1 = r0 + row_bytes, *r2 = r1 + row_bytes, *r3 = r2 + row_bytes;
-  const __m512i flip = _mm512_set1_epi8((char)0x80); /* also 128 as unsigned bytes */
-  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, s0 = a0, s1 = a0, s2 = a0, s3 = a0;
+  const __m512i flip = _mm512_set1_epi8((char)0x80); /* 128 as unsigned bytes */
+  const __m256i none = _mm256_setzero_si256();
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, sx = a0;
   int32_t j;
   for (j = 0; j < n; j += 64) {
-    const __mmask64 in = n - j >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (n - j)) - 1);
-    const __m512i v = _mm512_xor_si512(_mm512_maskz_loadu_epi8(in, x + j), flip);
-    const __m512i w0 = _mm512_maskz_loadu_epi8(in, r0 + j), w1 = _mm512_maskz_loadu_epi8(in, r1 + j);
-    const __m512i w2 = _mm512_maskz_loadu_epi8(in, r2 + j), w3 = _mm512_maskz_loadu_epi8(in, r3 + j);
-    a0 = _mm512_dpbusd_epi32(a0, v, w0), s0 = _mm512_dpbusd_epi32(s0, flip, w0);
-    a1 = _mm512_dpbusd_epi32(a1, v, w1), s1 = _mm512_dpbusd_epi32(s1, flip, w1);
-    a2 = _mm512_dpbusd_epi32(a2, v, w2), s2 = _mm512_dpbusd_epi32(s2, flip, w2);
-    a3 = _mm512_dpbusd_epi32(a3, v, w3), s3 = _mm512_dpbusd_epi32(s3, flip, w3);
+    const __mmask64 in = bg_avx512_columns_in(j, n);
+    const __m512i xj = _mm512_maskz_loadu_epi8(in, x + j);
+    sx = _mm512_dpbusd_epi32(sx, flip, xj);
+    a0 = bg_avx512_int8_mac(a0, r0 + j, in, xj), a1 = bg_avx512_int8_mac(a1, r1 + j, in, xj);
+    a2 = bg_avx512_int8_mac(a2, r2 + j, in, xj), a3 = bg_avx512_int8_mac(a3, r3 + j, in, xj);
   }
-  {
-    const __m256i none = _mm256_setzero_si256();
-    bg_avx2_sum4(bg_avx512_fold(a0, s0, none, none), bg_avx512_fold(a1, s1, none, none),
-                 bg_avx512_fold(a2, s2, none, none), bg_avx512_fold(a3, s3, none, none), dot);
+  bg_avx2_sum4(bg_avx512_fold(a0, sx, none, none), bg_avx512_fold(a1, sx, none, none), bg_avx512_fold(a2, sx, none, none),
+               bg_avx512_fold(a3, sx, none, none), dot);
+}
+
+/* Eight int8 rows (row_bytes apart) into dot[0..7]: the four-row pass's sums, the
+ * activations' loads and sum shared by eight rows. */
+static inline void bg_avx512_int8_rows8(const int8_t *r0, int32_t row_bytes, const int8_t *x, int32_t n, int32_t *dot) {
+  const int8_t *r4 = r0 + 4 * row_bytes;
+  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  const __m256i none = _mm256_setzero_si256();
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, sx = a0;
+  int32_t j;
+  for (j = 0; j < n; j += 64) {
+    const __mmask64 in = bg_avx512_columns_in(j, n);
+    const __m512i xj = _mm512_maskz_loadu_epi8(in, x + j);
+    sx = _mm512_dpbusd_epi32(sx, flip, xj);
+    a0 = bg_avx512_int8_mac(a0, r0 + j, in, xj), a1 = bg_avx512_int8_mac(a1, r0 + row_bytes + j, in, xj);
+    a2 = bg_avx512_int8_mac(a2, r0 + 2 * row_bytes + j, in, xj), a3 = bg_avx512_int8_mac(a3, r0 + 3 * row_bytes + j, in, xj);
+    a4 = bg_avx512_int8_mac(a4, r4 + j, in, xj), a5 = bg_avx512_int8_mac(a5, r4 + row_bytes + j, in, xj);
+    a6 = bg_avx512_int8_mac(a6, r4 + 2 * row_bytes + j, in, xj), a7 = bg_avx512_int8_mac(a7, r4 + 3 * row_bytes + j, in, xj);
   }
+  bg_avx2_sum4(bg_avx512_fold(a0, sx, none, none), bg_avx512_fold(a1, sx, none, none), bg_avx512_fold(a2, sx, none, none),
+               bg_avx512_fold(a3, sx, none, none), dot);
+  bg_avx2_sum4(bg_avx512_fold(a4, sx, none, none), bg_avx512_fold(a5, sx, none, none), bg_avx512_fold(a6, sx, none, none),
+               bg_avx512_fold(a7, sx, none, none), dot + 4);
 }
 
 #endif /* BITGPT_AVX512_H */

@@ -92,10 +92,15 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
   if (gate.fast) /* eight rows' gates at once */
     for (; r + 8 <= w1->rows; r += 8) {
       int32_t d1[8], d3[8], d[4], k;
-      for (k = 0; k < 8; k += 2) {
-        bg_row_dot2x2(w1, w3, r + k, x, d);
-        d1[k] = d[0], d1[k + 1] = d[1], d3[k] = d[2], d3[k + 1] = d[3];
-      }
+      if (w1->dtype == BG_W_TERNARY_P128 && w3->dtype == BG_W_TERNARY_P128 && w1->cols == w3->cols && w1->row_bytes == w3->row_bytes)
+        for (k = 0; k < 8; k += 4)
+          bg_p128_rows4x2(w1->data + (int64_t)(r + k) * w1->row_bytes, w3->data + (int64_t)(r + k) * w3->row_bytes, w1->row_bytes, x, w1->cols, d1 + k,
+                          d3 + k);
+      else
+        for (k = 0; k < 8; k += 2) {
+          bg_row_dot2x2(w1, w3, r + k, x, d);
+          d1[k] = d[0], d1[k + 1] = d[1], d3[k] = d[2], d3[k + 1] = d[3];
+        }
       bg_avx2_silu_gate8(d1, d3, gate.up.shared, gate.gate.shared, h + r);
     }
 #endif
@@ -156,7 +161,7 @@ static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t 
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
   int32_t r, k, n;
   for (r = 0; r < w->rows; r += n) {
-    int32_t dot[4];
+    int32_t dot[BG_ROW_DOTS_MAX];
     n = bg_row_dots(w, r, x, dot);
     for (k = 0; k < n; ++k) { /* in row order: the checksum and the sampler see r, then r + 1 */
       const int32_t logit = bg_row_scale(&rows, r + k, dot[k]);

@@ -218,16 +218,15 @@ static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t ama
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
   int32_t r = 0, k, n;
 #if defined(BITGPT_USE_AVX2)
-  if (rows.fast && (w->dtype == BG_W_TERNARY_P128 || w->dtype == BG_W_INT8)) /* eight rows (two four-row passes) scaled at once */
+  if (rows.fast && (w->dtype == BG_W_TERNARY_P128 || w->dtype == BG_W_INT8)) /* eight rows (one pass of eight or two of four) scaled at once */
     for (; r + 8 <= w->rows; r += 8) {
       int32_t dot[8];
-      bg_row_dots(w, r, x, dot);
-      bg_row_dots(w, r + 4, x, dot + 4);
+      if (bg_row_dots(w, r, x, dot) == 4) bg_row_dots(w, r + 4, x, dot + 4); /* (P128 and int8 give 4 or 8) */
       bg_avx2_scale_rows8(dot, rows.shared, out + r, accumulate);
     }
 #endif
   for (; r < w->rows; r += n) {
-    int32_t dot[4];
+    int32_t dot[BG_ROW_DOTS_MAX];
     n = bg_row_dots(w, r, x, dot);
     for (k = 0; k < n; ++k) {
       const int32_t z = bg_row_scale(&rows, r + k, dot[k]);

@@ -58,6 +58,18 @@ static inline void bg_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uin
 #endif
 }
 
+/* Eight rows: four row_bytes apart from a into dot_a[0..3], four from b into dot_b[0..3].
+ * One pass with AVX-512 VNNI (the activations shared by eight rows), else two. */
+static inline void bg_p128_rows4x2(const uint8_t *a, const uint8_t *b, int32_t row_bytes, const int8_t *x, int32_t cols, int32_t *dot_a,
+                                   int32_t *dot_b) {
+#if defined(BITGPT_USE_AVX512_VNNI)
+  bg_avx512_p128_rows8(a, b, row_bytes, x, cols, dot_a, dot_b);
+#else
+  bg_avx2_p128_rows4(a, a + row_bytes, a + 2 * row_bytes, a + 3 * row_bytes, x, cols, dot_a);
+  bg_avx2_p128_rows4(b, b + row_bytes, b + 2 * row_bytes, b + 3 * row_bytes, x, cols, dot_b);
+#endif
+}
+
 /* Four int8 rows (row_bytes apart), likewise: every column with AVX-512 VNNI; else AVX2's
  * 16-column steps, then the columns left one at a time. */
 static inline void bg_int8_rows4(const int8_t *r0, int32_t row_bytes, const int8_t *x, int32_t cols, int32_t *dot) {
@@ -245,15 +257,26 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
 }
 
 /* Dot products of rows r, r + 1, ... of w with x, as many as the kernel does at once
- * (up to 4, and no more than the rows left); returns how many. */
+ * (up to BG_ROW_DOTS_MAX, and no more than the rows left); returns how many. */
+#define BG_ROW_DOTS_MAX 8
 static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x, int32_t *dot) {
   const int32_t left = w->rows - r;
 #if defined(BITGPT_USE_AVX2)
   if (left >= 4 && w->dtype == BG_W_TERNARY_P128) {
     const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
+    if (left >= 8) {
+      bg_p128_rows4x2(row, row + 4 * w->row_bytes, w->row_bytes, x, w->cols, dot, dot + 4);
+      return 8;
+    }
     bg_p128_rows4(row, row + w->row_bytes, row + 2 * w->row_bytes, row + 3 * w->row_bytes, x, w->cols, dot);
     return 4;
   }
+#if defined(BITGPT_USE_AVX512_VNNI)
+  if (left >= 8 && w->dtype == BG_W_INT8) {
+    bg_avx512_int8_rows8((const int8_t *)(w->data + (int64_t)r * w->row_bytes), w->row_bytes, x, w->cols, dot);
+    return 8;
+  }
+#endif
   if (left >= 4 && w->dtype == BG_W_INT8) {
     bg_int8_rows4((const int8_t *)(w->data + (int64_t)r * w->row_bytes), w->row_bytes, x, w->cols, dot);
     return 4;

@@ -1,8 +1,9 @@
 // The BG_W_TERNARY_P128 rows (128-weight blocks of fields w + 1, the x86-64-v3 packing)
 // against the sums written out: packed by passes/packing, multiplied one row at a time
-// (bg_row_dot) and four at a time (bg_row_dots, bg_row_dot2x2), with the activations at
-// the extremes of the codes and rows long enough to cross the int16 widening span; and
-// int8 rows (the classifier's) four at a time, with column counts that leave tails.
+// (bg_row_dot) and as many at a time as the kernels do (bg_row_dots: eight, four, two;
+// bg_row_dot2x2; bg_p128_rows4x2, the FFN's w1 and w3 rows), with the activations at the
+// extremes of the codes and rows long enough to cross the int16 widening span; and int8
+// rows (the classifier's) likewise, with column counts that leave tails.
 // Included by p128_rows_test.cpp (the plain C loop) and p128_rows_avx2_test.cpp (the same
 // checks compiled with AVX2, the vector kernels), with P128_SUITE naming the suite.
 #include <gtest/gtest.h>
@@ -55,7 +56,7 @@ TEST(P128_SUITE, RowsOfBlocksEqualTheSums) {
   std::mt19937 rng(7);
   for (int32_t cols : {128, 384, 1024, 1152, 4096, 4224})
     for (int8_t extreme : {int8_t{127}, int8_t{-127}, int8_t{0}}) {
-      const int32_t rows = 7;
+      const int32_t rows = 13;  // a pass of eight, one of four, one row
       const TernaryRows a = random_ternary(rows, cols, rng), b = random_ternary(rows, cols, rng);
       const bitgpt::PackedMatrix pa = bitgpt::pack_matrix(a.lowered, bitgpt::Packing::Planes128, 0);
       const bitgpt::PackedMatrix pb = bitgpt::pack_matrix(b.lowered, bitgpt::Packing::Planes128, 0);
@@ -66,7 +67,7 @@ TEST(P128_SUITE, RowsOfBlocksEqualTheSums) {
       for (int32_t j = 0; j < cols; ++j) x[j] = extreme != 0 ? extreme : static_cast<int8_t>(code(rng));
       for (int32_t r = 0; r < rows; ++r) EXPECT_EQ(bg_row_dot(&ma, r, x.data()), expected_dot(a, r, x)) << "cols " << cols << " row " << r;
       for (int32_t r = 0, n = 0; r < rows; r += n) {
-        int32_t dot[4];
+        int32_t dot[BG_ROW_DOTS_MAX];
         n = bg_row_dots(&ma, r, x.data(), dot);
         for (int32_t k = 0; k < n; ++k) EXPECT_EQ(dot[k], expected_dot(a, r + k, x)) << "cols " << cols << " row " << r + k;
       }
@@ -78,6 +79,16 @@ TEST(P128_SUITE, RowsOfBlocksEqualTheSums) {
         EXPECT_EQ(dot[2], expected_dot(b, r, x));
         EXPECT_EQ(dot[3], expected_dot(b, r + 1, x));
       }
+#if defined(BITGPT_USE_AVX2)
+      for (int32_t r = 0; r + 4 <= rows; r += 4) {
+        int32_t dot_a[4], dot_b[4];
+        bg_p128_rows4x2(ma.data + r * ma.row_bytes, mb.data + r * mb.row_bytes, ma.row_bytes, x.data(), cols, dot_a, dot_b);
+        for (int32_t k = 0; k < 4; ++k) {
+          EXPECT_EQ(dot_a[k], expected_dot(a, r + k, x)) << "cols " << cols << " row " << r + k;
+          EXPECT_EQ(dot_b[k], expected_dot(b, r + k, x)) << "cols " << cols << " row " << r + k;
+        }
+      }
+#endif
     }
 }
 
@@ -86,7 +97,7 @@ TEST(P128_SUITE, Int8RowsEqualTheSums) {
   std::mt19937 rng(17);
   for (int32_t cols : {16, 40, 64, 80, 200, 512, 1000, 4100})
     for (int8_t extreme : {int8_t{127}, int8_t{-127}, int8_t{0}}) {
-      const int32_t rows = 7;
+      const int32_t rows = 13;
       std::vector<uint8_t> data(static_cast<size_t>(rows) * cols);
       std::uniform_int_distribution<int> code(-128, 127), act(-127, 127);
       for (auto& b : data) b = static_cast<uint8_t>(extreme != 0 ? (extreme > 0 ? -128 : 127) : code(rng));
@@ -95,7 +106,7 @@ TEST(P128_SUITE, Int8RowsEqualTheSums) {
       std::vector<int8_t> x(cols);
       for (int32_t j = 0; j < cols; ++j) x[j] = extreme != 0 ? extreme : static_cast<int8_t>(act(rng));
       for (int32_t r = 0, n = 0; r < rows; r += n) {
-        int32_t dot[4];
+        int32_t dot[BG_ROW_DOTS_MAX];
         n = bg_row_dots(&m, r, x.data(), dot);
         for (int32_t k = 0; k < n; ++k) {
           int32_t expected = 0;
