@@ -89,19 +89,19 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
   }
   r = 0;
 #if defined(BITGPT_USE_AVX2)
-  if (gate.fast) /* eight rows' gates at once */
-    for (; r + 8 <= w1->rows; r += 8) {
-      int32_t d1[8], d3[8], d[4], k;
+  if (gate.fast) /* the dot products of 32 rows, then their gates eight at once */
+    for (; r + 32 <= w1->rows; r += 32) {
+      int32_t d1[32], d3[32], d[4], k;
       if (w1->dtype == BG_W_TERNARY_P128 && w3->dtype == BG_W_TERNARY_P128 && w1->cols == w3->cols && w1->row_bytes == w3->row_bytes)
-        for (k = 0; k < 8; k += 4)
+        for (k = 0; k < 32; k += 4)
           bg_p128_rows4x2(w1->data + (int64_t)(r + k) * w1->row_bytes, w3->data + (int64_t)(r + k) * w3->row_bytes, w1->row_bytes, x, w1->cols, d1 + k,
                           d3 + k);
       else
-        for (k = 0; k < 8; k += 2) {
+        for (k = 0; k < 32; k += 2) {
           bg_row_dot2x2(w1, w3, r + k, x, d);
           d1[k] = d[0], d1[k + 1] = d[1], d3[k] = d[2], d3[k + 1] = d[3];
         }
-      bg_avx2_silu_gate8(d1, d3, gate.up.shared, gate.gate.shared, h + r);
+      for (k = 0; k < 32; k += 8) bg_avx2_silu_gate8(d1 + k, d3 + k, gate.up.shared, gate.gate.shared, h + r + k);
     }
 #endif
   for (; r < w1->rows; r += 2) {
