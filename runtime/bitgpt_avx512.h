@@ -76,16 +76,16 @@ static inline void bg_avx512_p128_rows4(const uint8_t *r0, const uint8_t *r1, co
 }
 
 /* Eight rows in one pass: a, a + row_bytes, a + 2 row_bytes, a + 3 row_bytes into
- * dot_a[0..3], and the same four from b into dot_b[0..3]. The rows' sums are the
- * four-row pass's; what the eight rows share is the activations: their loads and their
- * sum. The sum is one VPDPBUSD per 64 columns, a fifth of a four-row pass's and a ninth of
- * this one's (VPDPBUSD's throughput is what bounds these kernels). */
-static inline void bg_avx512_p128_rows8(const uint8_t *a, const uint8_t *b, int32_t row_bytes, const int8_t *x, int32_t cols, int32_t *dot_a,
-                                        int32_t *dot_b) {
-  const __m512i ones = _mm512_set1_epi8(1);
-  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, sx = a0;
+ * dot_a[0..3], and the same four from b into dot_b[0..3]: each row's sum (w + 1) x minus
+ * sum_x, the codes' sum, which the caller forms once for every pass over x (VPDPBUSD's
+ * throughput is what bounds these kernels, and the activations' sum inside a pass would
+ * cost one VPDPBUSD in nine). */
+static inline void bg_avx512_p128_rows8(const uint8_t *a, const uint8_t *b, int32_t row_bytes, const int8_t *x, int32_t sum_x, int32_t cols,
+                                        int32_t *dot_a, int32_t *dot_b) {
+  const __m512i none = _mm512_setzero_si512();
+  __m512i a0 = none, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
   __m256i la[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()}, lb[4], lx = la[0];
-  int32_t j;
+  int32_t j, k;
   lb[0] = lb[1] = lb[2] = lb[3] = lx;
   for (j = 0; j + 256 <= cols; j += 256) {
     const uint8_t *pa = a + (j >> 2), *pb = b + (j >> 2);
@@ -93,13 +93,11 @@ static inline void bg_avx512_p128_rows8(const uint8_t *a, const uint8_t *b, int3
     const __m512i p2 = _mm512_loadu_si512(pa + 2 * row_bytes), p3 = _mm512_loadu_si512(pa + 3 * row_bytes);
     const __m512i p4 = _mm512_loadu_si512(pb), p5 = _mm512_loadu_si512(pb + row_bytes);
     const __m512i p6 = _mm512_loadu_si512(pb + 2 * row_bytes), p7 = _mm512_loadu_si512(pb + 3 * row_bytes);
-    int k;
 #if defined(__GNUC__)
 #pragma GCC unroll 4
 #endif
     for (k = 0; k < 4; ++k) {
       const __m512i xk = bg_avx512_x_of_two_blocks(x + j + 32 * k);
-      sx = _mm512_dpbusd_epi32(sx, ones, xk);
       a0 = bg_avx512_p128_mac(a0, p0, k, xk), a1 = bg_avx512_p128_mac(a1, p1, k, xk);
       a2 = bg_avx512_p128_mac(a2, p2, k, xk), a3 = bg_avx512_p128_mac(a3, p3, k, xk);
       a4 = bg_avx512_p128_mac(a4, p4, k, xk), a5 = bg_avx512_p128_mac(a5, p5, k, xk);
@@ -107,14 +105,15 @@ static inline void bg_avx512_p128_rows8(const uint8_t *a, const uint8_t *b, int3
     }
   }
   if (j < cols) {
-    __m256i lx_b = lx; /* the activations' sum again (the same as lx) */
-    bg_avx512_p128_last_block(a, a + row_bytes, a + 2 * row_bytes, a + 3 * row_bytes, x, j, la, &lx);
-    bg_avx512_p128_last_block(b, b + row_bytes, b + 2 * row_bytes, b + 3 * row_bytes, x, j, lb, &lx_b);
+    __m256i unused = lx; /* (the last block's activations' sum: in sum_x already) */
+    bg_avx512_p128_last_block(a, a + row_bytes, a + 2 * row_bytes, a + 3 * row_bytes, x, j, la, &unused);
+    bg_avx512_p128_last_block(b, b + row_bytes, b + 2 * row_bytes, b + 3 * row_bytes, x, j, lb, &unused);
   }
-  bg_avx2_sum4(bg_avx512_fold(a0, sx, la[0], lx), bg_avx512_fold(a1, sx, la[1], lx), bg_avx512_fold(a2, sx, la[2], lx), bg_avx512_fold(a3, sx, la[3], lx),
-               dot_a);
-  bg_avx2_sum4(bg_avx512_fold(a4, sx, lb[0], lx), bg_avx512_fold(a5, sx, lb[1], lx), bg_avx512_fold(a6, sx, lb[2], lx), bg_avx512_fold(a7, sx, lb[3], lx),
-               dot_b);
+  bg_avx2_sum4(bg_avx512_fold(a0, none, la[0], lx), bg_avx512_fold(a1, none, la[1], lx), bg_avx512_fold(a2, none, la[2], lx),
+               bg_avx512_fold(a3, none, la[3], lx), dot_a);
+  bg_avx2_sum4(bg_avx512_fold(a4, none, lb[0], lx), bg_avx512_fold(a5, none, lb[1], lx), bg_avx512_fold(a6, none, lb[2], lx),
+               bg_avx512_fold(a7, none, lb[3], lx), dot_b);
+  for (k = 0; k < 4; ++k) dot_a[k] -= sum_x, dot_b[k] -= sum_x;
 }
 
 /* int8 rows: VPDPBUSD takes one operand as unsigned bytes, so each row's weights go in as

@@ -89,13 +89,14 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
   }
   r = 0;
 #if defined(BITGPT_USE_AVX2)
-  if (gate.fast) /* the dot products of 32 rows, then their gates eight at once */
+  if (gate.fast) { /* the dot products of 32 rows, then their gates eight at once */
+    const int32_t sum_x = bg_codes_sum(x, w1->cols);
     for (; r + 32 <= w1->rows; r += 32) {
       int32_t d1[32], d3[32], d[4], k;
       if (w1->dtype == BG_W_TERNARY_P128 && w3->dtype == BG_W_TERNARY_P128 && w1->cols == w3->cols && w1->row_bytes == w3->row_bytes)
         for (k = 0; k < 32; k += 4)
-          bg_p128_rows4x2(w1->data + (int64_t)(r + k) * w1->row_bytes, w3->data + (int64_t)(r + k) * w3->row_bytes, w1->row_bytes, x, w1->cols, d1 + k,
-                          d3 + k);
+          bg_p128_rows4x2(w1->data + (int64_t)(r + k) * w1->row_bytes, w3->data + (int64_t)(r + k) * w3->row_bytes, w1->row_bytes, x, sum_x, w1->cols,
+                          d1 + k, d3 + k);
       else
         for (k = 0; k < 32; k += 2) {
           bg_row_dot2x2(w1, w3, r + k, x, d);
@@ -103,6 +104,7 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
         }
       for (k = 0; k < 32; k += 8) bg_avx2_silu_gate8(d1 + k, d3 + k, gate.up.shared, gate.gate.shared, h + r + k);
     }
+  }
 #endif
   for (; r < w1->rows; r += 2) {
     int32_t d[4], k; /* rows r, r + 1 of w1, then of w3 */

@@ -58,13 +58,23 @@ static inline void bg_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uin
 #endif
 }
 
-/* Eight rows: four row_bytes apart from a into dot_a[0..3], four from b into dot_b[0..3].
- * One pass with AVX-512 VNNI (the activations shared by eight rows), else two. */
-static inline void bg_p128_rows4x2(const uint8_t *a, const uint8_t *b, int32_t row_bytes, const int8_t *x, int32_t cols, int32_t *dot_a,
-                                   int32_t *dot_b) {
+/* The sum of the codes x[0..n-1], which the eight-row pass below takes from its caller:
+ * one sum for every pass over the same x. */
+static inline int32_t bg_codes_sum(const int8_t *x, int32_t n) {
+  int32_t s = 0, j;
+  for (j = 0; j < n; ++j) s += x[j];
+  return s;
+}
+
+/* Eight rows: four row_bytes apart from a into dot_a[0..3], four from b into dot_b[0..3];
+ * sum_x = bg_codes_sum(x, cols). One pass with AVX-512 VNNI (the activations shared by
+ * eight rows), else two (AVX2's, which sum the codes by spans and ignore sum_x). */
+static inline void bg_p128_rows4x2(const uint8_t *a, const uint8_t *b, int32_t row_bytes, const int8_t *x, int32_t sum_x, int32_t cols,
+                                   int32_t *dot_a, int32_t *dot_b) {
 #if defined(BITGPT_USE_AVX512_VNNI)
-  bg_avx512_p128_rows8(a, b, row_bytes, x, cols, dot_a, dot_b);
+  bg_avx512_p128_rows8(a, b, row_bytes, x, sum_x, cols, dot_a, dot_b);
 #else
+  (void)sum_x;
   bg_avx2_p128_rows4(a, a + row_bytes, a + 2 * row_bytes, a + 3 * row_bytes, x, cols, dot_a);
   bg_avx2_p128_rows4(b, b + row_bytes, b + 2 * row_bytes, b + 3 * row_bytes, x, cols, dot_b);
 #endif
@@ -264,10 +274,6 @@ static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x
 #if defined(BITGPT_USE_AVX2)
   if (left >= 4 && w->dtype == BG_W_TERNARY_P128) {
     const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
-    if (left >= 8) {
-      bg_p128_rows4x2(row, row + 4 * w->row_bytes, w->row_bytes, x, w->cols, dot, dot + 4);
-      return 8;
-    }
     bg_p128_rows4(row, row + w->row_bytes, row + 2 * w->row_bytes, row + 3 * w->row_bytes, x, w->cols, dot);
     return 4;
   }
