@@ -23,11 +23,21 @@ static inline uint64_t bg_avx2_sum64(__m256i v) {
   return lanes[0] + lanes[1] + lanes[2] + lanes[3];
 }
 
-/* The lane sums of a0..a3 into out[0..3]: one tree of pairwise additions for all four. */
-static inline void bg_avx2_sum4(__m256i a0, __m256i a1, __m256i a2, __m256i a3, int32_t *out) {
+/* The lane sums of a0..a3, in that order: one tree of pairwise additions for all four. */
+static inline __m128i bg_avx2_sums4(__m256i a0, __m256i a1, __m256i a2, __m256i a3) {
   const __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3)); /* per 128-bit half: a0 a1 a2 a3 */
-  _mm_storeu_si128((__m128i *)out, _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1)));
+  return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
 }
+
+/* The same, stored into out[0..3]. */
+static inline void bg_avx2_sum4(__m256i a0, __m256i a1, __m256i a2, __m256i a3, int32_t *out) {
+  _mm_storeu_si128((__m128i *)out, bg_avx2_sums4(a0, a1, a2, a3));
+}
+
+/* Two groups of four rows' sums as one vector (first group in the low half): what an
+ * eight-row pass hands on in a register, as a store of two halves then a load of the whole
+ * would stall on store forwarding. */
+static inline __m256i bg_avx2_rows4x2(__m128i first, __m128i second) { return _mm256_set_m128i(second, first); }
 
 /* Ternary row (2-bit fields, weight j at bits 2(j % 4) of byte j / 4: 01 = +1, 11 = -1)
  * times x, over the first n columns (a multiple of 32). Each of 8 bytes is spread over
@@ -80,9 +90,9 @@ static inline __m256i bg_avx2_p128_widen(__m256i acc, __m256i sum, __m256i sum_x
   return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_sub_epi16(sum, sum_x), _mm256_set1_epi16(1)));
 }
 
-/* Four rows r0..r3 in one pass, into dot[0..3]. */
-static inline void bg_avx2_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, const int8_t *x,
-                                      int32_t cols, int32_t *dot) {
+/* Four rows r0..r3 in one pass: their sums, in order. */
+static inline __m128i bg_avx2_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, const int8_t *x,
+                                         int32_t cols) {
   const __m256i ones8 = _mm256_set1_epi8(1);
   __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
   int32_t j0, j;
@@ -106,7 +116,18 @@ static inline void bg_avx2_p128_rows4(const uint8_t *r0, const uint8_t *r1, cons
     a0 = bg_avx2_p128_widen(a0, s0, sx), a1 = bg_avx2_p128_widen(a1, s1, sx);
     a2 = bg_avx2_p128_widen(a2, s2, sx), a3 = bg_avx2_p128_widen(a3, s3, sx);
   }
-  bg_avx2_sum4(a0, a1, a2, a3, dot);
+  return bg_avx2_sums4(a0, a1, a2, a3);
+}
+
+/* The sum of the codes x[0..n-1] (n a multiple of 32): x + 128 as unsigned bytes, summed
+ * eight at a time by VPSADBW, less 128 n. */
+static inline int32_t bg_avx2_codes_sum(const int8_t *x, int32_t n) {
+  __m256i s = _mm256_setzero_si256();
+  int32_t j;
+  for (j = 0; j < n; j += 32)
+    s = _mm256_add_epi64(s, _mm256_sad_epu8(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(x + j)), _mm256_set1_epi8((char)0x80)),
+                                            _mm256_setzero_si256()));
+  return (int32_t)(bg_avx2_sum64(s) - (uint64_t)128 * (uint64_t)n);
 }
 
 /* int8 row times x over the first n columns (a multiple of 32): widened to int16, then
@@ -214,11 +235,11 @@ static inline void bg_avx2_quantize_codes(const int32_t *y, int32_t n, bg_mult i
 
 /* ---- a product's rows scaled ---- */
 
-/* out[0..7] = bg_mult_apply32_unchecked(dot[k], k) (accumulate 0), or out[k] saturated
+/* out[0..7] = bg_mult_apply32_unchecked(dot lane k, k) (accumulate 0), or out[k] saturated
  * plus it (accumulate 1: the residual add, bg_sat32 of the int64 sum: a lane whose sum
  * wrapped, both operands of one sign and the sum of the other, takes that sign's bound). */
-static inline void bg_avx2_scale_rows8(const int32_t *dot, bg_mult k, int32_t *out, int32_t accumulate) {
-  const __m256i z = bg_avx2_apply32_unchecked(_mm256_loadu_si256((const __m256i *)dot), _mm256_set1_epi32(k.m), k.shift);
+static inline void bg_avx2_scale_rows8(__m256i dot, bg_mult k, int32_t *out, int32_t accumulate) {
+  const __m256i z = bg_avx2_apply32_unchecked(dot, _mm256_set1_epi32(k.m), k.shift);
   if (accumulate) {
     const __m256i a = _mm256_loadu_si256((const __m256i *)out), sum = _mm256_add_epi32(a, z);
     const __m256i wrapped = _mm256_srai_epi32(_mm256_and_si256(_mm256_xor_si256(a, sum), _mm256_xor_si256(z, sum)), 31);

@@ -49,10 +49,10 @@ static inline void bg_avx512_p128_last_block(const uint8_t *r0, const uint8_t *r
   }
 }
 
-/* Four rows r0..r3 in one pass, into dot[0..3]: bg_avx2_p128_rows4's sums, two blocks a
- * step. The activations' sum, VPDPBUSD of ones, is shared by the four rows. */
-static inline void bg_avx512_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, const int8_t *x,
-                                        int32_t cols, int32_t *dot) {
+/* Four rows r0..r3 in one pass: bg_avx2_p128_rows4's sums, two blocks a step. The
+ * activations' sum, VPDPBUSD of ones, is shared by the four rows. */
+static inline __m128i bg_avx512_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, const int8_t *x,
+                                           int32_t cols) {
   const __m512i ones = _mm512_set1_epi8(1);
   __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, sx = a0;
   __m256i b[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()}, bx = b[0];
@@ -72,16 +72,15 @@ static inline void bg_avx512_p128_rows4(const uint8_t *r0, const uint8_t *r1, co
     }
   }
   if (j < cols) bg_avx512_p128_last_block(r0, r1, r2, r3, x, j, b, &bx);
-  bg_avx2_sum4(bg_avx512_fold(a0, sx, b[0], bx), bg_avx512_fold(a1, sx, b[1], bx), bg_avx512_fold(a2, sx, b[2], bx), bg_avx512_fold(a3, sx, b[3], bx), dot);
+  return bg_avx2_sums4(bg_avx512_fold(a0, sx, b[0], bx), bg_avx512_fold(a1, sx, b[1], bx), bg_avx512_fold(a2, sx, b[2], bx),
+                       bg_avx512_fold(a3, sx, b[3], bx));
 }
 
-/* Eight rows in one pass: a, a + row_bytes, a + 2 row_bytes, a + 3 row_bytes into
- * dot_a[0..3], and the same four from b into dot_b[0..3]: each row's sum (w + 1) x minus
- * sum_x, the codes' sum, which the caller forms once for every pass over x (VPDPBUSD's
- * throughput is what bounds these kernels, and the activations' sum inside a pass would
- * cost one VPDPBUSD in nine). */
-static inline void bg_avx512_p128_rows8(const uint8_t *a, const uint8_t *b, int32_t row_bytes, const int8_t *x, int32_t sum_x, int32_t cols,
-                                        int32_t *dot_a, int32_t *dot_b) {
+/* Eight rows in one pass: a, a + row_bytes, a + 2 row_bytes, a + 3 row_bytes, then the
+ * same four from b: each row's sum (w + 1) x minus sum_x, the codes' sum, which the caller
+ * forms once for every pass over x (VPDPBUSD's throughput is what bounds these kernels,
+ * and the activations' sum inside a pass would cost one VPDPBUSD in nine). */
+static inline __m256i bg_avx512_p128_rows8(const uint8_t *a, const uint8_t *b, int32_t row_bytes, const int8_t *x, int32_t sum_x, int32_t cols) {
   const __m512i none = _mm512_setzero_si512();
   __m512i a0 = none, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
   __m256i la[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()}, lb[4], lx = la[0];
@@ -109,11 +108,11 @@ static inline void bg_avx512_p128_rows8(const uint8_t *a, const uint8_t *b, int3
     bg_avx512_p128_last_block(a, a + row_bytes, a + 2 * row_bytes, a + 3 * row_bytes, x, j, la, &unused);
     bg_avx512_p128_last_block(b, b + row_bytes, b + 2 * row_bytes, b + 3 * row_bytes, x, j, lb, &unused);
   }
-  bg_avx2_sum4(bg_avx512_fold(a0, none, la[0], lx), bg_avx512_fold(a1, none, la[1], lx), bg_avx512_fold(a2, none, la[2], lx),
-               bg_avx512_fold(a3, none, la[3], lx), dot_a);
-  bg_avx2_sum4(bg_avx512_fold(a4, none, lb[0], lx), bg_avx512_fold(a5, none, lb[1], lx), bg_avx512_fold(a6, none, lb[2], lx),
-               bg_avx512_fold(a7, none, lb[3], lx), dot_b);
-  for (k = 0; k < 4; ++k) dot_a[k] -= sum_x, dot_b[k] -= sum_x;
+  return _mm256_sub_epi32(bg_avx2_rows4x2(bg_avx2_sums4(bg_avx512_fold(a0, none, la[0], lx), bg_avx512_fold(a1, none, la[1], lx),
+                                                         bg_avx512_fold(a2, none, la[2], lx), bg_avx512_fold(a3, none, la[3], lx)),
+                                           bg_avx2_sums4(bg_avx512_fold(a4, none, lb[0], lx), bg_avx512_fold(a5, none, lb[1], lx),
+                                                         bg_avx512_fold(a6, none, lb[2], lx), bg_avx512_fold(a7, none, lb[3], lx))),
+                          _mm256_set1_epi32(sum_x));
 }
 
 /* int8 rows: VPDPBUSD takes one operand as unsigned bytes, so each row's weights go in as
@@ -149,9 +148,9 @@ static inline void bg_avx512_int8_rows4(const int8_t *r0, int32_t row_bytes, con
                bg_avx512_fold(a3, sx, none, none), dot);
 }
 
-/* Eight int8 rows (row_bytes apart) into dot[0..7]: the four-row pass's sums, the
- * activations' loads and sum shared by eight rows. */
-static inline void bg_avx512_int8_rows8(const int8_t *r0, int32_t row_bytes, const int8_t *x, int32_t n, int32_t *dot) {
+/* Eight int8 rows (row_bytes apart): the four-row pass's sums, the activations' loads and
+ * sum shared by eight rows. */
+static inline __m256i bg_avx512_int8_rows8(const int8_t *r0, int32_t row_bytes, const int8_t *x, int32_t n) {
   const int8_t *r4 = r0 + 4 * row_bytes;
   const __m512i flip = _mm512_set1_epi8((char)0x80);
   const __m256i none = _mm256_setzero_si256();
@@ -166,10 +165,10 @@ static inline void bg_avx512_int8_rows8(const int8_t *r0, int32_t row_bytes, con
     a4 = bg_avx512_int8_mac(a4, r4 + j, in, xj), a5 = bg_avx512_int8_mac(a5, r4 + row_bytes + j, in, xj);
     a6 = bg_avx512_int8_mac(a6, r4 + 2 * row_bytes + j, in, xj), a7 = bg_avx512_int8_mac(a7, r4 + 3 * row_bytes + j, in, xj);
   }
-  bg_avx2_sum4(bg_avx512_fold(a0, sx, none, none), bg_avx512_fold(a1, sx, none, none), bg_avx512_fold(a2, sx, none, none),
-               bg_avx512_fold(a3, sx, none, none), dot);
-  bg_avx2_sum4(bg_avx512_fold(a4, sx, none, none), bg_avx512_fold(a5, sx, none, none), bg_avx512_fold(a6, sx, none, none),
-               bg_avx512_fold(a7, sx, none, none), dot + 4);
+  return bg_avx2_rows4x2(bg_avx2_sums4(bg_avx512_fold(a0, sx, none, none), bg_avx512_fold(a1, sx, none, none), bg_avx512_fold(a2, sx, none, none),
+                                       bg_avx512_fold(a3, sx, none, none)),
+                         bg_avx2_sums4(bg_avx512_fold(a4, sx, none, none), bg_avx512_fold(a5, sx, none, none), bg_avx512_fold(a6, sx, none, none),
+                                       bg_avx512_fold(a7, sx, none, none)));
 }
 
 #endif /* BITGPT_AVX512_H */

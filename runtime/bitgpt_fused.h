@@ -94,9 +94,13 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
     for (; r + 32 <= w1->rows; r += 32) {
       int32_t d1[32], d3[32], d[4], k;
       if (w1->dtype == BG_W_TERNARY_P128 && w3->dtype == BG_W_TERNARY_P128 && w1->cols == w3->cols && w1->row_bytes == w3->row_bytes)
-        for (k = 0; k < 32; k += 4)
-          bg_p128_rows4x2(w1->data + (int64_t)(r + k) * w1->row_bytes, w3->data + (int64_t)(r + k) * w3->row_bytes, w1->row_bytes, x, sum_x, w1->cols,
-                          d1 + k, d3 + k);
+        for (k = 0; k < 32; k += 8) { /* rows r + k .. r + k + 7 of w1 and of w3, four and four */
+          const int64_t at1 = (int64_t)(r + k) * w1->row_bytes, at3 = (int64_t)(r + k) * w3->row_bytes, next = 4 * (int64_t)w1->row_bytes;
+          const __m256i lo = bg_p128_rows4x2(w1->data + at1, w3->data + at3, w1->row_bytes, x, sum_x, w1->cols);
+          const __m256i hi = bg_p128_rows4x2(w1->data + at1 + next, w3->data + at3 + next, w1->row_bytes, x, sum_x, w1->cols);
+          _mm256_storeu_si256((__m256i *)(d1 + k), _mm256_permute2x128_si256(lo, hi, 0x20));
+          _mm256_storeu_si256((__m256i *)(d3 + k), _mm256_permute2x128_si256(lo, hi, 0x31));
+        }
       else
         for (k = 0; k < 32; k += 2) {
           bg_row_dot2x2(w1, w3, r + k, x, d);

@@ -221,14 +221,16 @@ static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t ama
   if (rows.fast && (w->dtype == BG_W_TERNARY_P128 || w->dtype == BG_W_INT8)) { /* eight rows scaled at once */
     const int32_t sum_x = w->dtype == BG_W_TERNARY_P128 ? bg_codes_sum(x, w->cols) : 0;
     for (; r + 8 <= w->rows; r += 8) {
-      int32_t dot[8];
+      const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
+      __m256i dots;
       if (w->dtype == BG_W_TERNARY_P128) {
-        const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
-        bg_p128_rows4x2(row, row + 4 * w->row_bytes, w->row_bytes, x, sum_x, w->cols, dot, dot + 4);
-      } else if (bg_row_dots(w, r, x, dot) == 4) { /* int8: one pass of eight or two of four */
-        bg_row_dots(w, r + 4, x, dot + 4);
+        dots = bg_p128_rows4x2(row, row + 4 * w->row_bytes, w->row_bytes, x, sum_x, w->cols);
+      } else { /* int8: one pass of eight or two of four */
+        int32_t dot[8];
+        if (bg_row_dots(w, r, x, dot) == 4) bg_row_dots(w, r + 4, x, dot + 4);
+        dots = _mm256_loadu_si256((const __m256i *)dot);
       }
-      bg_avx2_scale_rows8(dot, rows.shared, out + r, accumulate);
+      bg_avx2_scale_rows8(dots, rows.shared, out + r, accumulate);
     }
   }
 #endif

@@ -52,31 +52,31 @@ static inline int32_t bg_row_tail(const uint8_t *row, int32_t from, int32_t cols
 static inline void bg_p128_rows4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, const int8_t *x, int32_t cols,
                                  int32_t *dot) {
 #if defined(BITGPT_USE_AVX512_VNNI)
-  bg_avx512_p128_rows4(r0, r1, r2, r3, x, cols, dot);
+  _mm_storeu_si128((__m128i *)dot, bg_avx512_p128_rows4(r0, r1, r2, r3, x, cols));
 #else
-  bg_avx2_p128_rows4(r0, r1, r2, r3, x, cols, dot);
+  _mm_storeu_si128((__m128i *)dot, bg_avx2_p128_rows4(r0, r1, r2, r3, x, cols));
 #endif
 }
 
 /* The sum of the codes x[0..n-1], which the eight-row pass below takes from its caller:
  * one sum for every pass over the same x. */
 static inline int32_t bg_codes_sum(const int8_t *x, int32_t n) {
-  int32_t s = 0, j;
-  for (j = 0; j < n; ++j) s += x[j];
+  const int32_t whole = n & ~31;
+  int32_t s = bg_avx2_codes_sum(x, whole), j;
+  for (j = whole; j < n; ++j) s += x[j];
   return s;
 }
 
-/* Eight rows: four row_bytes apart from a into dot_a[0..3], four from b into dot_b[0..3];
+/* Eight rows' dot products, in one vector: four row_bytes apart from a, then four from b;
  * sum_x = bg_codes_sum(x, cols). One pass with AVX-512 VNNI (the activations shared by
  * eight rows), else two (AVX2's, which sum the codes by spans and ignore sum_x). */
-static inline void bg_p128_rows4x2(const uint8_t *a, const uint8_t *b, int32_t row_bytes, const int8_t *x, int32_t sum_x, int32_t cols,
-                                   int32_t *dot_a, int32_t *dot_b) {
+static inline __m256i bg_p128_rows4x2(const uint8_t *a, const uint8_t *b, int32_t row_bytes, const int8_t *x, int32_t sum_x, int32_t cols) {
 #if defined(BITGPT_USE_AVX512_VNNI)
-  bg_avx512_p128_rows8(a, b, row_bytes, x, sum_x, cols, dot_a, dot_b);
+  return bg_avx512_p128_rows8(a, b, row_bytes, x, sum_x, cols);
 #else
   (void)sum_x;
-  bg_avx2_p128_rows4(a, a + row_bytes, a + 2 * row_bytes, a + 3 * row_bytes, x, cols, dot_a);
-  bg_avx2_p128_rows4(b, b + row_bytes, b + 2 * row_bytes, b + 3 * row_bytes, x, cols, dot_b);
+  return bg_avx2_rows4x2(bg_avx2_p128_rows4(a, a + row_bytes, a + 2 * row_bytes, a + 3 * row_bytes, x, cols),
+                         bg_avx2_p128_rows4(b, b + row_bytes, b + 2 * row_bytes, b + 3 * row_bytes, x, cols));
 #endif
 }
 
@@ -279,7 +279,7 @@ static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x
   }
 #if defined(BITGPT_USE_AVX512_VNNI)
   if (left >= 8 && w->dtype == BG_W_INT8) {
-    bg_avx512_int8_rows8((const int8_t *)(w->data + (int64_t)r * w->row_bytes), w->row_bytes, x, w->cols, dot);
+    _mm256_storeu_si256((__m256i *)dot, bg_avx512_int8_rows8((const int8_t *)(w->data + (int64_t)r * w->row_bytes), w->row_bytes, x, w->cols));
     return 8;
   }
 #endif

@@ -138,7 +138,7 @@ TEST(ScaleRowsAvx2, EqualTheScalarScaling) {
     }
     for (int32_t accumulate : {0, 1}) {
       std::copy(residual, residual + 8, out);
-      bg_avx2_scale_rows8(dot, k, out, accumulate);
+      bg_avx2_scale_rows8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dot)), k, out, accumulate);
       for (int i = 0; i < 8; ++i) {
         const int32_t z = bg_mult_apply32_unchecked(dot[i], k);
         ASSERT_EQ(out[i], accumulate ? bg_sat32(static_cast<int64_t>(residual[i]) + z) : z) << "dot " << dot[i] << " residual " << residual[i];

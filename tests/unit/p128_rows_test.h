@@ -81,12 +81,12 @@ TEST(P128_SUITE, RowsOfBlocksEqualTheSums) {
       }
 #if defined(BITGPT_USE_AVX2)
       for (int32_t r = 0; r + 4 <= rows; r += 4) {
-        int32_t dot_a[4], dot_b[4];
-        bg_p128_rows4x2(ma.data + r * ma.row_bytes, mb.data + r * mb.row_bytes, ma.row_bytes, x.data(), bg_codes_sum(x.data(), cols), cols, dot_a,
-                        dot_b);
+        int32_t dot[8];
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dot), bg_p128_rows4x2(ma.data + r * ma.row_bytes, mb.data + r * mb.row_bytes, ma.row_bytes,
+                                                                              x.data(), bg_codes_sum(x.data(), cols), cols));
         for (int32_t k = 0; k < 4; ++k) {
-          EXPECT_EQ(dot_a[k], expected_dot(a, r + k, x)) << "cols " << cols << " row " << r + k;
-          EXPECT_EQ(dot_b[k], expected_dot(b, r + k, x)) << "cols " << cols << " row " << r + k;
+          EXPECT_EQ(dot[k], expected_dot(a, r + k, x)) << "cols " << cols << " row " << r + k;
+          EXPECT_EQ(dot[4 + k], expected_dot(b, r + k, x)) << "cols " << cols << " row " << r + k;
         }
       }
 #endif
