@@ -171,4 +171,81 @@ static inline __m256i bg_avx512_int8_rows8(const int8_t *r0, int32_t row_bytes, 
                                        bg_avx512_fold(a7, sx, none, none)));
 }
 
+/* ---- attention's scores, eight cached keys a step ---- */
+
+/* VPUNPCK{L,H}{DQ,QDQ} through their zero-masking forms with every lane kept: GCC 12's
+ * plain 512-bit forms warn at -Wall (an undefined source operand in the header). */
+static inline __m512i bg_avx512_unpacklo32(__m512i a, __m512i b) { return _mm512_maskz_unpacklo_epi32(0xFFFF, a, b); }
+static inline __m512i bg_avx512_unpackhi32(__m512i a, __m512i b) { return _mm512_maskz_unpackhi_epi32(0xFFFF, a, b); }
+static inline __m512i bg_avx512_unpacklo64(__m512i a, __m512i b) { return _mm512_maskz_unpacklo_epi64(0xFF, a, b); }
+static inline __m512i bg_avx512_unpackhi64(__m512i a, __m512i b) { return _mm512_maskz_unpackhi_epi64(0xFF, a, b); }
+
+/* The lane sums of a0..a7, in order: pairs of rows interleaved and added, then quads,
+ * then the four 128-bit quarters. */
+static inline __m256i bg_avx512_sums8(__m512i a0, __m512i a1, __m512i a2, __m512i a3, __m512i a4, __m512i a5, __m512i a6, __m512i a7) {
+  const __m512i s01 = _mm512_add_epi32(bg_avx512_unpacklo32(a0, a1), bg_avx512_unpackhi32(a0, a1));
+  const __m512i s23 = _mm512_add_epi32(bg_avx512_unpacklo32(a2, a3), bg_avx512_unpackhi32(a2, a3));
+  const __m512i s45 = _mm512_add_epi32(bg_avx512_unpacklo32(a4, a5), bg_avx512_unpackhi32(a4, a5));
+  const __m512i s67 = _mm512_add_epi32(bg_avx512_unpacklo32(a6, a7), bg_avx512_unpackhi32(a6, a7));
+  /* each quarter: rows 0..3's (then 4..7's) sums over that quarter's lanes */
+  const __m512i q0 = _mm512_add_epi32(bg_avx512_unpacklo64(s01, s23), bg_avx512_unpackhi64(s01, s23));
+  const __m512i q4 = _mm512_add_epi32(bg_avx512_unpacklo64(s45, s67), bg_avx512_unpackhi64(s45, s67));
+  /* quarters (0 + 1, 2 + 3) of q0, then of q4; then the two halves of each pair */
+  const __m512i z = _mm512_add_epi32(_mm512_maskz_shuffle_i32x4(0xFFFF, q0, q4, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_maskz_shuffle_i32x4(0xFFFF, q0, q4, _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512i w = _mm512_maskz_shuffle_i32x4(0xFFFF, z, z, _MM_SHUFFLE(3, 1, 2, 0));
+  return _mm256_add_epi32(_mm512_maskz_extracti64x4_epi64(0xF, w, 0), _mm512_maskz_extracti64x4_epi64(0xF, w, 1));
+}
+
+/* acc plus q . row over the columns in `in`: VPDPBUSD multiplies unsigned by signed bytes,
+ * so |q| goes in unsigned and the row with q's sign (negated where q < 0: codes are
+ * within [-127, 127], so the negation is exact). */
+static inline __m512i bg_avx512_signed_dot_step(__m512i acc, __m512i q_abs, __mmask64 q_neg, const int8_t *row, __mmask64 in) {
+  const __m512i k = _mm512_maskz_loadu_epi8(in, row);
+  return _mm512_dpbusd_epi32(acc, q_abs, _mm512_mask_sub_epi8(k, q_neg, _mm512_setzero_si512(), k));
+}
+
+/* q . row for eight rows of n int8 codes. */
+static inline __m256i bg_avx512_dots8(const int8_t *q, const int8_t *const *rows, int32_t n) {
+  __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  int32_t j;
+  for (j = 0; j < n; j += 64) {
+    const __mmask64 in = bg_avx512_columns_in(j, n);
+    const __m512i qj = _mm512_maskz_loadu_epi8(in, q + j);
+    const __m512i q_abs = _mm512_abs_epi8(qj);
+    const __mmask64 q_neg = _mm512_movepi8_mask(qj);
+    a0 = bg_avx512_signed_dot_step(a0, q_abs, q_neg, rows[0] + j, in), a1 = bg_avx512_signed_dot_step(a1, q_abs, q_neg, rows[1] + j, in);
+    a2 = bg_avx512_signed_dot_step(a2, q_abs, q_neg, rows[2] + j, in), a3 = bg_avx512_signed_dot_step(a3, q_abs, q_neg, rows[3] + j, in);
+    a4 = bg_avx512_signed_dot_step(a4, q_abs, q_neg, rows[4] + j, in), a5 = bg_avx512_signed_dot_step(a5, q_abs, q_neg, rows[5] + j, in);
+    a6 = bg_avx512_signed_dot_step(a6, q_abs, q_neg, rows[6] + j, in), a7 = bg_avx512_signed_dot_step(a7, q_abs, q_neg, rows[7] + j, in);
+  }
+  return bg_avx512_sums8(a0, a1, a2, a3, a4, a5, a6, a7);
+}
+
+/* bg_mult_apply32(dot, bg_mult_scale(k, bg_scale16_decode(s16))) for eight dot products
+ * and their keys' scale16s, in 64-bit lanes: the scale's product k.m * (mant << e)
+ * normalised to BG_MULT_BITS bits as bg_mult_normalize does (leading bit by VPLZCNTQ,
+ * rounding half up, a carry into a new bit), then the dot product times it, rounded and
+ * saturated as bg_round_shift_sat32. *exact gets the lanes whose shift is within [1, 62]
+ * (or whose scale is 0); the caller recomputes the others one at a time. */
+static inline __m256i bg_avx512_scale_scores8(__m256i dots, __m128i s16, bg_mult k, __mmask8 *exact) {
+  const __m512i one = _mm512_set1_epi64(1), mbits = _mm512_set1_epi64(BG_MULT_BITS - 1);
+  const __m512i s = _mm512_maskz_cvtepu16_epi64(0xFF, s16);
+  const __m512i v = _mm512_maskz_sllv_epi64(0xFF, _mm512_maskz_mul_epu32(0xFF, _mm512_set1_epi64(k.m > 0 ? k.m : 0), _mm512_and_si512(s, _mm512_set1_epi64(0xFFF))),
+                                      _mm512_maskz_srli_epi64(0xFF, s, 12));
+  const __mmask8 zero = _mm512_cmpeq_epi64_mask(v, _mm512_setzero_si512());
+  const __m512i drop = _mm512_sub_epi64(_mm512_sub_epi64(_mm512_set1_epi64(63), _mm512_lzcnt_epi64(v)), mbits); /* lead - (BITS - 1) */
+  const __mmask8 big = _mm512_cmpgt_epi64_mask(drop, _mm512_setzero_si512());
+  /* drop > 0: t = round(v / 2^drop) by ((v >> (drop - 1)) + 1) >> 1, one more halving if that carried */
+  const __m512i t = _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(_mm512_maskz_srlv_epi64(0xFF, v, _mm512_sub_epi64(drop, one)), one), 1);
+  const __m512i carry = _mm512_maskz_srli_epi64(0xFF, t, BG_MULT_BITS);
+  const __m512i m = _mm512_mask_blend_epi64(big, _mm512_maskz_sllv_epi64(0xFF, v, _mm512_sub_epi64(_mm512_setzero_si512(), drop)), _mm512_maskz_srlv_epi64(0xFF, t, carry));
+  const __m512i shift = _mm512_sub_epi64(_mm512_sub_epi64(_mm512_set1_epi64(k.shift), drop), _mm512_maskz_mov_epi64(big, carry));
+  const __m512i p = _mm512_maskz_mul_epi32(0xFF, _mm512_maskz_cvtepi32_epi64(0xFF, dots), m);
+  const __m512i w = _mm512_maskz_srav_epi64(0xFF, p, _mm512_sub_epi64(shift, one));
+  const __m512i r = _mm512_add_epi64(_mm512_maskz_srai_epi64(0xFF, w, 1), _mm512_and_si512(w, one));
+  const __m512i clamped = _mm512_maskz_min_epi64(0xFF, _mm512_maskz_max_epi64(0xFF, r, _mm512_set1_epi64(INT32_MIN)), _mm512_set1_epi64(INT32_MAX));
+  *exact = k.m < 0 ? 0 : (__mmask8)(zero | (_mm512_cmpge_epi64_mask(shift, one) & _mm512_cmple_epi64_mask(shift, _mm512_set1_epi64(62))));
+  return _mm512_maskz_cvtepi64_epi32(0xFF, _mm512_maskz_mov_epi64((__mmask8)~zero, clamped));
+}
+
 #endif /* BITGPT_AVX512_H */

@@ -268,7 +268,11 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
 
 /* Dot products of rows r, r + 1, ... of w with x, as many as the kernel does at once
  * (up to BG_ROW_DOTS_MAX, and no more than the rows left); returns how many. */
-#define BG_ROW_DOTS_MAX 8
+#if defined(BITGPT_USE_AVX512_VNNI)
+#define BG_ROW_DOTS_MAX 8 /* int8 rows eight a pass */
+#else
+#define BG_ROW_DOTS_MAX 4
+#endif
 static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x, int32_t *dot) {
   const int32_t left = w->rows - r;
 #if defined(BITGPT_USE_AVX2)
