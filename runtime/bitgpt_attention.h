@@ -207,7 +207,8 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
 
 /* acc = sum over tokens first..position of weights[t - first] times token t's value,
  * divided by 2^shift: bg_attn_accumulate token by token, or with AVX2 and an 8-bit cache
- * two tokens a step over chunks of them (bg_avx2_weighted_rows: the same integers). */
+ * two tokens a step over chunks of them (bg_avx2_weighted_rows, or bg_avx512_weighted_rows
+ * with AVX-512 VNNI: the same integers). */
 static inline void bg_attn_value_sum(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t first, int32_t position, const int32_t *weights,
                                      int32_t shift, int64_t *acc) {
   int32_t i, t;
@@ -224,7 +225,11 @@ static inline void bg_attn_value_sum(const bg_kv_layer *c, const bg_attn_shape *
         rows[t] = (const int8_t *)c->v + (int64_t)at * a->head_dim;
         w[t] = bg_attn_value_weight(c->v_scale[at], weights[t0 + t - first], shift);
       }
+#if defined(BITGPT_USE_AVX512_VNNI)
+      bg_avx512_weighted_rows(rows, w, n, a->head_dim, acc);
+#else
       bg_avx2_weighted_rows(rows, w, n, a->head_dim, acc);
+#endif
     }
     return;
   }

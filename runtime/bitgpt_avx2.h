@@ -372,11 +372,13 @@ static inline void bg_avx2_limb_sums16(const int8_t *const *rows, const int32_t 
  * each limb's sum is taken in int32 lanes two rows a step: |l v + l' v'| < 2^23, and 64
  * pairs add to less than 2^29. (The form it replaced did a 32 x 32 -> 64 multiply and a
  * load and store of the int64 sums per four elements of one row.) */
-static inline void bg_avx2_weighted_rows(const int8_t **rows, int64_t *w, int32_t count, int32_t n, int64_t *acc) {
-  int32_t limb_pairs[3 * (BG_AVX2_VALUE_CHUNK / 2)];
-  const int32_t pairs = (count + 1) / 2, n16 = n & ~15;
+/* The weights' 15-bit limbs, two rows' a pair: limb_pairs[k * BG_AVX2_VALUE_CHUNK / 2 + j]
+ * holds limb k of rows 2j and 2j + 1 (an odd count is first padded with a zero weight);
+ * returns how many limbs the largest weight needs (K). */
+static inline int bg_avx2_limb_pairs(const int8_t **rows, int64_t *w, int32_t count, int32_t *limb_pairs) {
+  const int32_t pairs = (count + 1) / 2;
   int64_t largest = 0;
-  int32_t i, j, t;
+  int32_t j, t;
   int k, K;
   if (count & 1) rows[count] = rows[count - 1], w[count] = 0;
   for (t = 0; t < count; ++t) largest |= w[t];
@@ -385,14 +387,28 @@ static inline void bg_avx2_weighted_rows(const int8_t **rows, int64_t *w, int32_
     for (j = 0; j < pairs; ++j)
       limb_pairs[k * (BG_AVX2_VALUE_CHUNK / 2) + j] =
           (int32_t)(((uint32_t)(w[2 * j] >> (15 * k)) & 0x7FFFu) | ((uint32_t)(w[2 * j + 1] >> (15 * k)) & 0x7FFFu) << 16);
+  return K;
+}
+
+/* Elements from .. n - 1 of the value sum: sixteen a step, then one at a time. */
+static inline void bg_avx2_weighted_rows_from(const int8_t **rows, const int64_t *w, const int32_t *limb_pairs, int K, int32_t count, int32_t from,
+                                              int32_t n, int64_t *acc) {
+  const int32_t pairs = (count + 1) / 2, n16 = n & ~15;
+  int32_t i, t;
   /* K a constant in each call, so that the limb loops unroll and the sums stay in registers */
-  for (i = 0; i < n16; i += 16) {
+  for (i = from; i < n16; i += 16) {
     if (K == 1) bg_avx2_limb_sums16((const int8_t *const *)rows, limb_pairs, pairs, i, acc, 1);
     else if (K == 2) bg_avx2_limb_sums16((const int8_t *const *)rows, limb_pairs, pairs, i, acc, 2);
     else bg_avx2_limb_sums16((const int8_t *const *)rows, limb_pairs, pairs, i, acc, 3);
   }
   for (; i < n; ++i)
     for (t = 0; t < count; ++t) acc[i] += w[t] * rows[t][i];
+}
+
+static inline void bg_avx2_weighted_rows(const int8_t **rows, int64_t *w, int32_t count, int32_t n, int64_t *acc) {
+  int32_t limb_pairs[3 * (BG_AVX2_VALUE_CHUNK / 2)];
+  const int K = bg_avx2_limb_pairs(rows, w, count, limb_pairs);
+  bg_avx2_weighted_rows_from(rows, w, limb_pairs, K, count, 0, n, acc);
 }
 
 #endif /* BITGPT_AVX2_H */

@@ -248,4 +248,53 @@ static inline __m256i bg_avx512_scale_scores8(__m256i dots, __m128i s16, bg_mult
   return _mm512_maskz_cvtepi64_epi32(0xFF, _mm512_maskz_mov_epi64((__mmask8)~zero, clamped));
 }
 
+/* ---- attention's value sum ---- */
+
+/* acc[0..3] += lo's lanes << shift, acc[4..7] += hi's: eight elements' limb sums. */
+static inline void bg_avx512_add_limb_sums(int64_t *acc, __m128i lo, __m128i hi, int shift) {
+  __m256i *out_lo = (__m256i *)acc, *out_hi = out_lo + 1;
+  _mm256_storeu_si256(out_lo, _mm256_add_epi64(_mm256_loadu_si256(out_lo), _mm256_slli_epi64(_mm256_cvtepi32_epi64(lo), shift)));
+  _mm256_storeu_si256(out_hi, _mm256_add_epi64(_mm256_loadu_si256(out_hi), _mm256_slli_epi64(_mm256_cvtepi32_epi64(hi), shift)));
+}
+
+/* bg_avx2_limb_sums16 for 32 elements i0 .. i0 + 31 a pass: a pair's codes widened to
+ * int16 and interleaved, times the pair's two limbs, added into int32 lanes by VPDPWSSD
+ * (no saturation; the sums' bounds are bg_avx2_weighted_rows'). */
+static inline void bg_avx512_limb_sums32(const int8_t *const *rows, const int32_t *limb_pairs, int32_t pairs, int32_t i0, int64_t *acc, const int K) {
+  __m512i lo[3], hi[3]; /* each 128-bit quarter q: lo elements 8q .. 8q + 3, hi 8q + 4 .. 8q + 7 */
+  int32_t j;
+  int k;
+  for (k = 0; k < K; ++k) lo[k] = hi[k] = _mm512_setzero_si512();
+  for (j = 0; j < pairs; ++j) {
+    const __m512i a = _mm512_maskz_cvtepi8_epi16(0xFFFFFFFF, _mm256_loadu_si256((const __m256i *)(rows[2 * j] + i0)));
+    const __m512i b = _mm512_maskz_cvtepi8_epi16(0xFFFFFFFF, _mm256_loadu_si256((const __m256i *)(rows[2 * j + 1] + i0)));
+    const __m512i ab_lo = _mm512_maskz_unpacklo_epi16(0xFFFFFFFF, a, b), ab_hi = _mm512_maskz_unpackhi_epi16(0xFFFFFFFF, a, b);
+    for (k = 0; k < K; ++k) {
+      const __m512i limbs = _mm512_set1_epi32(limb_pairs[k * (BG_AVX2_VALUE_CHUNK / 2) + j]);
+      lo[k] = _mm512_dpwssd_epi32(lo[k], ab_lo, limbs);
+      hi[k] = _mm512_dpwssd_epi32(hi[k], ab_hi, limbs);
+    }
+  }
+  for (k = 0; k < K; ++k) { /* (the quarter's index must be a constant for clang) */
+    bg_avx512_add_limb_sums(acc + i0, _mm512_maskz_extracti32x4_epi32(0xF, lo[k], 0), _mm512_maskz_extracti32x4_epi32(0xF, hi[k], 0), 15 * k);
+    bg_avx512_add_limb_sums(acc + i0 + 8, _mm512_maskz_extracti32x4_epi32(0xF, lo[k], 1), _mm512_maskz_extracti32x4_epi32(0xF, hi[k], 1), 15 * k);
+    bg_avx512_add_limb_sums(acc + i0 + 16, _mm512_maskz_extracti32x4_epi32(0xF, lo[k], 2), _mm512_maskz_extracti32x4_epi32(0xF, hi[k], 2), 15 * k);
+    bg_avx512_add_limb_sums(acc + i0 + 24, _mm512_maskz_extracti32x4_epi32(0xF, lo[k], 3), _mm512_maskz_extracti32x4_epi32(0xF, hi[k], 3), 15 * k);
+  }
+}
+
+/* bg_avx2_weighted_rows with 32 elements a pass, then AVX2's for the rest. */
+static inline void bg_avx512_weighted_rows(const int8_t **rows, int64_t *w, int32_t count, int32_t n, int64_t *acc) {
+  int32_t limb_pairs[3 * (BG_AVX2_VALUE_CHUNK / 2)];
+  const int K = bg_avx2_limb_pairs(rows, w, count, limb_pairs);
+  const int32_t pairs = (count + 1) / 2, n32 = n & ~31;
+  int32_t i;
+  for (i = 0; i < n32; i += 32) {
+    if (K == 1) bg_avx512_limb_sums32((const int8_t *const *)rows, limb_pairs, pairs, i, acc, 1);
+    else if (K == 2) bg_avx512_limb_sums32((const int8_t *const *)rows, limb_pairs, pairs, i, acc, 2);
+    else bg_avx512_limb_sums32((const int8_t *const *)rows, limb_pairs, pairs, i, acc, 3);
+  }
+  bg_avx2_weighted_rows_from(rows, w, limb_pairs, K, count, n32, n, acc);
+}
+
 #endif /* BITGPT_AVX512_H */

@@ -4,6 +4,12 @@
 #if defined(__x86_64__)
 #include <gtest/gtest.h>
 
+#define VALUE_SUM_SUITE ValueSumAvx512
+#define VALUE_SUM_REQUIRE()                                                                                                      \
+  if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vnni")) \
+  GTEST_SKIP() << "this CPU has no AVX-512 VNNI"
+#include "attention_value_sum_test.h"
+
 #include <random>
 #include <vector>
 

@@ -1,10 +1,10 @@
 // bg_attn_value_sum, the attention's weighted value sum over a window of cached tokens,
 // against the products written out: windows shorter and longer than the AVX2 kernel's
 // chunk of tokens, odd and even token counts, head sizes with and without a tail past a
-// multiple of 16, value scales that make the weights need one, two or three 15-bit limbs,
-// and codes and weights at their extremes. Included by attention_test.cpp (the plain C
-// loop) and attention_avx2_test.cpp (built with AVX2: the vector kernel), with
-// VALUE_SUM_SUITE naming the suite.
+// multiple of 16 or 32, value scales that make the weights need one, two or three 15-bit
+// limbs, and codes and weights at their extremes. Included by attention_test.cpp (the
+// plain C loop), attention_avx2_test.cpp (built with AVX2: the vector kernel) and
+// attention_avx512_test.cpp (AVX-512 VNNI's), with VALUE_SUM_SUITE naming the suite.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -52,7 +52,7 @@ void check_value_sum(int32_t head_dim, int32_t window, int32_t position, Scales 
 TEST(VALUE_SUM_SUITE, WeightedValueSumOverTheWindowIsExact) {
   VALUE_SUM_REQUIRE();
   std::mt19937 rng(11);
-  for (int32_t head_dim : {8, 16, 33, 64})
+  for (int32_t head_dim : {8, 16, 33, 48, 64})
     for (int32_t window : {1, 18, 129, 300})
       for (int32_t position : {0, 6, 127, 128, 129, 260, 611})
         for (Scales scales : {Scales::Equal, Scales::Mixed, Scales::Extreme})
