@@ -143,7 +143,9 @@ static inline int32_t bg_attn_scores(const bg_kv_layer *c, const bg_attn_shape *
 /* Scores s[0..n-1], each at most m (their maximum), become the softmax's unnormalised
  * weights exp(s - m), Q16, in place; returns their sum. */
 static inline int64_t bg_attn_softmax_weights(int32_t *s, int32_t n, int32_t m) {
-#if defined(BITGPT_USE_AVX2)
+#if defined(BITGPT_USE_AVX512_VNNI)
+  return bg_avx512_softmax_weights(s, n, m);
+#elif defined(BITGPT_USE_AVX2)
   return bg_avx2_softmax_weights(s, n, m);
 #else
   int64_t sum = 0;

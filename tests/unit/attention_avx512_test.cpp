@@ -10,6 +10,12 @@
   GTEST_SKIP() << "this CPU has no AVX-512 VNNI"
 #include "attention_value_sum_test.h"
 
+#define SOFTMAX_SUITE SoftmaxWeightsAvx512
+#define SOFTMAX_REQUIRE()                                                                                                        \
+  if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vnni")) \
+  GTEST_SKIP() << "this CPU has no AVX-512 VNNI"
+#include "softmax_weights_test.h"
+
 #include <random>
 #include <vector>
 
