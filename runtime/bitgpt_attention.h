@@ -242,19 +242,30 @@ static inline void bg_attn_value_sum(const bg_kv_layer *c, const bg_attn_shape *
 /* out = acc * 2^shift / (weight sum * qmax), Q16: one reciprocal per head, not a 64-bit
  * division per element. acc * 2^shift is first brought to 39 significant bits so the
  * product fits int64 (without forming acc * 2^shift, which may not fit). */
+static inline int32_t bg_attn_finish_one(int64_t v, int32_t shift, int64_t den, bg_mult inv) {
+  const uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+  const int lead = 63 - bg_clz64(mag | 1u) + shift;
+  const int k = lead > 38 ? lead - 38 : 0;
+  /* (v * 2^shift) >> k, within 39 bits: v's low bits are not lost when k < shift */
+  const int64_t top = k >= shift ? v >> (k - shift) : (int64_t)((uint64_t)v << (shift - k));
+  return den > 0 ? bg_sat32(bg_shr_round(top * inv.m, inv.shift - k)) : 0;
+}
+
 static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, int64_t weight_sum, int32_t shift, int32_t *out) {
   const int64_t den = weight_sum * bg_kv_qmax(a->kv_bits);
   const bg_mult inv = bg_mult_ratio(1, den > 0 ? den : 1);
-  int32_t i;
-  for (i = 0; i < a->head_dim; ++i) {
-    const int64_t v = acc[i];
-    const uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    const int lead = 63 - bg_clz64(mag | 1u) + shift;
-    const int k = lead > 38 ? lead - 38 : 0;
-    /* (v * 2^shift) >> k, within 39 bits: v's low bits are not lost when k < shift */
-    const int64_t top = k >= shift ? v >> (k - shift) : (int64_t)((uint64_t)v << (shift - k));
-    out[i] = den > 0 ? bg_sat32(bg_shr_round(top * inv.m, inv.shift - k)) : 0;
-  }
+  int32_t i = 0;
+#if defined(BITGPT_USE_AVX512_VNNI)
+  if (den > 0)
+    for (; i + 8 <= a->head_dim; i += 8) {
+      const __mmask8 exact = bg_avx512_attn_finish8(acc + i, shift, inv, out + i);
+      int32_t k;
+      if (exact != 0xFF) /* a rounding shift outside [1, 62]: those lanes one at a time */
+        for (k = 0; k < 8; ++k)
+          if (!((exact >> k) & 1)) out[i + k] = bg_attn_finish_one(acc[i + k], shift, den, inv);
+    }
+#endif
+  for (; i < a->head_dim; ++i) out[i] = bg_attn_finish_one(acc[i], shift, den, inv);
 }
 
 /* Step 1: scores[h][t - first] for every query head. q8 is head_dim scratch bytes. */

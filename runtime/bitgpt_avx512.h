@@ -297,6 +297,29 @@ static inline void bg_avx512_weighted_rows(const int8_t **rows, int64_t *w, int3
   bg_avx2_weighted_rows_from(rows, w, limb_pairs, K, count, n32, n, acc);
 }
 
+/* ---- attention's output ---- */
+
+/* bg_attn_finish's step for eight accumulators acc[0..7] into out[0..7] (the weight sum
+ * positive): each brought to 39 significant bits with the 2^shift (leading bit by
+ * VPLZCNTQ), times inv.m (VPMULLQ: under 2^62), rounded by 2^(inv.shift - k) and
+ * saturated. Returns the lanes done exactly, those whose rounding shift is within
+ * [1, 62]; the caller redoes the others one at a time. */
+static inline __mmask8 bg_avx512_attn_finish8(const int64_t *acc, int32_t shift, bg_mult inv, int32_t *out) {
+  const __m512i one = _mm512_set1_epi64(1), zero = _mm512_setzero_si512(), sh = _mm512_set1_epi64(shift);
+  const __m512i v = _mm512_loadu_si512(acc);
+  const __m512i mag = _mm512_maskz_abs_epi64(0xFF, v); /* INT64_MIN stays 2^63 as unsigned */
+  const __m512i lead = _mm512_add_epi64(_mm512_sub_epi64(_mm512_set1_epi64(63), _mm512_maskz_lzcnt_epi64(0xFF, _mm512_or_si512(mag, one))), sh);
+  const __m512i k = _mm512_maskz_max_epi64(0xFF, _mm512_sub_epi64(lead, _mm512_set1_epi64(38)), zero);
+  const __mmask8 down = _mm512_cmpge_epi64_mask(k, sh);
+  const __m512i top = _mm512_mask_blend_epi64(down, _mm512_maskz_sllv_epi64(0xFF, v, _mm512_sub_epi64(sh, k)), _mm512_maskz_srav_epi64(0xFF, v, _mm512_sub_epi64(k, sh)));
+  const __m512i s = _mm512_sub_epi64(_mm512_set1_epi64(inv.shift), k);
+  const __m512i w = _mm512_maskz_srav_epi64(0xFF, _mm512_maskz_mullo_epi64(0xFF, top, _mm512_set1_epi64(inv.m)), _mm512_sub_epi64(s, one));
+  const __m512i r = _mm512_add_epi64(_mm512_maskz_srai_epi64(0xFF, w, 1), _mm512_and_si512(w, one));
+  const __m512i clamped = _mm512_maskz_min_epi64(0xFF, _mm512_maskz_max_epi64(0xFF, r, _mm512_set1_epi64(INT32_MIN)), _mm512_set1_epi64(INT32_MAX));
+  _mm256_storeu_si256((__m256i *)out, _mm512_maskz_cvtepi64_epi32(0xFF, clamped));
+  return (__mmask8)(_mm512_cmpge_epi64_mask(s, one) & _mm512_cmple_epi64_mask(s, _mm512_set1_epi64(62)));
+}
+
 /* ---- attention's softmax weights ---- */
 
 /* bg_avx2_softmax_weights' steps eight a step (the same 64-bit lane arithmetic: the

@@ -68,5 +68,31 @@ TEST(AttentionAvx512, ScoresEqualTheScalarScores) {
     }
 }
 
+// bg_attn_finish (eight accumulators a step) against its scalar element step: sums from 0
+// to INT64_MIN and INT64_MAX, every value shift, weight sums that make the rounding shift
+// fall inside and outside [1, 62] (those lanes go through the scalar step), a zero sum,
+// and head sizes with a tail.
+TEST(AttentionAvx512, FinishEqualsTheScalarFinish) {
+  if (!has_avx512_vnni()) GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
+  std::mt19937_64 rng(43);
+  for (int32_t head_dim : {8, 13, 64})
+    for (int trial = 0; trial < 3000; ++trial) {
+      const bg_attn_shape a{1, 1, head_dim, 4, trial & 1 ? 8 : 4, bg_mult{}};
+      std::vector<int64_t> acc(head_dim);
+      for (auto& v : acc) {
+        const uint64_t kind = rng() % 8;
+        v = kind == 0 ? 0 : kind == 1 ? INT64_MIN : kind == 2 ? INT64_MAX : static_cast<int64_t>(rng()) >> (rng() % 64);
+      }
+      const int32_t shift = static_cast<int32_t>(rng() % 16);
+      const int64_t weight_sum = trial % 13 == 0 ? 0 : static_cast<int64_t>(rng() >> (24 + rng() % 40)) + 1;  // below 2^40
+      std::vector<int32_t> out(head_dim);
+      bg_attn_finish(&a, acc.data(), weight_sum, shift, out.data());
+      const int64_t den = weight_sum * bg_kv_qmax(a.kv_bits);
+      const bg_mult inv = bg_mult_ratio(1, den > 0 ? den : 1);
+      for (int32_t i = 0; i < head_dim; ++i)
+        ASSERT_EQ(out[i], bg_attn_finish_one(acc[i], shift, den, inv)) << "acc " << acc[i] << " shift " << shift << " sum " << weight_sum;
+    }
+}
+
 }  // namespace
 #endif
