@@ -174,8 +174,12 @@ static inline void bg_op_norm(const int32_t *x, const bg_norm_params *p, int32_t
 
 /* Per-vector absmax quantisation to int8: q = round(127 y / amax). */
 static inline int32_t bg_amax(const int32_t *y, int32_t n) {
-  int32_t m = 0, i;
-  for (i = 0; i < n; ++i) { const int32_t a = bg_abs32(y[i]); if (a > m) m = a; }
+  int32_t m = 0, i = 0;
+#if defined(BITGPT_USE_AVX2)
+  i = n & ~7;
+  m = bg_avx2_amax(y, i);
+#endif
+  for (; i < n; ++i) { const int32_t a = bg_abs32(y[i]); if (a > m) m = a; }
   return m;
 }
 

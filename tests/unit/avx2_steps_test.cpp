@@ -1,7 +1,7 @@
 // The AVX2 forms of element-wise steps (this file is built with -mavx2, see
 // tests/CMakeLists.txt) against the plain C definitions, one element at a time: the
-// softmax weights, the FFN's SiLU gate, RMSNorm's sum of squares and gain pass, and the
-// int8 quantisation. Skipped on a CPU without AVX2.
+// softmax weights, the FFN's SiLU gate, RMSNorm's sum of squares and gain pass, the
+// largest magnitude and the int8 quantisation. Skipped on a CPU without AVX2.
 #if defined(__x86_64__)
 #include <gtest/gtest.h>
 
@@ -91,6 +91,21 @@ TEST(NormQuantizeAvx2, EqualTheScalarSteps) {
     bg_quantize_codes(y.data(), n, inv, m, q.data());
     for (int32_t i = 0; i < n; ++i) q_ref[i] = bg_quantize_one(y[i], inv, 127);
     ASSERT_EQ(q, q_ref) << "shift " << inv.shift;
+  }
+}
+
+// bg_amax (eight lanes a step, then the tail) against bg_abs32 one value at a time: every
+// length up to 40, values of every magnitude, INT32_MIN (capped at INT32_MAX) anywhere.
+TEST(AmaxAvx2, EqualsTheLargestMagnitude) {
+  if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "this CPU has no AVX2";
+  std::mt19937 rng(23);
+  for (int trial = 0; trial < 20000; ++trial) {
+    const int32_t n = trial % 41;
+    std::vector<int32_t> y(n);
+    for (auto& v : y) v = rng() % 17 == 0 ? INT32_MIN : static_cast<int32_t>(rng()) >> (rng() % 32);
+    int32_t expected = 0;
+    for (int32_t v : y) expected = std::max(expected, bg_abs32(v));
+    ASSERT_EQ(bg_amax(y.data(), n), expected) << "n " << n;
   }
 }
 
