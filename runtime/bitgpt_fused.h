@@ -166,8 +166,23 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
 static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
   bg_sampler s = bg_sampler_begin(temperature_q16, rng);
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
-  int32_t r, k, n;
-  for (r = 0; r < w->rows; r += n) {
+  int32_t r = 0, k, n;
+#if defined(BITGPT_USE_AVX512_VNNI)
+  if (w->dtype == BG_W_INT8 && w->per_row) /* eight rows' logits scaled at once */
+    for (; r + 8 <= w->rows; r += 8) {
+      int32_t dot[8], logit[8];
+      __mmask8 exact;
+      const __m256i dots = bg_avx512_int8_rows8((const int8_t *)(w->data + (int64_t)r * w->row_bytes), w->row_bytes, x, w->cols);
+      _mm256_storeu_si256((__m256i *)logit, bg_avx512_scale_rows8(dots, w->scales + r, amax, &exact));
+      _mm256_storeu_si256((__m256i *)dot, dots);
+      for (k = 0; k < 8; ++k) {
+        if (!((exact >> k) & 1)) logit[k] = bg_row_scale(&rows, r + k, dot[k]); /* a shift outside [1, 62] */
+        *checksum = bg_fnv_i32(*checksum, logit[k]);
+        bg_sampler_offer(&s, r + k, logit[k]);
+      }
+    }
+#endif
+  for (; r < w->rows; r += n) {
     int32_t dot[BG_ROW_DOTS_MAX];
     n = bg_row_dots(w, r, x, dot);
     for (k = 0; k < n; ++k) { /* in row order: the checksum and the sampler see r, then r + 1 */

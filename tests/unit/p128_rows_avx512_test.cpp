@@ -1,9 +1,48 @@
-// 128-weight blocks through the AVX-512 VNNI kernel (this file is built with
-// -march=x86-64-v4 -mavx512vnni, see tests/CMakeLists.txt); skipped on a CPU without them.
+// 128-weight blocks and int8 rows through the AVX-512 VNNI kernels, and the classifier's
+// per-row scaling eight rows at once (this file is built with -march=x86-64-v4
+// -mavx512vnni, see tests/CMakeLists.txt); skipped on a CPU without them.
 #if defined(__x86_64__)
 #define P128_SUITE P128RowsAvx512Vnni
 #define P128_REQUIRE()                                                                                          \
   if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vnni")) \
   GTEST_SKIP() << "this CPU has no AVX-512 VNNI"
 #include "p128_rows_test.h"
+
+namespace {
+
+// Eight per-row multipliers applied at once (bg_avx512_scale_rows8, the classifier's
+// logits) against bg_mult_apply32(dot, bg_mult_scale(scale, amax)) row by row: multipliers
+// zero, negative and in their usual range, shifts inside and outside what the vector
+// rounding takes (those lanes are left to the scalar step: only the exact lanes are
+// compared), amax from 0 to INT32_MAX, and every dot product magnitude.
+TEST(P128_SUITE, ScaledRowsEqualTheScalarScaling) {
+  P128_REQUIRE();
+  std::mt19937 rng(29);
+  int exact_lanes = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    bg_mult scales[8];
+    int32_t dot[8], out[8];
+    for (int k = 0; k < 8; ++k) {
+      const uint32_t kind = rng() % 10;
+      scales[k] = bg_mult{kind == 0 ? 0 : kind == 1 ? -static_cast<int32_t>(rng() % (1u << 23)) : static_cast<int32_t>((1u << 22) + rng() % (1u << 22)),
+                          static_cast<int32_t>(rng() % 100) - 10};
+      dot[k] = static_cast<int32_t>(rng()) >> (rng() % 32);
+    }
+    const int32_t amax = trial % 17 == 0 ? 0 : trial % 19 == 0 ? INT32_MAX : static_cast<int32_t>(rng() >> (1 + rng() % 31));
+    __mmask8 exact;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
+                        bg_avx512_scale_rows8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dot)), scales, amax, &exact));
+    for (int k = 0; k < 8; ++k)
+      if ((exact >> k) & 1) {
+        ++exact_lanes;
+        ASSERT_EQ(out[k], bg_mult_apply32(dot[k], bg_mult_scale(scales[k], amax))) << "dot " << dot[k] << " m " << scales[k].m << " shift "
+                                                                                   << scales[k].shift << " amax " << amax;
+      } else {
+        ASSERT_TRUE(scales[k].m < 0 || bg_mult_scale(scales[k], amax).shift < 1 || bg_mult_scale(scales[k], amax).shift > 62);
+      }
+  }
+  EXPECT_GT(exact_lanes, 80000);  // at least half the lanes are the vector's
+}
+
+}  // namespace
 #endif
