@@ -105,6 +105,8 @@ static inline int32_t bg_attn_scores(const bg_kv_layer *c, const bg_attn_shape *
   int32_t t = first, m = INT32_MIN;
 #if defined(BITGPT_USE_AVX512_VNNI)
   if (a->kv_bits == 8) {
+    const int32_t rb = a->n_kv_heads * a->head_dim; /* from one slot's key to the next's */
+    int32_t slot = first % a->window, ahead = (slot + 16) % a->window; /* token t's slot, t + 16's */
     __m256i top = _mm256_set1_epi32(INT32_MIN);
     for (; t + 8 <= position + 1; t += 8) {
       const int8_t *rows[8];
@@ -113,9 +115,13 @@ static inline int32_t bg_attn_scores(const bg_kv_layer *c, const bg_attn_shape *
       __m256i s;
       int32_t k;
       for (k = 0; k < 8; ++k) {
-        const int32_t at = ((t + k) % a->window) * a->n_kv_heads + g;
+        const int32_t at = slot * a->n_kv_heads + g;
         rows[k] = (const int8_t *)c->k + (int64_t)at * a->head_dim;
         s16[k] = c->k_scale[at];
+        /* the keys are read once, from far caches: ask for those two steps on now */
+        bg_prefetch(c->k + (int64_t)ahead * rb + (int64_t)g * a->head_dim);
+        if (++slot == a->window) slot = 0;
+        if (++ahead == a->window) ahead = 0;
       }
       s = bg_avx512_scale_scores8(bg_avx512_dots8(q8, rows, a->head_dim), _mm_loadu_si128((const __m128i *)s16), qk, &exact);
       _mm256_storeu_si256((__m256i *)(scores + t - first), s);
@@ -225,6 +231,7 @@ static inline void bg_attn_value_sum(const bg_kv_layer *c, const bg_attn_shape *
       for (t = 0; t < n; ++t) {
         const int32_t at = ((t0 + t) % a->window) * a->n_kv_heads + g;
         rows[t] = (const int8_t *)c->v + (int64_t)at * a->head_dim;
+        bg_prefetch(rows[t]); /* in flight while the rest of the chunk's rows are found */
         w[t] = bg_attn_value_weight(c->v_scale[at], weights[t0 + t - first], shift);
       }
 #if defined(BITGPT_USE_AVX512_VNNI)

@@ -91,6 +91,16 @@ static inline int32_t bg_abs32(int32_t v) { return v < 0 ? (v == INT32_MIN ? INT
 
 static inline int32_t bg_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
+/* A hint that *p will be read soon (a no-op where the compiler has no prefetch). Used on
+ * the hosts' cached paths only: a Cortex-M has nothing to fetch ahead into. */
+static inline void bg_prefetch(const void *p) {
+#if defined(__GNUC__)
+  __builtin_prefetch(p);
+#else
+  (void)p;
+#endif
+}
+
 /* round(a / b) for b > 0, ties away from zero. */
 static inline int64_t bg_div_round(int64_t a, int64_t b) {
   return a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b);
