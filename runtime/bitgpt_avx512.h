@@ -1,8 +1,12 @@
-/* bitgpt_avx512.h - the rows of 128-weight blocks (BG_W_TERNARY_P128) and int8 rows with AVX-512 VNNI,
- * for host builds whose compiler targets it (-march=x86-64-v4 -mavx512vnni, or
- * -march=native on Ice Lake, Zen 4 and later; --target x86-64-avx512vnni). Part of
- * bitgpt_ops.h, which includes it with bitgpt_avx2.h when __AVX512VNNI__, __AVX512BW__ and
- * __AVX512VL__ are defined; not included on its own. */
+/* bitgpt_avx512.h - AVX-512 VNNI forms of the host's hot steps, the same integers as the
+ * plain C definitions: the rows of 128-weight blocks (BG_W_TERNARY_P128) and int8 rows,
+ * eight a pass; attention's scores, value sum, softmax weights and output; the
+ * classifier's per-row scaling. For host builds whose compiler targets it
+ * (-march=x86-64-v4 -mavx512vnni, or -march=native on Ice Lake, Zen 4 and later; --target
+ * x86-64-avx512vnni). Part of bitgpt_ops.h, which includes it with bitgpt_avx2.h when
+ * __AVX512VNNI__, BW, VL, CD and DQ are defined; not included on its own. GCC 12's plain
+ * 512-bit forms of many intrinsics warn at -Wall (an undefined source operand inside its
+ * headers), so this file uses their zero-masking forms with every lane kept. */
 #ifndef BITGPT_AVX512_H
 #define BITGPT_AVX512_H
 

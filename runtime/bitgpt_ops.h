@@ -22,8 +22,9 @@
 /* A host build for a CPU with AVX2 (its compiler says so): the row dot products use it. */
 #define BITGPT_USE_AVX2 1
 #include "bitgpt_avx2.h"
-#if defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512VL__)
-/* and AVX-512 VNNI (--target x86-64-avx512vnni): the 128-weight block rows and the int8 rows use it */
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512VL__) && defined(__AVX512CD__) && defined(__AVX512DQ__)
+/* and AVX-512 VNNI (--target x86-64-avx512vnni; every CPU with VNNI has CD and DQ too): the
+ * row products, attention's steps and the classifier's scaling use it */
 #define BITGPT_USE_AVX512_VNNI 1
 #include "bitgpt_avx512.h"
 #endif
