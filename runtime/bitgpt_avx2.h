@@ -379,13 +379,6 @@ static inline void bg_avx2_limb_sums16(const int8_t *const *rows, const int32_t 
   }
 }
 
-/* acc[i] += sum_t w[t] rows[t][i] for i < n, over count <= BG_AVX2_VALUE_CHUNK rows of
- * int8 codes within [-127, 127], with weights 0 <= w < 2^45; rows and w have room for one
- * entry past count (an odd count is padded with a zero weight). Exact: each weight is split
- * into 15-bit limbs, w = l0 + l1 2^15 + l2 2^30 (as many as the largest weight needs), and
- * each limb's sum is taken in int32 lanes two rows a step: |l v + l' v'| < 2^23, and 64
- * pairs add to less than 2^29. (The form it replaced did a 32 x 32 -> 64 multiply and a
- * load and store of the int64 sums per four elements of one row.) */
 /* The weights' 15-bit limbs, two rows' a pair: limb_pairs[k * BG_AVX2_VALUE_CHUNK / 2 + j]
  * holds limb k of rows 2j and 2j + 1 (an odd count is first padded with a zero weight);
  * returns how many limbs the largest weight needs (K). */
@@ -419,6 +412,13 @@ static inline void bg_avx2_weighted_rows_from(const int8_t **rows, const int64_t
     for (t = 0; t < count; ++t) acc[i] += w[t] * rows[t][i];
 }
 
+/* acc[i] += sum_t w[t] rows[t][i] for i < n, over count <= BG_AVX2_VALUE_CHUNK rows of
+ * int8 codes within [-127, 127], with weights 0 <= w < 2^45; rows and w have room for one
+ * entry past count (an odd count is padded with a zero weight). Exact: each weight is split
+ * into 15-bit limbs, w = l0 + l1 2^15 + l2 2^30 (as many as the largest weight needs), and
+ * each limb's sum is taken in int32 lanes two rows a step: |l v + l' v'| < 2^23, and 64
+ * pairs add to less than 2^29. (The form it replaced did a 32 x 32 -> 64 multiply and a
+ * load and store of the int64 sums per four elements of one row.) */
 static inline void bg_avx2_weighted_rows(const int8_t **rows, int64_t *w, int32_t count, int32_t n, int64_t *acc) {
   int32_t limb_pairs[3 * (BG_AVX2_VALUE_CHUNK / 2)];
   const int K = bg_avx2_limb_pairs(rows, w, count, limb_pairs);

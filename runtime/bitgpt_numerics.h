@@ -218,7 +218,7 @@ static inline uint32_t bg_isqrt64(uint64_t v) {
 #define BG_LN2_Q30 744261118LL    /* ln(2) */
 
 /* 1/k! in Q30 for k = 9, 8, ..., 0: the Horner steps of bg_exp_neg_q30 (and of its AVX2
- * form, bitgpt_avx2.h), in the order they are taken. Read with constant indices, so the
+ * and AVX-512 forms, bitgpt_avx2.h and bitgpt_avx512.h), in the order they are taken. Read with constant indices, so the
  * compiler folds them into immediates. */
 static const uint32_t bg_exp_taylor_q30[10] = {2959, 26631, 213044, 1491308, 8947849, 44739243, 178956971, 536870912, 1073741824, 1073741824};
 

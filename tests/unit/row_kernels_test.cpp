@@ -60,7 +60,7 @@ TEST(RowKernels, SeveralRowsAtOnceEqualTheSums) {
         const Matrix a(rows, cols, dtype, rng), b(rows, cols, dtype, rng);
         const std::vector<int8_t> x = extreme_codes(cols, rng);
         for (int32_t r = 0; r < rows;) {  // bg_row_dots: as many rows as the kernel takes
-          int32_t dot[4];
+          int32_t dot[BG_ROW_DOTS_MAX];
           const int32_t n = bg_row_dots(&a.m, r, x.data(), dot);
           ASSERT_GE(n, 1);
           for (int32_t k = 0; k < n; ++k) ASSERT_EQ(dot[k], a.dot(r + k, x)) << "dtype " << dtype << " rows " << rows << " cols " << cols;
