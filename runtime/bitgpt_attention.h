@@ -132,11 +132,7 @@ static inline int32_t bg_attn_scores(const bg_kv_layer *c, const bg_attn_shape *
       }
       top = _mm256_max_epi32(top, s);
     }
-    {
-      int32_t lanes[8], k;
-      _mm256_storeu_si256((__m256i *)lanes, top);
-      for (k = 0; k < 8; ++k) if (lanes[k] > m) m = lanes[k];
-    }
+    m = bg_avx2_max(top);
   }
 #endif
   for (; t <= position; ++t) {

@@ -145,20 +145,6 @@ static inline int32_t bg_avx2_dot_int8(const int8_t *row, const int8_t *x, int32
 
 /* ---- normalisation and quantisation ---- */
 
-/* The largest bg_abs32(y[i]) for i < n (a multiple of 8), 0 for none: |y| as unsigned
- * (VPABSD leaves INT32_MIN as 2^31), capped at INT32_MAX as bg_abs32 does. */
-static inline int32_t bg_avx2_amax(const int32_t *y, int32_t n) {
-  __m256i m = _mm256_setzero_si256();
-  __m128i h;
-  int32_t i;
-  for (i = 0; i < n; i += 8) m = _mm256_max_epu32(m, _mm256_abs_epi32(_mm256_loadu_si256((const __m256i *)(y + i))));
-  m = _mm256_min_epu32(m, _mm256_set1_epi32(INT32_MAX));
-  h = _mm_max_epu32(_mm256_castsi256_si128(m), _mm256_extracti128_si256(m, 1));
-  h = _mm_max_epu32(h, _mm_shuffle_epi32(h, 0x4e));
-  h = _mm_max_epu32(h, _mm_shuffle_epi32(h, 0xb1));
-  return _mm_cvtsi128_si32(h);
-}
-
 /* The 64-bit products x * m of eight int32 lanes: even lanes' in `even`, odd lanes' in
  * `odd` (each as four int64). */
 static inline void bg_avx2_products(__m256i x, __m256i m, __m256i *even, __m256i *odd) {
@@ -191,12 +177,20 @@ static inline __m256i bg_avx2_apply32_high(__m256i x, __m256i m, int shift) {
 /* bg_abs32 on eight lanes (INT32_MIN gives INT32_MAX), as the running maximum's operand. */
 static inline __m256i bg_avx2_abs32(__m256i v) { return _mm256_min_epu32(_mm256_abs_epi32(v), _mm256_set1_epi32(INT32_MAX)); }
 
-/* The largest of the eight lanes (non-negative values). */
+/* The largest of the eight (signed) lanes. */
 static inline int32_t bg_avx2_max(__m256i v) {
   __m128i m = _mm_max_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
   m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0x4e));
   m = _mm_max_epi32(m, _mm_shuffle_epi32(m, 0xb1));
   return _mm_cvtsi128_si32(m);
+}
+
+/* The largest bg_abs32(y[i]) for i < n (a multiple of 8), 0 for none. */
+static inline int32_t bg_avx2_amax(const int32_t *y, int32_t n) {
+  __m256i m = _mm256_setzero_si256();
+  int32_t i;
+  for (i = 0; i < n; i += 8) m = _mm256_max_epi32(m, bg_avx2_abs32(_mm256_loadu_si256((const __m256i *)(y + i))));
+  return bg_avx2_max(m);
 }
 
 /* sum x[i]^2 over i < n (a multiple of 8) in uint64, as the scalar loop adds them (the

@@ -225,6 +225,17 @@ static inline __m256i bg_avx512_dots8(const int8_t *q, const int8_t *const *rows
   return bg_avx512_sums8(a0, a1, a2, a3, a4, a5, a6, a7);
 }
 
+/* sat32(round(p / 2^s)) in eight 64-bit lanes, as bg_round_shift_sat32 for a shift s in
+ * [1, 62]: ((p >> (s - 1)) + 1) >> 1, then clamped to int32. *in_range gets the lanes
+ * whose s is in [1, 62]; the others' results are not that. */
+static inline __m512i bg_avx512_round_shift_sat32(__m512i p, __m512i s, __mmask8 *in_range) {
+  const __m512i one = _mm512_set1_epi64(1);
+  const __m512i w = _mm512_maskz_srav_epi64(0xFF, p, _mm512_sub_epi64(s, one));
+  const __m512i r = _mm512_add_epi64(_mm512_maskz_srai_epi64(0xFF, w, 1), _mm512_and_si512(w, one));
+  *in_range = (__mmask8)(_mm512_cmpge_epi64_mask(s, one) & _mm512_cmple_epi64_mask(s, _mm512_set1_epi64(62)));
+  return _mm512_maskz_min_epi64(0xFF, _mm512_maskz_max_epi64(0xFF, r, _mm512_set1_epi64(INT32_MIN)), _mm512_set1_epi64(INT32_MAX));
+}
+
 /* bg_mult_apply32(dot, bg_mult_normalize(v, base)) for eight dot products, in 64-bit
  * lanes: the mantissa v (0 <= v < 2^63) normalised to BG_MULT_BITS bits as
  * bg_mult_normalize does (leading bit by VPLZCNTQ, rounding half up, a carry into a new
@@ -242,11 +253,10 @@ static inline __m256i bg_avx512_apply_normalized8(__m256i dots, __m512i v, __m51
   const __m512i m = _mm512_mask_blend_epi64(big, _mm512_maskz_sllv_epi64(0xFF, v, _mm512_sub_epi64(_mm512_setzero_si512(), drop)), _mm512_maskz_srlv_epi64(0xFF, t, carry));
   const __m512i shift = _mm512_sub_epi64(_mm512_sub_epi64(base, drop), _mm512_maskz_mov_epi64(big, carry));
   const __m512i p = _mm512_maskz_mul_epi32(0xFF, _mm512_maskz_cvtepi32_epi64(0xFF, dots), m);
-  const __m512i w = _mm512_maskz_srav_epi64(0xFF, p, _mm512_sub_epi64(shift, one));
-  const __m512i r = _mm512_add_epi64(_mm512_maskz_srai_epi64(0xFF, w, 1), _mm512_and_si512(w, one));
-  const __m512i clamped = _mm512_maskz_min_epi64(0xFF, _mm512_maskz_max_epi64(0xFF, r, _mm512_set1_epi64(INT32_MIN)), _mm512_set1_epi64(INT32_MAX));
-  *exact = (__mmask8)(zero | (_mm512_cmpge_epi64_mask(shift, one) & _mm512_cmple_epi64_mask(shift, _mm512_set1_epi64(62))));
-  return _mm512_maskz_cvtepi64_epi32(0xFF, _mm512_maskz_mov_epi64((__mmask8)~zero, clamped));
+  __mmask8 in_range;
+  const __m512i r = bg_avx512_round_shift_sat32(p, shift, &in_range);
+  *exact = (__mmask8)(zero | in_range);
+  return _mm512_maskz_cvtepi64_epi32(0xFF, _mm512_maskz_mov_epi64((__mmask8)~zero, r));
 }
 
 /* bg_mult_apply32(dot, bg_mult_scale(k, bg_scale16_decode(s16))) for eight dot products
@@ -336,12 +346,11 @@ static inline __mmask8 bg_avx512_attn_finish8(const int64_t *acc, int32_t shift,
   const __m512i k = _mm512_maskz_max_epi64(0xFF, _mm512_sub_epi64(lead, _mm512_set1_epi64(38)), zero);
   const __mmask8 down = _mm512_cmpge_epi64_mask(k, sh);
   const __m512i top = _mm512_mask_blend_epi64(down, _mm512_maskz_sllv_epi64(0xFF, v, _mm512_sub_epi64(sh, k)), _mm512_maskz_srav_epi64(0xFF, v, _mm512_sub_epi64(k, sh)));
-  const __m512i s = _mm512_sub_epi64(_mm512_set1_epi64(inv.shift), k);
-  const __m512i w = _mm512_maskz_srav_epi64(0xFF, _mm512_maskz_mullo_epi64(0xFF, top, _mm512_set1_epi64(inv.m)), _mm512_sub_epi64(s, one));
-  const __m512i r = _mm512_add_epi64(_mm512_maskz_srai_epi64(0xFF, w, 1), _mm512_and_si512(w, one));
-  const __m512i clamped = _mm512_maskz_min_epi64(0xFF, _mm512_maskz_max_epi64(0xFF, r, _mm512_set1_epi64(INT32_MIN)), _mm512_set1_epi64(INT32_MAX));
-  _mm256_storeu_si256((__m256i *)out, _mm512_maskz_cvtepi64_epi32(0xFF, clamped));
-  return (__mmask8)(_mm512_cmpge_epi64_mask(s, one) & _mm512_cmple_epi64_mask(s, _mm512_set1_epi64(62)));
+  __mmask8 in_range;
+  const __m512i r = bg_avx512_round_shift_sat32(_mm512_maskz_mullo_epi64(0xFF, top, _mm512_set1_epi64(inv.m)),
+                                                _mm512_sub_epi64(_mm512_set1_epi64(inv.shift), k), &in_range);
+  _mm256_storeu_si256((__m256i *)out, _mm512_maskz_cvtepi64_epi32(0xFF, r));
+  return in_range;
 }
 
 /* ---- attention's softmax weights ---- */

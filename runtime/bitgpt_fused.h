@@ -90,10 +90,11 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
   r = 0;
 #if defined(BITGPT_USE_AVX2)
   if (gate.fast) { /* the dot products of 32 rows, then their gates eight at once */
-    const int32_t sum_x = bg_codes_sum(x, w1->cols);
+    const int p128 = w1->dtype == BG_W_TERNARY_P128 && w3->dtype == BG_W_TERNARY_P128 && w1->cols == w3->cols && w1->row_bytes == w3->row_bytes;
+    const int32_t sum_x = p128 ? bg_codes_sum(x, w1->cols) : 0;
     for (; r + 32 <= w1->rows; r += 32) {
       int32_t d1[32], d3[32], d[4], k;
-      if (w1->dtype == BG_W_TERNARY_P128 && w3->dtype == BG_W_TERNARY_P128 && w1->cols == w3->cols && w1->row_bytes == w3->row_bytes)
+      if (p128)
         for (k = 0; k < 32; k += 8) { /* rows r + k .. r + k + 7 of w1 and of w3, four and four */
           const int64_t at1 = (int64_t)(r + k) * w1->row_bytes, at3 = (int64_t)(r + k) * w3->row_bytes, next = 4 * (int64_t)w1->row_bytes;
           const __m256i lo = bg_p128_rows4x2(w1->data + at1, w3->data + at3, w1->row_bytes, x, sum_x, w1->cols);
