@@ -167,6 +167,7 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
 static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
   bg_sampler s = bg_sampler_begin(temperature_q16, rng);
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
+  uint64_t hash = *checksum; /* in registers, not through the pointer, per logit */
   int32_t r = 0, k, n;
 #if defined(BITGPT_USE_AVX512_VNNI)
   if (w->dtype == BG_W_INT8 && w->per_row) /* eight rows' logits scaled at once */
@@ -178,7 +179,7 @@ static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t 
       _mm256_storeu_si256((__m256i *)dot, dots);
       for (k = 0; k < 8; ++k) {
         if (!((exact >> k) & 1)) logit[k] = bg_row_scale(&rows, r + k, dot[k]); /* a shift outside [1, 62] */
-        *checksum = bg_fnv_i32(*checksum, logit[k]);
+        hash = bg_fnv_i32(hash, logit[k]);
         bg_sampler_offer(&s, r + k, logit[k]);
       }
     }
@@ -188,10 +189,11 @@ static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t 
     n = bg_row_dots(w, r, x, dot);
     for (k = 0; k < n; ++k) { /* in row order: the checksum and the sampler see r, then r + 1 */
       const int32_t logit = bg_row_scale(&rows, r + k, dot[k]);
-      *checksum = bg_fnv_i32(*checksum, logit);
+      hash = bg_fnv_i32(hash, logit);
       bg_sampler_offer(&s, r + k, logit);
     }
   }
+  *checksum = hash;
   return s.best;
 }
 

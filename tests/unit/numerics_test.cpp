@@ -110,6 +110,19 @@ TEST(Numerics, Fnv1a64KnownVector) {
   EXPECT_EQ(bg_fnv_i32(BG_FNV_OFFSET, 0x64636261), 0xfc179f83ee0724ddull);
 }
 
+// The split multiply (h * 0x1b3 + (h << 40) in 32-bit halves) is the textbook FNV-1a
+// step with a 64-bit multiply by the prime, from any state.
+TEST(Numerics, Fnv1a64SplitMultiplyIsTheTextbookStep) {
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 20000; ++i) {
+    const uint64_t h = rng();
+    const auto v = static_cast<int32_t>(rng());
+    uint64_t want = h;
+    for (int b = 0; b < 4; ++b) want = (want ^ ((static_cast<uint32_t>(v) >> (8 * b)) & 0xFFu)) * 0x100000001b3ull;
+    ASSERT_EQ(bg_fnv_i32(h, v), want) << std::hex << h << " " << v;
+  }
+}
+
 // The 32-bit fast paths must give exactly the general 64-bit results.
 TEST(Numerics, RoundShiftFastPathsMatchTheGeneralOne) {
   std::mt19937_64 rng(7);
