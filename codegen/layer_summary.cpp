@@ -26,7 +26,7 @@ std::vector<LayerRow> layer_summary(const CompiledModel& c) {
       const LoweredMatrix& mat = k.matrices[static_cast<size_t>(m)];
       row.macs += int64_t{mat.rows} * mat.cols;
       // the tied classifier's codes are the embedding table's, counted there
-      if (counted_matrices.insert(m).second && !(k.classifier_tied && m == k.classifier))
+      if (counted_matrices.insert(m).second && !c.matrices[static_cast<size_t>(m)].tied_to_embedding)
         row.flash_bytes += c.matrices[static_cast<size_t>(m)].data.flash_bytes();
     }
     if (op.norm >= 0 && counted_norms.insert(op.norm).second) row.flash_bytes += k.norms[static_cast<size_t>(op.norm)].flash_bytes();

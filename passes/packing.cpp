@@ -59,7 +59,36 @@ LoweredMatrix pack_planes128(const LoweredMatrix& m) {
   return out;
 }
 
+// Int8 rows four at a time as two row pairs, one int32 word per pair and column:
+// w_a + w_b * 2^24 (BG_W_INT8_PAIRS); rows past the last are 0.
+LoweredMatrix pack_int8_pairs(const LoweredMatrix& m) {
+  LoweredMatrix out = m;
+  out.dtype = BG_W_INT8_PAIRS;
+  out.row_bytes = 8 * m.cols;
+  const int32_t quads = (m.rows + 3) / 4;
+  out.data.assign(static_cast<size_t>(out.row_bytes) * static_cast<size_t>(quads), 0);
+  auto weight = [&](int32_t r, int32_t c) -> int32_t {
+    return r < m.rows ? static_cast<int8_t>(m.data[static_cast<size_t>(r) * static_cast<size_t>(m.row_bytes) + static_cast<size_t>(c)]) : 0;
+  };
+  for (int32_t q = 0; q < quads; ++q)
+    for (int32_t c = 0; c < m.cols; ++c)
+      for (int32_t pair = 0; pair < 2; ++pair) {
+        const int32_t r = 4 * q + 2 * pair;
+        const auto word = static_cast<uint32_t>(weight(r, c) + weight(r + 1, c) * (int32_t{1} << BG_PAIR_SHIFT));
+        const size_t at = static_cast<size_t>(q) * static_cast<size_t>(out.row_bytes) + 4 * (2 * static_cast<size_t>(c) + static_cast<size_t>(pair));
+        for (int b = 0; b < 4; ++b) out.data[at + static_cast<size_t>(b)] = static_cast<uint8_t>(word >> (8 * b));  // little-endian
+      }
+  return out;
+}
+
 }  // namespace
+
+bool int8_pairs_hold(const LoweredMatrix& m) {
+  if (m.dtype != BG_W_INT8) return false;
+  for (uint8_t b : m.data)
+    if (static_cast<int8_t>(b) == -128) return false;
+  return true;
+}
 
 const char* packing_name(Packing p) {
   switch (p) {
@@ -67,11 +96,14 @@ const char* packing_name(Packing p) {
     case Packing::Base3: return "base3";
     case Packing::LookupIndices: return "lut4-indices";
     case Packing::Planes128: return "planes128";
+    case Packing::Int8Pairs: return "int8-pairs";
   }
   return "?";
 }
 
 int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p) {
+  if (p == Packing::Int8Pairs && m.dtype == BG_W_INT8)
+    return int64_t{8} * m.cols * ((m.rows + 3) / 4) + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
   if (p == Packing::AsLowered || p == Packing::Planes128 || m.dtype != BG_W_TERNARY2) return m.flash_bytes();
   const int64_t per_row = p == Packing::LookupIndices ? 2 * ((m.cols + 3) / 4) : (m.cols + 4) / 5;
   return per_row * m.rows + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
@@ -79,12 +111,16 @@ int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p) {
 
 PackedMatrix pack_matrix(const LoweredMatrix& m, Packing p, int lut_chunk) {
   PackedMatrix out;
-  out.packing = m.dtype == BG_W_TERNARY2 ? p : Packing::AsLowered;
+  out.packing = p == Packing::Int8Pairs ? (m.dtype == BG_W_INT8 ? p : Packing::AsLowered) : m.dtype == BG_W_TERNARY2 ? p : Packing::AsLowered;
   out.lut_chunk = out.packing == Packing::LookupIndices ? lut_chunk : 0;
   switch (out.packing) {
     case Packing::AsLowered: out.data = m; break;
     case Packing::Base3: out.data = pack_base3_groups(m, 5, BG_W_TERNARY_B3); break;
     case Packing::Planes128: out.data = pack_planes128(m); break;
+    case Packing::Int8Pairs:
+      if (!int8_pairs_hold(m)) throw Error("internal error: " + m.name + " has an int8 weight of -128, which row pairs cannot hold");
+      out.data = pack_int8_pairs(m);
+      break;
     case Packing::LookupIndices:
       if (lut_chunk < 1) throw Error("internal error: lookup indices of " + m.name + " without a table chunk");
       out.data = pack_lut_indices(m, lut_chunk);

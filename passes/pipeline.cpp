@@ -39,14 +39,31 @@ bool has_lookup(const ir::Graph& g) {
   return false;
 }
 
+// Matrix i is read only by matrix-vector products and the classifier, whose rows go
+// through bg_row_dots (four at a time: whole quads of int8 row pairs), not by the gated
+// FFN, which takes rows two at a time from two matrices.
+bool read_row_by_row(const ir::Graph& g, int i) {
+  for (const ir::Op& op : g.ops)
+    if ((op.matrix == i || op.matrix2 == i) && op.kind != ir::OpKind::MatMul && op.kind != ir::OpKind::ClassifySample) return false;
+  return true;
+}
+
 // How matrix i of g is stored: as lookup indices when the lookup kernel reads it, base 3
 // where the packing decision says so, in 128-weight blocks for a target whose row kernel
-// reads them (rows of whole blocks), else as lowered.
-Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, const TargetDesc& t) {
+// reads them (rows of whole blocks), int8 rows in pairs where the plan takes them
+// (int8_pairs: the target's row kernel wants them and the flash has room), else as lowered.
+Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, bool int8_pairs, const TargetDesc& t) {
   if (read_by_lut4(g, i)) return Packing::LookupIndices;
   if (base3[static_cast<size_t>(i)]) return Packing::Base3;
   const LoweredMatrix& m = g.constants.matrices[static_cast<size_t>(i)];
+  if (int8_pairs && int8_pairs_hold(m) && read_row_by_row(g, i)) return Packing::Int8Pairs;
   return t.row_planes128 && m.dtype == BG_W_TERNARY2 && m.cols % 128 == 0 ? Packing::Planes128 : Packing::AsLowered;
+}
+
+// The constants' flash counts a tied classifier's codes once, in the embedding table; a
+// classifier packed otherwise (int8 row pairs) has bytes of its own, so its codes count again.
+int64_t untied_codes_bytes(const Constants& k, Packing classifier_packing) {
+  return k.classifier_tied && classifier_packing != Packing::AsLowered ? static_cast<int64_t>(k.matrices[static_cast<size_t>(k.classifier)].data.size()) : 0;
 }
 
 // The plan's flash for a candidate kernel assignment and packing decision, from the
@@ -54,14 +71,16 @@ Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, co
 struct FlashModel {
   const TargetDesc* target;
   int64_t tokenizer_bytes;
+  bool int8_pairs = false;  // int8 matrices as row pairs (TargetDesc::int8_row_pairs, when the flash has room)
 
   int64_t weights(const ir::Graph& g, const std::vector<bool>& base3) const {
     const Constants& k = g.constants;
     int64_t n = k.flash_bytes() + tokenizer_bytes;
     bool any_base3 = false;
     for (size_t i = 0; i < k.matrices.size(); ++i) {
-      const Packing p = packing_of(g, static_cast<int>(i), base3, *target);
+      const Packing p = packing_of(g, static_cast<int>(i), base3, int8_pairs, *target);
       n += packed_flash_bytes(k.matrices[i], p) - k.matrices[i].flash_bytes();
+      if (k.classifier_tied && static_cast<int>(i) == k.classifier) n += untied_codes_bytes(k, p);
       any_base3 = any_base3 || (p == Packing::Base3 && k.matrices[i].dtype == BG_W_TERNARY2);
     }
     return n + (any_base3 ? kBase3DecodeTable : 0);
@@ -179,7 +198,7 @@ size_t pack_largest_base3(const ir::Graph& g, const FlashModel& flash, int64_t b
 }
 
 // The placement, the resolved steps and the packed matrices of c.graph as chosen.
-void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& base3) {
+void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& base3, bool int8_pairs) {
   set_row_kernel(c.graph, c.row_kernel);
   Placement p = place(c.graph, inplace);
   c.alias = std::move(p.alias);
@@ -190,7 +209,9 @@ void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& bas
   c.matrices.clear();
   for (size_t i = 0; i < c.graph.constants.matrices.size(); ++i) {
     const int m = static_cast<int>(i);
-    c.matrices.push_back(pack_matrix(c.graph.constants.matrices[i], packing_of(c.graph, m, base3, *c.target), lut4_chunk_of(c.graph, m)));
+    c.matrices.push_back(pack_matrix(c.graph.constants.matrices[i], packing_of(c.graph, m, base3, int8_pairs, *c.target), lut4_chunk_of(c.graph, m)));
+    const Constants& k = c.graph.constants;
+    c.matrices.back().tied_to_embedding = k.classifier_tied && m == k.classifier && c.matrices.back().packing == Packing::AsLowered;
   }
 }
 
@@ -208,6 +229,7 @@ int64_t CompiledModel::weights_flash_bytes() const {
   const Constants& k = graph.constants;
   int64_t n = k.flash_bytes() + tokenizer_bytes;
   for (size_t i = 0; i < k.matrices.size(); ++i) n += matrices[i].data.flash_bytes() - k.matrices[i].flash_bytes();
+  if (k.classifier_tied) n += untied_codes_bytes(k, matrices[static_cast<size_t>(k.classifier)].packing);
   return n + (any_packing(Packing::Base3) ? kBase3DecodeTable : 0);
 }
 
@@ -225,7 +247,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   if (model.tokenizer.kind == TokenizerKind::Bpe) c.max_prompt_bytes = o.max_prompt_bytes.value_or(kDefaultMaxPromptBytes);
   c.row_kernel = row_kernel_for(*c.target, o.kernel);
   c.caller_memory = o.memory == MemoryOption::Caller;
-  const FlashModel flash{c.target, c.tokenizer_bytes};
+  FlashModel flash{c.target, c.tokenizer_bytes};
 
   c.graph = lower_model(model, 1, 8);
   validate_graph(c.graph);
@@ -247,9 +269,14 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
     throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
   std::vector<bool> base3(matrices.size(), false);
   for (size_t i = 0; i < matrices.size(); ++i) base3[i] = pinned_base3 && matrices[i].dtype == BG_W_TERNARY2;
+  // int8 row pairs trade flash for speed: taken when the plan with row kernels and 2-bit
+  // weights still fits the flash with them.
+  flash.int8_pairs = c.target->int8_row_pairs && !pinned_base3;
+  if (flash.int8_pairs && flash.total(fused, base3) > c.flash_budget) flash.int8_pairs = false;
   c.kernel_policy = pinned_base3 ? KernelPolicy::Base3Packing : o.kernel == KernelOption::Auto ? KernelPolicy::CostModel : KernelPolicy::Pinned;
   const bool all_lookup_tables = o.kernel == KernelOption::Lut4 && has_ternary;
   choose_kernels_and_fit(c, fused, req, all_lookup_tables, o.lut_chunk, inplace, flash, base3);
+  if (flash.int8_pairs && flash.total(c.graph, base3) > c.flash_budget) flash.int8_pairs = false;  // before tables or base 3 give way
   c.kernel_reason = !has_ternary                                  ? "no ternary matrices"
                     : c.kernel_policy == KernelPolicy::Base3Packing ? "base-3 packing decodes with the row kernel"
                     : c.kernel_policy == KernelPolicy::Pinned       ? "pinned by --kernel"
@@ -271,7 +298,8 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
                                    "at five weights per byte",
                                    two_bit, c.flash_budget, converted, ternary);
   }
-  finish_program(c, inplace, base3);
+  finish_program(c, inplace, base3, flash.int8_pairs);
+  if (c.any_packing(Packing::Int8Pairs)) c.packing_reason += "; int8 rows as row pairs in 32-bit words, two rows a multiply-accumulate (2 bytes a weight)";
 
   if (c.flash_total() > c.flash_budget) {
     const bool b3 = c.any_packing(Packing::Base3);
@@ -297,7 +325,7 @@ CompiledModel reference_program(const Model& model, const CompiledModel& compile
   r.kernel_policy = KernelPolicy::Pinned;
   r.kernel_reason = "the reference program: plain C";
   r.dot_costs = compiled.dot_costs;
-  finish_program(r, false, std::vector<bool>(r.graph.constants.matrices.size(), false));
+  finish_program(r, false, std::vector<bool>(r.graph.constants.matrices.size(), false), false);  // int8 rows as lowered
   return r;
 }
 

@@ -43,8 +43,15 @@ extern "C" {
  * i + 96 in bits 0-1, 2-3, 4-5 and 6-7, so that a vector kernel gets 32 consecutive
  * weights with one shift and one mask as unsigned bytes it can multiply directly, and
  * subtracts the sum of the activations once (rows are whole blocks; the x86-64-v3
- * target's packing). */
-enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2, BG_W_TERNARY_LUT4 = 3, BG_W_TERNARY_B3 = 4, BG_W_TERNARY_P128 = 5 };
+ * target's packing).
+ * BG_W_INT8_PAIRS holds int8 rows (|w| <= 127) four at a time as two row pairs, a pair's
+ * weights in one int32 word w_a + w_b * 2^24: quad q (rows 4q..4q+3; rows past the last are
+ * 0) is row_bytes = 8 * cols bytes, for each column j the words of rows (4q, 4q+1) and
+ * (4q+2, 4q+3). One 32x32->64 multiply-accumulate (SMLAL) then takes two rows' products,
+ * whose sums stay apart in the 64-bit total while the low one stays under 2^23
+ * (BG_PAIR_SPAN columns at a time): Armv7-M without DSP, where an int8 weight otherwise
+ * costs a load and a multiply-add of its own. 2 bytes of flash a weight. */
+enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2, BG_W_TERNARY_LUT4 = 3, BG_W_TERNARY_B3 = 4, BG_W_TERNARY_P128 = 5, BG_W_INT8_PAIRS = 6 };
 
 /* A weight matrix in flash: rows of packed codes and the multipliers scale/127 that turn
  * (integer dot product) x (activation amax) into act units. */

@@ -94,10 +94,86 @@ static inline void bg_int8_rows4(const int8_t *r0, int32_t row_bytes, const int8
 }
 #endif
 
+/* ---- int8 rows in pairs (BG_W_INT8_PAIRS, bitgpt_ops.h) ---- */
+
+#define BG_PAIR_SHIFT 24
+/* Columns one 64-bit pair sum takes before it is split: the low row's sum stays within
+ * +-2^23 (512 * 127 * 128 < 2^23), so its 24 low bits hold it exactly. */
+#define BG_PAIR_SPAN 512
+
+/* The low 24 bits of v, sign-extended: the low row's part of a pair word or sum. */
+static inline int32_t bg_pair_low(uint32_t v) { return (int32_t)(v << 8) >> 8; }
+
+/* Weight (r, j) of a BG_W_INT8_PAIRS matrix. */
+static inline int32_t bg_pair_weight(const bg_matrix *w, int32_t r, int32_t j) {
+  const int32_t word = ((const int32_t *)(w->data + (int64_t)(r >> 2) * w->row_bytes))[2 * j + ((r >> 1) & 1)];
+  const int32_t low = bg_pair_low((uint32_t)word);
+  return (r & 1) ? (word - low) >> BG_PAIR_SHIFT : low;
+}
+
+/* Sums over n columns of one quad's words (two a column) with x: *a and *b get the two
+ * pairs' 64-bit totals added. Thumb-2: two columns a pass, an activation load, a
+ * two-word load and two SMLALs a column (1.25 instructions a weight). */
+static inline void bg_pair_sums(const int32_t *p, const int8_t *x, int32_t n, int64_t *a, int64_t *b) {
+  int64_t sa = *a, sb = *b;
+#if defined(__GNUC__) && defined(__thumb2__)
+  if (n >= 2) {
+    const int8_t *const end = x + (n & ~1);
+    uint32_t alo = (uint32_t)sa, ahi = (uint32_t)((uint64_t)sa >> 32), blo = (uint32_t)sb, bhi = (uint32_t)((uint64_t)sb >> 32);
+    int32_t v, w0, w1;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrsb %[v], [%[x]], #2\n\t"
+        "ldrd %[w0], %[w1], [%[p]], #16\n\t"
+        "smlal %[alo], %[ahi], %[w0], %[v]\n\t"
+        "smlal %[blo], %[bhi], %[w1], %[v]\n\t"
+        "ldrsb %[v], [%[x], #-1]\n\t"
+        "ldrd %[w0], %[w1], [%[p], #-8]\n\t"
+        "smlal %[alo], %[ahi], %[w0], %[v]\n\t"
+        "smlal %[blo], %[bhi], %[w1], %[v]\n\t"
+        "cmp %[x], %[end]\n\t"
+        "bne 1b"
+        : [x] "+r"(x), [p] "+r"(p), [alo] "+r"(alo), [ahi] "+r"(ahi), [blo] "+r"(blo), [bhi] "+r"(bhi), [v] "=&r"(v), [w0] "=&r"(w0),
+          [w1] "=&r"(w1)
+        : [end] "r"(end)
+        : "cc", "memory");
+    sa = (int64_t)((uint64_t)ahi << 32 | alo), sb = (int64_t)((uint64_t)bhi << 32 | blo);
+    n &= 1;
+  }
+#endif
+  for (; n > 0; --n, p += 2) {
+    const int32_t v = *x++;
+    sa += (int64_t)p[0] * v;
+    sb += (int64_t)p[1] * v;
+  }
+  *a = sa, *b = sb;
+}
+
+/* The four rows of quad q of a BG_W_INT8_PAIRS matrix against x. */
+static inline void bg_int8_quad_dots(const bg_matrix *w, int32_t q, const int8_t *x, int32_t *dot) {
+  const int32_t *quad = (const int32_t *)(w->data + (int64_t)q * w->row_bytes);
+  int32_t j, k;
+  for (k = 0; k < 4; ++k) dot[k] = 0;
+  for (j = 0; j < w->cols; j += BG_PAIR_SPAN) {
+    int64_t s[2] = {0, 0};
+    bg_pair_sums(quad + 2 * j, x + j, w->cols - j < BG_PAIR_SPAN ? w->cols - j : BG_PAIR_SPAN, &s[0], &s[1]);
+    for (k = 0; k < 2; ++k) { /* s = low + high * 2^24, |low| < 2^23 */
+      const int32_t low = bg_pair_low((uint32_t)s[k]);
+      dot[2 * k] += low;
+      dot[2 * k + 1] += (int32_t)((s[k] - low) >> BG_PAIR_SHIFT);
+    }
+  }
+}
+
 /* Integer dot product of weight row r with int8 codes x. */
 static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x) {
-  const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
+  const uint8_t *row;
   int32_t acc = 0, j = 0;
+  if (w->dtype == BG_W_INT8_PAIRS) { /* rows left over after whole quads: weight by weight */
+    for (; j < w->cols; ++j) acc += bg_pair_weight(w, r, j) * x[j];
+    return acc;
+  }
+  row = w->data + (int64_t)r * w->row_bytes;
 #if defined(BITGPT_USE_MVE)
   if (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8) { /* whole vectors, then the tail below */
     j = w->cols & ~15;
@@ -275,6 +351,10 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
 #endif
 static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x, int32_t *dot) {
   const int32_t left = w->rows - r;
+  if (left >= 4 && w->dtype == BG_W_INT8_PAIRS && (r & 3) == 0) {
+    bg_int8_quad_dots(w, r >> 2, x, dot);
+    return 4;
+  }
 #if defined(BITGPT_USE_AVX2)
   if (left >= 4 && w->dtype == BG_W_TERNARY_P128) {
     const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
@@ -327,7 +407,7 @@ typedef struct bg_row_scaler {
 } bg_row_scaler;
 
 /* The largest |dot product| a row of w can have with int8 codes (|code| <= 127). */
-static inline int64_t bg_row_dot_bound(const bg_matrix *w) { return (int64_t)127 * (w->dtype == BG_W_INT8 ? 128 : 1) * w->cols; }
+static inline int64_t bg_row_dot_bound(const bg_matrix *w) { return (int64_t)127 * (w->dtype == BG_W_INT8 || w->dtype == BG_W_INT8_PAIRS ? 128 : 1) * w->cols; }
 
 static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax) {
   bg_row_scaler s;

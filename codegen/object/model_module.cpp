@@ -188,8 +188,7 @@ class ModuleBuilder {
     for (size_t i = 0; i < k.matrices.size(); ++i) {
       const LoweredMatrix& m = c_.matrices[i].data;
       const std::string sym = n_ + "_w_" + c_ident(m.name);
-      const bool tied = k.classifier_tied && static_cast<int>(i) == k.classifier;  // the embedding's codes, shared in flash
-      Constant* data = tied ? static_cast<Constant*>(tok_data) : flash_array(sym + "_data", m.data, static_cast<unsigned>(c_.target->weight_align));
+      Constant* data = c_.matrices[i].tied_to_embedding ? static_cast<Constant*>(tok_data) : flash_array(sym + "_data", m.data, static_cast<unsigned>(c_.target->weight_align));
       matrices_.push_back(descriptor(sym, matrix_t_, {data, flash_mults(sym + "_scales", m.scales), i32c(m.rows), i32c(m.cols),
                                                        i32c(m.row_bytes), i32c(m.dtype), i32c(m.per_row ? 1 : 0)}));
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The emitted sources build warning-free with GCC at -O0, -Og, -Os and -O2 and with clang
-# at -O0 and -O2, for the DSP (SMLAD), Helium and Armv6-M kernels: a user's Debug build
+# at -O0 and -O2, for the DSP (SMLAD), Helium, Armv7-M (int8 row pairs) and Armv6-M kernels: a user's Debug build
 # must compile too. (The firmware runs at -O2 in the other e2e tests, and at -O0 in
 # firmware_cmake.sh.)
 #   compile_matrix.sh BUILD_DIR WORK_DIR
@@ -19,6 +19,7 @@ check() {  # LABEL COMPILER ARGS...
 }
 for spec in "cortex-m4:thumbv7em-none-eabihf:-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16" \
             "cortex-m55:thumbv8.1m.main-none-eabihf:-mcpu=cortex-m55 -mthumb -mfloat-abi=hard" \
+            "cortex-m3:thumbv7m-none-eabi:-mcpu=cortex-m3 -mthumb -mfloat-abi=soft" \
             "cortex-m0plus:thumbv6m-none-eabi:-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft"; do
   IFS=: read -r target triple cpu <<<"$spec"
   for model in m i8; do

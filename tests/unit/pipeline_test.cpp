@@ -177,6 +177,38 @@ TEST(Pipeline, BaseThreePackingGoesOnlyAsFarAsTheFlashBudgetNeeds) {
   EXPECT_THROW(compile_model(m, o), Error);
 }
 
+// The cortex-m3 stores int8 rows (here the tied classifier) as row pairs when the flash
+// has room: the classifier then has bytes of its own, counted in the plan's flash; with
+// too little flash for them, the codes stay int8 and shared with the embedding.
+TEST(Pipeline, Int8RowPairsTakeFlashOnlyWhereItFits) {
+  const Model m = random_model(spec("pairs"));
+  CompileOptions o;
+  o.target = "cortex-m3";
+  o.sram = 64 * 1024;
+  o.kernel = KernelOption::Portable;  // no lookup tables, whose indices could give way first
+  const CompiledModel paired = compile_model(m, o);
+  const Constants& k = paired.graph.constants;
+  ASSERT_TRUE(k.classifier_tied);
+  const PackedMatrix& classifier = paired.matrices[static_cast<size_t>(k.classifier)];
+  EXPECT_EQ(classifier.packing, Packing::Int8Pairs);
+  EXPECT_FALSE(classifier.tied_to_embedding);
+  int64_t stored = k.flash_bytes() + paired.tokenizer_bytes;  // the constants counting the codes once, in the embedding
+  for (size_t i = 0; i < k.matrices.size(); ++i) stored += paired.matrices[i].data.flash_bytes() - k.matrices[i].flash_bytes();
+  EXPECT_EQ(paired.weights_flash_bytes(), stored + static_cast<int64_t>(k.matrices[static_cast<size_t>(k.classifier)].data.size()));
+
+  o.flash = paired.flash_total() - 1;  // no room for the pairs: int8 rows, shared again
+  const CompiledModel plain = compile_model(m, o);
+  EXPECT_EQ(plain.matrices[static_cast<size_t>(k.classifier)].packing, Packing::AsLowered);
+  EXPECT_TRUE(plain.matrices[static_cast<size_t>(k.classifier)].tied_to_embedding);
+  EXPECT_LE(plain.flash_total(), *o.flash);
+  EXPECT_EQ(paired.weights_flash_bytes() - plain.weights_flash_bytes(),
+            int64_t{8} * m.arch.d_model * ((m.arch.vocab_size + 3) / 4));  // the pairs' words, the int8 codes still in the embedding
+
+  o.target = "cortex-m4";  // SMLAD takes int8 rows as they are
+  o.flash.reset();
+  EXPECT_EQ(compile_model(m, o).matrices[static_cast<size_t>(k.classifier)].packing, Packing::AsLowered);
+}
+
 TEST(Pipeline, RejectsBadOptions) {
   const Model m = random_model(spec("opts"));
   CompileOptions o;

@@ -1,11 +1,12 @@
 // The row kernels that take several rows at once (plain C on hosts and cores without
-// DSP: two 2-bit ternary rows, four int8 rows) against the sums written out, for every
-// row count and column tail.
+// DSP: two 2-bit ternary rows, four int8 rows, int8 row pairs) against the sums written
+// out, for every row count and column tail.
 #include <gtest/gtest.h>
 
 #include <random>
 #include <vector>
 
+#include "passes/packing.h"
 #include "runtime/bitgpt_ops.h"
 
 namespace {
@@ -78,6 +79,49 @@ TEST(RowKernels, SeveralRowsAtOnceEqualTheSums) {
           ASSERT_EQ(d4[3], b.dot(r + 1, x));
         }
       }
+}
+
+// int8 rows packed as row pairs (BG_W_INT8_PAIRS): bg_row_dots over whole quads and
+// bg_row_dot on the rows left, against the int8 sums, across the 512-column spans at
+// which the pair sums are split, with the largest low-row sums a span can reach.
+TEST(RowKernels, Int8RowPairsEqualTheSums) {
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> code(-127, 127);
+  for (int32_t rows : {1, 2, 3, 4, 5, 7, 8, 13})
+    for (int32_t cols : {1, 2, 3, 37, 128, 511, 512, 513, 1100})
+      for (int fill : {0, 1, 2}) {  // random, every weight -127 (x -128: the span's bound), every weight 127 (x 127)
+        bitgpt::LoweredMatrix m;
+        m.name = "pairs";
+        m.dtype = BG_W_INT8;
+        m.rows = rows, m.cols = cols, m.row_bytes = cols;
+        m.data.resize(static_cast<size_t>(rows) * cols);
+        for (uint8_t& b : m.data) b = static_cast<uint8_t>(static_cast<int8_t>(fill == 0 ? code(rng) : fill == 1 ? -127 : 127));
+        m.scales.assign(1, bg_mult{1 << 22, 22});
+        std::vector<int8_t> x = extreme_codes(cols, rng);
+        if (fill) std::fill(x.begin(), x.end(), static_cast<int8_t>(fill == 1 ? -128 : 127));
+        const bitgpt::PackedMatrix p = bitgpt::pack_matrix(m, bitgpt::Packing::Int8Pairs, 0);
+        ASSERT_EQ(p.packing, bitgpt::Packing::Int8Pairs);
+        ASSERT_EQ(p.data.flash_bytes(), bitgpt::packed_flash_bytes(m, bitgpt::Packing::Int8Pairs));
+        const bg_matrix packed = p.data.view(), plain = m.view();
+        for (int32_t r = 0; r < rows;) {
+          int32_t dot[BG_ROW_DOTS_MAX];
+          const int32_t n = bg_row_dots(&packed, r, x.data(), dot);
+          for (int32_t k = 0; k < n; ++k)
+            ASSERT_EQ(dot[k], bg_row_dot(&plain, r + k, x.data())) << "rows " << rows << " cols " << cols << " fill " << fill << " row " << r + k;
+          r += n;
+        }
+        for (int32_t r = 0; r < rows; ++r) ASSERT_EQ(bg_row_dot(&packed, r, x.data()), bg_row_dot(&plain, r, x.data()));
+      }
+}
+
+TEST(RowKernels, Int8RowPairsRefuseMinus128) {
+  bitgpt::LoweredMatrix m;
+  m.name = "w";
+  m.rows = 2, m.cols = 2, m.row_bytes = 2;
+  m.data = {1, 2, 3, 0x80};
+  EXPECT_FALSE(bitgpt::int8_pairs_hold(m));
+  m.data[3] = 0x81;  // -127
+  EXPECT_TRUE(bitgpt::int8_pairs_hold(m));
 }
 
 }  // namespace
