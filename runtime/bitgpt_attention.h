@@ -212,7 +212,8 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
 /* acc = sum over tokens first..position of weights[t - first] times token t's value,
  * divided by 2^shift: bg_attn_accumulate token by token, or with AVX2 and an 8-bit cache
  * two tokens a step over chunks of them (bg_avx2_weighted_rows, or bg_avx512_weighted_rows
- * with AVX-512 VNNI: the same integers). */
+ * with AVX-512 VNNI), or with Helium eight tokens' element i at a time (gather loads,
+ * bg_mve_weighted_rows8): the same integers. */
 static inline void bg_attn_value_sum(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t first, int32_t position, const int32_t *weights,
                                      int32_t shift, int64_t *acc) {
   int32_t i, t;
@@ -235,6 +236,29 @@ static inline void bg_attn_value_sum(const bg_kv_layer *c, const bg_attn_shape *
 #else
       bg_avx2_weighted_rows(rows, w, n, a->head_dim, acc);
 #endif
+    }
+    return;
+  }
+#elif defined(BITGPT_USE_MVE)
+  if (a->kv_bits == 8) { /* eight tokens a pass where their weights fit 32 bits */
+    int32_t t0, n;
+    for (t0 = first; t0 <= position; t0 += n) {
+      int32_t w[8], k, fits = 1;
+      uint32_t offsets[8];
+      n = position + 1 - t0 < 8 ? position + 1 - t0 : 8;
+      for (k = 0; k < 8; ++k) {
+        const int32_t at = ((t0 + (k < n ? k : 0)) % a->window) * a->n_kv_heads + g;
+        const int64_t wk = k < n ? bg_attn_value_weight(c->v_scale[at], weights[t0 + k - first], shift) : 0;
+        fits &= wk == (int32_t)wk;
+        w[k] = (int32_t)wk;
+        offsets[k] = (uint32_t)(at * a->head_dim);
+      }
+      if (!fits)
+        for (k = 0; k < n; ++k) bg_attn_accumulate(c, a, g, t0 + k, weights[t0 + k - first], shift, acc);
+      else if (n > 4)
+        bg_mve_weighted_rows8((const int8_t *)c->v, vld1q_u32(offsets), vld1q_s32(w), vld1q_u32(offsets + 4), vld1q_s32(w + 4), a->head_dim, acc);
+      else
+        bg_mve_weighted_rows4((const int8_t *)c->v, vld1q_u32(offsets), vld1q_s32(w), a->head_dim, acc);
     }
     return;
   }

@@ -123,21 +123,21 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
 /* Attention over the cached window, one head at a time, without the n_heads x window
  * score matrix: one pass over the keys scores them (into `scores`, window int32) and finds
  * the largest, a second turns each score into its weight and adds the value it weighs
- * (with AVX2: the weights in place, then bg_attn_value_sum). Replaces bg_op_attn_scores +
+ * (with AVX2 or Helium: the weights in place, then bg_attn_value_sum). Replaces bg_op_attn_scores +
  * bg_op_attn_softmax + bg_op_attn_weighted_sum. q8 is head_dim bytes and acc head_dim
  * int64 of scratch. */
 static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *q, int8_t *q8, int64_t *acc,
                                       int32_t *scores, int32_t *out) {
   const int32_t first = bg_attn_first(a, position), group = a->n_heads / a->n_kv_heads;
   int32_t h;
-#if !defined(BITGPT_USE_AVX2)
+#if !defined(BITGPT_USE_AVX2) && !defined(BITGPT_USE_MVE)
   int32_t i, t;
 #endif
   for (h = 0; h < a->n_heads; ++h) {
     const int32_t g = h / group;
     const bg_mult qk = bg_attn_query(a, q + h * a->head_dim, q8);
     const int32_t shift = bg_attn_value_shift(c, a, g, first, position);
-#if defined(BITGPT_USE_AVX2)
+#if defined(BITGPT_USE_AVX2) || defined(BITGPT_USE_MVE)
     /* the vector value sum takes the weights all at once */
     const int32_t m = bg_attn_scores(c, a, g, first, position, q8, qk, scores);
     const int64_t sum = bg_attn_softmax_weights(scores, position - first + 1, m);

@@ -70,6 +70,24 @@ static inline int32_t bg_mve_dot_int8(const int8_t *a, const int8_t *b, int32_t 
   return acc;
 }
 
+/* acc[i] += sum over four tokens of w * their cached value element i, i < n: each
+ * value row is at base + its lane's offset; a gather load puts the four rows' element i
+ * in the lanes and one VMLALDAVA adds the four 32 x 32-bit products into the 64-bit
+ * sum (weights that fit 32 bits; unused lanes weigh 0). */
+static inline void bg_mve_weighted_rows4(const int8_t *base, uint32x4_t offsets, int32x4_t w, int32_t n, int64_t *acc) {
+  int32_t i;
+  for (i = 0; i < n; ++i) acc[i] = vmlaldavaq_s32(acc[i], w, vldrbq_gather_offset_s32(base + i, offsets));
+}
+
+/* The same over eight tokens, as two groups of four lanes, in one pass over acc. */
+static inline void bg_mve_weighted_rows8(const int8_t *base, uint32x4_t offsets_a, int32x4_t w_a, uint32x4_t offsets_b, int32x4_t w_b, int32_t n,
+                                         int64_t *acc) {
+  int32_t i;
+  for (i = 0; i < n; ++i)
+    acc[i] = vmlaldavaq_s32(vmlaldavaq_s32(acc[i], w_a, vldrbq_gather_offset_s32(base + i, offsets_a)), w_b,
+                            vldrbq_gather_offset_s32(base + i, offsets_b));
+}
+
 #ifdef __cplusplus
 }
 #endif
