@@ -77,6 +77,29 @@ static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_pa
   *amax = m;
 }
 
+#if defined(BITGPT_USE_MVE)
+/* bg_fused_ffn_up's rows of 2-bit ternary W1 and W3 with the gate's fast path (up and
+ * gate its shared multipliers), four at a time while eight rows are left: their dot
+ * products by the four-row kernel, then their gates at once (bg_mve_silu_gate4); returns
+ * the first row not done. The dot products go to h's next eight rows, not yet written
+ * (no input shares h's buffer). Out of line and with no array of its own: the FFN step's
+ * frame stays as it was, within the Helium target's stack reserve. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t bg_mve_ffn_gated_rows(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, bg_mult up, bg_mult gate, int32_t *h) {
+  const int32_t rb = w1->row_bytes;
+  int32_t r = 0;
+  if (w1->dtype != BG_W_TERNARY2 || w3->dtype != BG_W_TERNARY2 || w1->cols != w3->cols || w3->row_bytes != rb) return 0;
+  for (; r + 8 <= w1->rows; r += 4) {
+    bg_vector_rows4(w1->data + (int64_t)r * rb, w3->data + (int64_t)r * rb, rb, w1->cols, 0, x, h + r);
+    bg_vector_rows4(w1->data + (int64_t)(r + 2) * rb, w3->data + (int64_t)(r + 2) * rb, rb, w1->cols, 0, x, h + r + 4);
+    bg_mve_silu_gate4(h + r, up, gate, h + r);
+  }
+  return r;
+}
+#endif
+
 /* The FFN's first half, row by row: h = act(W1 x) * (W3 x) when gated, else act(W1 x).
  * Replaces two bg_op_matvec, bg_op_activation and bg_op_mul; no W1 x or W3 x buffer. */
 static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h) {
@@ -110,6 +133,8 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
       for (k = 0; k < 32; k += 8) bg_avx2_silu_gate8(d1 + k, d3 + k, gate.up.shared, gate.gate.shared, h + r + k);
     }
   }
+#elif defined(BITGPT_USE_MVE)
+  if (gate.fast) r = bg_mve_ffn_gated_rows(w1, w3, x, gate.up.shared, gate.gate.shared, h);
 #endif
   for (; r < w1->rows; r += 2) {
     int32_t d[4], k; /* rows r, r + 1 of w1, then of w3 */

@@ -88,6 +88,51 @@ static inline void bg_mve_weighted_rows8(const int8_t *base, uint32x4_t offsets_
                             vldrbq_gather_offset_s32(base + i, offsets_b));
 }
 
+/* ---- element-wise steps, four lanes: the scalar definitions' integers ---- */
+
+/* bg_mult_apply32_unchecked on four lanes, each with its own multiplier m (shift in
+ * [2, 32], and bounds the caller has proven keep the shifted product within 32 bits): the
+ * product's bits from shift - 1 up, assembled from its high word (VMULH) and low word
+ * (VMUL), then rounded by the last bit: VRSHR #1 is (t + 1) >> 1 without overflow, which
+ * is (t >> 1) + (t & 1). */
+static inline int32x4_t bg_mve_apply32_unchecked(int32x4_t x, int32x4_t m, int32_t shift) {
+  const int32_t sh = shift - 1; /* 1..31 */
+  const uint32x4_t low = vshlq_r_u32(vreinterpretq_u32_s32(vmulq_s32(x, m)), -sh);
+  const int32x4_t high = vshlq_r_s32(vmulhq_s32(x, m), 32 - sh);
+  return vrshrq_n_s32(vorrq_s32(vreinterpretq_s32_u32(low), high), 1);
+}
+
+/* bg_sigmoid_q16 on four lanes: both table entries by gather loads, the interpolation,
+ * 0 past the table, mirrored for x >= 0. */
+static inline int32x4_t bg_mve_sigmoid_q16(int32x4_t x) {
+  const uint32x4_t u = vreinterpretq_u32_s32(vabsq_s32(x)); /* INT32_MIN stays 2^31 as unsigned, past the table */
+  const mve_pred16_t past_table = vcmpcsq_n_u32(u, 16u << 16); /* u >= 16 in Q16 */
+  const uint32x4_t index = vminq_u32(vshrq_n_u32(u, 10), vdupq_n_u32(1023));
+  const int32x4_t a = vreinterpretq_s32_u32(vldrhq_gather_shifted_offset_u32(bg_sigmoid_table, index));
+  const int32x4_t b = vreinterpretq_s32_u32(vldrhq_gather_shifted_offset_u32(bg_sigmoid_table + 1, index));
+  const int32x4_t frac = vreinterpretq_s32_u32(vandq_u32(u, vdupq_n_u32(1023)));
+  const int32x4_t step = vshrq_n_s32(vaddq_n_s32(vmulq_s32(vsubq_s32(b, a), frac), 512), 10);
+  const int32x4_t neg = vpselq_s32(vdupq_n_s32(0), vaddq_s32(a, step), past_table);
+  return vpselq_s32(vsubq_s32(vdupq_n_s32(65536), neg), neg, vcmpgeq_n_s32(x, 0));
+}
+
+/* h[0..3] = bg_ffn_gate_row's fast path (SiLU; the gate's bounds prove no rounding
+ * saturates) for four rows from their dot products as two bg_row_dot2x2 calls leave them
+ * in d[0..7] (rows r, r + 1 of W1, then of W3; then rows r + 2, r + 3), with the
+ * matrices' shared multipliers up and gate: silu(a) b as a sigma(a) b, each product
+ * rounded as there. d may be h itself: both gathers read it before the store. */
+#if defined(__GNUC__)
+__attribute__((noinline)) /* its vector temporaries in a frame of its own, smaller than the row kernel's */
+#endif
+static void bg_mve_silu_gate4(const int32_t *d, bg_mult up, bg_mult gate, int32_t *h) {
+  static const uint32_t w1_lanes[4] = {0, 1, 4, 5}, w3_lanes[4] = {2, 3, 6, 7};
+  const int32x4_t d1 = vldrwq_gather_shifted_offset_s32(d, vld1q_u32(w1_lanes)), d3 = vldrwq_gather_shifted_offset_s32(d, vld1q_u32(w3_lanes));
+  const int32x4_t a = bg_mve_apply32_unchecked(d1, vdupq_n_s32(up.m), up.shift);
+  const int32x4_t b = bg_mve_apply32_unchecked(d3, vdupq_n_s32(gate.m), gate.shift);
+  const int32x4_t silu = bg_mve_apply32_unchecked(a, bg_mve_sigmoid_q16(a), 16);
+  vst1q_s32(h, bg_mve_apply32_unchecked(silu, b, 16));
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -445,10 +445,18 @@ static inline uint64_t bg_fnv_byte(uint64_t h, uint32_t byte) {
 }
 static inline uint64_t bg_fnv_i32(uint64_t h, int32_t v) {
   const uint32_t u = (uint32_t)v;
+#if defined(__thumb__) && !defined(__thumb2__)
+  /* Armv6-M: a loop; unrolled, the classifier's frame outgrows the stack reserve (eight
+   * low registers) */
+  int i;
+  for (i = 0; i < 32; i += 8) h = bg_fnv_byte(h, (u >> i) & 0xFFu);
+  return h;
+#else
   h = bg_fnv_byte(h, u & 0xFFu);
   h = bg_fnv_byte(h, (u >> 8) & 0xFFu);
   h = bg_fnv_byte(h, (u >> 16) & 0xFFu);
   return bg_fnv_byte(h, u >> 24);
+#endif
 }
 
 /* ---- scale16: a non-negative act-unit magnitude in 16 bits (KV-cache scales) ---- */

@@ -95,6 +95,10 @@ static inline void bg_int8_rows4(const int8_t *r0, int32_t row_bytes, const int8
 #endif
 
 /* ---- int8 rows in pairs (BG_W_INT8_PAIRS, bitgpt_ops.h) ---- */
+/* Compiled where BITGPT_INT8_PAIRS is defined: by the emitted code of a plan that stores
+ * int8 rows in pairs, and in the compiler (its interpreter runs every plan); other
+ * builds carry no code for them. */
+#if defined(BITGPT_INT8_PAIRS)
 
 #define BG_PAIR_SHIFT 24
 /* Columns one 64-bit pair sum takes before it is split: the low row's sum stays within
@@ -149,8 +153,12 @@ static inline void bg_pair_sums(const int32_t *p, const int8_t *x, int32_t n, in
   *a = sa, *b = sb;
 }
 
-/* The four rows of quad q of a BG_W_INT8_PAIRS matrix against x. */
-static inline void bg_int8_quad_dots(const bg_matrix *w, int32_t q, const int8_t *x, int32_t *dot) {
+/* The four rows of quad q of a BG_W_INT8_PAIRS matrix against x. Out of line: its 64-bit
+ * sums stay out of the frames of the callers that inline bg_row_dots (the stack reserve). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void bg_int8_quad_dots(const bg_matrix *w, int32_t q, const int8_t *x, int32_t *dot) {
   const int32_t *quad = (const int32_t *)(w->data + (int64_t)q * w->row_bytes);
   int32_t j, k;
   for (k = 0; k < 4; ++k) dot[k] = 0;
@@ -165,14 +173,18 @@ static inline void bg_int8_quad_dots(const bg_matrix *w, int32_t q, const int8_t
   }
 }
 
+#endif /* BITGPT_INT8_PAIRS */
+
 /* Integer dot product of weight row r with int8 codes x. */
 static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x) {
   const uint8_t *row;
   int32_t acc = 0, j = 0;
+#if defined(BITGPT_INT8_PAIRS)
   if (w->dtype == BG_W_INT8_PAIRS) { /* rows left over after whole quads: weight by weight */
     for (; j < w->cols; ++j) acc += bg_pair_weight(w, r, j) * x[j];
     return acc;
   }
+#endif
   row = w->data + (int64_t)r * w->row_bytes;
 #if defined(BITGPT_USE_MVE)
   if (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8) { /* whole vectors, then the tail below */
@@ -304,7 +316,10 @@ static inline void bg_row_dot2(const bg_matrix *wa, int32_t ra, const bg_matrix 
  * Helium), then the columns from `whole` on one by one. */
 #define BITGPT_VECTOR_ROWS4 1
 
-static inline void bg_vector_rows4(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t cols, int32_t int8, const int8_t *x, int32_t *dot) {
+#if defined(__GNUC__)
+__attribute__((noinline)) /* one copy, its frame apart from every caller's (the stack reserve) */
+#endif
+static void bg_vector_rows4(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t cols, int32_t int8, const int8_t *x, int32_t *dot) {
 #if defined(BITGPT_USE_SMLAD)
   const int32_t whole = cols & ~3;
   if (int8) bg_smlad_int8_dot4(ra, rb, row_bytes, x, whole, dot);
@@ -351,10 +366,12 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
 #endif
 static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x, int32_t *dot) {
   const int32_t left = w->rows - r;
+#if defined(BITGPT_INT8_PAIRS)
   if (left >= 4 && w->dtype == BG_W_INT8_PAIRS && (r & 3) == 0) {
     bg_int8_quad_dots(w, r >> 2, x, dot);
     return 4;
   }
+#endif
 #if defined(BITGPT_USE_AVX2)
   if (left >= 4 && w->dtype == BG_W_TERNARY_P128) {
     const uint8_t *row = w->data + (int64_t)r * w->row_bytes;

@@ -13,7 +13,8 @@ std::vector<KernelBuild> kernel_builds() {
   for (const TargetDesc& t : all_targets()) {
     if (std::string(t.llvm_triple).empty()) continue;
     // the host: clang's default triple, the machine bitgptc is built on
-    const std::string base = (t.llvm_host() ? std::string() : "--target=" + std::string(t.llvm_triple) + " ") + t.gcc_flags;
+    const std::string base = (t.llvm_host() ? std::string() : "--target=" + std::string(t.llvm_triple) + " ") + t.gcc_flags +
+                             (t.int8_row_pairs ? " -DBITGPT_INT8_PAIRS" : "");
     builds.push_back({kernel_build_key(t, ir::Kernel::PlainC), base});
     if (t.dsp) builds.push_back({kernel_build_key(t, ir::Kernel::Smlad), base + " -DBITGPT_KERNEL_SMLAD"});
     if (t.mve) builds.push_back({kernel_build_key(t, ir::Kernel::Helium), base + " -DBITGPT_KERNEL_MVE"});
