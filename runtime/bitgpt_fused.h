@@ -37,6 +37,11 @@ static inline int32_t bg_rms_gain_pass(const int32_t *x, const int32_t *g, int32
     i = n & ~7;
     m = bg_avx2_rms_gain_pass(x, g, i, k, y);
   }
+#elif defined(BITGPT_USE_MVE)
+  if (checks == 0) {
+    i = n & ~3;
+    m = bg_mve_rms_gain_pass(x, g, i, k, y);
+  }
 #endif
   for (; i < n; ++i) {
     const bg_mult gi = {g[i], 16};

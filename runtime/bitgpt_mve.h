@@ -102,6 +102,56 @@ static inline int32x4_t bg_mve_apply32_unchecked(int32x4_t x, int32x4_t m, int32
   return vrshrq_n_s32(vorrq_s32(vreinterpretq_s32_u32(low), high), 1);
 }
 
+/* sum x[i]^2 over i < n (a multiple of 4) in 64 bits: VMLALDAVA's sum wraps modulo 2^64
+ * as the scalar loop's uint64 does. */
+static inline uint64_t bg_mve_sum_squares(const int32_t *x, int32_t n) {
+  int64_t acc = 0;
+  int32_t i;
+  for (i = 0; i < n; i += 4) {
+    const int32x4_t v = vld1q_s32(x + i);
+    acc = vmlaldavaq_s32(acc, v, v);
+  }
+  return (uint64_t)acc;
+}
+
+/* The largest bg_abs32(v) of four lanes and m: VQABS saturates INT32_MIN to INT32_MAX
+ * as bg_abs32 does. */
+static inline int32x4_t bg_mve_max_abs(int32x4_t m, int32x4_t v) { return vmaxq_s32(m, vqabsq_s32(v)); }
+
+/* bg_amax over i < n (a multiple of 4). */
+static inline int32_t bg_mve_amax(const int32_t *y, int32_t n) {
+  int32x4_t m = vdupq_n_s32(0);
+  int32_t i;
+  for (i = 0; i < n; i += 4) m = bg_mve_max_abs(m, vld1q_s32(y + i));
+  return vmaxvq_s32(0, m);
+}
+
+/* bg_rms_gain_pass with checks 0 over i < n (a multiple of 4): y = round(round(x k) g /
+ * 2^16); returns the largest |y|. */
+static inline int32_t bg_mve_rms_gain_pass(const int32_t *x, const int32_t *g, int32_t n, bg_mult k, int32_t *y) {
+  const int32x4_t km = vdupq_n_s32(k.m);
+  int32x4_t m = vdupq_n_s32(0);
+  int32_t i;
+  for (i = 0; i < n; i += 4) {
+    const int32x4_t v = bg_mve_apply32_unchecked(bg_mve_apply32_unchecked(vld1q_s32(x + i), km, k.shift), vld1q_s32(g + i), 16);
+    vst1q_s32(y + i, v);
+    m = bg_mve_max_abs(m, v);
+  }
+  return vmaxvq_s32(0, m);
+}
+
+/* bg_quantize_codes' two unchecked loops over i < n (a multiple of 4): for a shift in
+ * [33, 62] the product's high word (VMULH) shifted and rounded by its last bit, else
+ * bg_mve_apply32_unchecked; codes within [-127, 127], stored as bytes. */
+static inline void bg_mve_quantize_codes(const int32_t *y, int32_t n, bg_mult inv, int8_t *q) {
+  const int32x4_t m = vdupq_n_s32(inv.m);
+  int32_t i;
+  if (inv.shift >= 33)
+    for (i = 0; i < n; i += 4) vstrbq_s32(q + i, vrshrq_n_s32(vshlq_r_s32(vmulhq_s32(vld1q_s32(y + i), m), 33 - inv.shift), 1));
+  else
+    for (i = 0; i < n; i += 4) vstrbq_s32(q + i, bg_mve_apply32_unchecked(vld1q_s32(y + i), m, inv.shift));
+}
+
 /* bg_sigmoid_q16 on four lanes: both table entries by gather loads, the interpolation,
  * 0 past the table, mirrored for x >= 0. */
 static inline int32x4_t bg_mve_sigmoid_q16(int32x4_t x) {

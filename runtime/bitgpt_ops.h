@@ -150,6 +150,9 @@ static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_p
 #if defined(BITGPT_USE_AVX2)
     i = p->n & ~7;
     ss = bg_avx2_sum_squares(x, i);
+#elif defined(BITGPT_USE_MVE)
+    i = p->n & ~3;
+    ss = bg_mve_sum_squares(x, i);
 #endif
     for (; i < p->n; ++i) ss += (uint64_t)((int64_t)x[i] * x[i]); /* SMLAL */
   } else {
@@ -196,6 +199,9 @@ static inline int32_t bg_amax(const int32_t *y, int32_t n) {
 #if defined(BITGPT_USE_AVX2)
   i = n & ~7;
   m = bg_avx2_amax(y, i);
+#elif defined(BITGPT_USE_MVE)
+  i = n & ~3;
+  m = bg_mve_amax(y, i);
 #endif
   for (; i < n; ++i) { const int32_t a = bg_abs32(y[i]); if (a > m) m = a; }
   return m;
@@ -216,6 +222,11 @@ static inline void bg_quantize_codes(const int32_t *y, int32_t n, bg_mult inv, i
   if (high || bg_mult_apply32_safe(inv, m)) {
     i = n & ~31;
     bg_avx2_quantize_codes(y, i, inv, q);
+  }
+#elif defined(BITGPT_USE_MVE)
+  if (high || bg_mult_apply32_safe(inv, m)) {
+    i = n & ~3;
+    bg_mve_quantize_codes(y, i, inv, q);
   }
 #endif
   if (high) {
