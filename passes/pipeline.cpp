@@ -284,7 +284,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   c.packing_reason = !has_ternary   ? "no ternary matrices"
                      : pinned_base3 ? "pinned by --packing"
                      : c.target->row_planes128
-                         ? "2 bits per weight: the fastest to decode; rows of whole 128-weight blocks with a byte's four weights 32 apart, as the AVX2 row kernel reads them"
+                         ? "2 bits per weight: the fastest to decode; rows of whole 128-weight blocks with a byte's four weights 32 apart, as the target's vector row kernel reads them"
                          : "2 bits per weight: the fastest to decode";
   if (all_lookup_tables && flash.total(c.graph, base3) > c.flash_budget)
     throw Error(fmt::format("--kernel lut4: with its 16-bit table indices (4 bits per weight) the flash total is {} bytes, over the --flash "

@@ -83,7 +83,7 @@ static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_pa
 }
 
 #if defined(BITGPT_USE_MVE)
-/* bg_fused_ffn_up's rows of 2-bit ternary W1 and W3 with the gate's fast path (up and
+/* bg_fused_ffn_up's rows of 2-bit or P128 ternary W1 and W3 with the gate's fast path (up and
  * gate its shared multipliers), four at a time while eight rows are left: their dot
  * products by the four-row kernel, then their gates at once (bg_mve_silu_gate4); returns
  * the first row not done. The dot products go to h's next eight rows, not yet written
@@ -95,10 +95,10 @@ __attribute__((noinline))
 static int32_t bg_mve_ffn_gated_rows(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, bg_mult up, bg_mult gate, int32_t *h) {
   const int32_t rb = w1->row_bytes;
   int32_t r = 0;
-  if (w1->dtype != BG_W_TERNARY2 || w3->dtype != BG_W_TERNARY2 || w1->cols != w3->cols || w3->row_bytes != rb) return 0;
+  if ((w1->dtype != BG_W_TERNARY2 && w1->dtype != BG_W_TERNARY_P128) || w3->dtype != w1->dtype || w1->cols != w3->cols || w3->row_bytes != rb) return 0;
   for (; r + 8 <= w1->rows; r += 4) {
-    bg_vector_rows4(w1->data + (int64_t)r * rb, w3->data + (int64_t)r * rb, rb, w1->cols, 0, x, h + r);
-    bg_vector_rows4(w1->data + (int64_t)(r + 2) * rb, w3->data + (int64_t)(r + 2) * rb, rb, w1->cols, 0, x, h + r + 4);
+    bg_vector_rows4(w1->data + (int64_t)r * rb, w3->data + (int64_t)r * rb, rb, w1->cols, w1->dtype, x, h + r);
+    bg_vector_rows4(w1->data + (int64_t)(r + 2) * rb, w3->data + (int64_t)(r + 2) * rb, rb, w1->cols, w1->dtype, x, h + r + 4);
     bg_mve_silu_gate4(h + r, up, gate, h + r);
   }
   return r;

@@ -270,6 +270,12 @@ static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t ama
   for (; r < w->rows; r += n) {
     int32_t dot[BG_ROW_DOTS_MAX];
     n = bg_row_dots(w, r, x, dot);
+#if defined(BITGPT_USE_MVE)
+    if (n == 4 && rows.fast) { /* four rows scaled at once */
+      bg_mve_scale_rows4(dot, rows.shared, out + r, accumulate);
+      continue;
+    }
+#endif
     for (k = 0; k < n; ++k) {
       const int32_t z = bg_row_scale(&rows, r + k, dot[k]);
       out[r + k] = accumulate ? bg_sat32((int64_t)out[r + k] + z) : z;

@@ -311,22 +311,30 @@ static inline void bg_row_dot2(const bg_matrix *wa, int32_t ra, const bg_matrix 
 }
 
 #if defined(BITGPT_USE_SMLAD) || defined(BITGPT_USE_MVE)
-/* Four rows ra, ra + row_bytes, rb, rb + row_bytes (int8, or 2-bit ternary) against x:
- * the vector kernel over whole steps of its width (4 columns for SMLAD's assembly, 16 for
- * Helium), then the columns from `whole` on one by one. */
+/* Four rows ra, ra + row_bytes, rb, rb + row_bytes (dtype: int8, 2-bit ternary, or with
+ * Helium BG_W_TERNARY_P128 blocks) against x: the vector kernel over whole steps of its
+ * width (4 columns for SMLAD's assembly, 16 for Helium), then the columns from `whole`
+ * on one by one. */
 #define BITGPT_VECTOR_ROWS4 1
+#if defined(BITGPT_USE_MVE)
+#define BG_VECTOR_ROWS4_P128 1 /* it takes BG_W_TERNARY_P128 rows */
+#else
+#define BG_VECTOR_ROWS4_P128 0
+#endif
 
 #if defined(__GNUC__)
 __attribute__((noinline)) /* one copy, its frame apart from every caller's (the stack reserve) */
 #endif
-static void bg_vector_rows4(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t cols, int32_t int8, const int8_t *x, int32_t *dot) {
+static void bg_vector_rows4(const uint8_t *ra, const uint8_t *rb, int32_t row_bytes, int32_t cols, int32_t dtype, const int8_t *x, int32_t *dot) {
+  const int32_t int8 = dtype == BG_W_INT8;
 #if defined(BITGPT_USE_SMLAD)
   const int32_t whole = cols & ~3;
   if (int8) bg_smlad_int8_dot4(ra, rb, row_bytes, x, whole, dot);
   else bg_smlad_ternary_dot4(ra, rb, row_bytes, x, whole, dot);
 #else
-  const int32_t whole = cols & ~15;
-  bg_mve_dot4(ra, ra + row_bytes, rb, rb + row_bytes, int8, x, whole, dot);
+  const int32_t whole = dtype == BG_W_TERNARY_P128 ? cols : cols & ~15; /* P128 rows are whole blocks */
+  if (dtype == BG_W_TERNARY_P128) bg_mve_p128_dot4(ra, ra + row_bytes, rb, rb + row_bytes, x, cols, dot);
+  else bg_mve_dot4(ra, ra + row_bytes, rb, rb + row_bytes, int8, x, whole, dot);
 #endif
   if (whole != cols) { /* rare: out of the usual path */
     const uint8_t *rows[4];
@@ -348,8 +356,9 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
   }
 #endif
 #if defined(BITGPT_VECTOR_ROWS4)
-  if (wa->dtype == BG_W_TERNARY2 && wb->dtype == BG_W_TERNARY2 && wa->cols == wb->cols && wa->row_bytes == wb->row_bytes) {
-    bg_vector_rows4(wa->data + (int64_t)r * wa->row_bytes, wb->data + (int64_t)r * wb->row_bytes, wa->row_bytes, wa->cols, 0, x, dot);
+  if ((wa->dtype == BG_W_TERNARY2 || (BG_VECTOR_ROWS4_P128 && wa->dtype == BG_W_TERNARY_P128)) && wb->dtype == wa->dtype && wa->cols == wb->cols &&
+      wa->row_bytes == wb->row_bytes) {
+    bg_vector_rows4(wa->data + (int64_t)r * wa->row_bytes, wb->data + (int64_t)r * wb->row_bytes, wa->row_bytes, wa->cols, wa->dtype, x, dot);
     return;
   }
 #endif
@@ -390,9 +399,9 @@ static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x
   }
 #endif
 #if defined(BITGPT_VECTOR_ROWS4)
-  if (left >= 4 && (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8)) {
+  if (left >= 4 && (w->dtype == BG_W_TERNARY2 || w->dtype == BG_W_INT8 || (BG_VECTOR_ROWS4_P128 && w->dtype == BG_W_TERNARY_P128))) {
     const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
-    bg_vector_rows4(row, row + 2 * w->row_bytes, w->row_bytes, w->cols, w->dtype == BG_W_INT8, x, dot);
+    bg_vector_rows4(row, row + 2 * w->row_bytes, w->row_bytes, w->cols, w->dtype, x, dot);
     return 4;
   }
 #endif

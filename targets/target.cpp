@@ -52,7 +52,8 @@ const std::vector<TargetDesc>& all_targets() {
       {"cortex-m33", "Arm Cortex-M33 (Armv8-M Mainline)", "-mcpu=cortex-m33 -mthumb -mfloat-abi=hard -mfpu=fpv5-sp-d16", "mps2-an505",
        0x10000000, 0x38000000, 4096 * K, 2048 * K, true, false, true, 256 * K, 1024 * K, 640, 35 * K + 512, 205, smlad, 110, "thumbv8m.main-none-eabihf"},
       {"cortex-m55", "Arm Cortex-M55 (Armv8.1-M, Helium)", "-mcpu=cortex-m55 -mthumb -mfloat-abi=hard", "mps3-an547",
-       0x00000000, 0x20000000, 512 * K, 512 * K, true, true, true, 512 * K, 512 * K, 704, 26 * K + 512, 205, helium, 160, "thumbv8.1m.main-none-eabihf"},
+       0x00000000, 0x20000000, 512 * K, 512 * K, true, true, true, 512 * K, 512 * K, 704, 27 * K + 512, 205, helium, 160, "thumbv8.1m.main-none-eabihf",
+       "arm-none-eabi-", "--specs=nano.specs", "qemu-system-arm", "", true},
       // RISC-V: the FE310 of the HiFive1, as QEMU's sifive_e (flash mapped at 0x20000000, the
       // reset vector jumps to 0x20400000; 16 KiB of RAM); picolibc; no linker relaxation (-mno-relax), so
       // that startup.c need not set up the global pointer.

@@ -63,7 +63,7 @@ struct TargetDesc {
   // architecture ("x86_64"); "" for the host and the cross targets.
   const char* build_arch = "";
   // Its row kernel reads ternary rows of whole 128-weight blocks packed as
-  // BG_W_TERNARY_P128 (passes/packing.h): the x86-64-v3 AVX2 kernel.
+  // BG_W_TERNARY_P128 (passes/packing.h): the x86-64 AVX2 and AVX-512 kernels, Helium's.
   bool row_planes128 = false;
   // Alignment of the weight arrays (matrices, the token table) in bytes: 4 for the word
   // loads of the microcontroller kernels; 64 where the kernels load whole 64-byte rows
