@@ -70,32 +70,33 @@ static inline void bg_mve_dot4(const uint8_t *r0, const uint8_t *r1, const uint8
  * gather, shift and sign extension. */
 static inline void bg_mve_p128_dot4(const uint8_t *r0, const uint8_t *r1, const uint8_t *r2, const uint8_t *r3, const int8_t *x, int32_t cols,
                                     int32_t *dot) {
-  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, sum_x = 0, j, half;
-  for (j = 0; j < cols; j += 128)
-    for (half = 0; half < 32; half += 16) {
-      const int32_t at = j / 4 + half;
-      const uint8x16_t b0 = vld1q_u8(r0 + at), b1 = vld1q_u8(r1 + at), b2 = vld1q_u8(r2 + at), b3 = vld1q_u8(r3 + at);
-      const uint8x16_t three = vdupq_n_u8(3);
-      int8x16_t v;
-#define BG_MVE_P128_GROUP(k, field)                                             \
-  v = vld1q_s8(x + j + 32 * (k) + half);                                        \
-  sum_x = vaddvaq_s8(sum_x, v);                                                 \
-  a0 = vmladavaq_s8(a0, v, vreinterpretq_s8_u8(field(b0, k)));                  \
-  a1 = vmladavaq_s8(a1, v, vreinterpretq_s8_u8(field(b1, k)));                  \
-  a2 = vmladavaq_s8(a2, v, vreinterpretq_s8_u8(field(b2, k)));                  \
-  a3 = vmladavaq_s8(a3, v, vreinterpretq_s8_u8(field(b3, k)))
-#define BG_MVE_LOW_FIELD(b, k) vandq_u8(b, three)
-#define BG_MVE_MID_FIELD(b, k) vandq_u8(vshrq_n_u8(b, 2 * (k)), three)
-#define BG_MVE_TOP_FIELD(b, k) vshrq_n_u8(b, 6)
-      BG_MVE_P128_GROUP(0, BG_MVE_LOW_FIELD);
-      BG_MVE_P128_GROUP(1, BG_MVE_MID_FIELD);
-      BG_MVE_P128_GROUP(2, BG_MVE_MID_FIELD);
-      BG_MVE_P128_GROUP(3, BG_MVE_TOP_FIELD);
-#undef BG_MVE_P128_GROUP
-#undef BG_MVE_LOW_FIELD
-#undef BG_MVE_MID_FIELD
-#undef BG_MVE_TOP_FIELD
-    }
+  const uint8x16_t three = vdupq_n_u8(3);
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, sum_x = 0, at;
+  /* the four groups' activations, then one row at a time: seven vector registers live */
+  for (at = 0; at < cols / 4; at += 16) { /* bytes at.. of each row: half of a block */
+    const int8_t *xb = x + 128 * (at >> 5) + (at & 31); /* the block's activations, the half's first group */
+    const int8x16_t x0 = vld1q_s8(xb), x1 = vld1q_s8(xb + 32), x2 = vld1q_s8(xb + 64), x3 = vld1q_s8(xb + 96);
+    sum_x = vaddvaq_s8(vaddvaq_s8(vaddvaq_s8(vaddvaq_s8(sum_x, x0), x1), x2), x3);
+#define BG_MVE_P128_ROW(a, r)                                                      \
+  {                                                                                \
+    const uint8x16_t b = vld1q_u8(r + at);                                         \
+    a = vmladavaq_s8(a, x0, vreinterpretq_s8_u8(vandq_u8(b, three)));              \
+    a = vmladavaq_s8(a, x1, vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(b, 2), three))); \
+    a = vmladavaq_s8(a, x2, vreinterpretq_s8_u8(vandq_u8(vshrq_n_u8(b, 4), three))); \
+    a = vmladavaq_s8(a, x3, vreinterpretq_s8_u8(vshrq_n_u8(b, 6)));                \
+  }
+    /* each row's load made to wait for the previous row's sum (an empty asm ties the
+     * pointer to it): loaded together, the four rows' blocks would not fit the eight
+     * vector registers beside the activations, and the compilers spill them */
+    BG_MVE_P128_ROW(a0, r0)
+    __asm__("" : "+r"(r1) : "r"(a0));
+    BG_MVE_P128_ROW(a1, r1)
+    __asm__("" : "+r"(r2) : "r"(a1));
+    BG_MVE_P128_ROW(a2, r2)
+    __asm__("" : "+r"(r3) : "r"(a2));
+    BG_MVE_P128_ROW(a3, r3)
+#undef BG_MVE_P128_ROW
+  }
   dot[0] = a0 - sum_x, dot[1] = a1 - sum_x, dot[2] = a2 - sum_x, dot[3] = a3 - sum_x;
 }
 
