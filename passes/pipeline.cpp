@@ -48,16 +48,32 @@ bool read_row_by_row(const ir::Graph& g, int i) {
   return true;
 }
 
+ir::Kernel row_kernel_for(const TargetDesc& t, KernelOption k);
+
+// The layouts a plan's row kernel reads besides the lowered ones.
+struct RowLayouts {
+  bool planes128 = false;   // ternary rows of 128-weight blocks: the target's own vector row kernel (TargetDesc::row_planes128)
+  bool int8_pairs = false;  // int8 rows in pairs (TargetDesc::int8_row_pairs), when the flash has room
+};
+
+// The layouts for a compilation's row kernel: blocks only for the row kernel the target
+// picks itself (a pinned --kernel portable or smlad on a Helium core reads 2-bit rows).
+RowLayouts row_layouts(const TargetDesc& t, ir::Kernel row_kernel) {
+  RowLayouts l;
+  l.planes128 = t.row_planes128 && row_kernel == row_kernel_for(t, KernelOption::Auto);
+  l.int8_pairs = t.int8_row_pairs;
+  return l;
+}
+
 // How matrix i of g is stored: as lookup indices when the lookup kernel reads it, base 3
-// where the packing decision says so, in 128-weight blocks for a target whose row kernel
-// reads them (rows of whole blocks), int8 rows in pairs where the plan takes them
-// (int8_pairs: the target's row kernel wants them and the flash has room), else as lowered.
-Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, bool int8_pairs, const TargetDesc& t) {
+// where the packing decision says so, int8 rows in pairs and ternary rows in 128-weight
+// blocks (rows of whole blocks) where the row kernel reads them, else as lowered.
+Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, const RowLayouts& layouts) {
   if (read_by_lut4(g, i)) return Packing::LookupIndices;
   if (base3[static_cast<size_t>(i)]) return Packing::Base3;
   const LoweredMatrix& m = g.constants.matrices[static_cast<size_t>(i)];
-  if (int8_pairs && int8_pairs_hold(m) && read_row_by_row(g, i)) return Packing::Int8Pairs;
-  return t.row_planes128 && m.dtype == BG_W_TERNARY2 && m.cols % 128 == 0 ? Packing::Planes128 : Packing::AsLowered;
+  if (layouts.int8_pairs && int8_pairs_hold(m) && read_row_by_row(g, i)) return Packing::Int8Pairs;
+  return layouts.planes128 && m.dtype == BG_W_TERNARY2 && m.cols % 128 == 0 ? Packing::Planes128 : Packing::AsLowered;
 }
 
 // The constants' flash counts a tied classifier's codes once, in the embedding table; a
@@ -71,14 +87,14 @@ int64_t untied_codes_bytes(const Constants& k, Packing classifier_packing) {
 struct FlashModel {
   const TargetDesc* target;
   int64_t tokenizer_bytes;
-  bool int8_pairs = false;  // int8 matrices as row pairs (TargetDesc::int8_row_pairs, when the flash has room)
+  RowLayouts layouts;
 
   int64_t weights(const ir::Graph& g, const std::vector<bool>& base3) const {
     const Constants& k = g.constants;
     int64_t n = k.flash_bytes() + tokenizer_bytes;
     bool any_base3 = false;
     for (size_t i = 0; i < k.matrices.size(); ++i) {
-      const Packing p = packing_of(g, static_cast<int>(i), base3, int8_pairs, *target);
+      const Packing p = packing_of(g, static_cast<int>(i), base3, layouts);
       n += packed_flash_bytes(k.matrices[i], p) - k.matrices[i].flash_bytes();
       if (k.classifier_tied && static_cast<int>(i) == k.classifier) n += untied_codes_bytes(k, p);
       any_base3 = any_base3 || (p == Packing::Base3 && k.matrices[i].dtype == BG_W_TERNARY2);
@@ -198,7 +214,7 @@ size_t pack_largest_base3(const ir::Graph& g, const FlashModel& flash, int64_t b
 }
 
 // The placement, the resolved steps and the packed matrices of c.graph as chosen.
-void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& base3, bool int8_pairs) {
+void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& base3, const RowLayouts& layouts) {
   set_row_kernel(c.graph, c.row_kernel);
   Placement p = place(c.graph, inplace);
   c.alias = std::move(p.alias);
@@ -209,7 +225,7 @@ void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& bas
   c.matrices.clear();
   for (size_t i = 0; i < c.graph.constants.matrices.size(); ++i) {
     const int m = static_cast<int>(i);
-    c.matrices.push_back(pack_matrix(c.graph.constants.matrices[i], packing_of(c.graph, m, base3, int8_pairs, *c.target), lut4_chunk_of(c.graph, m)));
+    c.matrices.push_back(pack_matrix(c.graph.constants.matrices[i], packing_of(c.graph, m, base3, layouts), lut4_chunk_of(c.graph, m)));
     const Constants& k = c.graph.constants;
     c.matrices.back().tied_to_embedding = k.classifier_tied && m == k.classifier && c.matrices.back().packing == Packing::AsLowered;
   }
@@ -271,19 +287,19 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   for (size_t i = 0; i < matrices.size(); ++i) base3[i] = pinned_base3 && matrices[i].dtype == BG_W_TERNARY2;
   // int8 row pairs trade flash for speed: taken when the plan with row kernels and 2-bit
   // weights still fits the flash with them.
-  flash.int8_pairs = c.target->int8_row_pairs && !pinned_base3;
-  if (flash.int8_pairs && flash.total(fused, base3) > c.flash_budget) flash.int8_pairs = false;
+  flash.layouts = row_layouts(*c.target, c.row_kernel);
+  flash.layouts.int8_pairs = flash.layouts.int8_pairs && !pinned_base3 && flash.total(fused, base3) <= c.flash_budget;
   c.kernel_policy = pinned_base3 ? KernelPolicy::Base3Packing : o.kernel == KernelOption::Auto ? KernelPolicy::CostModel : KernelPolicy::Pinned;
   const bool all_lookup_tables = o.kernel == KernelOption::Lut4 && has_ternary;
   choose_kernels_and_fit(c, fused, req, all_lookup_tables, o.lut_chunk, inplace, flash, base3);
-  if (flash.int8_pairs && flash.total(c.graph, base3) > c.flash_budget) flash.int8_pairs = false;  // before tables or base 3 give way
+  if (flash.layouts.int8_pairs && flash.total(c.graph, base3) > c.flash_budget) flash.layouts.int8_pairs = false;  // before tables or base 3 give way
   c.kernel_reason = !has_ternary                                  ? "no ternary matrices"
                     : c.kernel_policy == KernelPolicy::Base3Packing ? "base-3 packing decodes with the row kernel"
                     : c.kernel_policy == KernelPolicy::Pinned       ? "pinned by --kernel"
                                                                     : "the cost model's choice per product (docs/performance.md, \"Kernel cost model\")";
   c.packing_reason = !has_ternary   ? "no ternary matrices"
                      : pinned_base3 ? "pinned by --packing"
-                     : c.target->row_planes128
+                     : flash.layouts.planes128
                          ? "2 bits per weight: the fastest to decode; rows of whole 128-weight blocks with a byte's four weights 32 apart, as the target's vector row kernel reads them"
                          : "2 bits per weight: the fastest to decode";
   if (all_lookup_tables && flash.total(c.graph, base3) > c.flash_budget)
@@ -298,7 +314,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
                                    "at five weights per byte",
                                    two_bit, c.flash_budget, converted, ternary);
   }
-  finish_program(c, inplace, base3, flash.int8_pairs);
+  finish_program(c, inplace, base3, flash.layouts);
   if (c.any_packing(Packing::Int8Pairs)) c.packing_reason += "; int8 rows as row pairs in 32-bit words, two rows a multiply-accumulate (2 bytes a weight)";
 
   if (c.flash_total() > c.flash_budget) {
@@ -325,7 +341,7 @@ CompiledModel reference_program(const Model& model, const CompiledModel& compile
   r.kernel_policy = KernelPolicy::Pinned;
   r.kernel_reason = "the reference program: plain C";
   r.dot_costs = compiled.dot_costs;
-  finish_program(r, false, std::vector<bool>(r.graph.constants.matrices.size(), false), false);  // int8 rows as lowered
+  finish_program(r, false, std::vector<bool>(r.graph.constants.matrices.size(), false), RowLayouts{});  // rows as lowered
   return r;
 }
 

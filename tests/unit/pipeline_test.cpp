@@ -3,6 +3,8 @@
 // plans are sound, and budgets that cannot fit fail with a breakdown.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "interp/generate.h"
 #include "interp/interpreter.h"
 #include "frontend/lower.h"
@@ -207,6 +209,27 @@ TEST(Pipeline, Int8RowPairsTakeFlashOnlyWhereItFits) {
   o.target = "cortex-m4";  // SMLAD takes int8 rows as they are
   o.flash.reset();
   EXPECT_EQ(compile_model(m, o).matrices[static_cast<size_t>(k.classifier)].packing, Packing::AsLowered);
+}
+
+// The cortex-m55's Helium kernel reads ternary rows of 128-weight blocks; a row kernel
+// pinned instead of it (portable, smlad) reads the 2-bit rows.
+TEST(Pipeline, BlockRowsOnlyForTheTargetsOwnRowKernel) {
+  const Model m = random_model(shaped_spec("blocks", 128, 1, 4, 1, 32, 256, 256, 64));
+  CompileOptions o;
+  o.target = "cortex-m55";
+  o.sram = 64 * 1024;
+  auto packings = [&](KernelOption k) {
+    o.kernel = k;
+    std::set<Packing> p;
+    const CompiledModel c = compile_model(m, o);
+    for (size_t i = 0; i < c.matrices.size(); ++i)
+      if (c.graph.constants.matrices[i].dtype == BG_W_TERNARY2) p.insert(c.matrices[i].packing);
+    return p;
+  };
+  EXPECT_EQ(packings(KernelOption::Mve), std::set<Packing>{Packing::Planes128});
+  EXPECT_EQ(packings(KernelOption::Auto), std::set<Packing>{Packing::Planes128});
+  EXPECT_EQ(packings(KernelOption::Portable), std::set<Packing>{Packing::AsLowered});
+  EXPECT_EQ(packings(KernelOption::Smlad), std::set<Packing>{Packing::AsLowered});
 }
 
 TEST(Pipeline, RejectsBadOptions) {
