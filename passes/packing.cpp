@@ -59,6 +59,9 @@ LoweredMatrix pack_planes128(const LoweredMatrix& m) {
   return out;
 }
 
+// Bytes of m's rows as int8 row pairs: a quad of rows is two int32 words a column.
+int64_t int8_pairs_bytes(const LoweredMatrix& m) { return int64_t{8} * m.cols * ((m.rows + 3) / 4); }
+
 // Int8 rows four at a time as two row pairs, one int32 word per pair and column:
 // w_a + w_b * 2^24 (BG_W_INT8_PAIRS); rows past the last are 0.
 LoweredMatrix pack_int8_pairs(const LoweredMatrix& m) {
@@ -66,7 +69,7 @@ LoweredMatrix pack_int8_pairs(const LoweredMatrix& m) {
   out.dtype = BG_W_INT8_PAIRS;
   out.row_bytes = 8 * m.cols;
   const int32_t quads = (m.rows + 3) / 4;
-  out.data.assign(static_cast<size_t>(out.row_bytes) * static_cast<size_t>(quads), 0);
+  out.data.assign(static_cast<size_t>(int8_pairs_bytes(m)), 0);
   auto weight = [&](int32_t r, int32_t c) -> int32_t {
     return r < m.rows ? static_cast<int8_t>(m.data[static_cast<size_t>(r) * static_cast<size_t>(m.row_bytes) + static_cast<size_t>(c)]) : 0;
   };
@@ -102,8 +105,7 @@ const char* packing_name(Packing p) {
 }
 
 int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p) {
-  if (p == Packing::Int8Pairs && m.dtype == BG_W_INT8)
-    return int64_t{8} * m.cols * ((m.rows + 3) / 4) + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
+  if (p == Packing::Int8Pairs && m.dtype == BG_W_INT8) return int8_pairs_bytes(m) + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
   if (p == Packing::AsLowered || p == Packing::Planes128 || m.dtype != BG_W_TERNARY2) return m.flash_bytes();
   const int64_t per_row = p == Packing::LookupIndices ? 2 * ((m.cols + 3) / 4) : (m.cols + 4) / 5;
   return per_row * m.rows + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
@@ -111,7 +113,8 @@ int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p) {
 
 PackedMatrix pack_matrix(const LoweredMatrix& m, Packing p, int lut_chunk) {
   PackedMatrix out;
-  out.packing = p == Packing::Int8Pairs ? (m.dtype == BG_W_INT8 ? p : Packing::AsLowered) : m.dtype == BG_W_TERNARY2 ? p : Packing::AsLowered;
+  const bool applies = p == Packing::Int8Pairs ? m.dtype == BG_W_INT8 : m.dtype == BG_W_TERNARY2;  // int8 rows pair, ternary ones pack
+  out.packing = applies ? p : Packing::AsLowered;
   out.lut_chunk = out.packing == Packing::LookupIndices ? lut_chunk : 0;
   switch (out.packing) {
     case Packing::AsLowered: out.data = m; break;

@@ -2,7 +2,7 @@
 // are lowered at 2 bits per weight; a matrix may instead be stored five weights per byte
 // (base 3, 1.6 bits per weight, decoded by the row kernel), when the lookup kernel reads
 // it as 16-bit table indices (one per group of 4 weights), or for a vector row kernel that
-// wants them (x86-64-v3) in blocks of 128 weights whose bytes hold fields 32 weights apart;
+// wants them (x86-64 AVX2/AVX-512, Helium) in blocks of 128 weights whose bytes hold fields 32 weights apart;
 // int8 matrices may be stored as row pairs in 32-bit words (Armv7-M without DSP). Packing is decided by the
 // pipeline (flash budget, kernel choice) and done once here: the flash figures of the plan
 // are the sizes of these bytes, and every backend emits them as they are.

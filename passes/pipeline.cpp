@@ -72,14 +72,19 @@ Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, co
   if (read_by_lut4(g, i)) return Packing::LookupIndices;
   if (base3[static_cast<size_t>(i)]) return Packing::Base3;
   const LoweredMatrix& m = g.constants.matrices[static_cast<size_t>(i)];
-  if (layouts.int8_pairs && int8_pairs_hold(m) && read_row_by_row(g, i)) return Packing::Int8Pairs;
+  if (layouts.int8_pairs && m.dtype == BG_W_INT8 && read_row_by_row(g, i) && int8_pairs_hold(m)) return Packing::Int8Pairs;
   return layouts.planes128 && m.dtype == BG_W_TERNARY2 && m.cols % 128 == 0 ? Packing::Planes128 : Packing::AsLowered;
 }
+
+// Matrix i shares the embedding table's codes in flash: the tied classifier, as lowered.
+bool shares_embedding_codes(const Constants& k, int i, Packing p) { return k.classifier_tied && i == k.classifier && p == Packing::AsLowered; }
 
 // The constants' flash counts a tied classifier's codes once, in the embedding table; a
 // classifier packed otherwise (int8 row pairs) has bytes of its own, so its codes count again.
 int64_t untied_codes_bytes(const Constants& k, Packing classifier_packing) {
-  return k.classifier_tied && classifier_packing != Packing::AsLowered ? static_cast<int64_t>(k.matrices[static_cast<size_t>(k.classifier)].data.size()) : 0;
+  return k.classifier_tied && !shares_embedding_codes(k, k.classifier, classifier_packing)
+             ? static_cast<int64_t>(k.matrices[static_cast<size_t>(k.classifier)].data.size())
+             : 0;
 }
 
 // The plan's flash for a candidate kernel assignment and packing decision, from the
@@ -227,7 +232,7 @@ void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& bas
     const int m = static_cast<int>(i);
     c.matrices.push_back(pack_matrix(c.graph.constants.matrices[i], packing_of(c.graph, m, base3, layouts), lut4_chunk_of(c.graph, m)));
     const Constants& k = c.graph.constants;
-    c.matrices.back().tied_to_embedding = k.classifier_tied && m == k.classifier && c.matrices.back().packing == Packing::AsLowered;
+    c.matrices.back().tied_to_embedding = shares_embedding_codes(k, m, c.matrices.back().packing);
   }
 }
 
@@ -285,14 +290,17 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
     throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
   std::vector<bool> base3(matrices.size(), false);
   for (size_t i = 0; i < matrices.size(); ++i) base3[i] = pinned_base3 && matrices[i].dtype == BG_W_TERNARY2;
-  // int8 row pairs trade flash for speed: taken when the plan with row kernels and 2-bit
-  // weights still fits the flash with them.
-  flash.layouts = row_layouts(*c.target, c.row_kernel);
-  flash.layouts.int8_pairs = flash.layouts.int8_pairs && !pinned_base3 && flash.total(fused, base3) <= c.flash_budget;
+  // int8 row pairs trade flash for a little speed (the classifier's products): decided
+  // after the kernel search, so that lookup tables, which save far more, have the flash
+  // first; then taken where the plan still fits with them.
+  const RowLayouts layouts = row_layouts(*c.target, c.row_kernel);
+  flash.layouts = layouts;
+  flash.layouts.int8_pairs = false;
   c.kernel_policy = pinned_base3 ? KernelPolicy::Base3Packing : o.kernel == KernelOption::Auto ? KernelPolicy::CostModel : KernelPolicy::Pinned;
   const bool all_lookup_tables = o.kernel == KernelOption::Lut4 && has_ternary;
   choose_kernels_and_fit(c, fused, req, all_lookup_tables, o.lut_chunk, inplace, flash, base3);
-  if (flash.layouts.int8_pairs && flash.total(c.graph, base3) > c.flash_budget) flash.layouts.int8_pairs = false;  // before tables or base 3 give way
+  flash.layouts.int8_pairs = layouts.int8_pairs && !pinned_base3;
+  if (flash.layouts.int8_pairs && flash.total(c.graph, base3) > c.flash_budget) flash.layouts.int8_pairs = false;
   c.kernel_reason = !has_ternary                                  ? "no ternary matrices"
                     : c.kernel_policy == KernelPolicy::Base3Packing ? "base-3 packing decodes with the row kernel"
                     : c.kernel_policy == KernelPolicy::Pinned       ? "pinned by --kernel"

@@ -42,8 +42,9 @@ extern "C" {
  * 128 weights, 32 bytes each: byte i of a block holds its weights i, i + 32, i + 64 and
  * i + 96 in bits 0-1, 2-3, 4-5 and 6-7, so that a vector kernel gets 32 consecutive
  * weights with one shift and one mask as unsigned bytes it can multiply directly, and
- * subtracts the sum of the activations once (rows are whole blocks; the x86-64-v3
- * target's packing).
+ * subtracts the sum of the activations once (rows are whole blocks; the packing of the
+ * x86-64 targets and the cortex-m55, whose Helium kernel takes the 2-bit fields of a
+ * 16-byte load with a shift and a mask).
  * BG_W_INT8_PAIRS holds int8 rows (|w| <= 127) four at a time as two row pairs, a pair's
  * weights in one int32 word w_a + w_b * 2^24: quad q (rows 4q..4q+3; rows past the last are
  * 0) is row_bytes = 8 * cols bytes, for each column j the words of rows (4q, 4q+1) and

@@ -41,7 +41,7 @@ const std::vector<TargetDesc>& all_targets() {
        "-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft", "microbit", 0x00000000, 0x20000000, 256 * K, 16 * K,
        false, false, false, 16 * K, 256 * K, 1024, 31 * K + 512, 210, armv6m, 48, "thumbv6m-none-eabi"},
       {"cortex-m3", "Arm Cortex-M3 (Armv7-M)", "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft", "mps2-an385", 0x00000000, 0x20000000, 4096 * K, 4096 * K,
-       false, false, false, 64 * K, 1024 * K, 640, 26 * K + 512, 205, plain_c, 100, "thumbv7m-none-eabi", "arm-none-eabi-",
+       false, false, false, 64 * K, 1024 * K, 640, 27 * K, 205, plain_c, 100, "thumbv7m-none-eabi", "arm-none-eabi-",
        "--specs=nano.specs", "qemu-system-arm", "", false, 4, true},
       {"cortex-m4", "Arm Cortex-M4F (Armv7E-M)", "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16", "mps2-an386",
        0x00000000, 0x20000000, 4096 * K, 4096 * K, true, false, true, 128 * K, 1024 * K, 640, 35 * K + 512, 205, smlad, 168, "thumbv7em-none-eabihf"},

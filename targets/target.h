@@ -69,7 +69,7 @@ struct TargetDesc {
   // loads of the microcontroller kernels; 64 where the kernels load whole 64-byte rows
   // with vectors (x86-64: a load at a 64-byte boundary never straddles two cache lines).
   int32_t weight_align = 4;
-  // Its int8 rows (the classifier) are stored as row pairs in 32-bit words
+  // Its int8 rows (the classifier; any int8 matrix read row by row) are stored as row pairs in 32-bit words
   // (BG_W_INT8_PAIRS) when the flash has room: SMLAL takes two rows' products at once,
   // 1.25 instructions a weight instead of 2.75 on Armv7-M without DSP, for 2 bytes of
   // flash a weight instead of 1 (and a tied classifier no longer shares the embedding's).
