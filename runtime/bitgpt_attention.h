@@ -209,6 +209,40 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
   }
 }
 
+/* bg_attn_accumulate for tokens t .. t + n - 1 (n <= 4) with weights p[0..n-1]: with an
+ * 8-bit cache and every weight within 32 bits, one pass over acc for the four (a load and
+ * a store of each 64-bit sum, then a SMLAL per token; tokens past n weigh 0), else token
+ * by token. The same integer sums in another order. (Two passes of two tokens measured
+ * more on the cortex-m4: 1,900,129 against 1,871,169 a token at 8 KiB.) */
+static inline void bg_attn_accumulate4(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, const int32_t *p, int32_t n, int32_t shift,
+                                       int64_t *acc) {
+  const int8_t *v[4];
+  int32_t w[4], k, i, fits = a->kv_bits == 8;
+  for (k = 0; k < 4; ++k) { /* lanes past n: weight 0 on the first token's row */
+    const int32_t at = ((t + (k < n ? k : 0)) % a->window) * a->n_kv_heads + g;
+    const int64_t wk = k < n ? bg_attn_value_weight(c->v_scale[at], p[k], shift) : 0;
+    fits &= wk == (int32_t)wk;
+    w[k] = (int32_t)wk;
+    v[k] = (const int8_t *)c->v + (int64_t)at * a->head_dim;
+  }
+  if (!fits) {
+    for (k = 0; k < n; ++k) bg_attn_accumulate(c, a, g, t + k, p[k], shift, acc);
+    return;
+  }
+  {
+    const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
+    const int8_t *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
+    for (i = 0; i < a->head_dim; ++i) { /* each product into the running sum: a SMLAL each */
+      int64_t s = acc[i];
+      s += bg_mul32x32(w0, v0[i]);
+      s += bg_mul32x32(w1, v1[i]);
+      s += bg_mul32x32(w2, v2[i]);
+      s += bg_mul32x32(w3, v3[i]);
+      acc[i] = s;
+    }
+  }
+}
+
 /* acc = sum over tokens first..position of weights[t - first] times token t's value,
  * divided by 2^shift: bg_attn_accumulate token by token, or with AVX2 and an 8-bit cache
  * two tokens a step over chunks of them (bg_avx2_weighted_rows, or bg_avx512_weighted_rows

@@ -39,7 +39,7 @@ const std::vector<TargetDesc>& all_targets() {
        false, false, true, 1024 * K, 64 * 1024 * K, 4 * K, 48 * K, 512, avx2, 0, "host", "", "", "", "x86_64", true, 64},
       {"cortex-m0plus", "Arm Cortex-M0+ (Armv6-M); runs on QEMU's micro:bit, a Cortex-M0",
        "-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft", "microbit", 0x00000000, 0x20000000, 256 * K, 16 * K,
-       false, false, false, 16 * K, 256 * K, 1024, 31 * K + 512, 210, armv6m, 48, "thumbv6m-none-eabi"},
+       false, false, false, 16 * K, 256 * K, 1024, 32 * K, 210, armv6m, 48, "thumbv6m-none-eabi"},
       {"cortex-m3", "Arm Cortex-M3 (Armv7-M)", "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft", "mps2-an385", 0x00000000, 0x20000000, 4096 * K, 4096 * K,
        false, false, false, 64 * K, 1024 * K, 640, 27 * K, 205, plain_c, 100, "thumbv7m-none-eabi", "arm-none-eabi-",
        "--specs=nano.specs", "qemu-system-arm", "", false, 4, true},
