@@ -23,6 +23,13 @@
 extern "C" {
 #endif
 
+/* Armv6-M (Thumb-1): eight low registers, no 32x32->64 multiply-accumulate. Loops that
+ * keep many values live (the logits' hash unrolled, attention's four-token value pass)
+ * spill there, so those take their simple forms. */
+#if defined(__thumb__) && !defined(__thumb2__)
+#define BG_FEW_REGISTERS 1
+#endif
+
 #define BG_ACT_ONE 65536
 #define BG_MULT_BITS 23
 
@@ -445,9 +452,8 @@ static inline uint64_t bg_fnv_byte(uint64_t h, uint32_t byte) {
 }
 static inline uint64_t bg_fnv_i32(uint64_t h, int32_t v) {
   const uint32_t u = (uint32_t)v;
-#if defined(__thumb__) && !defined(__thumb2__)
-  /* Armv6-M: a loop; unrolled, the classifier's frame outgrows the stack reserve (eight
-   * low registers) */
+#if defined(BG_FEW_REGISTERS)
+  /* a loop: unrolled, the classifier's frame outgrows the cortex-m0plus's stack reserve */
   int i;
   for (i = 0; i < 32; i += 8) h = bg_fnv_byte(h, (u >> i) & 0xFFu);
   return h;
