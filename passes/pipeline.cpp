@@ -80,11 +80,10 @@ Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, co
 bool shares_embedding_codes(const Constants& k, int i, Packing p) { return k.classifier_tied && i == k.classifier && p == Packing::AsLowered; }
 
 // The constants' flash counts a tied classifier's codes once, in the embedding table; a
-// classifier packed otherwise (int8 row pairs) has bytes of its own, so its codes count again.
-int64_t untied_codes_bytes(const Constants& k, Packing classifier_packing) {
-  return k.classifier_tied && !shares_embedding_codes(k, k.classifier, classifier_packing)
-             ? static_cast<int64_t>(k.matrices[static_cast<size_t>(k.classifier)].data.size())
-             : 0;
+// classifier packed otherwise (int8 row pairs) has bytes of its own, so matrix i's codes
+// count again when it is that classifier.
+int64_t untied_codes_bytes(const Constants& k, int i, Packing p) {
+  return k.classifier_tied && i == k.classifier && !shares_embedding_codes(k, i, p) ? static_cast<int64_t>(k.matrices[static_cast<size_t>(i)].data.size()) : 0;
 }
 
 // The plan's flash for a candidate kernel assignment and packing decision, from the
@@ -101,7 +100,7 @@ struct FlashModel {
     for (size_t i = 0; i < k.matrices.size(); ++i) {
       const Packing p = packing_of(g, static_cast<int>(i), base3, layouts);
       n += packed_flash_bytes(k.matrices[i], p) - k.matrices[i].flash_bytes();
-      if (k.classifier_tied && static_cast<int>(i) == k.classifier) n += untied_codes_bytes(k, p);
+      n += untied_codes_bytes(k, static_cast<int>(i), p);
       any_base3 = any_base3 || (p == Packing::Base3 && k.matrices[i].dtype == BG_W_TERNARY2);
     }
     return n + (any_base3 ? kBase3DecodeTable : 0);
@@ -249,8 +248,8 @@ bool CompiledModel::any_packing(Packing p) const {
 int64_t CompiledModel::weights_flash_bytes() const {
   const Constants& k = graph.constants;
   int64_t n = k.flash_bytes() + tokenizer_bytes;
-  for (size_t i = 0; i < k.matrices.size(); ++i) n += matrices[i].data.flash_bytes() - k.matrices[i].flash_bytes();
-  if (k.classifier_tied) n += untied_codes_bytes(k, matrices[static_cast<size_t>(k.classifier)].packing);
+  for (size_t i = 0; i < k.matrices.size(); ++i)
+    n += matrices[i].data.flash_bytes() - k.matrices[i].flash_bytes() + untied_codes_bytes(k, static_cast<int>(i), matrices[i].packing);
   return n + (any_packing(Packing::Base3) ? kBase3DecodeTable : 0);
 }
 

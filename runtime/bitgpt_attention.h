@@ -209,6 +209,23 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
   }
 }
 
+/* The value weights (bg_attn_value_weight, divided by 2^shift) of tokens t .. t + n - 1
+ * of KV group g, with weights p[0..n-1], and their cache slots, as `lanes` lanes: the
+ * lanes past n weigh 0 on token t's slot. Returns whether every weight fits 32 bits (the
+ * vector passes' condition). */
+static inline int32_t bg_attn_value_lanes(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, const int32_t *p, int32_t n,
+                                          int32_t lanes, int32_t shift, int32_t *w, int32_t *at) {
+  int32_t k, fits = 1;
+  for (k = 0; k < lanes; ++k) {
+    const int32_t slot = ((t + (k < n ? k : 0)) % a->window) * a->n_kv_heads + g;
+    const int64_t wk = k < n ? bg_attn_value_weight(c->v_scale[slot], p[k], shift) : 0;
+    fits &= wk == (int32_t)wk;
+    w[k] = (int32_t)wk;
+    at[k] = slot;
+  }
+  return fits;
+}
+
 /* bg_attn_accumulate for tokens t .. t + n - 1 (n <= 4) with weights p[0..n-1]: with an
  * 8-bit cache and every weight within 32 bits, one pass over acc for the four (a load and
  * a store of each 64-bit sum, then a SMLAL per token; tokens past n weigh 0), else token
@@ -216,22 +233,15 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
  * more on the cortex-m4: 1,900,129 against 1,871,169 a token at 8 KiB.) */
 static inline void bg_attn_accumulate4(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, const int32_t *p, int32_t n, int32_t shift,
                                        int64_t *acc) {
-  const int8_t *v[4];
-  int32_t w[4], k, i, fits = a->kv_bits == 8;
-  for (k = 0; k < 4; ++k) { /* lanes past n: weight 0 on the first token's row */
-    const int32_t at = ((t + (k < n ? k : 0)) % a->window) * a->n_kv_heads + g;
-    const int64_t wk = k < n ? bg_attn_value_weight(c->v_scale[at], p[k], shift) : 0;
-    fits &= wk == (int32_t)wk;
-    w[k] = (int32_t)wk;
-    v[k] = (const int8_t *)c->v + (int64_t)at * a->head_dim;
-  }
-  if (!fits) {
+  int32_t w[4], at[4], k, i;
+  if (a->kv_bits != 8 || !bg_attn_value_lanes(c, a, g, t, p, n, 4, shift, w, at)) {
     for (k = 0; k < n; ++k) bg_attn_accumulate(c, a, g, t + k, p[k], shift, acc);
     return;
   }
   {
     const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-    const int8_t *v0 = v[0], *v1 = v[1], *v2 = v[2], *v3 = v[3];
+    const int8_t *v0 = (const int8_t *)c->v + (int64_t)at[0] * a->head_dim, *v1 = (const int8_t *)c->v + (int64_t)at[1] * a->head_dim;
+    const int8_t *v2 = (const int8_t *)c->v + (int64_t)at[2] * a->head_dim, *v3 = (const int8_t *)c->v + (int64_t)at[3] * a->head_dim;
     for (i = 0; i < a->head_dim; ++i) { /* each product into the running sum: a SMLAL each */
       int64_t s = acc[i];
       s += bg_mul32x32(w0, v0[i]);
@@ -277,16 +287,11 @@ static inline void bg_attn_value_sum(const bg_kv_layer *c, const bg_attn_shape *
   if (a->kv_bits == 8) { /* eight tokens a pass where their weights fit 32 bits */
     int32_t t0, n;
     for (t0 = first; t0 <= position; t0 += n) {
-      int32_t w[8], k, fits = 1;
+      int32_t w[8], at[8], k, fits;
       uint32_t offsets[8];
       n = position + 1 - t0 < 8 ? position + 1 - t0 : 8;
-      for (k = 0; k < 8; ++k) {
-        const int32_t at = ((t0 + (k < n ? k : 0)) % a->window) * a->n_kv_heads + g;
-        const int64_t wk = k < n ? bg_attn_value_weight(c->v_scale[at], weights[t0 + k - first], shift) : 0;
-        fits &= wk == (int32_t)wk;
-        w[k] = (int32_t)wk;
-        offsets[k] = (uint32_t)(at * a->head_dim);
-      }
+      fits = bg_attn_value_lanes(c, a, g, t0, weights + (t0 - first), n, 8, shift, w, at);
+      for (k = 0; k < 8; ++k) offsets[k] = (uint32_t)(at[k] * a->head_dim);
       if (!fits)
         for (k = 0; k < n; ++k) bg_attn_accumulate(c, a, g, t0 + k, weights[t0 + k - first], shift, acc);
       else if (n > 4)

@@ -11,8 +11,10 @@
  *
  * Element-wise steps (attention's value sum, the FFN's gating, norms, quantisation, row
  * scaling), four 32-bit lanes at a time: each is the scalar helper's arithmetic lane by
- * lane, taken only where the scalar code takes the same fast path. The emitted code defines BITGPT_KERNEL_MVE for targets whose table row
- * says they have MVE (targets/target.cpp). */
+ * lane, taken only where the scalar code takes the same fast path.
+ *
+ * The emitted code defines BITGPT_KERNEL_MVE for targets whose table row says they have
+ * MVE (targets/target.cpp). */
 #ifndef BITGPT_MVE_H
 #define BITGPT_MVE_H
 
