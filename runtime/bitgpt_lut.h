@@ -120,51 +120,52 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
   }
 }
 
-/* Sum of one pass of BG_LUT_PASS lookups of a packed row, each biased by BG_LUT_BIAS.
- * Thumb-2: in assembly, each lookup an index load, a table load and an add, two at a
- * time, because GCC hoists the sixteen index loads of the C form ahead of the table
- * loads and, where two rows are summed together (the FFN's w1 and w3), spills them: 117
- * instructions for the two rows' pass instead of 96 and the row's own work. */
-#define BG_LUT_PASS 16
-static BG_LUT_INLINE uint32_t bg_lut_pass(const uint16_t *row, const uint16_t *t) {
+/* Sums of 16 and of 8 lookups of a packed row, each biased by BG_LUT_BIAS. Thumb-2: in
+ * assembly, each lookup an index load, a table load and an add, two at a time, because
+ * GCC hoists the index loads of the C form ahead of the table loads and, where two rows
+ * are summed together (the FFN's w1 and w3), spills them: 117 instructions for the two
+ * rows' 16 lookups and the row's own work, against 102 in assembly. */
 #if defined(__GNUC__) && defined(__thumb2__)
-  uint32_t acc, a, b;
-#define BG_LUT_PAIR_AT(i0, i1)                                                               \
-  "ldrh %1, [%3, #" #i0 "]\n\tldrh %2, [%3, #" #i1 "]\n\tldrh %1, [%4, %1, lsl #1]\n\t" \
-  "ldrh %2, [%4, %2, lsl #1]\n\t"
-#define BG_LUT_ADD_PAIR "add %0, %1\n\tadd %0, %2\n\t"
-  __asm__(BG_LUT_PAIR_AT(0, 2) "add %0, %1, %2\n\t" BG_LUT_PAIR_AT(4, 6) BG_LUT_ADD_PAIR BG_LUT_PAIR_AT(8, 10) BG_LUT_ADD_PAIR
-              BG_LUT_PAIR_AT(12, 14) BG_LUT_ADD_PAIR BG_LUT_PAIR_AT(16, 18) BG_LUT_ADD_PAIR BG_LUT_PAIR_AT(20, 22) BG_LUT_ADD_PAIR
-                  BG_LUT_PAIR_AT(24, 26) BG_LUT_ADD_PAIR BG_LUT_PAIR_AT(28, 30) BG_LUT_ADD_PAIR
-          : "=&r"(acc), "=&r"(a), "=&r"(b)
-          : "r"(row), "r"(t)
-          : "memory"); /* reads the row and the tables */
-#undef BG_LUT_PAIR_AT
-#undef BG_LUT_ADD_PAIR
+#define BG_LUT_TWO(i0, i1) \
+  "ldrh %1, [%3, #" #i0 "]\n\tldrh %2, [%3, #" #i1 "]\n\tldrh %1, [%4, %1, lsl #1]\n\tldrh %2, [%4, %2, lsl #1]\n\t"
+#define BG_LUT_FIRST "add %0, %1, %2\n\t"
+#define BG_LUT_ADD "add %0, %1\n\tadd %0, %2\n\t"
+#define BG_LUT_EIGHT_FROM(o0, o1, o2, o3, o4, o5, o6, o7) \
+  BG_LUT_TWO(o0, o1) BG_LUT_FIRST BG_LUT_TWO(o2, o3) BG_LUT_ADD BG_LUT_TWO(o4, o5) BG_LUT_ADD BG_LUT_TWO(o6, o7) BG_LUT_ADD
+#define BG_LUT_ASM(code)                                                                                 \
+  uint32_t acc, a, b;                                                                                    \
+  __asm__(code : "=&r"(acc), "=&r"(a), "=&r"(b) : "r"(row), "r"(t) : "memory"); /* reads row and tables */ \
   return acc;
-#else
-  return (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]] + t[row[8]] + t[row[9]] +
-         t[row[10]] + t[row[11]] + t[row[12]] + t[row[13]] + t[row[14]] + t[row[15]];
-#endif
+static BG_LUT_INLINE uint32_t bg_lut_sum16(const uint16_t *row, const uint16_t *t) {
+  BG_LUT_ASM(BG_LUT_EIGHT_FROM(0, 2, 4, 6, 8, 10, 12, 14) BG_LUT_TWO(16, 18) BG_LUT_ADD BG_LUT_TWO(20, 22) BG_LUT_ADD BG_LUT_TWO(24, 26)
+                 BG_LUT_ADD BG_LUT_TWO(28, 30) BG_LUT_ADD)
 }
+static BG_LUT_INLINE uint32_t bg_lut_sum8(const uint16_t *row, const uint16_t *t) { BG_LUT_ASM(BG_LUT_EIGHT_FROM(0, 2, 4, 6, 8, 10, 12, 14)) }
+#undef BG_LUT_TWO
+#undef BG_LUT_FIRST
+#undef BG_LUT_ADD
+#undef BG_LUT_EIGHT_FROM
+#undef BG_LUT_ASM
+#else
+static BG_LUT_INLINE uint32_t bg_lut_sum8(const uint16_t *row, const uint16_t *t) {
+  return (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]];
+}
+static BG_LUT_INLINE uint32_t bg_lut_sum16(const uint16_t *row, const uint16_t *t) { return bg_lut_sum8(row, t) + bg_lut_sum8(row + 8, t); }
+#endif
 
-/* Sum of n lookups of one packed row, each biased by BG_LUT_BIAS (the caller takes
- * n * BG_LUT_BIAS off once): whole passes, then eight, then four, then one at a time:
- * the small chunks of a tight SRAM budget are straight code too. */
+/* Sum of n lookups of one packed row, each biased by BG_LUT_BIAS: passes of sixteen,
+ * then eight, four, two and one as n's bits say (a test each: about ten instructions a
+ * row when n is not a multiple of 8). With n a constant (the chunk sizes bg_lut_matvec
+ * singles out) this is straight code. */
 static BG_LUT_INLINE uint32_t bg_lut_sum(const uint16_t *row, const uint16_t *t, int32_t n) {
   uint32_t acc = 0;
   int32_t k;
-  for (k = (int32_t)((uint32_t)n / BG_LUT_PASS); k > 0; --k, row += BG_LUT_PASS) acc += bg_lut_pass(row, t);
-  if ((uint32_t)n % BG_LUT_PASS) { /* one test for the usual whole passes */
-    if (n & 8) {
-      acc += (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]];
-      row += 8;
-    }
-    if (n & 4) {
-      acc += (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]];
-      row += 4;
-    }
-    for (k = n & 3; k > 0; --k) acc += t[*row++];
+  for (k = n >> 4; k > 0; --k, row += 16) acc += bg_lut_sum16(row, t);
+  if (n & 15) { /* one test for the usual whole passes */
+    if (n & 8) acc += bg_lut_sum8(row, t), row += 8;
+    if (n & 4) acc += (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]], row += 4;
+    if (n & 2) acc += (uint32_t)t[row[0]] + t[row[1]], row += 2;
+    if (n & 1) acc += t[row[0]];
   }
   return acc;
 }
@@ -187,6 +188,15 @@ static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *
     }
   }
 }
+
+/* Armv6-M sums every chunk in the one general form: the straight copies for three chunk
+ * sizes cost ~1.2 KB of code, on cores whose flash is small (the micro:bit's 256 KiB); its
+ * kernel costs (targets/target.cpp) were measured that way. */
+#if defined(__thumb__) && !defined(__thumb2__)
+#define BG_LUT_STRAIGHT_CHUNKS 0
+#else
+#define BG_LUT_STRAIGHT_CHUNKS 1
+#endif
 
 /* Integer dot products of rows of up to two matrices sharing the input x (w1 and w3 of a
  * gated FFN, or one matrix when w3 is NULL), passed to emit(ctx, r, dot1, dot3) row by
@@ -220,10 +230,15 @@ static BG_LUT_INLINE void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3
   for (g0 = 0; g0 < groups; g0 += s->chunk) {
     const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
     bg_lut_build(x, w1->cols, g0, n, s->table);
-    /* A whole pass of lookups per row, the usual chunk of a tight budget, is straight code
-     * with no loop or tail tests around it: a fifth of a row's instructions otherwise. */
-    if (n == BG_LUT_PASS)
-      bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, BG_LUT_PASS, s->paired, p);
+    /* Chunks of 16, 8 and 4 groups, those of a tight budget, are straight code per row,
+     * with no loop or tail tests around the lookups (a fifth of a row's instructions at
+     * 16 groups, more at fewer; passes/kernel_cost.cpp counts the tests of other sizes). */
+    if (BG_LUT_STRAIGHT_CHUNKS && n == 16)
+      bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, 16, s->paired, p);
+    else if (BG_LUT_STRAIGHT_CHUNKS && n == 8)
+      bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, 8, s->paired, p);
+    else if (BG_LUT_STRAIGHT_CHUNKS && n == 4)
+      bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, 4, s->paired, p);
     else
       bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, n, s->paired, p);
   }
