@@ -85,15 +85,18 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
       v0 = j < cols ? x[j] : 0, v1 = j + 1 < cols ? x[j + 1] : 0, v2 = j + 2 < cols ? x[j + 2] : 0, v3 = 0;
     }
     {
-#define BG_LUT_PAIR(a, b) ((uint32_t)((a) + (int32_t)half) | (uint32_t)((b) + (int32_t)half) << 16)
-      const uint32_t p0 = BG_LUT_PAIR(-v1 - v0, -v1), p1 = BG_LUT_PAIR(v0 - v1, -v0), p2 = BG_LUT_PAIR(0, v0);
-      const uint32_t p3 = BG_LUT_PAIR(v1 - v0, v1), p4 = BG_LUT_PAIR(v1 + v0, 0);
-#undef BG_LUT_PAIR
+      /* The pair (a, b), each half biased into [0, 2^16), is a + 2^16 b + half 0x10001
+       * modulo 2^32: linear, so the five pairs share their terms (about ten instructions
+       * where packing each pair's halves took thirty). */
+      const uint32_t both = half * 0x10001u, sum = (uint32_t)(v0 + v1), diff = (uint32_t)(v1 - v0);
+      const uint32_t hi0 = (uint32_t)v0 << 16, hi1 = (uint32_t)v1 << 16;
+      const uint32_t p0 = both - sum - hi1 /* (-v1 - v0, -v1) */, p1 = both - diff - hi0 /* (v0 - v1, -v0) */;
+      const uint32_t p2 = both + hi0 /* (0, v0) */, p3 = both + diff + hi1 /* (v1 - v0, v1) */, p4 = both + sum /* (v1 + v0, 0) */;
       /* Block (d2, d3) adds (d2 v2 + d3 v3 + half) to both halves: that times 0x10001,
        * which is linear modulo 2^32, so the nine block sums are h0 plus multiples of s2
        * and s3. Unrolled: the nine blocks follow one another. */
       const uint32_t s2 = (uint32_t)v2 * 0x10001u, s3 = (uint32_t)v3 * 0x10001u;
-      const uint32_t h0 = (uint32_t)((int32_t)half - v2 - v3) * 0x10001u, h1 = h0 + s3, h2 = h1 + s3;
+      const uint32_t h0 = (uint32_t)((int32_t)half - v2 - v3) * 0x10001u;
 #if defined(__GNUC__) && defined(__thumb2__)
       /* Thumb-2: a block is five additions into r8-r12 and one STMIA that stores them and
        * steps o to the next block: six instructions where separate stores take ten. */
@@ -106,15 +109,28 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
 #else
 #define BG_LUT_STORE_BLOCK(h) (o[0] = p0 + (h), o[1] = p1 + (h), o[2] = p2 + (h), o[3] = p3 + (h), o[4] = p4 + (h), o += 5)
 #endif
-      BG_LUT_STORE_BLOCK(h0);
-      BG_LUT_STORE_BLOCK(h0 + s2);
-      BG_LUT_STORE_BLOCK(h0 + 2 * s2);
-      BG_LUT_STORE_BLOCK(h1);
-      BG_LUT_STORE_BLOCK(h1 + s2);
-      BG_LUT_STORE_BLOCK(h1 + 2 * s2);
-      BG_LUT_STORE_BLOCK(h2);
-      BG_LUT_STORE_BLOCK(h2 + s2);
-      BG_LUT_STORE_BLOCK(h2 + 2 * s2);
+      {
+        /* One running block sum, stepped by s2 within a row of three blocks and by
+         * s3 - 2 s2 to the next row; the empty asm keeps GCC from forming all nine ahead,
+         * which did not fit the registers beside r8-r12 and spilled half of them. */
+        const uint32_t next_row = s3 - 2 * s2;
+        uint32_t h = h0;
+#if defined(__GNUC__)
+#define BG_LUT_STEP(d) h += (d); __asm__("" : "+r"(h))
+#else
+#define BG_LUT_STEP(d) h += (d)
+#endif
+        BG_LUT_STORE_BLOCK(h);
+        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+        BG_LUT_STEP(next_row); BG_LUT_STORE_BLOCK(h);
+        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+        BG_LUT_STEP(next_row); BG_LUT_STORE_BLOCK(h);
+        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+#undef BG_LUT_STEP
+      }
 #undef BG_LUT_STORE_BLOCK
     }
   }
