@@ -10,8 +10,9 @@ double product_cost(const ir::Graph& g, const ir::Op& op, const KernelChoice& ch
   const int chunk = choice.lut_chunk < groups ? choice.lut_chunk : groups;
   const int chunks = (groups + chunk - 1) / chunk, last = groups - (chunks - 1) * chunk;
   // The lookup kernel sums chunks of 16, 8 and 4 groups as straight code, and whole
-  // passes of 16 in a loop; any other size tests its last lookups row by row.
-  const auto tested = [](int n) { return n % 16 != 0 && n != 8 && n != 4; };
+  // passes of 16 in a loop; any other size, and the whole input at once unless it is
+  // whole passes, tests its last lookups row by row (runtime/bitgpt_lut.h).
+  const auto tested = [&](int n) { return n % 16 != 0 && (chunks == 1 || (n != 8 && n != 4)); };
   const int tails = (tested(chunk) ? chunks - 1 : 0) + (tested(last) ? 1 : 0);
   return rows * (groups * costs.lut_per_group + chunks * costs.lut_per_row_chunk + tails * costs.lut_tail_per_row_chunk) +
          groups * costs.lut_build_per_group;
@@ -23,8 +24,22 @@ double products_cost(const ir::Graph& g, const DotCosts& costs) {
   return sum;
 }
 
+std::vector<int> lut_chunk_candidates(int groups) {
+  static constexpr int kChunks[] = {48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1};
+  std::vector<int> chunks{groups};
+  for (int c : kChunks)
+    if (c < groups) chunks.push_back(c);
+  return chunks;
+}
+
 double best_lut_cost(const ir::Graph& g, const ir::Op& op, const DotCosts& costs) {
-  return product_cost(g, op, {true, (g.constants.matrices[op.matrix].cols + 3) / 4}, costs);
+  double best = 0;
+  bool first = true;
+  for (int chunk : lut_chunk_candidates((g.constants.matrices[op.matrix].cols + 3) / 4)) {
+    const double c = product_cost(g, op, {true, chunk}, costs);
+    if (first || c < best) best = c, first = false;
+  }
+  return best;
 }
 
 }  // namespace bitgpt

@@ -5,6 +5,8 @@
 // result, activations, norms and attention cost the same under any kernel).
 #pragma once
 
+#include <vector>
+
 #include "ir/ir.h"
 #include "passes/select_kernels.h"
 #include "targets/target.h"
@@ -16,8 +18,13 @@ double product_cost(const ir::Graph& g, const ir::Op& op, const KernelChoice& ch
 // The sum over g's ternary products with the kernels g's ops have.
 double products_cost(const ir::Graph& g, const DotCosts& costs);
 
-// The cheapest lookup-table chunk for op's input with no SRAM limit (all its groups in one
-// chunk), and its cost.
+// The chunk sizes a lookup product may take, in groups of 4 inputs: all its groups at
+// once, then the sizes the search tries below that.
+std::vector<int> lut_chunk_candidates(int groups);
+
+// The cost of op's cheapest lookup-table chunk with no SRAM limit. Not always the whole
+// input: chunks of 16, 8 or 4 groups are straight code, where 12 or 20 groups at once
+// test their last lookups.
 double best_lut_cost(const ir::Graph& g, const ir::Op& op, const DotCosts& costs);
 
 // Whether the target has lookup-kernel figures at all.

@@ -10,9 +10,6 @@ namespace bitgpt {
 
 namespace {
 
-// Table chunks tried after "all groups at once", largest (cheapest) first.
-constexpr int kChunks[] = {48, 32, 24, 16, 12, 8, 6, 4, 3, 2, 1};
-
 struct Trial {
   std::vector<KernelChoice> per_op;
   double cost = 0;
@@ -33,12 +30,17 @@ Trial choose_at(const ir::Graph& fused, const FitRequest& req, int64_t window, i
   for (const auto& [saving, op] : order) {
     const int groups = (g.constants.matrices[g.ops[op].matrix].cols + 3) / 4;
     const double row = product_cost(g, g.ops[op], {}, costs);
-    std::vector<int> chunks{groups};
-    for (int c : kChunks)
-      if (c < groups) chunks.push_back(c);
-    for (int chunk : chunks) {
+    // The chunks cheaper than the row kernel, cheapest first: the first that fits. Cost
+    // does not fall with size alone (a chunk whose last lookups are tested costs more per
+    // row than a smaller straight one), so each is costed.
+    std::vector<std::pair<double, int>> chunks;
+    for (int chunk : lut_chunk_candidates(groups)) {
+      const double cost = product_cost(g, g.ops[op], {true, chunk}, costs);
+      if (cost < row) chunks.push_back({cost, chunk});
+    }
+    std::stable_sort(chunks.begin(), chunks.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [cost, chunk] : chunks) {
       const KernelChoice lut{true, chunk};
-      if (product_cost(g, g.ops[op], lut, costs) >= row) break;  // smaller chunks only cost more
       set_kernel(g, op, lut);
       if (sram(g, window, bits).total() <= req.budget && flash(g) <= flash_budget) {
         t.per_op[op] = lut;

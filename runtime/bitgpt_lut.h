@@ -116,9 +116,9 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
         const uint32_t next_row = s3 - 2 * s2;
         uint32_t h = h0;
 #if defined(__GNUC__)
-#define BG_LUT_STEP(d) h += (d); __asm__("" : "+r"(h))
+#define BG_LUT_STEP(d) do { h += (d); __asm__("" : "+r"(h)); } while (0)
 #else
-#define BG_LUT_STEP(d) h += (d)
+#define BG_LUT_STEP(d) (h += (d))
 #endif
         BG_LUT_STORE_BLOCK(h);
         BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
@@ -171,8 +171,8 @@ static BG_LUT_INLINE uint32_t bg_lut_sum16(const uint16_t *row, const uint16_t *
 
 /* Sum of n lookups of one packed row, each biased by BG_LUT_BIAS: passes of sixteen,
  * then eight, four, two and one as n's bits say (a test each: about ten instructions a
- * row when n is not a multiple of 8). With n a constant (the chunk sizes bg_lut_matvec
- * singles out) this is straight code. */
+ * row when n is not a multiple of 16). With n a constant (the chunk sizes bg_lut_matvec
+ * singles out: 16, 8 and 4) this is straight code. */
 static BG_LUT_INLINE uint32_t bg_lut_sum(const uint16_t *row, const uint16_t *t, int32_t n) {
   uint32_t acc = 0;
   int32_t k;
@@ -207,7 +207,7 @@ static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *
 
 /* Armv6-M sums every chunk in the one general form: the straight copies for three chunk
  * sizes cost ~1.2 KB of code, on cores whose flash is small (the micro:bit's 256 KiB); its
- * kernel costs (targets/target.cpp) were measured that way. */
+ * cost figures (targets/target.cpp) count no straight chunks. */
 #if defined(__thumb__) && !defined(__thumb2__)
 #define BG_LUT_STRAIGHT_CHUNKS 0
 #else
@@ -217,8 +217,8 @@ static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *
 /* Integer dot products of rows of up to two matrices sharing the input x (w1 and w3 of a
  * gated FFN, or one matrix when w3 is NULL), passed to emit(ctx, r, dot1, dot3) row by
  * row: at once when the input fits one chunk, else after the last chunk, the sums kept in
- * s->partial in between (set to 0 first, then each chunk's sums added by
- * bg_lut_chunk_rows). The per-row work between chunks is a load, an add and a store, so
+ * s->partial in between (set to minus the rows' total bias first, then each chunk's sums
+ * added by bg_lut_chunk_rows). The per-row work between chunks is a load, an add and a store, so
  * small chunks cost little more than whole tables. */
 typedef void (*bg_lut_emit_fn)(void *ctx, int32_t r, int32_t dot1, int32_t dot3);
 
@@ -249,14 +249,12 @@ static BG_LUT_INLINE void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3
     /* Chunks of 16, 8 and 4 groups, those of a tight budget, are straight code per row,
      * with no loop or tail tests around the lookups (a fifth of a row's instructions at
      * 16 groups, more at fewer; passes/kernel_cost.cpp counts the tests of other sizes). */
-    if (BG_LUT_STRAIGHT_CHUNKS && n == 16)
-      bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, 16, s->paired, p);
-    else if (BG_LUT_STRAIGHT_CHUNKS && n == 8)
-      bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, 8, s->paired, p);
-    else if (BG_LUT_STRAIGHT_CHUNKS && n == 4)
-      bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, 4, s->paired, p);
-    else
-      bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, n, s->paired, p);
+#define BG_LUT_CHUNK_ROWS(size) bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, size, s->paired, p)
+    if (BG_LUT_STRAIGHT_CHUNKS && n == 16) BG_LUT_CHUNK_ROWS(16);
+    else if (BG_LUT_STRAIGHT_CHUNKS && n == 8) BG_LUT_CHUNK_ROWS(8);
+    else if (BG_LUT_STRAIGHT_CHUNKS && n == 4) BG_LUT_CHUNK_ROWS(4);
+    else BG_LUT_CHUNK_ROWS(n);
+#undef BG_LUT_CHUNK_ROWS
   }
   for (r = 0; r < rows; ++r) {
     if (rows3 && s->paired) {

@@ -20,7 +20,7 @@ struct DotCosts {
   double lut_build_per_group = 0;  // the 81 table entries of a group, once per input vector
   // More per row and chunk where the kernel tests which of a chunk's last lookups to make
   // (passes/kernel_cost.cpp says which chunk sizes).
-  double lut_tail_per_row_chunk = 10;
+  double lut_tail_per_row_chunk = 0;
   // Attention, per cached element attended to (per slot, query head and head_dim element:
   // its part of q.k, the softmax and the weighted sum of values), 8-bit and 4-bit cache.
   // Measured on the cortex-m4 (the difference of two windows at one kernel and precision,

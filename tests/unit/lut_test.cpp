@@ -71,7 +71,9 @@ std::vector<int8_t> random_codes(int32_t n, std::mt19937& rng) {
 
 TEST(LookupKernel, OneChunkAndPartialSumsInScratch) {
   std::mt19937 rng(7);
-  for (int chunk : {75, 3}) {  // 75 groups: one chunk; 3: partial sums
+  // 75 groups: one chunk; 16, 8 and 4: chunks summed as straight code, then a last chunk
+  // of 11, 3 and 3 groups summed in the general form; 3: partial sums, general form only
+  for (int chunk : {75, 16, 8, 4, 3}) {
     const Rows w1(37, 299, chunk, rng), w3(37, 299, chunk, rng);
     const std::vector<int8_t> x = random_codes(299, rng);
     std::vector<int32_t> partial(2 * 37);
@@ -82,12 +84,13 @@ TEST(LookupKernel, OneChunkAndPartialSumsInScratch) {
 
 TEST(LookupKernel, PartialSumsInTheOutputAndAsInt16Pairs) {
   std::mt19937 rng(11);
-  const int chunk = 5;
-  const Rows w1(21, 130, chunk, rng), w3(21, 130, chunk, rng);
-  const std::vector<int8_t> x = random_codes(130, rng);
-  std::vector<int32_t> out(21);  // the output doubles as the partial sums
-  check(w1, nullptr, x, chunk, out.data(), 0);
-  check(w1, &w3, x, chunk, out.data(), 1);
+  for (int chunk : {5, 16, 8, 4}) {  // 33 groups: a last chunk of 3, 1, 1 and 1 groups
+    const Rows w1(21, 130, chunk, rng), w3(21, 130, chunk, rng);
+    const std::vector<int8_t> x = random_codes(130, rng);
+    std::vector<int32_t> out(21);  // the output doubles as the partial sums
+    check(w1, nullptr, x, chunk, out.data(), 0);
+    check(w1, &w3, x, chunk, out.data(), 1);
+  }
 }
 
 TEST(LookupKernel, Int16PairsAreExactAtTheirLimit) {
