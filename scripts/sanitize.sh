@@ -16,4 +16,6 @@ cmake --build "$dir" -- -j2 > "$dir.build.log" 2>&1 || { tail -n 40 "$dir.build.
 cd "$dir"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export BITGPT_E2E_SANITIZE=1 BITGPT_E2E_HOST_ONLY=1
-ctest -j1 -L 'unit|e2e|fuzz' -E 'insn_count|shipped_example|real_checkpoints|compile_matrix|firmware_cmake|report_html' --output-on-failure
+# Two at a time: the normal suite's other tests are mostly done by the time this tree is
+# built, and one at a time left a core idle for most of this test's ~9 minutes.
+ctest -j2 -L 'unit|e2e|fuzz' -E 'insn_count|shipped_example|real_checkpoints|compile_matrix|firmware_cmake|report_html' --output-on-failure
