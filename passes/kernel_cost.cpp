@@ -1,5 +1,8 @@
 #include "passes/kernel_cost.h"
 
+#include <algorithm>
+#include <limits>
+
 namespace bitgpt {
 
 double product_cost(const ir::Graph& g, const ir::Op& op, const KernelChoice& choice, const DotCosts& costs) {
@@ -33,12 +36,9 @@ std::vector<int> lut_chunk_candidates(int groups) {
 }
 
 double best_lut_cost(const ir::Graph& g, const ir::Op& op, const DotCosts& costs) {
-  double best = 0;
-  bool first = true;
-  for (int chunk : lut_chunk_candidates((g.constants.matrices[op.matrix].cols + 3) / 4)) {
-    const double c = product_cost(g, op, {true, chunk}, costs);
-    if (first || c < best) best = c, first = false;
-  }
+  double best = std::numeric_limits<double>::infinity();
+  for (int chunk : lut_chunk_candidates((g.constants.matrices[op.matrix].cols + 3) / 4))
+    best = std::min(best, product_cost(g, op, {true, chunk}, costs));
   return best;
 }
 

@@ -144,23 +144,19 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
 #if defined(__GNUC__) && defined(__thumb2__)
 #define BG_LUT_TWO(i0, i1) \
   "ldrh %1, [%3, #" #i0 "]\n\tldrh %2, [%3, #" #i1 "]\n\tldrh %1, [%4, %1, lsl #1]\n\tldrh %2, [%4, %2, lsl #1]\n\t"
-#define BG_LUT_FIRST "add %0, %1, %2\n\t"
-#define BG_LUT_ADD "add %0, %1\n\tadd %0, %2\n\t"
-#define BG_LUT_EIGHT_FROM(o0, o1, o2, o3, o4, o5, o6, o7) \
-  BG_LUT_TWO(o0, o1) BG_LUT_FIRST BG_LUT_TWO(o2, o3) BG_LUT_ADD BG_LUT_TWO(o4, o5) BG_LUT_ADD BG_LUT_TWO(o6, o7) BG_LUT_ADD
+#define BG_LUT_NEXT_TWO(i0, i1) BG_LUT_TWO(i0, i1) "add %0, %1\n\tadd %0, %2\n\t"
+#define BG_LUT_FIRST_EIGHT BG_LUT_TWO(0, 2) "add %0, %1, %2\n\t" BG_LUT_NEXT_TWO(4, 6) BG_LUT_NEXT_TWO(8, 10) BG_LUT_NEXT_TWO(12, 14)
 #define BG_LUT_ASM(code)                                                                                 \
   uint32_t acc, a, b;                                                                                    \
   __asm__(code : "=&r"(acc), "=&r"(a), "=&r"(b) : "r"(row), "r"(t) : "memory"); /* reads row and tables */ \
   return acc;
 static BG_LUT_INLINE uint32_t bg_lut_sum16(const uint16_t *row, const uint16_t *t) {
-  BG_LUT_ASM(BG_LUT_EIGHT_FROM(0, 2, 4, 6, 8, 10, 12, 14) BG_LUT_TWO(16, 18) BG_LUT_ADD BG_LUT_TWO(20, 22) BG_LUT_ADD BG_LUT_TWO(24, 26)
-                 BG_LUT_ADD BG_LUT_TWO(28, 30) BG_LUT_ADD)
+  BG_LUT_ASM(BG_LUT_FIRST_EIGHT BG_LUT_NEXT_TWO(16, 18) BG_LUT_NEXT_TWO(20, 22) BG_LUT_NEXT_TWO(24, 26) BG_LUT_NEXT_TWO(28, 30))
 }
-static BG_LUT_INLINE uint32_t bg_lut_sum8(const uint16_t *row, const uint16_t *t) { BG_LUT_ASM(BG_LUT_EIGHT_FROM(0, 2, 4, 6, 8, 10, 12, 14)) }
+static BG_LUT_INLINE uint32_t bg_lut_sum8(const uint16_t *row, const uint16_t *t) { BG_LUT_ASM(BG_LUT_FIRST_EIGHT) }
 #undef BG_LUT_TWO
-#undef BG_LUT_FIRST
-#undef BG_LUT_ADD
-#undef BG_LUT_EIGHT_FROM
+#undef BG_LUT_NEXT_TWO
+#undef BG_LUT_FIRST_EIGHT
 #undef BG_LUT_ASM
 #else
 static BG_LUT_INLINE uint32_t bg_lut_sum8(const uint16_t *row, const uint16_t *t) {
