@@ -1,6 +1,7 @@
 #include "passes/greedy_planner.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <numeric>
 #include <random>
@@ -34,16 +35,32 @@ namespace {
 
 constexpr int kShuffledOrders = 400;
 
+// For each buffer, the others live at some step with it: the only ones its offset must avoid.
+std::vector<std::vector<size_t>> live_with(const std::vector<Buffer>& buffers) {
+  std::vector<std::vector<size_t>> with(buffers.size());
+  for (size_t i = 0; i < buffers.size(); ++i)
+    for (size_t j = i + 1; j < buffers.size(); ++j)
+      if (live_together(buffers[i], buffers[j])) {
+        with[i].push_back(j);
+        with[j].push_back(i);
+      }
+  return with;
+}
+
 // Places buffers in the given order, each at the lowest offset free for its lifetime.
-ArenaPlan place_in_order(const std::vector<Buffer>& buffers, const std::vector<size_t>& order) {
-  ArenaPlan plan;
+// Gives up (returns false) as soon as the arena reaches give_up_at bytes: the arena only
+// grows, so such an order cannot beat the plan that set the bound.
+bool place_in_order(const std::vector<Buffer>& buffers, const std::vector<std::vector<size_t>>& with,
+                    const std::vector<size_t>& order, int64_t give_up_at, ArenaPlan& plan) {
   plan.offsets.assign(buffers.size(), 0);
-  std::vector<size_t> placed;
+  plan.bytes = 0;
+  std::vector<char> placed(buffers.size(), 0);
+  std::vector<std::pair<int64_t, int64_t>> busy;  // [begin, end) of placed buffers live with b
   for (size_t i : order) {
     const Buffer& b = buffers[i];
-    std::vector<std::pair<int64_t, int64_t>> busy;  // [begin, end) of placed buffers live with b
-    for (size_t j : placed)
-      if (live_together(b, buffers[j])) busy.push_back({plan.offsets[j], plan.offsets[j] + buffers[j].bytes});
+    busy.clear();
+    for (size_t j : with[i])
+      if (placed[j]) busy.push_back({plan.offsets[j], plan.offsets[j] + buffers[j].bytes});
     std::sort(busy.begin(), busy.end());
     int64_t offset = 0;
     for (const auto& [begin, end] : busy) {
@@ -53,9 +70,10 @@ ArenaPlan place_in_order(const std::vector<Buffer>& buffers, const std::vector<s
     offset = align_up(offset, b.alignment);
     plan.offsets[i] = offset;
     plan.bytes = std::max(plan.bytes, align_up(offset + b.bytes, 8));
-    placed.push_back(i);
+    if (plan.bytes >= give_up_at) return false;
+    placed[i] = 1;
   }
-  return plan;
+  return true;
 }
 
 }  // namespace
@@ -73,10 +91,12 @@ ArenaPlan plan_arena_greedy(const std::vector<Buffer>& buffers) {
       },
   };
   const int64_t bound = align_up(arena_lower_bound(buffers), 8);
-  ArenaPlan best;
+  const std::vector<std::vector<size_t>> with = live_with(buffers);
+  ArenaPlan best, plan;
   auto consider = [&](const std::vector<size_t>& order) {
-    ArenaPlan plan = place_in_order(buffers, order);
-    if (best.offsets.empty() || plan.bytes < best.bytes) best = std::move(plan);
+    // Only a strictly smaller arena replaces the best one.
+    const int64_t give_up_at = best.offsets.empty() ? INT64_MAX : best.bytes;
+    if (place_in_order(buffers, with, order, give_up_at, plan)) std::swap(best, plan);
   };
   std::vector<size_t> order(buffers.size());
   for (const Key& key : orders) {
