@@ -5,18 +5,24 @@
 #   llama_cpp_setup BUILD_DIR          sets $bins (the libraries' folder) and $llama_src;
 #                                      returns 1, saying why, when it cannot install
 #   llama_cpp_build_oracle SOURCE_DIR OUT   compiles tests/tools/llama_cpp_oracle.c
+# BITGPT_LLAMA_CPP_CACHE names another folder to install into: the sanitizer tree's suite
+# (scripts/sanitize.sh, run by CTest) reuses the normal build's install instead of
+# downloading the package again; a lock keeps two installs into one folder from racing.
 
 llama_cpp_setup() {
-  local cache=$1/cache/node-llama-cpp
-  if [[ ! -f $cache/node_modules/node-llama-cpp/llama/gitRelease.bundle ]]; then
-    command -v npm > /dev/null || { echo "skip: npm is not installed (scripts/setup-debian.sh installs it)"; return 1; }
-    mkdir -p "$cache"
-    (cd "$cache" && npm i -E node-llama-cpp@3.21.1 --ignore-scripts --no-audit --no-fund > npm.log 2>&1) ||
-      { echo "skip: npm could not install node-llama-cpp@3.21.1: $(tail -n 3 "$cache/npm.log")"; return 1; }
-  fi
+  local cache=${BITGPT_LLAMA_CPP_CACHE:-$1/cache/node-llama-cpp}
+  mkdir -p "$cache"
+  (
+    flock 9
+    if [[ ! -f $cache/node_modules/node-llama-cpp/llama/gitRelease.bundle ]]; then
+      command -v npm > /dev/null || { echo "skip: npm is not installed (scripts/setup-debian.sh installs it)"; exit 1; }
+      (cd "$cache" && npm i -E node-llama-cpp@3.21.1 --ignore-scripts --no-audit --no-fund > npm.log 2>&1) ||
+        { echo "skip: npm could not install node-llama-cpp@3.21.1: $(tail -n 3 "$cache/npm.log")"; exit 1; }
+    fi
+    [[ -d $cache/llama.cpp/include ]] || git clone -q "$cache/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$cache/llama.cpp" 2> /dev/null
+  ) 9> "$cache/.install.lock" || return 1
   bins=$cache/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
   llama_src=$cache/llama.cpp
-  [[ -d $llama_src/include ]] || git clone -q "$cache/node_modules/node-llama-cpp/llama/gitRelease.bundle" "$llama_src" 2> /dev/null
 }
 
 llama_cpp_build_oracle() {
