@@ -20,18 +20,27 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work"
   --dtype ternary --sub-norm > /dev/null
 "$build/tests/make_test_model" --out bin/model.json --name bin --d 64 --layers 1 --heads 2 --kv-heads 1 --ff 96 --dtype binary > /dev/null
 targets=(x86-64-v3)
-grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo && targets+=(x86-64-avx512vnni) \
-  || echo "note: this CPU has no AVX-512 VNNI: x86-64-avx512vnni not run"
+# BITGPT_E2E_SANITIZE=1 (the sanitizer suite): the emitted programs are built with ASan and
+# UBSan too, for x86-64-v3 alone (the AVX-512 kernels run sanitized in the unit tests).
+sanitize=()
+if [[ ${BITGPT_E2E_SANITIZE:-0} == 1 ]]; then
+  sanitize=(-fsanitize=address,undefined -fno-sanitize-recover=all)
+elif grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
+  targets+=(x86-64-avx512vnni)
+else
+  echo "note: this CPU has no AVX-512 VNNI: x86-64-avx512vnni not run"
+fi
 for t in "${targets[@]}"; do
   for m in tern planes bin; do
     "$build/bitgptc" run $m/model.json --target $t --kernel portable --prompt "The" -n 40 > $m-$t-run.txt
     "$build/bitgptc" $m/model.json --target $t --kernel portable -o $m-$t-cpp -q
     march=$(grep -o -- '-march=[^ )]*' $m-$t-cpp/CMakeLists.txt | head -n 1)
     [[ -n $march ]] || { echo "FAIL: $m: the emitted CMakeLists for $t passes no -march"; exit 1; }
-    cmake -S $m-$t-cpp -B $m-$t-cpp/build -DCMAKE_BUILD_TYPE=Release > /dev/null && cmake --build $m-$t-cpp/build > /dev/null
+    cmake -S $m-$t-cpp -B $m-$t-cpp/build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="${sanitize[*]}" \
+      -DCMAKE_EXE_LINKER_FLAGS="${sanitize[*]}" > /dev/null && cmake --build $m-$t-cpp/build > /dev/null
     "$m-$t-cpp/build/${m}_demo" --prompt "The" -n 40 > $m-$t-cpp.txt
     "$build/bitgptc" $m/model.json --target $t --kernel portable --emit obj -o $m-$t-obj -q
-    ${CXX:-c++} -std=c++17 -O2 $m-$t-obj/demo/${m}_demo.cpp $m-$t-obj/$m.o -I$m-$t-obj -o $m-$t-obj.bin
+    ${CXX:-c++} -std=c++17 -O2 "${sanitize[@]}" $m-$t-obj/demo/${m}_demo.cpp $m-$t-obj/$m.o -I$m-$t-obj -o $m-$t-obj.bin
     ./$m-$t-obj.bin --prompt "The" -n 40 > $m-$t-obj.txt
     for b in cpp obj; do
       cmp -s $m-$t-run.txt $m-$t-$b.txt || { echo "FAIL: $m: the $t $b build differs from the interpreter"; diff $m-$t-run.txt $m-$t-$b.txt | head; exit 1; }
