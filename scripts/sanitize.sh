@@ -11,7 +11,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${1:-$root/build-sanitize}
 # A tree configured with another compiler is configured afresh (CMake keeps the first one).
 if [[ -f $dir/CMakeCache.txt ]] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang++-19' "$dir/CMakeCache.txt"; then rm -rf "$dir"; fi
-CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$dir" -G Ninja -DBITGPT_SANITIZE=ON -DBITGPT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+# A unity build (several sources a compilation): this tree is only ever built whole, and
+# batching the sources compiles the JSON, fmt and CLI11 templates they share once a batch
+# under the instrumentation (5 min 20 s of CPU instead of about 7 here).
+CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$dir" -G Ninja -DBITGPT_SANITIZE=ON -DBITGPT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_UNITY_BUILD=ON > /dev/null
 cmake --build "$dir" -- -j2 > "$dir.build.log" 2>&1 || { tail -n 40 "$dir.build.log"; exit 1; }
 cd "$dir"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
