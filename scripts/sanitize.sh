@@ -13,7 +13,8 @@ dir=${1:-$root/build-sanitize}
 if [[ -f $dir/CMakeCache.txt ]] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang++-19' "$dir/CMakeCache.txt"; then rm -rf "$dir"; fi
 # A unity build (several sources a compilation): this tree is only ever built whole, and
 # batching the sources compiles the JSON, fmt and CLI11 templates they share once a batch
-# under the instrumentation (5 min 20 s of CPU instead of about 7 here).
+# under the instrumentation (a fresh tree here: 3 min 7 s and 5 min 55 s of CPU, against
+# about 3 min 50 s and 7 min 30 s file by file).
 CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$dir" -G Ninja -DBITGPT_SANITIZE=ON -DBITGPT_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_UNITY_BUILD=ON > /dev/null
 cmake --build "$dir" -- -j2 > "$dir.build.log" 2>&1 || { tail -n 40 "$dir.build.log"; exit 1; }
