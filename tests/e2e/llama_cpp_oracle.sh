@@ -59,7 +59,7 @@ tail -c $((size - size * 95 / 100)) "$corpus" > val-all.txt
 # in the sanitizer tree (scripts/sanitize.sh): its instrumented evaluations were this test's
 # whole time there (65 s at 5,000 and 3,000), and the suite has 15 minutes
 val_bytes=20000 text_bytes=3000
-[[ -n ${BITGPT_E2E_SANITIZE:-} ]] && val_bytes=2000 text_bytes=1000
+[[ ${BITGPT_E2E_SANITIZE:-0} == 1 ]] && val_bytes=2000 text_bytes=1000
 head -c "$val_bytes" val-all.txt > val.txt
 "$build/bitgptc" convert "$src/examples/austen/model.json" --to gguf austen-f32.gguf
 "$build/bitgptc" eval "$src/examples/austen/model.json" --text val.txt --dump-tokens val-ids.txt > /dev/null

@@ -22,9 +22,10 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work"
 targets=(x86-64-v3)
 # BITGPT_E2E_SANITIZE=1 (the sanitizer suite): the emitted programs are built with ASan and
 # UBSan too, for x86-64-v3 alone (the AVX-512 kernels run sanitized in the unit tests).
-sanitize=()
+sanitize=() sanitize_cmake=()
 if [[ ${BITGPT_E2E_SANITIZE:-0} == 1 ]]; then
   sanitize=(-fsanitize=address,undefined -fno-sanitize-recover=all)
+  sanitize_cmake=(-DCMAKE_CXX_FLAGS="${sanitize[*]}" -DCMAKE_EXE_LINKER_FLAGS="${sanitize[*]}")
 elif grep -qw avx512_vnni /proc/cpuinfo && grep -qw avx512bw /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then
   targets+=(x86-64-avx512vnni)
 else
@@ -36,8 +37,7 @@ for t in "${targets[@]}"; do
     "$build/bitgptc" $m/model.json --target $t --kernel portable -o $m-$t-cpp -q
     march=$(grep -o -- '-march=[^ )]*' $m-$t-cpp/CMakeLists.txt | head -n 1)
     [[ -n $march ]] || { echo "FAIL: $m: the emitted CMakeLists for $t passes no -march"; exit 1; }
-    cmake -S $m-$t-cpp -B $m-$t-cpp/build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="${sanitize[*]}" \
-      -DCMAKE_EXE_LINKER_FLAGS="${sanitize[*]}" > /dev/null && cmake --build $m-$t-cpp/build > /dev/null
+    cmake -S $m-$t-cpp -B $m-$t-cpp/build -DCMAKE_BUILD_TYPE=Release "${sanitize_cmake[@]}" > /dev/null && cmake --build $m-$t-cpp/build > /dev/null
     "$m-$t-cpp/build/${m}_demo" --prompt "The" -n 40 > $m-$t-cpp.txt
     "$build/bitgptc" $m/model.json --target $t --kernel portable --emit obj -o $m-$t-obj -q
     ${CXX:-c++} -std=c++17 -O2 "${sanitize[@]}" $m-$t-obj/demo/${m}_demo.cpp $m-$t-obj/$m.o -I$m-$t-obj -o $m-$t-obj.bin

@@ -11,9 +11,10 @@
 
 llama_cpp_setup() {
   local cache=${BITGPT_LLAMA_CPP_CACHE:-$1/cache/node-llama-cpp}
-  mkdir -p "$cache"
+  mkdir -p "$cache" 2> /dev/null || { echo "skip: cannot create $cache"; return 1; }
   (
-    flock 9
+    # 15 minutes at most behind another tree's install (a hung npm there)
+    flock -w 900 9 || { echo "skip: no lock on $cache/.install.lock within 15 minutes"; exit 1; }
     if [[ ! -f $cache/node_modules/node-llama-cpp/llama/gitRelease.bundle ]]; then
       command -v npm > /dev/null || { echo "skip: npm is not installed (scripts/setup-debian.sh installs it)"; exit 1; }
       (cd "$cache" && npm i -E node-llama-cpp@3.21.1 --ignore-scripts --no-audit --no-fund > npm.log 2>&1) ||
