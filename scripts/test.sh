@@ -7,7 +7,6 @@ bash scripts/setup-debian.sh
 # A unity build (several sources a compilation): the suite builds everything, and batching
 # compiles the JSON, fmt and CLI11 templates the sources share once a batch (a fresh tree
 # here: 3 min 52 s and 7 min 6 s of CPU file by file, 2 min 40 s and 4 min 47 s unity).
-# The sanitizer tree (scripts/sanitize.sh, a test of this suite) builds file by file.
 cmake -S . -B build -G Ninja -DCMAKE_UNITY_BUILD=ON > /dev/null
 cmake --build build
 cd build
