@@ -91,8 +91,11 @@ compare_demo() {
 object_backend=1
 [[ ${BITGPT_E2E_HOST_ONLY:-0} == 1 ]] && object_backend=0
 
-first=1
+first=1 done_targets=" "
 for target in $targets; do
+  # a target named twice (first for the host demo's plan, again in a list of boards) runs once
+  [[ $done_targets == *" $target "* ]] && continue
+  done_targets+="$target "
   dir=out-$target
   # shellcheck disable=SC2086
   "$build/bitgptc" "$model" --target "$target" $compile_args -o "$dir" --report-json "plan-$target.json" > "report-$target.txt"
