@@ -215,11 +215,27 @@ static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *
  * row: at once when the input fits one chunk, else after the last chunk, the sums kept in
  * s->partial in between (set to minus the rows' total bias first, then each chunk's sums
  * added by bg_lut_chunk_rows). The per-row work between chunks is a load, an add and a store, so
- * small chunks cost little more than whole tables. */
+ * small chunks cost little more than whole tables. With `defer`, the last step
+ * (bg_lut_emit_rows) is left to the caller: it returns 1 when the sums are in s->partial
+ * (after chunks) and 0 when they were emitted. */
 typedef void (*bg_lut_emit_fn)(void *ctx, int32_t r, int32_t dot1, int32_t dot3);
 
-static BG_LUT_INLINE void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
-                                 bg_lut_emit_fn emit, void *ctx) {
+/* bg_lut_matvec's last step after chunks: each row's sums from the partial sums p (two
+ * matrices when `two`, paired or not) to emit. */
+static BG_LUT_INLINE void bg_lut_emit_rows(const uint32_t *p, int32_t rows, int32_t two, int32_t paired, bg_lut_emit_fn emit, void *ctx) {
+  int32_t r;
+  for (r = 0; r < rows; ++r) {
+    if (two && paired) {
+      const int32_t d1 = (int16_t)(uint16_t)p[r];
+      emit(ctx, r, d1, (int32_t)(p[r] - (uint32_t)d1) >> 16);
+    } else {
+      emit(ctx, r, (int32_t)p[r], two ? (int32_t)p[rows + r] : 0);
+    }
+  }
+}
+
+static BG_LUT_INLINE int32_t bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
+                                    bg_lut_emit_fn emit, void *ctx, int32_t defer) {
   const int32_t groups = w1->row_bytes / 2, rows = w1->rows;
   const uint16_t *rows1 = (const uint16_t *)w1->data, *rows3 = w3 ? (const uint16_t *)w3->data : 0;
   const uint16_t *t = s->table;
@@ -233,7 +249,7 @@ static BG_LUT_INLINE void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3
       const int32_t d3 = rows3 ? (int32_t)(bg_lut_sum(rows3 + (int64_t)r * groups, t, groups) - bias) : 0;
       emit(ctx, r, d1, d3);
     }
-    return;
+    return 0;
   }
   {
     const uint32_t bias = (uint32_t)groups * BG_LUT_BIAS, start = 0u - (rows3 && s->paired ? bias + (bias << 16) : bias);
@@ -252,14 +268,9 @@ static BG_LUT_INLINE void bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3
     else BG_LUT_CHUNK_ROWS(n);
 #undef BG_LUT_CHUNK_ROWS
   }
-  for (r = 0; r < rows; ++r) {
-    if (rows3 && s->paired) {
-      const int32_t d1 = (int16_t)(uint16_t)p[r];
-      emit(ctx, r, d1, (int32_t)(p[r] - (uint32_t)d1) >> 16);
-    } else {
-      emit(ctx, r, (int32_t)p[r], rows3 ? (int32_t)p[rows + r] : 0);
-    }
-  }
+  if (defer) return 1;
+  bg_lut_emit_rows(p, rows, rows3 != 0, s->paired, emit, ctx);
+  return 0;
 }
 
 /* ---- the three operations that multiply matrices, on top of bg_lut_matvec ---- */
@@ -283,7 +294,7 @@ static BG_LUT_OUT_OF_LINE void bg_lut_op_matvec(const bg_matrix *w, const int8_t
   c.rows = bg_row_scaler_begin(w, amax);
   c.out = out;
   c.accumulate = accumulate;
-  bg_lut_matvec(w, 0, x, s, bg_lut_emit_matvec, &c);
+  bg_lut_matvec(w, 0, x, s, bg_lut_emit_matvec, &c, 0);
 }
 
 typedef struct bg_lut_ffn_ctx {
@@ -297,6 +308,18 @@ static inline void bg_lut_emit_ffn(void *p, int32_t r, int32_t d1, int32_t d3) {
   c->h[r] = c->gated ? bg_ffn_gate_row(&c->gate, r, d1, d3) : bg_activation(c->gate.act, bg_row_scale(&c->gate.up, r, d1));
 }
 
+/* The gated rows from paired partial sums (bg_lut_scratch.paired) on the gate's fast path:
+ * bg_lut_emit_ffn's integers in a loop of their own, with no call a row (that call cost
+ * ~20 instructions a row on the cortex-m4). A leaf function, so that the inlined fast path
+ * does not enlarge the FFN step's frame, which is on the firmware's deepest stack path. */
+static BG_LUT_OUT_OF_LINE void bg_lut_ffn_fast_rows(const bg_ffn_gate *g, const uint32_t *p, int32_t rows, int32_t *h) {
+  int32_t r;
+  for (r = 0; r < rows; ++r) {
+    const int32_t d1 = (int16_t)(uint16_t)p[r];
+    h[r] = bg_ffn_gate_fast_row(g, d1, (int32_t)(p[r] - (uint32_t)d1) >> 16);
+  }
+}
+
 /* bg_fused_ffn_up for BG_W_TERNARY_LUT4 matrices: one table serves w1 and w3. */
 static BG_LUT_OUT_OF_LINE void bg_lut_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h,
                                        const bg_lut_scratch *s) {
@@ -304,7 +327,11 @@ static BG_LUT_OUT_OF_LINE void bg_lut_fused_ffn_up(const bg_matrix *w1, const bg
   c.gate = bg_ffn_gate_begin(w1, w3 ? w3 : w1, act, amax);
   c.gated = w3 != 0;
   c.h = h;
-  bg_lut_matvec(w1, w3, x, s, bg_lut_emit_ffn, &c);
+  if (bg_lut_matvec(w1, w3, x, s, bg_lut_emit_ffn, &c, c.gated)) { /* after chunks */
+    const uint32_t *p = (const uint32_t *)s->partial;
+    if (c.gate.fast && s->paired) bg_lut_ffn_fast_rows(&c.gate, p, w1->rows, h);
+    else bg_lut_emit_rows(p, w1->rows, 1, s->paired, bg_lut_emit_ffn, &c);
+  }
 }
 
 #ifdef __cplusplus

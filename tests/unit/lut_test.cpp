@@ -48,16 +48,22 @@ void record(void* p, int32_t r, int32_t d1, int32_t d3) {
   s->d3[r] = d3;
 }
 
-// Runs bg_lut_matvec with `partial` (or none) and checks every row's sums.
+// Runs bg_lut_matvec with `partial` (or none) and checks every row's sums; with `defer`
+// the caller finishes after chunks, as bg_lut_fused_ffn_up does.
 void check(const Rows& w1, const Rows* w3, const std::vector<int8_t>& x, int chunk, int32_t* partial, int paired) {
   std::vector<uint16_t> table(static_cast<size_t>(chunk) * BG_LUT_GROUP);
   const bg_lut_scratch s{table.data(), partial, chunk, paired};
-  Seen seen{std::vector<int32_t>(w1.rows), std::vector<int32_t>(w1.rows)};
-  bg_lut_matvec(&w1.m, w3 ? &w3->m : nullptr, x.data(), &s, record, &seen);
-  for (int32_t r = 0; r < w1.rows; ++r) {
-    ASSERT_EQ(seen.d1[r], w1.dot(r, x)) << "row " << r << " chunk " << chunk;
-    if (w3) {
-      ASSERT_EQ(seen.d3[r], w3->dot(r, x)) << "row " << r << " chunk " << chunk;
+  const int32_t groups = w1.m.row_bytes / 2;
+  for (int32_t defer : {0, 1}) {
+    Seen seen{std::vector<int32_t>(w1.rows, -1), std::vector<int32_t>(w1.rows, -1)};
+    const int32_t deferred = bg_lut_matvec(&w1.m, w3 ? &w3->m : nullptr, x.data(), &s, record, &seen, defer);
+    ASSERT_EQ(deferred, defer && groups > chunk) << "chunk " << chunk;
+    if (deferred) bg_lut_emit_rows(reinterpret_cast<const uint32_t*>(partial), w1.rows, w3 != nullptr, paired, record, &seen);
+    for (int32_t r = 0; r < w1.rows; ++r) {
+      ASSERT_EQ(seen.d1[r], w1.dot(r, x)) << "row " << r << " chunk " << chunk << " defer " << defer;
+      if (w3) {
+        ASSERT_EQ(seen.d3[r], w3->dot(r, x)) << "row " << r << " chunk " << chunk << " defer " << defer;
+      }
     }
   }
 }
@@ -102,6 +108,35 @@ TEST(LookupKernel, Int16PairsAreExactAtTheirLimit) {
   for (int8_t v : {int8_t{127}, int8_t{-127}}) {
     const std::vector<int8_t> x(258, v);
     check(plus, &minus, x, 7, out.data(), 1);
+  }
+}
+
+// The gated FFN on lookup tables against the gate applied to plain sums, row by row: on
+// the gate's fast path (SiLU with small multipliers: bg_lut_ffn_fast_rows after chunks)
+// and off it (per-row multipliers, or GELU), in one chunk and in several.
+TEST(LookupKernel, GatedFfnRowsEqualTheGateOfPlainSums) {
+  std::mt19937 rng(5);
+  const int32_t rows = 23, cols = 120;  // 30 groups
+  std::vector<bg_mult> per_row(rows);
+  for (int32_t r = 0; r < rows; ++r) per_row[static_cast<size_t>(r)] = bg_mult{1518500250 - 7919 * r, 44};
+  const bg_mult shared[1] = {1518500250, 44};
+  for (int chunk : {30, 16, 7}) {
+    Rows w1(rows, cols, chunk, rng), w3(rows, cols, chunk, rng);
+    const std::vector<int8_t> x = random_codes(cols, rng);
+    for (const bool fast : {true, false})
+      for (const int32_t act : {int32_t{BG_ACT_SILU}, int32_t{BG_ACT_GELU}}) {
+        w1.m.scales = w3.m.scales = fast ? shared : per_row.data();
+        w1.m.per_row = w3.m.per_row = fast ? 0 : 1;
+        const int32_t amax = 40 << 16;  // rows up to ~96 in act units, typically ~4
+        const bg_ffn_gate gate = bg_ffn_gate_begin(&w1.m, &w3.m, act, amax);
+        ASSERT_EQ(gate.fast, fast && act == BG_ACT_SILU ? 1 : 0) << "the test's multipliers no longer give the path it means";
+        std::vector<uint16_t> table(static_cast<size_t>(chunk) * BG_LUT_GROUP);
+        std::vector<int32_t> h(rows, -1);
+        const bg_lut_scratch s{table.data(), h.data(), chunk, BG_LUT_PAIRED};  // the pairs in the output
+        bg_lut_fused_ffn_up(&w1.m, &w3.m, act, x.data(), amax, h.data(), &s);
+        for (int32_t r = 0; r < rows; ++r)
+          ASSERT_EQ(h[static_cast<size_t>(r)], bg_ffn_gate_row(&gate, r, w1.dot(r, x), w3.dot(r, x))) << "row " << r << " chunk " << chunk;
+      }
   }
 }
 
