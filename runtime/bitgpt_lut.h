@@ -312,8 +312,9 @@ static inline void bg_lut_emit_ffn(void *p, int32_t r, int32_t d1, int32_t d3) {
  * bg_lut_emit_ffn's integers in a loop of their own, with no call a row (that call cost
  * ~20 instructions a row on the cortex-m4). A leaf function, so that the inlined fast path
  * does not enlarge the FFN step's frame, which is on the firmware's deepest stack path. */
-static BG_LUT_OUT_OF_LINE void bg_lut_ffn_fast_rows(const bg_ffn_gate *g, const uint32_t *p, int32_t rows, int32_t *h) {
-  int32_t r;
+static BG_LUT_OUT_OF_LINE void bg_lut_ffn_fast_rows(const bg_lut_ffn_ctx *c, const uint32_t *p, int32_t rows) {
+  const bg_ffn_gate *g = &c->gate;
+  int32_t *h = c->h, r;
   for (r = 0; r < rows; ++r) {
     const int32_t d1 = (int16_t)(uint16_t)p[r];
     h[r] = bg_ffn_gate_fast_row(g, d1, (int32_t)(p[r] - (uint32_t)d1) >> 16);
@@ -327,10 +328,9 @@ static BG_LUT_OUT_OF_LINE void bg_lut_fused_ffn_up(const bg_matrix *w1, const bg
   c.gate = bg_ffn_gate_begin(w1, w3 ? w3 : w1, act, amax);
   c.gated = w3 != 0;
   c.h = h;
-  if (bg_lut_matvec(w1, w3, x, s, bg_lut_emit_ffn, &c, c.gated)) { /* after chunks */
-    const uint32_t *p = (const uint32_t *)s->partial;
-    if (c.gate.fast && s->paired) bg_lut_ffn_fast_rows(&c.gate, p, w1->rows, h);
-    else bg_lut_emit_rows(p, w1->rows, 1, s->paired, bg_lut_emit_ffn, &c);
+  if (bg_lut_matvec(w1, w3, x, s, bg_lut_emit_ffn, &c, 1)) { /* after chunks */
+    if (c.gated && c.gate.fast && s->paired) bg_lut_ffn_fast_rows(&c, (const uint32_t *)s->partial, w1->rows);
+    else bg_lut_emit_rows((const uint32_t *)s->partial, w1->rows, c.gated, s->paired, bg_lut_emit_ffn, &c);
   }
 }
 
