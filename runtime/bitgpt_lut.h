@@ -288,13 +288,38 @@ static inline void bg_lut_emit_matvec(void *p, int32_t r, int32_t dot, int32_t u
   c->out[r] = c->accumulate ? bg_sat32((int64_t)c->out[r] + z) : z;
 }
 
+/* The rows' values from their sums p after chunks where one multiplier scales them all
+ * (c->rows.fast): bg_lut_emit_matvec's integers in a loop of their own, the multiplier one
+ * SMMULR a row where the core has it (bg_mult_q32). A leaf, as bg_lut_ffn_fast_rows. */
+static BG_LUT_OUT_OF_LINE void bg_lut_fast_rows(const bg_lut_matvec_ctx *c, const uint32_t *p, int32_t rows) {
+  const bg_mult k = c->rows.shared;
+  int32_t *out = c->out, r;
+#if defined(BG_HAS_SMMULR)
+  bg_mult_q32 k32;
+  if (bg_mult_q32_form(k, bg_row_dot_bound(c->rows.w), &k32)) {
+    if (c->accumulate)
+      for (r = 0; r < rows; ++r) out[r] = bg_sat32((int64_t)out[r] + bg_mult_apply_q32((int32_t)p[r], k32));
+    else
+      for (r = 0; r < rows; ++r) out[r] = bg_mult_apply_q32((int32_t)p[r], k32);
+    return;
+  }
+#endif
+  if (c->accumulate)
+    for (r = 0; r < rows; ++r) out[r] = bg_sat32((int64_t)out[r] + bg_mult_apply32_unchecked((int32_t)p[r], k));
+  else
+    for (r = 0; r < rows; ++r) out[r] = bg_mult_apply32_unchecked((int32_t)p[r], k);
+}
+
 /* bg_op_matvec for a BG_W_TERNARY_LUT4 matrix. */
 static BG_LUT_OUT_OF_LINE void bg_lut_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate, const bg_lut_scratch *s) {
   bg_lut_matvec_ctx c;
   c.rows = bg_row_scaler_begin(w, amax);
   c.out = out;
   c.accumulate = accumulate;
-  bg_lut_matvec(w, 0, x, s, bg_lut_emit_matvec, &c, 0);
+  if (bg_lut_matvec(w, 0, x, s, bg_lut_emit_matvec, &c, 1)) { /* after chunks */
+    if (c.rows.fast) bg_lut_fast_rows(&c, (const uint32_t *)s->partial, w->rows);
+    else bg_lut_emit_rows((const uint32_t *)s->partial, w->rows, 0, 0, bg_lut_emit_matvec, &c);
+  }
 }
 
 typedef struct bg_lut_ffn_ctx {
@@ -315,6 +340,16 @@ static inline void bg_lut_emit_ffn(void *p, int32_t r, int32_t d1, int32_t d3) {
 static BG_LUT_OUT_OF_LINE void bg_lut_ffn_fast_rows(const bg_lut_ffn_ctx *c, const uint32_t *p, int32_t rows) {
   const bg_ffn_gate *g = &c->gate;
   int32_t *h = c->h, r;
+#if defined(BG_HAS_SMMULR)
+  bg_mult_q32 up, gate;
+  if (bg_ffn_gate_q32(g, &up, &gate)) {
+    for (r = 0; r < rows; ++r) {
+      const int32_t d1 = (int16_t)(uint16_t)p[r];
+      h[r] = bg_ffn_gate_q32_row(up, gate, d1, (int32_t)(p[r] - (uint32_t)d1) >> 16);
+    }
+    return;
+  }
+#endif
   for (r = 0; r < rows; ++r) {
     const int32_t d1 = (int16_t)(uint16_t)p[r];
     h[r] = bg_ffn_gate_fast_row(g, d1, (int32_t)(p[r] - (uint32_t)d1) >> 16);

@@ -177,6 +177,41 @@ static inline int32_t bg_mult_apply32_high(int32_t x, bg_mult k) {
   return (t >> 1) + (t & 1);
 }
 
+/* bg_mult_apply32_unchecked as one rounding high multiply where the core has one (SMMULR
+ * on Armv7E-M: the high word of a b + 2^31): with m shifted up by q and x by pre, q + pre =
+ * 32 - shift, that high word is round(x m / 2^shift), the same integer in 2 instructions
+ * instead of 6. Formed once per vector for |x| <= xmax; 0 when the shifts do not fit. */
+typedef struct bg_mult_q32 {
+  int32_t m;   /* k.m << q, q = min(32 - shift, 8): under 2^31 */
+  int32_t pre; /* x's shift: x 2^pre fits int32 for every |x| <= xmax */
+} bg_mult_q32;
+
+static inline int bg_mult_q32_form(bg_mult k, int64_t xmax, bg_mult_q32 *out) {
+  int q, pre;
+  if (k.shift < 2 || k.shift > 32 || k.m < 0 || xmax < 0 || xmax >= ((int64_t)1 << 31)) return 0;
+  q = 32 - k.shift < 8 ? 32 - k.shift : 8;
+  pre = 32 - k.shift - q;
+  if ((xmax << pre) >= ((int64_t)1 << 31)) return 0;
+  out->m = k.m << q;
+  out->pre = pre;
+  return 1;
+}
+
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP)
+#define BG_HAS_SMMULR 1
+#endif
+
+static inline int32_t bg_mult_apply_q32(int32_t x, bg_mult_q32 k) {
+  const int32_t a = (int32_t)((uint32_t)x << k.pre);
+#if defined(BG_HAS_SMMULR)
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(k.m));
+  return r;
+#else
+  return (int32_t)((bg_mul32x32(a, k.m) + ((int64_t)1 << 31)) >> 32);
+#endif
+}
+
 /* The most |bg_mult_apply32(x, k)| can be for |x| <= xmax, where
  * bg_mult_apply32_safe(k, xmax) holds: floor(xmax m / 2^shift), +1 for the rounding. */
 static inline int64_t bg_mult_apply_bound(bg_mult k, int64_t xmax) {

@@ -490,6 +490,21 @@ static inline int32_t bg_ffn_gate_fast_row(const bg_ffn_gate *g, int32_t d1, int
   return bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(a, sigma), b);
 }
 
+/* bg_ffn_gate_fast_row with the gate's up and gate multipliers as bg_mult_q32 forms (bg_ffn_gate_q32):
+ * one SMMULR each on Armv7E-M instead of a SMULL and five, the same integers. */
+static inline int32_t bg_ffn_gate_q32_row(bg_mult_q32 up, bg_mult_q32 gate, int32_t d1, int32_t d3) {
+  const int32_t a = bg_mult_apply_q32(d1, up);
+  const bg_mult sigma = {bg_sigmoid_q16(a), 16}, b = {bg_mult_apply_q32(d3, gate), 16};
+  return bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(a, sigma), b);
+}
+
+/* Whether a fast gate's up and gate multipliers have bg_mult_q32 forms for every dot
+ * product of their matrices (formed where they are used, so that the gate's frame, on
+ * the deepest stack path of small cores, does not grow). */
+static inline int bg_ffn_gate_q32(const bg_ffn_gate *g, bg_mult_q32 *up, bg_mult_q32 *gate) {
+  return g->fast && bg_mult_q32_form(g->up.shared, bg_row_dot_bound(g->up.w), up) && bg_mult_q32_form(g->gate.shared, bg_row_dot_bound(g->gate.w), gate);
+}
+
 static inline int32_t bg_ffn_gate_row(const bg_ffn_gate *g, int32_t r, int32_t d1, int32_t d3) {
   if (g->fast) return bg_ffn_gate_fast_row(g, d1, d3);
   return bg_mul_q16(bg_activation(g->act, bg_row_scale(&g->up, r, d1)), bg_row_scale(&g->gate, r, d3));

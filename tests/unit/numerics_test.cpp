@@ -199,6 +199,34 @@ TEST(Numerics, UncheckedMultiplyIsTheCheckedOneWhereSafe) {
   EXPECT_GT(safe, 10000);
 }
 
+// The Q32 form (one SMMULR on Armv7E-M; here its C form, the same arithmetic) against
+// the checked rounding, wherever bg_mult_q32_form accepts the multiplier and bound. The
+// Arm form is held to the same integers by the e2e runs (firmware against interpreter).
+TEST(Numerics, Q32MultiplyIsTheCheckedOneWhereFormed) {
+  std::mt19937_64 rng(9);
+  int formed = 0, by_shift[34] = {};
+  for (int i = 0; i < 200000; ++i) {
+    const bg_mult k{static_cast<int32_t>((1u << 22) + rng() % (1u << 22)), static_cast<int32_t>(rng() % 40)};
+    const int64_t xmax = static_cast<int64_t>(rng() % (1u << (1 + rng() % 31)));
+    bg_mult_q32 q{};
+    if (!bg_mult_q32_form(k, xmax, &q)) continue;
+    ASSERT_TRUE(k.shift >= 2 && k.shift <= 32);
+    ASSERT_LT((xmax << q.pre), int64_t{1} << 31);
+    ++formed;
+    ++by_shift[k.shift];
+    for (const int64_t x : {xmax, -xmax, static_cast<int64_t>(rng() % (xmax + 1)), -static_cast<int64_t>(rng() % (xmax + 1))})
+      ASSERT_EQ(bg_mult_apply_q32(static_cast<int32_t>(x), q), bg_mult_apply32(static_cast<int32_t>(x), k)) << x << " " << k.m << " " << k.shift;
+  }
+  EXPECT_GT(formed, 10000);
+  EXPECT_GT(by_shift[15], 0);  // the FFN gate's usual shift on the example
+  EXPECT_GT(by_shift[32], 0);  // no room left for x: pre = 0
+  // where x's shift would overflow, there is no form
+  bg_mult_q32 q{};
+  EXPECT_FALSE(bg_mult_q32_form(bg_mult{1 << 22, 15}, int64_t{1} << 22, &q));
+  EXPECT_TRUE(bg_mult_q32_form(bg_mult{1 << 22, 15}, (int64_t{1} << 22) - 1, &q));
+  EXPECT_FALSE(bg_mult_q32_form(bg_mult{1 << 22, 33}, 1, &q));
+}
+
 TEST(Numerics, QuantisedCodesNeverNeedTheClamp) {
   // bg_quantize_codes drops the clamp to +-127 on its fast paths: the codes must equal
   // bg_quantize_one's for any vector, its largest |value| included.
