@@ -215,19 +215,23 @@ static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *
  * row: at once when the input fits one chunk, else after the last chunk, the sums kept in
  * s->partial in between (set to minus the rows' total bias first, then each chunk's sums
  * added by bg_lut_chunk_rows). The per-row work between chunks is a load, an add and a store, so
- * small chunks cost little more than whole tables. With `defer`, the last step
- * (bg_lut_emit_rows) is left to the caller: it returns 1 when the sums are in s->partial
- * (after chunks) and 0 when they were emitted. */
+ * small chunks cost little more than whole tables. Returns 0 when the rows were emitted
+ * (one chunk), 1 when their sums are left in s->partial (after chunks): the caller then
+ * finishes them, with bg_lut_emit_rows or with loops of its own, not a call a row. */
 typedef void (*bg_lut_emit_fn)(void *ctx, int32_t r, int32_t dot1, int32_t dot3);
 
-/* bg_lut_matvec's last step after chunks: each row's sums from the partial sums p (two
+/* A row's two sums from its paired partial sum (BG_LUT_PAIRED): the low half, then the
+ * high half less the low one's borrow. */
+static inline int32_t bg_lut_pair_first(uint32_t v) { return (int16_t)(uint16_t)v; }
+static inline int32_t bg_lut_pair_second(uint32_t v) { return (int32_t)(v - (uint32_t)bg_lut_pair_first(v)) >> 16; }
+
+/* bg_lut_matvec's rows after chunks: each row's sums from the partial sums p (two
  * matrices when `two`, paired or not) to emit. */
 static BG_LUT_INLINE void bg_lut_emit_rows(const uint32_t *p, int32_t rows, int32_t two, int32_t paired, bg_lut_emit_fn emit, void *ctx) {
   int32_t r;
   for (r = 0; r < rows; ++r) {
     if (two && paired) {
-      const int32_t d1 = (int16_t)(uint16_t)p[r];
-      emit(ctx, r, d1, (int32_t)(p[r] - (uint32_t)d1) >> 16);
+      emit(ctx, r, bg_lut_pair_first(p[r]), bg_lut_pair_second(p[r]));
     } else {
       emit(ctx, r, (int32_t)p[r], two ? (int32_t)p[rows + r] : 0);
     }
@@ -235,7 +239,7 @@ static BG_LUT_INLINE void bg_lut_emit_rows(const uint32_t *p, int32_t rows, int3
 }
 
 static BG_LUT_INLINE int32_t bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
-                                    bg_lut_emit_fn emit, void *ctx, int32_t defer) {
+                                    bg_lut_emit_fn emit, void *ctx) {
   const int32_t groups = w1->row_bytes / 2, rows = w1->rows;
   const uint16_t *rows1 = (const uint16_t *)w1->data, *rows3 = w3 ? (const uint16_t *)w3->data : 0;
   const uint16_t *t = s->table;
@@ -268,9 +272,7 @@ static BG_LUT_INLINE int32_t bg_lut_matvec(const bg_matrix *w1, const bg_matrix 
     else BG_LUT_CHUNK_ROWS(n);
 #undef BG_LUT_CHUNK_ROWS
   }
-  if (defer) return 1;
-  bg_lut_emit_rows(p, rows, rows3 != 0, s->paired, emit, ctx);
-  return 0;
+  return 1;
 }
 
 /* ---- the three operations that multiply matrices, on top of bg_lut_matvec ---- */
@@ -316,7 +318,7 @@ static BG_LUT_OUT_OF_LINE void bg_lut_op_matvec(const bg_matrix *w, const int8_t
   c.rows = bg_row_scaler_begin(w, amax);
   c.out = out;
   c.accumulate = accumulate;
-  if (bg_lut_matvec(w, 0, x, s, bg_lut_emit_matvec, &c, 1)) { /* after chunks */
+  if (bg_lut_matvec(w, 0, x, s, bg_lut_emit_matvec, &c)) { /* after chunks */
     if (c.rows.fast) bg_lut_fast_rows(&c, (const uint32_t *)s->partial, w->rows);
     else bg_lut_emit_rows((const uint32_t *)s->partial, w->rows, 0, 0, bg_lut_emit_matvec, &c);
   }
@@ -338,22 +340,16 @@ static inline void bg_lut_emit_ffn(void *p, int32_t r, int32_t d1, int32_t d3) {
  * ~20 instructions a row on the cortex-m4). A leaf function, so that the inlined fast path
  * does not enlarge the FFN step's frame, which is on the firmware's deepest stack path. */
 static BG_LUT_OUT_OF_LINE void bg_lut_ffn_fast_rows(const bg_lut_ffn_ctx *c, const uint32_t *p, int32_t rows) {
-  const bg_ffn_gate *g = &c->gate;
+  const bg_mult up = c->gate.up.shared, gate = c->gate.gate.shared; /* not reloaded after each store to h */
   int32_t *h = c->h, r;
 #if defined(BG_HAS_SMMULR)
-  bg_mult_q32 up, gate;
-  if (bg_ffn_gate_q32(g, &up, &gate)) {
-    for (r = 0; r < rows; ++r) {
-      const int32_t d1 = (int16_t)(uint16_t)p[r];
-      h[r] = bg_ffn_gate_q32_row(up, gate, d1, (int32_t)(p[r] - (uint32_t)d1) >> 16);
-    }
+  bg_mult_q32 up32, gate32;
+  if (bg_ffn_gate_q32(&c->gate, &up32, &gate32)) {
+    for (r = 0; r < rows; ++r) h[r] = bg_ffn_gate_q32_row(up32, gate32, bg_lut_pair_first(p[r]), bg_lut_pair_second(p[r]));
     return;
   }
 #endif
-  for (r = 0; r < rows; ++r) {
-    const int32_t d1 = (int16_t)(uint16_t)p[r];
-    h[r] = bg_ffn_gate_fast_row(g, d1, (int32_t)(p[r] - (uint32_t)d1) >> 16);
-  }
+  for (r = 0; r < rows; ++r) h[r] = bg_ffn_gate_fast_row(up, gate, bg_lut_pair_first(p[r]), bg_lut_pair_second(p[r]));
 }
 
 /* bg_fused_ffn_up for BG_W_TERNARY_LUT4 matrices: one table serves w1 and w3. */
@@ -363,7 +359,7 @@ static BG_LUT_OUT_OF_LINE void bg_lut_fused_ffn_up(const bg_matrix *w1, const bg
   c.gate = bg_ffn_gate_begin(w1, w3 ? w3 : w1, act, amax);
   c.gated = w3 != 0;
   c.h = h;
-  if (bg_lut_matvec(w1, w3, x, s, bg_lut_emit_ffn, &c, 1)) { /* after chunks */
+  if (bg_lut_matvec(w1, w3, x, s, bg_lut_emit_ffn, &c)) { /* after chunks */
     if (c.gated && c.gate.fast && s->paired) bg_lut_ffn_fast_rows(&c, (const uint32_t *)s->partial, w1->rows);
     else bg_lut_emit_rows((const uint32_t *)s->partial, w1->rows, c.gated, s->paired, bg_lut_emit_ffn, &c);
   }

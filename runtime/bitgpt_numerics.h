@@ -188,7 +188,7 @@ typedef struct bg_mult_q32 {
 
 static inline int bg_mult_q32_form(bg_mult k, int64_t xmax, bg_mult_q32 *out) {
   int q, pre;
-  if (k.shift < 2 || k.shift > 32 || k.m < 0 || xmax < 0 || xmax >= ((int64_t)1 << 31)) return 0;
+  if (k.shift < 2 || k.shift > 32 || k.m < 0 || k.m >= (1 << BG_MULT_BITS) || xmax < 0 || xmax >= ((int64_t)1 << 31)) return 0;
   q = 32 - k.shift < 8 ? 32 - k.shift : 8;
   pre = 32 - k.shift - q;
   if ((xmax << pre) >= ((int64_t)1 << 31)) return 0;
@@ -197,7 +197,10 @@ static inline int bg_mult_q32_form(bg_mult k, int64_t xmax, bg_mult_q32 *out) {
   return 1;
 }
 
-#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP)
+/* SMMULR: Armv6 and later with the DSP extension, where the emitted code asks for the DSP
+ * kernels (BITGPT_KERNEL_SMLAD, not the naive baseline), as bitgpt_ops.h's SMLAD paths */
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && defined(__ARM_ARCH) && __ARM_ARCH >= 6 && defined(BITGPT_KERNEL_SMLAD) && \
+    !defined(BITGPT_KERNEL_NAIVE)
 #define BG_HAS_SMMULR 1
 #endif
 

@@ -482,11 +482,11 @@ static inline bg_ffn_gate bg_ffn_gate_begin(const bg_matrix *w1, const bg_matrix
   return g;
 }
 
-/* bg_ffn_gate_row where g->fast holds: three unchecked roundings and the sigmoid table,
- * small enough to inline into a row loop. */
-static inline int32_t bg_ffn_gate_fast_row(const bg_ffn_gate *g, int32_t d1, int32_t d3) {
-  const int32_t a = bg_mult_apply32_unchecked(d1, g->up.shared);
-  const bg_mult sigma = {bg_sigmoid_q16(a), 16}, b = {bg_mult_apply32_unchecked(d3, g->gate.shared), 16};
+/* bg_ffn_gate_row where the gate's fast flag holds, from its shared multipliers: three
+ * unchecked roundings and the sigmoid table, small enough to inline into a row loop. */
+static inline int32_t bg_ffn_gate_fast_row(bg_mult up, bg_mult gate, int32_t d1, int32_t d3) {
+  const int32_t a = bg_mult_apply32_unchecked(d1, up);
+  const bg_mult sigma = {bg_sigmoid_q16(a), 16}, b = {bg_mult_apply32_unchecked(d3, gate), 16};
   return bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(a, sigma), b);
 }
 
@@ -506,7 +506,7 @@ static inline int bg_ffn_gate_q32(const bg_ffn_gate *g, bg_mult_q32 *up, bg_mult
 }
 
 static inline int32_t bg_ffn_gate_row(const bg_ffn_gate *g, int32_t r, int32_t d1, int32_t d3) {
-  if (g->fast) return bg_ffn_gate_fast_row(g, d1, d3);
+  if (g->fast) return bg_ffn_gate_fast_row(g->up.shared, g->gate.shared, d1, d3);
   return bg_mul_q16(bg_activation(g->act, bg_row_scale(&g->up, r, d1)), bg_row_scale(&g->gate, r, d3));
 }
 

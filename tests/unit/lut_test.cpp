@@ -48,25 +48,26 @@ void record(void* p, int32_t r, int32_t d1, int32_t d3) {
   s->d3[r] = d3;
 }
 
-// Runs bg_lut_matvec with `partial` (or none) and checks every row's sums; with `defer`
-// the caller finishes after chunks, as bg_lut_fused_ffn_up does.
+// Runs bg_lut_matvec with `partial` (or none) and checks every row's sums: emitted at once
+// for one chunk, else left in `partial` and finished with bg_lut_emit_rows.
 void check(const Rows& w1, const Rows* w3, const std::vector<int8_t>& x, int chunk, int32_t* partial, int paired) {
   std::vector<uint16_t> table(static_cast<size_t>(chunk) * BG_LUT_GROUP);
   const bg_lut_scratch s{table.data(), partial, chunk, paired};
   const int32_t groups = w1.m.row_bytes / 2;
-  for (int32_t defer : {0, 1}) {
-    Seen seen{std::vector<int32_t>(w1.rows, -1), std::vector<int32_t>(w1.rows, -1)};
-    const int32_t deferred = bg_lut_matvec(&w1.m, w3 ? &w3->m : nullptr, x.data(), &s, record, &seen, defer);
-    ASSERT_EQ(deferred, defer && groups > chunk) << "chunk " << chunk;
-    if (deferred) bg_lut_emit_rows(reinterpret_cast<const uint32_t*>(partial), w1.rows, w3 != nullptr, paired, record, &seen);
-    for (int32_t r = 0; r < w1.rows; ++r) {
-      ASSERT_EQ(seen.d1[r], w1.dot(r, x)) << "row " << r << " chunk " << chunk << " defer " << defer;
-      if (w3) {
-        ASSERT_EQ(seen.d3[r], w3->dot(r, x)) << "row " << r << " chunk " << chunk << " defer " << defer;
-      }
+  Seen seen{std::vector<int32_t>(w1.rows, -1), std::vector<int32_t>(w1.rows, -1)};
+  const int32_t after_chunks = bg_lut_matvec(&w1.m, w3 ? &w3->m : nullptr, x.data(), &s, record, &seen);
+  ASSERT_EQ(after_chunks, groups > chunk ? 1 : 0) << "chunk " << chunk;
+  if (after_chunks) bg_lut_emit_rows(reinterpret_cast<const uint32_t*>(partial), w1.rows, w3 != nullptr, paired, record, &seen);
+  for (int32_t r = 0; r < w1.rows; ++r) {
+    ASSERT_EQ(seen.d1[r], w1.dot(r, x)) << "row " << r << " chunk " << chunk;
+    if (w3) {
+      ASSERT_EQ(seen.d3[r], w3->dot(r, x)) << "row " << r << " chunk " << chunk;
     }
   }
 }
+
+// Row r's value by the checked definition: the dot product scaled by its row's multiplier.
+int32_t scaled(const bg_matrix& w, int32_t r, int32_t amax, int32_t dot) { return bg_mult_apply32(dot, bg_row_mult(&w, r, amax)); }
 
 std::vector<int8_t> random_codes(int32_t n, std::mt19937& rng) {
   std::uniform_int_distribution<int> code(-127, 127);
@@ -111,15 +112,15 @@ TEST(LookupKernel, Int16PairsAreExactAtTheirLimit) {
   }
 }
 
-// The gated FFN on lookup tables against the gate applied to plain sums, row by row: on
-// the gate's fast path (SiLU with small multipliers: bg_lut_ffn_fast_rows after chunks)
-// and off it (per-row multipliers, or GELU), in one chunk and in several.
+// The gated FFN on lookup tables against the checked definition of the gate on plain sums,
+// row by row: on the gate's fast path (SiLU with small multipliers: bg_lut_ffn_fast_rows
+// after chunks) and off it (per-row multipliers, or GELU), in one chunk and in several.
 TEST(LookupKernel, GatedFfnRowsEqualTheGateOfPlainSums) {
   std::mt19937 rng(5);
   const int32_t rows = 23, cols = 120;  // 30 groups
   std::vector<bg_mult> per_row(rows);
   for (int32_t r = 0; r < rows; ++r) per_row[static_cast<size_t>(r)] = bg_mult{1518500250 - 7919 * r, 44};
-  const bg_mult shared[1] = {1518500250, 44};
+  const bg_mult shared[1] = {{1518500250, 44}};
   for (int chunk : {30, 16, 7}) {
     Rows w1(rows, cols, chunk, rng), w3(rows, cols, chunk, rng);
     const std::vector<int8_t> x = random_codes(cols, rng);
@@ -127,15 +128,51 @@ TEST(LookupKernel, GatedFfnRowsEqualTheGateOfPlainSums) {
       for (const int32_t act : {int32_t{BG_ACT_SILU}, int32_t{BG_ACT_GELU}}) {
         w1.m.scales = w3.m.scales = fast ? shared : per_row.data();
         w1.m.per_row = w3.m.per_row = fast ? 0 : 1;
-        const int32_t amax = 40 << 16;  // rows up to ~96 in act units, typically ~4
+        const int32_t amax = 40 << 16;  // the multiplier ~226: dots up to 15,240 scale to ~53.0, typically ~2
         const bg_ffn_gate gate = bg_ffn_gate_begin(&w1.m, &w3.m, act, amax);
         ASSERT_EQ(gate.fast, fast && act == BG_ACT_SILU ? 1 : 0) << "the test's multipliers no longer give the path it means";
         std::vector<uint16_t> table(static_cast<size_t>(chunk) * BG_LUT_GROUP);
         std::vector<int32_t> h(rows, -1);
         const bg_lut_scratch s{table.data(), h.data(), chunk, BG_LUT_PAIRED};  // the pairs in the output
         bg_lut_fused_ffn_up(&w1.m, &w3.m, act, x.data(), amax, h.data(), &s);
-        for (int32_t r = 0; r < rows; ++r)
-          ASSERT_EQ(h[static_cast<size_t>(r)], bg_ffn_gate_row(&gate, r, w1.dot(r, x), w3.dot(r, x))) << "row " << r << " chunk " << chunk;
+        for (int32_t r = 0; r < rows; ++r) {
+          const int32_t up = scaled(w1.m, r, amax, w1.dot(r, x)), by = scaled(w3.m, r, amax, w3.dot(r, x));
+          ASSERT_EQ(h[static_cast<size_t>(r)], bg_mul_q16(bg_activation(act, up), by)) << "row " << r << " chunk " << chunk;
+        }
+      }
+  }
+}
+
+// The other products on lookup tables (bg_lut_op_matvec: after chunks bg_lut_fast_rows,
+// or the per-row callback) against the checked scaling of plain sums: stored (the partial
+// sums in the output) and added to a residual near both int32 limits (saturating), with
+// one multiplier and with one a row, in one chunk and in several.
+TEST(LookupKernel, ProductRowsEqualTheCheckedScalingOfPlainSums) {
+  std::mt19937 rng(17);
+  const int32_t rows = 19, cols = 96;  // 24 groups
+  std::vector<bg_mult> per_row(rows);
+  for (int32_t r = 0; r < rows; ++r) per_row[static_cast<size_t>(r)] = bg_mult{1518500250 - 104729 * r, 44};
+  const bg_mult shared[1] = {{1518500250, 44}};
+  const int32_t amax = 40 << 16;
+  for (int chunk : {24, 16, 5}) {
+    Rows w(rows, cols, chunk, rng);
+    const std::vector<int8_t> x = random_codes(cols, rng);
+    for (const bool one_multiplier : {true, false})
+      for (const int32_t accumulate : {0, 1}) {
+        w.m.scales = one_multiplier ? shared : per_row.data();
+        w.m.per_row = one_multiplier ? 0 : 1;
+        ASSERT_EQ(bg_row_scaler_begin(&w.m, amax).fast, one_multiplier ? 1 : 0) << "the test's multipliers no longer give the path it means";
+        std::vector<int32_t> out(rows), residual(rows), scratch(rows);
+        for (int32_t r = 0; r < rows; ++r) residual[static_cast<size_t>(r)] = r % 3 == 0 ? INT32_MAX - r : r % 3 == 1 ? INT32_MIN + r : r * 7919 - 50000;
+        if (accumulate) out = residual;
+        std::vector<uint16_t> table(static_cast<size_t>(chunk) * BG_LUT_GROUP);
+        const bg_lut_scratch s{table.data(), accumulate ? scratch.data() : out.data(), chunk, BG_LUT_SEPARATE};
+        bg_lut_op_matvec(&w.m, x.data(), amax, out.data(), accumulate, &s);
+        for (int32_t r = 0; r < rows; ++r) {
+          const int32_t z = scaled(w.m, r, amax, w.dot(r, x));
+          const int32_t want = accumulate ? bg_sat32(static_cast<int64_t>(residual[static_cast<size_t>(r)]) + z) : z;
+          ASSERT_EQ(out[static_cast<size_t>(r)], want) << "row " << r << " chunk " << chunk << " accumulate " << accumulate;
+        }
       }
   }
 }

@@ -225,6 +225,7 @@ TEST(Numerics, Q32MultiplyIsTheCheckedOneWhereFormed) {
   EXPECT_FALSE(bg_mult_q32_form(bg_mult{1 << 22, 15}, int64_t{1} << 22, &q));
   EXPECT_TRUE(bg_mult_q32_form(bg_mult{1 << 22, 15}, (int64_t{1} << 22) - 1, &q));
   EXPECT_FALSE(bg_mult_q32_form(bg_mult{1 << 22, 33}, 1, &q));
+  EXPECT_FALSE(bg_mult_q32_form(bg_mult{1 << 23, 20}, 1, &q));  // not normalised: m << 8 would pass 2^31
 }
 
 TEST(Numerics, QuantisedCodesNeverNeedTheClamp) {
