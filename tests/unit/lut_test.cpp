@@ -66,6 +66,15 @@ void check(const Rows& w1, const Rows* w3, const std::vector<int8_t>& x, int chu
   }
 }
 
+// Scales for the tests of the scaled rows: one for the whole matrix (the scaler's fast
+// path), or one a row, each slightly different.
+const bg_mult kOneScale[1] = {{1518500250, 44}};
+std::vector<bg_mult> row_scales(int32_t rows, int32_t step) {
+  std::vector<bg_mult> s(static_cast<size_t>(rows));
+  for (int32_t r = 0; r < rows; ++r) s[static_cast<size_t>(r)] = bg_mult{kOneScale[0].m - step * r, kOneScale[0].shift};
+  return s;
+}
+
 // Row r's value by the checked definition: the dot product scaled by its row's multiplier.
 int32_t scaled(const bg_matrix& w, int32_t r, int32_t amax, int32_t dot) { return bg_mult_apply32(dot, bg_row_mult(&w, r, amax)); }
 
@@ -118,15 +127,13 @@ TEST(LookupKernel, Int16PairsAreExactAtTheirLimit) {
 TEST(LookupKernel, GatedFfnRowsEqualTheGateOfPlainSums) {
   std::mt19937 rng(5);
   const int32_t rows = 23, cols = 120;  // 30 groups
-  std::vector<bg_mult> per_row(rows);
-  for (int32_t r = 0; r < rows; ++r) per_row[static_cast<size_t>(r)] = bg_mult{1518500250 - 7919 * r, 44};
-  const bg_mult shared[1] = {{1518500250, 44}};
+  const std::vector<bg_mult> per_row = row_scales(rows, 7919);
   for (int chunk : {30, 16, 7}) {
     Rows w1(rows, cols, chunk, rng), w3(rows, cols, chunk, rng);
     const std::vector<int8_t> x = random_codes(cols, rng);
     for (const bool fast : {true, false})
       for (const int32_t act : {int32_t{BG_ACT_SILU}, int32_t{BG_ACT_GELU}}) {
-        w1.m.scales = w3.m.scales = fast ? shared : per_row.data();
+        w1.m.scales = w3.m.scales = fast ? kOneScale : per_row.data();
         w1.m.per_row = w3.m.per_row = fast ? 0 : 1;
         const int32_t amax = 40 << 16;  // the multiplier ~226: dots up to 15,240 scale to ~53.0, typically ~2
         const bg_ffn_gate gate = bg_ffn_gate_begin(&w1.m, &w3.m, act, amax);
@@ -150,16 +157,14 @@ TEST(LookupKernel, GatedFfnRowsEqualTheGateOfPlainSums) {
 TEST(LookupKernel, ProductRowsEqualTheCheckedScalingOfPlainSums) {
   std::mt19937 rng(17);
   const int32_t rows = 19, cols = 96;  // 24 groups
-  std::vector<bg_mult> per_row(rows);
-  for (int32_t r = 0; r < rows; ++r) per_row[static_cast<size_t>(r)] = bg_mult{1518500250 - 104729 * r, 44};
-  const bg_mult shared[1] = {{1518500250, 44}};
+  const std::vector<bg_mult> per_row = row_scales(rows, 104729);
   const int32_t amax = 40 << 16;
   for (int chunk : {24, 16, 5}) {
     Rows w(rows, cols, chunk, rng);
     const std::vector<int8_t> x = random_codes(cols, rng);
     for (const bool one_multiplier : {true, false})
       for (const int32_t accumulate : {0, 1}) {
-        w.m.scales = one_multiplier ? shared : per_row.data();
+        w.m.scales = one_multiplier ? kOneScale : per_row.data();
         w.m.per_row = one_multiplier ? 0 : 1;
         ASSERT_EQ(bg_row_scaler_begin(&w.m, amax).fast, one_multiplier ? 1 : 0) << "the test's multipliers no longer give the path it means";
         std::vector<int32_t> out(rows), residual(rows), scratch(rows);
