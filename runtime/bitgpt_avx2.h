@@ -194,16 +194,19 @@ static inline int32_t bg_avx2_amax(const int32_t *y, int32_t n) {
 }
 
 /* sum x[i]^2 over i < n (a multiple of 8) in uint64, as the scalar loop adds them (the
- * lanes wrap as it does). */
-static inline uint64_t bg_avx2_sum_squares(const int32_t *x, int32_t n) {
-  __m256i acc = _mm256_setzero_si256();
+ * lanes wrap as it does), and in *amax the largest bg_abs32(x[i]), which bounds x where
+ * the sum wrapped. */
+static inline uint64_t bg_avx2_sum_squares(const int32_t *x, int32_t n, int32_t *amax) {
+  __m256i acc = _mm256_setzero_si256(), m = _mm256_setzero_si256();
   int32_t i;
   for (i = 0; i < n; i += 8) {
     const __m256i v = _mm256_loadu_si256((const __m256i *)(x + i));
     __m256i even, odd;
     bg_avx2_products(v, v, &even, &odd);
     acc = _mm256_add_epi64(acc, _mm256_add_epi64(even, odd));
+    m = _mm256_max_epi32(m, bg_avx2_abs32(v));
   }
+  *amax = bg_avx2_max(m);
   return bg_avx2_sum64(acc);
 }
 

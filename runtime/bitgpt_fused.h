@@ -55,6 +55,22 @@ static inline int32_t bg_rms_gain_pass(const int32_t *x, const int32_t *g, int32
   return m;
 }
 
+/* bg_rms_gain_pass with checks 0, where both roundings have bg_mult_q32 forms: x k's
+ * (k32) and the gain's, formed for the largest gain (g32; each g[i] shifted up as it is).
+ * One rounding high multiply each where the core has one. Not where a vector loop does
+ * the pass. */
+static inline int32_t bg_rms_gain_pass_q32(const int32_t *x, const int32_t *g, int32_t n, bg_mult_q32 k32, bg_mult_q32 g32, int32_t *y) {
+  const int32_t up = 32 - 16 - g32.pre; /* the gain's shift is 16 */
+  int32_t i, m = 0;
+  for (i = 0; i < n; ++i) {
+    const bg_mult_q32 gi = {(int32_t)((uint32_t)g[i] << up), g32.pre};
+    const int32_t v = bg_mult_apply_q32(bg_mult_apply_q32(x[i], k32), gi), a = bg_abs32(v);
+    y[i] = v;
+    if (a > m) m = a;
+  }
+  return m;
+}
+
 /* The same with a buffer y for the normalised values, so each is computed once: y is
  * scratch, or x itself when x is not read again. Same helpers, same integers. */
 static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_params *p, int32_t *y, int8_t *q, int32_t *amax) {
@@ -68,6 +84,12 @@ static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_pa
     const bg_mult k = s.inv_rms, gain_q16 = {p->gain_max, 16};
     const int k_safe = bg_mult_apply32_safe(k, s.bound);
     const int64_t normed = k_safe ? bg_mult_apply_bound(k, s.bound) : 0;
+#if !defined(BITGPT_USE_AVX2) && !defined(BITGPT_USE_MVE)
+    bg_mult_q32 k32, g32;
+    if (k_safe && bg_mult_q32_form(k, s.bound, &k32) && bg_mult_q32_form(gain_q16, normed, &g32))
+      m = bg_rms_gain_pass_q32(x, p->gain, n, k32, g32, y);
+    else
+#endif
     if (k_safe && bg_mult_apply32_safe(gain_q16, normed)) m = bg_rms_gain_pass(x, p->gain, n, k, 0, y);
     else if (k_safe) m = bg_rms_gain_pass(x, p->gain, n, k, 1, y);
     else m = bg_rms_gain_pass(x, p->gain, n, k, 2, y);

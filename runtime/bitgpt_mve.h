@@ -148,21 +148,25 @@ static inline int32x4_t bg_mve_apply32_unchecked(int32x4_t x, int32x4_t m, int32
   return vrshrq_n_s32(vorrq_s32(vreinterpretq_s32_u32(low), high), 1);
 }
 
+/* The largest bg_abs32(v) of four lanes and m: VQABS saturates INT32_MIN to INT32_MAX
+ * as bg_abs32 does. */
+static inline int32x4_t bg_mve_max_abs(int32x4_t m, int32x4_t v) { return vmaxq_s32(m, vqabsq_s32(v)); }
+
 /* sum x[i]^2 over i < n (a multiple of 4) in 64 bits: VMLALDAVA's sum wraps modulo 2^64
- * as the scalar loop's uint64 does. */
-static inline uint64_t bg_mve_sum_squares(const int32_t *x, int32_t n) {
+ * as the scalar loop's uint64 does; and in *amax the largest bg_abs32(x[i]), which bounds
+ * x where the sum wrapped. */
+static inline uint64_t bg_mve_sum_squares(const int32_t *x, int32_t n, int32_t *amax) {
   int64_t acc = 0;
+  int32x4_t m = vdupq_n_s32(0);
   int32_t i;
   for (i = 0; i < n; i += 4) {
     const int32x4_t v = vld1q_s32(x + i);
     acc = vmlaldavaq_s32(acc, v, v);
+    m = bg_mve_max_abs(m, v);
   }
+  *amax = vmaxvq_s32(0, m);
   return (uint64_t)acc;
 }
-
-/* The largest bg_abs32(v) of four lanes and m: VQABS saturates INT32_MIN to INT32_MAX
- * as bg_abs32 does. */
-static inline int32x4_t bg_mve_max_abs(int32x4_t m, int32x4_t v) { return vmaxq_s32(m, vqabsq_s32(v)); }
 
 /* bg_amax over i < n (a multiple of 4). */
 static inline int32_t bg_mve_amax(const int32_t *y, int32_t n) {

@@ -132,14 +132,45 @@ static inline int32_t bg_kv_qmax(int32_t bits) { return bits == 4 ? 7 : 127; }
 typedef struct bg_norm_stats {
   int32_t mean; /* act, 0 for RMSNorm */
   bg_mult inv_rms;
-  int64_t bound; /* >= max |x - mean|: sqrt(sum of squares) < sqrt(n) (rms + 1) <= n (rms + 1) */
+  int64_t bound; /* >= max |x - mean| (bg_norm_statistics says how it is proven) */
 } bg_norm_stats;
 
+/* The smallest power of two whose square is at least n (n >= 1). */
+static inline int64_t bg_sqrt_ceil_pow2(int32_t n) {
+  int64_t r = 1;
+  while (r * r < n) r <<= 1;
+  return r;
+}
+
+/* Squares of x[i] for i < n, each at most 2^62, added modulo 2^64 (the definition: every
+ * implementation wraps alike). Three of them added to a sum under 2^62 cannot pass 2^64,
+ * so while the sum stays under 2^62 it is the exact one; *exact says whether it stayed
+ * there. One comparison per three elements. */
+static inline uint64_t bg_sum_squares_guarded(const int32_t *x, int32_t n, int *exact) {
+  const uint64_t under = (uint64_t)1 << 62;
+  uint64_t ss = 0;
+  int32_t i = 0;
+  for (; i + 3 <= n && ss < under; i += 3) {
+    ss += (uint64_t)((int64_t)x[i] * x[i]); /* SMLAL */
+    ss += (uint64_t)((int64_t)x[i + 1] * x[i + 1]);
+    ss += (uint64_t)((int64_t)x[i + 2] * x[i + 2]);
+  }
+  *exact = ss < under; /* also when at most two elements are left */
+  for (; i < n; ++i) ss += (uint64_t)((int64_t)x[i] * x[i]);
+  return ss;
+}
+
+/* The mean, 1 / RMS and a bound on |x - mean|. The bound lets the fused kernels drop range
+ * checks, so it must hold for every input: it is max |x - mean| itself where a vector loop
+ * or LayerNorm's pass finds that; else sqrt(n) (rms + 1), rounded up, where the sum of
+ * squares is exact (max^2 <= sum < n (floor(sum / n) + 1) <= n (rms + 1)^2); else, for a
+ * sum that wrapped, the int32 range (2^31). */
 static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_params *p) {
   bg_norm_stats s;
   uint64_t ss = 0;
-  int64_t sum = 0;
+  int64_t sum = 0, max_abs = -1; /* max |x - mean|, -1 while unknown */
   int32_t i;
+  int exact = 0;
   uint32_t rms;
   s.mean = 0;
   if (p->kind == BG_NORM_LAYER) {
@@ -147,25 +178,39 @@ static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_p
     s.mean = (int32_t)bg_div_round(sum, p->n);
   }
   if (s.mean == 0) {
-    i = 0;
+#if defined(BITGPT_USE_AVX2) || defined(BITGPT_USE_MVE)
+    int32_t m = 0;
 #if defined(BITGPT_USE_AVX2)
     i = p->n & ~7;
-    ss = bg_avx2_sum_squares(x, i);
-#elif defined(BITGPT_USE_MVE)
+    ss = bg_avx2_sum_squares(x, i, &m);
+#else
     i = p->n & ~3;
-    ss = bg_mve_sum_squares(x, i);
+    ss = bg_mve_sum_squares(x, i, &m);
 #endif
-    for (; i < p->n; ++i) ss += (uint64_t)((int64_t)x[i] * x[i]); /* SMLAL */
+    for (; i < p->n; ++i) {
+      const int32_t a = bg_abs32(x[i]);
+      ss += (uint64_t)((int64_t)x[i] * x[i]);
+      if (a > m) m = a;
+    }
+    max_abs = m == INT32_MAX ? (int64_t)INT32_MAX + 1 : m; /* bg_abs32 caps |INT32_MIN| */
+#else
+    ss = bg_sum_squares_guarded(x, p->n, &exact);
+#endif
   } else {
+    max_abs = 0;
     for (i = 0; i < p->n; ++i) {
       const int64_t d = (int64_t)x[i] - s.mean;
       ss += (uint64_t)(d * d);
+      if (d > max_abs) max_abs = d;
+      if (-d > max_abs) max_abs = -d;
     }
   }
   rms = bg_isqrt64(ss / (uint64_t)p->n + (uint64_t)p->eps_q32); /* Q16 */
   s.inv_rms = bg_mult_ratio(BG_ACT_ONE, rms);
-  s.bound = (int64_t)p->n * ((int64_t)rms + 1);
-  if (s.bound > INT32_MAX) s.bound = (int64_t)INT32_MAX + 1; /* |x| itself is at most that */
+  if (max_abs >= 0) s.bound = max_abs;
+  else if (exact) s.bound = bg_sqrt_ceil_pow2(p->n) * ((int64_t)rms + 1);
+  else s.bound = (int64_t)INT32_MAX + 1;
+  if (s.mean == 0 && s.bound > (int64_t)INT32_MAX + 1) s.bound = (int64_t)INT32_MAX + 1; /* |x| itself is at most that */
   return s;
 }
 

@@ -73,8 +73,10 @@ TEST(NormQuantizeAvx2, EqualTheScalarSteps) {
     for (auto& v : x) v = static_cast<int32_t>(rng()) >> (32 - bits);
     if (trial % 50 == 0) x[0] = INT32_MIN, x[n - 1] = INT32_MAX;
     uint64_t ss = 0;
-    for (int32_t v : x) ss += static_cast<uint64_t>(static_cast<int64_t>(v) * v);
-    ASSERT_EQ(bg_avx2_sum_squares(x.data(), n), ss);
+    int32_t amax = 0, amax_ref = 0;
+    for (int32_t v : x) ss += static_cast<uint64_t>(static_cast<int64_t>(v) * v), amax_ref = std::max(amax_ref, bg_abs32(v));
+    ASSERT_EQ(bg_avx2_sum_squares(x.data(), n, &amax), ss);
+    ASSERT_EQ(amax, amax_ref);
     // the gain pass where its roundings cannot saturate: |x k| < 2^20, gains below 2^17
     for (auto& v : x) v >>= (bits > 20 ? bits - 20 : 0);
     for (auto& v : g) v = static_cast<int32_t>(rng() % (1u << 17)) - (1 << 16);

@@ -1,12 +1,14 @@
 // The integer primitives against libm, within the tolerances the numerics doc states.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <vector>
 
 #include "ir/constants.h"
 #include "runtime/bitgpt_numerics.h"
-#include "runtime/bitgpt_ops.h"
+#include "runtime/bitgpt_fused.h"
 #include "runtime/bitgpt_smlad.h"
 
 namespace {
@@ -226,6 +228,61 @@ TEST(Numerics, Q32MultiplyIsTheCheckedOneWhereFormed) {
   EXPECT_TRUE(bg_mult_q32_form(bg_mult{1 << 22, 15}, (int64_t{1} << 22) - 1, &q));
   EXPECT_FALSE(bg_mult_q32_form(bg_mult{1 << 22, 33}, 1, &q));
   EXPECT_FALSE(bg_mult_q32_form(bg_mult{1 << 23, 20}, 1, &q));  // not normalised: m << 8 would pass 2^31
+}
+
+// Random vectors for the norm tests: every magnitude up to the int32 extremes, and some
+// whose sum of squares passes 2^64 (n 16 of 2^30 + 1 each: 2^64 + 2^35 + 16).
+std::vector<int32_t> norm_input(std::mt19937_64& rng, int trial) {
+  if (trial == 0) return std::vector<int32_t>(16, (1 << 30) + 1);
+  const int32_t n = 1 + static_cast<int32_t>(rng() % 200);
+  const int bits = 1 + static_cast<int>(rng() % 32);
+  std::vector<int32_t> x(n);
+  for (auto& v : x) v = static_cast<int32_t>(rng()) >> (32 - bits);
+  if (trial % 7 == 0) x[rng() % n] = rng() & 1 ? INT32_MIN : INT32_MAX;
+  return x;
+}
+
+// The statistics' bound, which lets the fused kernels drop range checks, must hold for
+// every vector: where the sum of squares is exact, and where it wrapped modulo 2^64 (there
+// the RMS says nothing of the largest element).
+TEST(NormStatistics, BoundHoldsWhereTheSumOfSquaresWraps) {
+  std::mt19937_64 rng(31);
+  for (int trial = 0; trial < 20000; ++trial) {
+    const std::vector<int32_t> x = norm_input(rng, trial);
+    const int32_t n = static_cast<int32_t>(x.size());
+    for (const int32_t kind : {BG_NORM_RMS, BG_NORM_LAYER}) {
+      const bg_norm_params p{kind, n, nullptr, nullptr, 1 << 10, 0};
+      const bg_norm_stats s = bg_norm_statistics(x.data(), &p);
+      int64_t max_dev = 0;
+      for (const int32_t v : x) max_dev = std::max(max_dev, std::abs(static_cast<int64_t>(v) - s.mean));
+      ASSERT_GE(s.bound, max_dev) << "trial " << trial << " kind " << kind << " n " << n;
+    }
+  }
+}
+
+// RMSNorm with a gain, then int8 codes: the fused kernel (its unchecked and Q32 roundings
+// chosen by the bound) against the checked chain bg_op_norm, bg_op_quantize, on every
+// magnitude of input and gains of either sign up to 2^22 (64.0).
+TEST(FusedNormQuantize, EqualsTheCheckedChainForAnyVector) {
+  std::mt19937_64 rng(37);
+  for (int trial = 0; trial < 20000; ++trial) {
+    const std::vector<int32_t> x = norm_input(rng, trial);
+    const int32_t n = static_cast<int32_t>(x.size());
+    std::vector<int32_t> g(n), y(n), y_ref(n);
+    const int gain_bits = 1 + static_cast<int>(rng() % 23);
+    for (auto& v : g) v = static_cast<int32_t>(rng() % (1u << gain_bits)) * (rng() % 4 == 0 ? -1 : 1);
+    int32_t gain_max = 0;
+    for (const int32_t v : g) gain_max = std::max(gain_max, bg_abs32(v));
+    const bg_norm_params p{BG_NORM_RMS, n, g.data(), nullptr, 1 << 10, gain_max};
+    std::vector<int8_t> q(n), q_ref(n);
+    int32_t amax = 0, amax_ref = 0;
+    bg_fused_norm_quantize_via(x.data(), &p, y.data(), q.data(), &amax);
+    bg_op_norm(x.data(), &p, y_ref.data());
+    bg_op_quantize(y_ref.data(), n, q_ref.data(), &amax_ref);
+    ASSERT_EQ(y, y_ref) << "trial " << trial << " n " << n;
+    ASSERT_EQ(q, q_ref) << "trial " << trial;
+    ASSERT_EQ(amax, amax_ref) << "trial " << trial;
+  }
 }
 
 TEST(Numerics, QuantisedCodesNeverNeedTheClamp) {
