@@ -317,6 +317,24 @@ static inline int32_t bg_attn_finish_one(int64_t v, int32_t shift, int64_t den, 
   return den > 0 ? bg_sat32(bg_shr_round(top * inv.m, inv.shift - k)) : 0;
 }
 
+/* Whether bg_attn_finish_direct may stand for bg_attn_finish_one on a head's values:
+ * den > 0 and a rounding shift inv.shift - shift in [1, 62] for every normalising shift
+ * k <= shift (inv.shift <= 62). */
+static inline int bg_attn_finish_direct_ok(int32_t shift, int64_t den, bg_mult inv) {
+  return den > 0 && inv.shift <= 62 && inv.shift - shift >= 1;
+}
+
+/* bg_attn_finish_one for |v| < 2^39 where bg_attn_finish_direct_ok holds. There the
+ * normalising shift k is at most `shift`, so (v 2^shift) >> k is exact and the rounding
+ * floor(v 2^(shift - k) m / 2^(inv.shift - k - 1)) is floor(v m / 2^(inv.shift - shift
+ * - 1)) whatever k is: the same integer as k = shift gives, with v m (under 2^62) formed
+ * directly. One product and a shift by a constant instead of a leading-zero count, two
+ * variable shifts and the general rounding. */
+static inline int32_t bg_attn_finish_direct(int64_t v, int32_t shift, bg_mult inv) {
+  const int64_t w = (v * inv.m) >> (inv.shift - shift - 1);
+  return bg_sat32((w >> 1) + (w & 1));
+}
+
 static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, int64_t weight_sum, int32_t shift, int32_t *out) {
   const int64_t den = weight_sum * bg_kv_qmax(a->kv_bits);
   const bg_mult inv = bg_mult_ratio(1, den > 0 ? den : 1);
@@ -331,6 +349,12 @@ static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, in
           if (!((exact >> k) & 1)) out[i + k] = bg_attn_finish_one(acc[i + k], shift, den, inv);
     }
 #endif
+  if (bg_attn_finish_direct_ok(shift, den, inv))
+    for (; i < a->head_dim; ++i) {
+      const int64_t v = acc[i];
+      const uint64_t under = ((uint64_t)1 << 39) - 1; /* |v| <= under: v + under in [0, 2 under] */
+      out[i] = (uint64_t)v + under <= 2 * under ? bg_attn_finish_direct(v, shift, inv) : bg_attn_finish_one(v, shift, den, inv);
+    }
   for (; i < a->head_dim; ++i) out[i] = bg_attn_finish_one(acc[i], shift, den, inv);
 }
 
