@@ -100,9 +100,14 @@ for target in $targets; do
   # shellcheck disable=SC2086
   "$build/bitgptc" "$model" --target "$target" $compile_args -o "$dir" --report-json "plan-$target.json" > "report-$target.txt"
   "$build/tests/check_plan" "plan-$target.json"
-  # shellcheck disable=SC2086
-  "$build/bitgptc" run "$model" --target "$target" $compile_args "${run[@]}" > "run-$target.txt"
-  grep -Eq '^logits-checksum: [0-9a-f]{16}$' "run-$target.txt" || { echo "FAIL: no checksum line from bitgptc run" >&2; exit 1; }
+  # BITGPT_E2E_HOST_ONLY=1 (the sanitizer suite): the interpreter's run is compared with
+  # the host demo, built from the first target's plan, and with nothing for the others
+  # (their boards are the normal suite's): it runs for the first target only there.
+  if ((first)) || [[ ${BITGPT_E2E_HOST_ONLY:-0} != 1 ]]; then
+    # shellcheck disable=SC2086
+    "$build/bitgptc" run "$model" --target "$target" $compile_args "${run[@]}" > "run-$target.txt"
+    grep -Eq '^logits-checksum: [0-9a-f]{16}$' "run-$target.txt" || { echo "FAIL: no checksum line from bitgptc run" >&2; exit 1; }
+  fi
 
   if ((first)); then
     first=0

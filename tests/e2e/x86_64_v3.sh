@@ -21,7 +21,8 @@ rm -rf "$work" && mkdir -p "$work" && cd "$work"
 "$build/tests/make_test_model" --out bin/model.json --name bin --d 64 --layers 1 --heads 2 --kv-heads 1 --ff 96 --dtype binary > /dev/null
 targets=(x86-64-v3)
 # BITGPT_E2E_SANITIZE=1 (the sanitizer suite): the emitted programs are built with ASan and
-# UBSan too, for x86-64-v3 alone (the AVX-512 kernels run sanitized in the unit tests).
+# UBSan too, for x86-64-v3 alone (the AVX-512 kernels run sanitized in the unit tests) and
+# through the C++ backend alone.
 sanitize=() sanitize_cmake=()
 if [[ ${BITGPT_E2E_SANITIZE:-0} == 1 ]]; then
   sanitize=(-fsanitize=address,undefined -fno-sanitize-recover=all)
@@ -39,19 +40,27 @@ for t in "${targets[@]}"; do
     [[ -n $march ]] || { echo "FAIL: $m: the emitted CMakeLists for $t passes no -march"; exit 1; }
     cmake -S $m-$t-cpp -B $m-$t-cpp/build -DCMAKE_BUILD_TYPE=Release "${sanitize_cmake[@]}" > /dev/null && cmake --build $m-$t-cpp/build > /dev/null
     "$m-$t-cpp/build/${m}_demo" --prompt "The" -n 40 > $m-$t-cpp.txt
-    "$build/bitgptc" $m/model.json --target $t --kernel portable --emit obj -o $m-$t-obj -q
-    ${CXX:-c++} -std=c++17 -O2 "${sanitize[@]}" $m-$t-obj/demo/${m}_demo.cpp $m-$t-obj/$m.o -I$m-$t-obj -o $m-$t-obj.bin
-    ./$m-$t-obj.bin --prompt "The" -n 40 > $m-$t-obj.txt
-    for b in cpp obj; do
+    # the object from LLVM, not in the sanitizer suite: LLVM's code is not instrumented
+    # there, so only the demo around it would be, which the C++ build has run already
+    backends=(cpp)
+    if ((${#sanitize[@]} == 0)); then
+      backends+=(obj)
+      "$build/bitgptc" $m/model.json --target $t --kernel portable --emit obj -o $m-$t-obj -q
+      ${CXX:-c++} -std=c++17 -O2 $m-$t-obj/demo/${m}_demo.cpp $m-$t-obj/$m.o -I$m-$t-obj -o $m-$t-obj.bin
+      ./$m-$t-obj.bin --prompt "The" -n 40 > $m-$t-obj.txt
+    fi
+    for b in "${backends[@]}"; do
       cmp -s $m-$t-run.txt $m-$t-$b.txt || { echo "FAIL: $m: the $t $b build differs from the interpreter"; diff $m-$t-run.txt $m-$t-$b.txt | head; exit 1; }
     done
-    echo "ok $m: C++ ($march) and object builds for $t equal the interpreter: $(tail -n 1 $m-$t-run.txt)"
+    echo "ok $m: ${backends[*]} builds for $t ($march) equal the interpreter: $(tail -n 1 $m-$t-run.txt)"
   done
 done
 cmp -s planes-x86-64-v3-run.txt tern-x86-64-v3-run.txt && { echo "FAIL: two models gave the same text"; exit 1; }
 # and the kernels are the AVX2 ones: the object holds AVX2 instructions (ymm registers)
-(( $(objdump -d tern-x86-64-v3-obj/tern.o | grep -c ymm) > 0 )) || { echo "FAIL: no AVX2 instruction in the x86-64-v3 object"; exit 1; }
-echo "ok: the object's row kernels use AVX2"
+if [[ -f tern-x86-64-v3-obj/tern.o ]]; then
+  (( $(objdump -d tern-x86-64-v3-obj/tern.o | grep -c ymm) > 0 )) || { echo "FAIL: no AVX2 instruction in the x86-64-v3 object"; exit 1; }
+  echo "ok: the object's row kernels use AVX2"
+fi
 if [[ ${targets[1]:-} == x86-64-avx512vnni ]]; then
   (( $(objdump -d planes-x86-64-avx512vnni-obj/planes.o | grep -c 'vpdpbusd.*zmm') > 0 )) || { echo "FAIL: no VPDPBUSD on zmm in the x86-64-avx512vnni object"; exit 1; }
   echo "ok: the x86-64-avx512vnni object's block rows use AVX-512 VNNI"
