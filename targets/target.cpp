@@ -47,7 +47,7 @@ const std::vector<TargetDesc>& all_targets() {
        false, false, true, 1024 * K, 64 * 1024 * K, 4 * K, 48 * K, 512, avx2, 0, "host", "", "", "", "x86_64", true, 64},
       {"cortex-m0plus", "Arm Cortex-M0+ (Armv6-M); runs on QEMU's micro:bit, a Cortex-M0",
        "-mcpu=cortex-m0plus -mthumb -mfloat-abi=soft", "microbit", 0x00000000, 0x20000000, 256 * K, 16 * K,
-       false, false, false, 16 * K, 256 * K, 1024, 32 * K, 210, armv6m, 48, "thumbv6m-none-eabi"},
+       false, false, false, 16 * K, 256 * K, 1024, 32 * K + 512, 210, armv6m, 48, "thumbv6m-none-eabi"},
       {"cortex-m3", "Arm Cortex-M3 (Armv7-M)", "-mcpu=cortex-m3 -mthumb -mfloat-abi=soft", "mps2-an385", 0x00000000, 0x20000000, 4096 * K, 4096 * K,
        false, false, false, 64 * K, 1024 * K, 640, 27 * K, 205, plain_c, 100, "thumbv7m-none-eabi", "arm-none-eabi-",
        "--specs=nano.specs", "qemu-system-arm", "", false, 4, true},
@@ -66,10 +66,10 @@ const std::vector<TargetDesc>& all_targets() {
       // reset vector jumps to 0x20400000; 16 KiB of RAM); picolibc; no linker relaxation (-mno-relax), so
       // that startup.c need not set up the global pointer.
       {"rv32imac", "RISC-V RV32IMAC (SiFive FE310)", "-march=rv32imac -mabi=ilp32 -mno-relax", "sifive_e", 0x20400000, 0x80000000, 4096 * K, 16 * K,
-       false, false, false, 16 * K, 1024 * K, 640, 31 * K + 512, 210, rv32, 320, "riscv32-unknown-elf",
+       false, false, false, 16 * K, 1024 * K, 640, 32 * K + 512, 210, rv32, 320, "riscv32-unknown-elf",
        "riscv64-unknown-elf-", "--specs=picolibc.specs", "qemu-system-riscv32"},
       {"rv32imc", "RISC-V RV32IMC (no atomics; runs on QEMU's sifive_e)", "-march=rv32imc -mabi=ilp32 -mno-relax", "sifive_e", 0x20400000, 0x80000000,
-       4096 * K, 16 * K, false, false, false, 16 * K, 1024 * K, 640, 31 * K + 512, 210, rv32, 320, "riscv32-unknown-elf",
+       4096 * K, 16 * K, false, false, false, 16 * K, 1024 * K, 640, 32 * K + 512, 210, rv32, 320, "riscv32-unknown-elf",
        "riscv64-unknown-elf-", "--specs=picolibc.specs", "qemu-system-riscv32"},
   };
   // rows for another build machine's architecture are not offered here
