@@ -335,6 +335,15 @@ static inline int32_t bg_attn_finish_direct(int64_t v, int32_t shift, bg_mult in
   return bg_sat32((w >> 1) + (w & 1));
 }
 
+/* bg_attn_finish_direct where r = inv.shift - shift >= 33 (the usual case): with p = v m,
+ * floor((p + 2^(r-1)) / 2^r) is floor((floor(p / 2^32) + 2^(r-33)) / 2^(r-32)), so only
+ * the product's high word is needed (|p| < 2^62: it is under 2^30, and adding 2^(r-33) <=
+ * 2^29 cannot overflow), and the result (under 2^29) needs no saturation. */
+static inline int32_t bg_attn_finish_direct_high(int64_t v, int32_t r, int32_t m) {
+  const int32_t high = (int32_t)((v * m) >> 32);
+  return (high + ((int32_t)1 << (r - 33))) >> (r - 32);
+}
+
 static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, int64_t weight_sum, int32_t shift, int32_t *out) {
   const int64_t den = weight_sum * bg_kv_qmax(a->kv_bits);
   const bg_mult inv = bg_mult_ratio(1, den > 0 ? den : 1);
@@ -349,12 +358,19 @@ static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, in
           if (!((exact >> k) & 1)) out[i + k] = bg_attn_finish_one(acc[i + k], shift, den, inv);
     }
 #endif
-  if (bg_attn_finish_direct_ok(shift, den, inv))
+  if (bg_attn_finish_direct_ok(shift, den, inv)) {
+    const uint64_t under = ((uint64_t)1 << 39) - 1; /* |v| <= under: v + under in [0, 2 under] */
+    const int32_t r = inv.shift - shift;
+    if (r >= 33)
+      for (; i < a->head_dim; ++i) {
+        const int64_t v = acc[i];
+        out[i] = (uint64_t)v + under <= 2 * under ? bg_attn_finish_direct_high(v, r, inv.m) : bg_attn_finish_one(v, shift, den, inv);
+      }
     for (; i < a->head_dim; ++i) {
       const int64_t v = acc[i];
-      const uint64_t under = ((uint64_t)1 << 39) - 1; /* |v| <= under: v + under in [0, 2 under] */
       out[i] = (uint64_t)v + under <= 2 * under ? bg_attn_finish_direct(v, shift, inv) : bg_attn_finish_one(v, shift, den, inv);
     }
+  }
   for (; i < a->head_dim; ++i) out[i] = bg_attn_finish_one(acc[i], shift, den, inv);
 }
 

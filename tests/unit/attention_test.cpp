@@ -70,14 +70,15 @@ TEST(AttentionKernel, FinishTakesTheSharedPowerOfTwoBack) {
   }
 }
 
-// bg_attn_finish takes one product and a constant shift where a value is under 2^39 and
+// bg_attn_finish takes one product and a constant shift (only the product's high word where
+// the rounding shift is 33 or more) where a value is under 2^39 and
 // the rounding shift allows it (bg_attn_finish_direct): element by element, the same
 // integers as the general bg_attn_finish_one, on values of every magnitude around 2^39
 // (both sides), shifts 0..15 and weight sums from 1 to 2^44.
 TEST(AttentionKernel, DirectFinishIsTheGeneralOne) {
   std::mt19937_64 rng(41);
   const bg_attn_shape a{1, 1, 16, 1, 8, bg_mult{}};
-  int direct = 0;
+  int direct = 0, high = 0;
   for (int trial = 0; trial < 20000; ++trial) {
     const int32_t shift = static_cast<int32_t>(rng() % 16);
     const int64_t weight_sum = static_cast<int64_t>(1 + rng() % (uint64_t{1} << (1 + rng() % 44)));
@@ -90,12 +91,15 @@ TEST(AttentionKernel, DirectFinishIsTheGeneralOne) {
     const int64_t den = weight_sum * 127;
     const bg_mult inv = bg_mult_ratio(1, den);
     direct += bg_attn_finish_direct_ok(shift, den, inv);
+    high += bg_attn_finish_direct_ok(shift, den, inv) && inv.shift - shift >= 33;
     std::vector<int32_t> out(16), expected(16);
     bg_attn_finish(&a, acc.data(), weight_sum, shift, out.data());
     for (int i = 0; i < 16; ++i) expected[i] = bg_attn_finish_one(acc[i], shift, den, inv);
     ASSERT_EQ(out, expected) << "shift " << shift << " sum " << weight_sum;
   }
   EXPECT_GT(direct, 10000);
+  EXPECT_GT(high, 5000);      // inv.shift - shift >= 33: the high word alone
+  EXPECT_GT(direct - high, 1000);
 }
 
 // The shared power of two is the least exponent of the nonzero value scales of the tokens
