@@ -200,7 +200,7 @@ static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_p
     max_abs = 0;
     for (i = 0; i < p->n; ++i) {
       const int64_t d = (int64_t)x[i] - s.mean;
-      ss += (uint64_t)(d * d);
+      ss += (uint64_t)d * (uint64_t)d; /* modulo 2^64: d * d in int64 overflows for |d| > 3.04e9 */
       if (d > max_abs) max_abs = d;
       if (-d > max_abs) max_abs = -d;
     }

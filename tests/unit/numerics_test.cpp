@@ -234,6 +234,11 @@ TEST(Numerics, Q32MultiplyIsTheCheckedOneWhereFormed) {
 // whose sum of squares passes 2^64 (n 16 of 2^30 + 1 each: 2^64 + 2^35 + 16).
 std::vector<int32_t> norm_input(std::mt19937_64& rng, int trial) {
   if (trial == 0) return std::vector<int32_t>(16, (1 << 30) + 1);
+  if (trial == 1) {  // LayerNorm: |x - mean| near 2^32, whose square passes INT64_MAX
+    std::vector<int32_t> x(10, INT32_MAX);
+    x[0] = INT32_MIN;
+    return x;
+  }
   const int32_t n = 1 + static_cast<int32_t>(rng() % 200);
   const int bits = 1 + static_cast<int>(rng() % 32);
   std::vector<int32_t> x(n);
