@@ -170,11 +170,13 @@ static inline int32_t bg_mult_apply32_unchecked(int32_t x, bg_mult k) {
   return (t >> 1) + (t & 1);
 }
 
-/* bg_mult_apply32 for a shift in [33, 62]: the product's high word shifted and rounded,
- * which always fits (bg_round_shift_sat32's first case, without the range test). */
+/* bg_mult_apply32 for a shift in [33, 62]: the product's high word h shifted and rounded,
+ * which always fits (bg_round_shift_sat32's first case, without the range test). The two
+ * roundings in one: with j = shift - 32, floor((floor(h / 2^(j-1)) + 1) / 2) = floor((h +
+ * 2^(j-1)) / 2^j), and h + 2^(j-1) stays inside int32 (|h| <= 2^22: |x| <= 2^31, m < 2^23). */
 static inline int32_t bg_mult_apply32_high(int32_t x, bg_mult k) {
-  const int32_t t = (int32_t)((uint64_t)bg_mul32x32(x, k.m) >> 32) >> (k.shift - 33);
-  return (t >> 1) + (t & 1);
+  const int32_t h = (int32_t)((uint64_t)bg_mul32x32(x, k.m) >> 32), j = k.shift - 32;
+  return (h + ((int32_t)1 << (j - 1))) >> j;
 }
 
 /* bg_mult_apply32_unchecked as one rounding high multiply where the core has one (SMMULR

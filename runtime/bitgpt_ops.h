@@ -276,11 +276,7 @@ static inline void bg_quantize_codes(const int32_t *y, int32_t n, bg_mult inv, i
   }
 #endif
   if (high) {
-    /* bg_mult_apply32_high, its two roundings in one: with h the product's high word and
-     * k = shift - 32, floor((floor(h / 2^(k-1)) + 1) / 2) = floor((h + 2^(k-1)) / 2^k),
-     * and h + 2^(k-1) stays far inside int32 (|h| < 2^22: |y| < 2^31, m < 2^23). */
-    const int32_t k = inv.shift - 32, half = (int32_t)1 << (k - 1);
-    for (; i < n; ++i) q[i] = (int8_t)(((int32_t)((uint64_t)bg_mul32x32(y[i], inv.m) >> 32) + half) >> k);
+    for (; i < n; ++i) q[i] = (int8_t)bg_mult_apply32_high(y[i], inv);
   } else if (bg_mult_apply32_safe(inv, m)) {
     for (; i < n; ++i) q[i] = (int8_t)bg_mult_apply32_unchecked(y[i], inv);
   } else {
