@@ -12,13 +12,15 @@ double product_cost(const ir::Graph& g, const ir::Op& op, const KernelChoice& ch
   if (!choice.lookup) return rows * (m.cols * costs.row_per_weight + costs.row_per_row);
   const int chunk = choice.lut_chunk < groups ? choice.lut_chunk : groups;
   const int chunks = (groups + chunk - 1) / chunk, last = groups - (chunks - 1) * chunk;
-  // The lookup kernel sums chunks of 16, 8 and 4 groups as straight code, and whole
-  // passes of 16 in a loop; any other size, and the whole input at once unless it is
-  // whole passes, tests its last lookups row by row (runtime/bitgpt_lut.h).
-  const auto tested = [&](int n) { return n % 16 != 0 && (chunks == 1 || (n != 8 && n != 4)); };
-  const int tails = (tested(chunk) ? chunks - 1 : 0) + (tested(last) ? 1 : 0);
-  return rows * (groups * costs.lut_per_group + chunks * costs.lut_per_row_chunk + tails * costs.lut_tail_per_row_chunk) +
-         groups * costs.lut_build_per_group;
+  // The lookup kernel sums chunks of 16, 8 and 4 groups as straight code, two rows at a
+  // time, and whole passes of 16 in a loop; any other size, and the whole input at once
+  // unless it is whole passes, tests its last lookups row by row (runtime/bitgpt_lut.h).
+  const auto straight = [&](int n) { return chunks > 1 && (n == 16 || n == 8 || n == 4); };
+  const auto tested = [&](int n) { return n % 16 != 0 && !straight(n); };
+  const auto per_row = [&](int n) {
+    return (straight(n) ? costs.lut_per_row_straight_chunk : costs.lut_per_row_chunk) + (tested(n) ? costs.lut_tail_per_row_chunk : 0);
+  };
+  return rows * (groups * costs.lut_per_group + (chunks - 1) * per_row(chunk) + per_row(last)) + groups * costs.lut_build_per_group;
 }
 
 double products_cost(const ir::Graph& g, const DotCosts& costs) {

@@ -27,17 +27,19 @@ LoweredMatrix pack_base3_groups(const LoweredMatrix& m, int group, int32_t dtype
 }
 
 // The lookup kernel's packing: 16 bits per group of 4, the group's entry in its chunk's
-// tables, little-endian (as both the host and Arm are).
+// tables, little-endian (as both the host and Arm are), chunk by chunk (bg_lut_index_at).
 LoweredMatrix pack_lut_indices(const LoweredMatrix& m, int chunk) {
   const LoweredMatrix idx = pack_base3_groups(m, 4, BG_W_TERNARY_LUT4);
+  const int32_t groups = idx.row_bytes;
   LoweredMatrix out = idx;
-  out.row_bytes = 2 * idx.row_bytes;
+  out.row_bytes = 2 * groups;
   out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
   for (int32_t r = 0; r < m.rows; ++r)
-    for (int32_t g = 0; g < idx.row_bytes; ++g) {
-      const uint32_t v = static_cast<uint32_t>((g % chunk) * BG_LUT_GROUP) + bg_lut_entry(idx.data[static_cast<size_t>(r) * idx.row_bytes + g]);
-      out.data[static_cast<size_t>(r) * out.row_bytes + 2 * g] = static_cast<uint8_t>(v & 0xFF);
-      out.data[static_cast<size_t>(r) * out.row_bytes + 2 * g + 1] = static_cast<uint8_t>(v >> 8);
+    for (int32_t g = 0; g < groups; ++g) {
+      const uint32_t v = static_cast<uint32_t>((g % chunk) * BG_LUT_GROUP) + bg_lut_entry(idx.data[static_cast<size_t>(r) * groups + g]);
+      const auto at = 2 * static_cast<size_t>(bg_lut_index_at(m.rows, groups, chunk, r, g));
+      out.data[at] = static_cast<uint8_t>(v & 0xFF);
+      out.data[at + 1] = static_cast<uint8_t>(v >> 8);
     }
   return out;
 }

@@ -4,8 +4,8 @@
  * per input vector; a row's dot product is then one lookup and one add per 4 weights
  * instead of 4 multiply-accumulates. Weights are packed 16 bits per group of 4: the
  * group's entry in the chunk's tables, (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code),
- * so a lookup is one halfword load of the index and one indexed load of the sum, with no
- * per-group table pointer (4 bits per weight of flash, bought for speed). The sums are
+ * laid out chunk by chunk (bg_lut_index_at), so a lookup is one halfword load of the index
+ * and one indexed load of the sum, with no per-group table pointer (4 bits per weight of flash, bought for speed). The sums are
  * exact, so the result equals bg_row_dot's bit for bit. Tables cost SRAM (180 bytes per
  * group), so inputs may be processed in chunks of groups with per-row partial sums in
  * between.
@@ -30,6 +30,15 @@ extern "C" {
 /* Where the sum for a group's weights lives in its table: code is the group's base-3
  * number sum_k (w_k + 1) 3^k (w0 the lowest digit). */
 static inline uint32_t bg_lut_entry(uint32_t code) { return code % 9u + BG_LUT_BLOCK * (code / 9u); }
+
+/* Where row r's index of group g lies in a packed matrix of `rows` rows of `groups`
+ * groups, read in chunks of `chunk` groups: chunk by chunk, and within a chunk row by
+ * row, so that the rows a chunk sums follow one another (two rows' indices at constant
+ * offsets from one pointer). With one chunk this is plain row order. */
+static inline int64_t bg_lut_index_at(int32_t rows, int32_t groups, int32_t chunk, int32_t r, int32_t g) {
+  const int32_t g0 = g - g % chunk, n = groups - g0 < chunk ? groups - g0 : chunk;
+  return (int64_t)g0 * rows + (int64_t)r * n + (g - g0);
+}
 
 /* Scratch a lookup kernel uses: tables for `chunk` groups, and where the input has more
  * groups than one chunk, per-row partial sums in `partial`: one int32 per output row and
@@ -142,22 +151,32 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
  * are summed together (the FFN's w1 and w3), spills them: 117 instructions for the two
  * rows' 16 lookups and the row's own work, against 102 in assembly. */
 #if defined(__GNUC__) && defined(__thumb2__)
-#define BG_LUT_TWO(i0, i1) \
-  "ldrh %1, [%3, #" #i0 "]\n\tldrh %2, [%3, #" #i1 "]\n\tldrh %1, [%4, %1, lsl #1]\n\tldrh %2, [%4, %2, lsl #1]\n\t"
-#define BG_LUT_NEXT_TWO(i0, i1) BG_LUT_TWO(i0, i1) "add %0, %1\n\tadd %0, %2\n\t"
-#define BG_LUT_FIRST_EIGHT BG_LUT_TWO(0, 2) "add %0, %1, %2\n\t" BG_LUT_NEXT_TWO(4, 6) BG_LUT_NEXT_TWO(8, 10) BG_LUT_NEXT_TWO(12, 14)
-#define BG_LUT_ASM(code)                                                                                 \
-  uint32_t acc, a, b;                                                                                    \
+/* Two lookups: indices i0 and i1 (byte offsets from ptr) into s0 and s1, then their sums
+ * from the tables tab. */
+#define BG_LUT_LOAD2(s0, s1, ptr, tab, i0, i1)                                                                          \
+  "ldrh " s0 ", [" ptr ", #" #i0 "]\n\tldrh " s1 ", [" ptr ", #" #i1 "]\n\tldrh " s0 ", [" tab ", " s0 ", lsl #1]\n\t" \
+  "ldrh " s1 ", [" tab ", " s1 ", lsl #1]\n\t"
+/* One row's blocks: %0 the sum, %1 and %2 scratch, %3 the indices, %4 the tables. */
+#define BG_LUT_ONE_FIRST(i0, i1) BG_LUT_LOAD2("%1", "%2", "%3", "%4", i0, i1) "add %0, %1, %2\n\t"
+#define BG_LUT_ONE_NEXT(i0, i1) BG_LUT_LOAD2("%1", "%2", "%3", "%4", i0, i1) "add %0, %1\n\tadd %0, %2\n\t"
+#define BG_LUT_ONE_EIGHT BG_LUT_ONE_FIRST(0, 2) BG_LUT_ONE_NEXT(4, 6) BG_LUT_ONE_NEXT(8, 10) BG_LUT_ONE_NEXT(12, 14)
+#define BG_LUT_ASM1(code)                                                                                      \
+  uint32_t acc, a, b;                                                                                          \
   __asm__(code : "=&r"(acc), "=&r"(a), "=&r"(b) : "r"(row), "r"(t) : "memory"); /* reads row and tables */ \
   return acc;
+/* Two rows' blocks (bg_lut_rows2): %0 and %1 the sums, %2 and %3 scratch, %4 the indices,
+ * %5 the partial sums; with w3, %6 and %7 its sums and %8 its indices; the tables last
+ * (tab). BG_LUT_STEP_TWO loads a row pair's first two indices and steps the pointer past
+ * the pair (post-indexed), so the pair's other indices are at negative offsets. */
+#define BG_LUT_TWO(ptr, tab, i0, i1) BG_LUT_LOAD2("%2", "%3", ptr, tab, i0, i1)
+#define BG_LUT_STEP_TWO(ptr, tab, step) \
+  "ldrh %3, [" ptr ", #2]\n\tldrh %2, [" ptr "], #" #step "\n\tldrh %2, [" tab ", %2, lsl #1]\n\tldrh %3, [" tab ", %3, lsl #1]\n\t"
+#define BG_LUT_INTO(acc) "add " acc ", %2, %3\n\t"
+#define BG_LUT_ADD(acc) "add " acc ", %2\n\tadd " acc ", %3\n\t"
 static BG_LUT_INLINE uint32_t bg_lut_sum16(const uint16_t *row, const uint16_t *t) {
-  BG_LUT_ASM(BG_LUT_FIRST_EIGHT BG_LUT_NEXT_TWO(16, 18) BG_LUT_NEXT_TWO(20, 22) BG_LUT_NEXT_TWO(24, 26) BG_LUT_NEXT_TWO(28, 30))
+  BG_LUT_ASM1(BG_LUT_ONE_EIGHT BG_LUT_ONE_NEXT(16, 18) BG_LUT_ONE_NEXT(20, 22) BG_LUT_ONE_NEXT(24, 26) BG_LUT_ONE_NEXT(28, 30))
 }
-static BG_LUT_INLINE uint32_t bg_lut_sum8(const uint16_t *row, const uint16_t *t) { BG_LUT_ASM(BG_LUT_FIRST_EIGHT) }
-#undef BG_LUT_TWO
-#undef BG_LUT_NEXT_TWO
-#undef BG_LUT_FIRST_EIGHT
-#undef BG_LUT_ASM
+static BG_LUT_INLINE uint32_t bg_lut_sum8(const uint16_t *row, const uint16_t *t) { BG_LUT_ASM1(BG_LUT_ONE_EIGHT) }
 #else
 static BG_LUT_INLINE uint32_t bg_lut_sum8(const uint16_t *row, const uint16_t *t) {
   return (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]];
@@ -182,19 +201,93 @@ static BG_LUT_INLINE uint32_t bg_lut_sum(const uint16_t *row, const uint16_t *t,
   return acc;
 }
 
+/* Thumb-2: two rows of a chunk of n = 16, 8 or 4 groups (their indices one after the
+ * other, bg_lut_index_at) added into (*p)[0] and (*p)[1]; with r3 (paired partial sums)
+ * w3's sums into the high halves. One block of assembly, the partial sums loaded and
+ * stored as a pair, the pointers stepped by the loads and the store themselves: 52
+ * instructions for two rows of eight lookups, or a w1 and w3 row pair of four, where one
+ * row at a time took 60. Elsewhere chunks are summed one row at a time. */
+#if defined(__GNUC__) && defined(__thumb2__)
+#define BG_LUT_ROW_PAIRS 1
+static BG_LUT_INLINE void bg_lut_rows2(const uint16_t **r1, const uint16_t **r3, const uint16_t *t, int32_t n, uint32_t **p) {
+  /* the blocks' lookups: each row pair's indices from one pointer, stepped by its first load */
+#define BG_LUT_PAIR4(a, b, ptr, tab)                                                                                              \
+  BG_LUT_STEP_TWO(ptr, tab, 16) BG_LUT_INTO(a) BG_LUT_TWO(ptr, tab, -12, -10) BG_LUT_ADD(a) BG_LUT_TWO(ptr, tab, -8, -6) BG_LUT_INTO(b) \
+  BG_LUT_TWO(ptr, tab, -4, -2) BG_LUT_ADD(b)
+#define BG_LUT_PAIR8(a, b, ptr, tab)                                                                                           \
+  BG_LUT_STEP_TWO(ptr, tab, 32) BG_LUT_INTO(a) BG_LUT_TWO(ptr, tab, -28, -26) BG_LUT_ADD(a) BG_LUT_TWO(ptr, tab, -24, -22) BG_LUT_ADD(a) \
+  BG_LUT_TWO(ptr, tab, -20, -18) BG_LUT_ADD(a) BG_LUT_TWO(ptr, tab, -16, -14) BG_LUT_INTO(b) BG_LUT_TWO(ptr, tab, -12, -10) BG_LUT_ADD(b) \
+  BG_LUT_TWO(ptr, tab, -8, -6) BG_LUT_ADD(b) BG_LUT_TWO(ptr, tab, -4, -2) BG_LUT_ADD(b)
+#define BG_LUT_PAIR16(a, b, ptr, tab)                                                                                          \
+  BG_LUT_STEP_TWO(ptr, tab, 64) BG_LUT_INTO(a) BG_LUT_TWO(ptr, tab, -60, -58) BG_LUT_ADD(a) BG_LUT_TWO(ptr, tab, -56, -54) BG_LUT_ADD(a) \
+  BG_LUT_TWO(ptr, tab, -52, -50) BG_LUT_ADD(a) BG_LUT_TWO(ptr, tab, -48, -46) BG_LUT_ADD(a) BG_LUT_TWO(ptr, tab, -44, -42) BG_LUT_ADD(a) \
+  BG_LUT_TWO(ptr, tab, -40, -38) BG_LUT_ADD(a) BG_LUT_TWO(ptr, tab, -36, -34) BG_LUT_ADD(a) BG_LUT_TWO(ptr, tab, -32, -30) BG_LUT_INTO(b) \
+  BG_LUT_TWO(ptr, tab, -28, -26) BG_LUT_ADD(b) BG_LUT_TWO(ptr, tab, -24, -22) BG_LUT_ADD(b) BG_LUT_TWO(ptr, tab, -20, -18) BG_LUT_ADD(b) \
+  BG_LUT_TWO(ptr, tab, -16, -14) BG_LUT_ADD(b) BG_LUT_TWO(ptr, tab, -12, -10) BG_LUT_ADD(b) BG_LUT_TWO(ptr, tab, -8, -6) BG_LUT_ADD(b)    \
+  BG_LUT_TWO(ptr, tab, -4, -2) BG_LUT_ADD(b)
+  /* the partial sums: one pair, w3's sums shifted into the high halves */
+#define BG_LUT_ADD_PAIR "ldrd %2, %3, [%5]\n\tadd %2, %0\n\tadd %3, %1\n\tstrd %2, %3, [%5], #8"
+#define BG_LUT_ADD_PAIRED "ldrd %2, %3, [%5]\n\tadd %2, %0\n\tadd %3, %1\n\tadd %2, %2, %6, lsl #16\n\tadd %3, %3, %7, lsl #16\n\tstrd %2, %3, [%5], #8"
+#define BG_LUT_ROWS2(one, paired)                                                                                                 \
+  do {                                                                                                                            \
+    uint32_t a1, b1, s0, s1, a3, b3;                                                                                              \
+    if (r3)                                                                                                                       \
+      __asm__ volatile(paired BG_LUT_ADD_PAIRED                                                                                   \
+                       : "=&r"(a1), "=&r"(b1), "=&r"(s0), "=&r"(s1), "+r"(*r1), "+r"(*p), "=&r"(a3), "=&r"(b3), "+r"(*r3)          \
+                       : "r"(t)                                                                                                   \
+                       : "memory");                                                                                               \
+    else                                                                                                                          \
+      __asm__ volatile(one BG_LUT_ADD_PAIR : "=&r"(a1), "=&r"(b1), "=&r"(s0), "=&r"(s1), "+r"(*r1), "+r"(*p) : "r"(t) : "memory"); \
+    return;                                                                                                                       \
+  } while (0)
+  if (n == 16) BG_LUT_ROWS2(BG_LUT_PAIR16("%0", "%1", "%4", "%6"), BG_LUT_PAIR16("%0", "%1", "%4", "%9") BG_LUT_PAIR16("%6", "%7", "%8", "%9"));
+  if (n == 8) BG_LUT_ROWS2(BG_LUT_PAIR8("%0", "%1", "%4", "%6"), BG_LUT_PAIR8("%0", "%1", "%4", "%9") BG_LUT_PAIR8("%6", "%7", "%8", "%9"));
+  if (n == 4) BG_LUT_ROWS2(BG_LUT_PAIR4("%0", "%1", "%4", "%6"), BG_LUT_PAIR4("%0", "%1", "%4", "%9") BG_LUT_PAIR4("%6", "%7", "%8", "%9"));
+#undef BG_LUT_PAIR4
+#undef BG_LUT_PAIR8
+#undef BG_LUT_PAIR16
+#undef BG_LUT_ADD_PAIR
+#undef BG_LUT_ADD_PAIRED
+#undef BG_LUT_ROWS2
+}
+#undef BG_LUT_TWO
+#undef BG_LUT_STEP_TWO
+#undef BG_LUT_INTO
+#undef BG_LUT_ADD
+#undef BG_LUT_ASM1
+#undef BG_LUT_LOAD2
+#undef BG_LUT_ONE_FIRST
+#undef BG_LUT_ONE_NEXT
+#undef BG_LUT_ONE_EIGHT
+#else
+#define BG_LUT_ROW_PAIRS 0
+#endif
+
 /* One chunk's lookups for every row, added into the partial sums p (which start at minus
- * the bias of all the row's lookups, so a chunk adds its sums alone). Sums add modulo
+ * the bias of all the row's lookups, so a chunk adds its sums alone). r1 and r3 are the
+ * chunk's indices, n per row (bg_lut_index_at); on Thumb-2 straight chunks take rows two
+ * at a time (bg_lut_rows2), the loops below the odd last row. Sums add modulo
  * 2^32: a paired row keeps dot1 + 2^16 dot3, which splits back exactly while both final
  * sums fit int16 (cols <= 258). */
-static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *r3, int32_t groups, int32_t rows, const uint16_t *t, int32_t n,
-                                            int32_t paired, uint32_t *p) {
-  int32_t r;
+static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *r3, int32_t rows, const uint16_t *t, int32_t n, int32_t paired,
+                                            uint32_t *p) {
+  int32_t r = 0;
+#if BG_LUT_ROW_PAIRS
+  if ((n == 16 || n == 8 || n == 4) && (!r3 || paired)) {
+    uint32_t *const pairs_end = p + (rows & ~1);
+    if (r3) /* two loops: no test of r3 per row pair */
+      while (p != pairs_end) bg_lut_rows2(&r1, &r3, t, n, &p);
+    else
+      while (p != pairs_end) bg_lut_rows2(&r1, 0, t, n, &p);
+    r = rows & ~1, p -= r; /* p back at row 0; the odd last row, if any, below */
+  }
+#endif
   if (!r3) {
-    for (r = 0; r < rows; ++r, r1 += groups) p[r] += bg_lut_sum(r1, t, n);
+    for (; r < rows; ++r) p[r] += bg_lut_sum(r1, t, n), r1 += n;
   } else if (paired) {
-    for (r = 0; r < rows; ++r, r1 += groups, r3 += groups) p[r] += bg_lut_sum(r1, t, n) + (bg_lut_sum(r3, t, n) << 16);
+    for (; r < rows; ++r) p[r] += bg_lut_sum(r1, t, n) + (bg_lut_sum(r3, t, n) << 16), r1 += n, r3 += n;
   } else {
-    for (r = 0; r < rows; ++r, r1 += groups, r3 += groups) {
+    for (; r < rows; ++r, r1 += n, r3 += n) {
       p[r] += bg_lut_sum(r1, t, n);
       p[rows + r] += bg_lut_sum(r3, t, n);
     }
@@ -265,7 +358,7 @@ static BG_LUT_INLINE int32_t bg_lut_matvec(const bg_matrix *w1, const bg_matrix 
     /* Chunks of 16, 8 and 4 groups, those of a tight budget, are straight code per row,
      * with no loop or tail tests around the lookups (a fifth of a row's instructions at
      * 16 groups, more at fewer; passes/kernel_cost.cpp counts the tests of other sizes). */
-#define BG_LUT_CHUNK_ROWS(size) bg_lut_chunk_rows(rows1 + g0, rows3 ? rows3 + g0 : 0, groups, rows, t, size, s->paired, p)
+#define BG_LUT_CHUNK_ROWS(size) bg_lut_chunk_rows(rows1 + (int64_t)g0 * rows, rows3 ? rows3 + (int64_t)g0 * rows : 0, rows, t, size, s->paired, p)
     if (BG_LUT_STRAIGHT_CHUNKS && n == 16) BG_LUT_CHUNK_ROWS(16);
     else if (BG_LUT_STRAIGHT_CHUNKS && n == 8) BG_LUT_CHUNK_ROWS(8);
     else if (BG_LUT_STRAIGHT_CHUNKS && n == 4) BG_LUT_CHUNK_ROWS(4);
@@ -326,13 +419,12 @@ static BG_LUT_OUT_OF_LINE void bg_lut_op_matvec(const bg_matrix *w, const int8_t
 
 typedef struct bg_lut_ffn_ctx {
   bg_ffn_gate gate;
-  int32_t gated;
   int32_t *h;
 } bg_lut_ffn_ctx;
 
 static inline void bg_lut_emit_ffn(void *p, int32_t r, int32_t d1, int32_t d3) {
   bg_lut_ffn_ctx *c = (bg_lut_ffn_ctx *)p;
-  c->h[r] = c->gated ? bg_ffn_gate_row(&c->gate, r, d1, d3) : bg_activation(c->gate.act, bg_row_scale(&c->gate.up, r, d1));
+  c->h[r] = bg_ffn_gate_row(&c->gate, r, d1, d3);
 }
 
 /* The gated rows from paired partial sums (bg_lut_scratch.paired) on the gate's fast path:
@@ -352,17 +444,31 @@ static BG_LUT_OUT_OF_LINE void bg_lut_ffn_fast_rows(const bg_lut_ffn_ctx *c, con
   for (r = 0; r < rows; ++r) h[r] = bg_ffn_gate_fast_row(up, gate, bg_lut_pair_first(p[r]), bg_lut_pair_second(p[r]));
 }
 
-/* bg_fused_ffn_up for BG_W_TERNARY_LUT4 matrices: one table serves w1 and w3. */
-static BG_LUT_OUT_OF_LINE void bg_lut_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h,
-                                       const bg_lut_scratch *s) {
+/* The gated FFN's first half on BG_W_TERNARY_LUT4 matrices: one table serves w1 and w3. */
+static BG_LUT_OUT_OF_LINE void bg_lut_gated_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h,
+                                                   const bg_lut_scratch *s) {
   bg_lut_ffn_ctx c;
-  c.gate = bg_ffn_gate_begin(w1, w3 ? w3 : w1, act, amax);
-  c.gated = w3 != 0;
+  c.gate = bg_ffn_gate_begin(w1, w3, act, amax);
   c.h = h;
   if (bg_lut_matvec(w1, w3, x, s, bg_lut_emit_ffn, &c)) { /* after chunks */
-    if (c.gated && c.gate.fast && s->paired) bg_lut_ffn_fast_rows(&c, (const uint32_t *)s->partial, w1->rows);
-    else bg_lut_emit_rows((const uint32_t *)s->partial, w1->rows, c.gated, s->paired, bg_lut_emit_ffn, &c);
+    if (c.gate.fast && s->paired) bg_lut_ffn_fast_rows(&c, (const uint32_t *)s->partial, w1->rows);
+    else bg_lut_emit_rows((const uint32_t *)s->partial, w1->rows, 1, s->paired, bg_lut_emit_ffn, &c);
   }
+}
+
+/* bg_fused_ffn_up for BG_W_TERNARY_LUT4 matrices. Without w3, W1 x as any product (the
+ * gate's up scaler is that product's), then the activation: the gated kernel's lookups
+ * are then only ever for two matrices, one copy of them less. Inline, so that the step
+ * calls either kernel directly (one frame deep, as before). */
+static inline void bg_lut_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, int32_t amax, int32_t *h,
+                                       const bg_lut_scratch *s) {
+  int32_t r;
+  if (w3) {
+    bg_lut_gated_ffn_up(w1, w3, act, x, amax, h, s);
+    return;
+  }
+  bg_lut_op_matvec(w1, x, amax, h, BG_STORE, s);
+  for (r = 0; r < w1->rows; ++r) h[r] = bg_activation(act, h[r]);
 }
 
 #ifdef __cplusplus

@@ -17,6 +17,9 @@ struct DotCosts {
   double row_per_row = 0;          // per output row: call, pointers, tail, stores
   double lut_per_group = 0;        // lookup kernel, per group of 4 weights: index, table entry, add
   double lut_per_row_chunk = 0;    // per output row and chunk: the call and the partial sum
+  // The same for chunks summed as straight code, two rows at a time (16, 8 or 4 groups
+  // when there are several chunks: passes/kernel_cost.cpp).
+  double lut_per_row_straight_chunk = 0;
   double lut_build_per_group = 0;  // the 81 table entries of a group, once per input vector
   // More per row and chunk where the kernel tests which of a chunk's last lookups to make
   // (passes/kernel_cost.cpp says which chunk sizes).

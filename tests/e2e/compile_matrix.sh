@@ -37,6 +37,16 @@ for spec in "cortex-m4:thumbv7em-none-eabihf:-mcpu=cortex-m4 -mthumb -mfloat-abi
     done
   done
 done
+# The lookup kernel's row-pair assembly (chunks of 4 and of 8 groups: the FFN's w1 and w3
+# pairs and single matrices) at -O0, where the compilers have the fewest free registers.
+for chunk in 4 8; do
+  dir=out-lut-$chunk
+  "$build/bitgptc" m/model.json --target cortex-m4 --sram 64K --kernel lut4 --lut-chunk $chunk -o "$dir" -q
+  name=$(basename "$dir"/*_weights.cpp _weights.cpp)
+  check "gcc -O0 cortex-m4 lut4 chunk $chunk" arm-none-eabi-g++ -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -O0 "${warn[@]}" -c "$dir/$name.cpp"
+  check "clang -O0 cortex-m3 lut4 chunk $chunk" clang++-19 --target=thumbv7m-none-eabi -mcpu=cortex-m3 -mthumb -mfloat-abi=soft -O0 "${warn[@]}" \
+    -ffreestanding -nostdlibinc -isystem /usr/lib/arm-none-eabi/include -c "$dir/$name.cpp"
+done
 # The output folder as a library: its own CMakeLists.txt in a cross build (no host demo
 # then), and every source at its top compiled together as an IDE would (the firmware
 # project, with its own startup and main, is in firmware/).

@@ -12,18 +12,20 @@ namespace {
 struct Rows {
   int32_t rows, cols;
   std::vector<int> trits;       // rows x cols, -1..1
-  std::vector<uint16_t> packed; // rows x groups: (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code)
+  std::vector<uint16_t> packed; // (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code), chunk by chunk
   bg_matrix m{};
 
   Rows(int32_t r, int32_t c, int chunk, std::mt19937& rng, int fixed = 2) : rows(r), cols(c), trits(static_cast<size_t>(r) * c) {
     std::uniform_int_distribution<int> trit(-1, 1);
     for (int& t : trits) t = fixed == 2 ? trit(rng) : fixed;
     const int32_t groups = (cols + 3) / 4;
+    packed.assign(static_cast<size_t>(rows) * groups, 0);
     for (int32_t i = 0; i < rows; ++i)
       for (int32_t g = 0; g < groups; ++g) {
         int index = 0;
         for (int k = 3; k >= 0; --k) index = 3 * index + (4 * g + k < cols ? trits[static_cast<size_t>(i) * cols + 4 * g + k] + 1 : 1);
-        packed.push_back(static_cast<uint16_t>((g % chunk) * BG_LUT_GROUP + bg_lut_entry(static_cast<uint32_t>(index))));
+        packed[static_cast<size_t>(bg_lut_index_at(rows, groups, chunk, i, g))] =
+            static_cast<uint16_t>((g % chunk) * BG_LUT_GROUP + bg_lut_entry(static_cast<uint32_t>(index)));
       }
     m.data = reinterpret_cast<const uint8_t*>(packed.data());
     m.rows = rows;
@@ -146,6 +148,31 @@ TEST(LookupKernel, GatedFfnRowsEqualTheGateOfPlainSums) {
           const int32_t up = scaled(w1.m, r, amax, w1.dot(r, x)), by = scaled(w3.m, r, amax, w3.dot(r, x));
           ASSERT_EQ(h[static_cast<size_t>(r)], bg_mul_q16(bg_activation(act, up), by)) << "row " << r << " chunk " << chunk;
         }
+      }
+  }
+}
+
+// The FFN without a gate (W1 only: GELU or ReLU^2 models) on lookup tables: the activation
+// of each row's checked scaling, with one multiplier and with one a row, in one chunk and
+// in several.
+TEST(LookupKernel, UngatedFfnRowsEqualTheActivationOfPlainSums) {
+  std::mt19937 rng(23);
+  const int32_t rows = 21, cols = 100;  // 25 groups
+  const std::vector<bg_mult> per_row = row_scales(rows, 7919);
+  const int32_t amax = 40 << 16;
+  for (int chunk : {25, 16, 8, 6}) {
+    Rows w1(rows, cols, chunk, rng);
+    const std::vector<int8_t> x = random_codes(cols, rng);
+    for (const bool one_multiplier : {true, false})
+      for (const int32_t act : {int32_t{BG_ACT_GELU}, int32_t{BG_ACT_RELU2}}) {
+        w1.m.scales = one_multiplier ? kOneScale : per_row.data();
+        w1.m.per_row = one_multiplier ? 0 : 1;
+        std::vector<uint16_t> table(static_cast<size_t>(chunk) * BG_LUT_GROUP);
+        std::vector<int32_t> h(rows, -1);
+        const bg_lut_scratch s{table.data(), h.data(), chunk, BG_LUT_SEPARATE};
+        bg_lut_fused_ffn_up(&w1.m, nullptr, act, x.data(), amax, h.data(), &s);
+        for (int32_t r = 0; r < rows; ++r)
+          ASSERT_EQ(h[static_cast<size_t>(r)], bg_activation(act, scaled(w1.m, r, amax, w1.dot(r, x)))) << "row " << r << " chunk " << chunk;
       }
   }
 }
