@@ -24,19 +24,19 @@ Trial choose_at(const ir::Graph& fused, const FitRequest& req, int64_t window, i
   std::vector<std::pair<double, int>> order;  // (saving at best, op)
   for (int op : ternary_products(g)) {
     const double row = product_cost(g, g.ops[op], {}, costs), lut = best_lut_cost(g, g.ops[op], costs);
-    if (lut < row) order.push_back({row - lut, op});
+    if (tables_pay(lut, row)) order.push_back({row - lut, op});
   }
   std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   for (const auto& [saving, op] : order) {
     const int groups = (g.constants.matrices[g.ops[op].matrix].cols + 3) / 4;
     const double row = product_cost(g, g.ops[op], {}, costs);
-    // The chunks cheaper than the row kernel, cheapest first: the first that fits. Cost
-    // does not fall with size alone (a chunk whose last lookups are tested costs more per
-    // row than a smaller straight one), so each is costed.
+    // The chunks for which tables pay, cheapest first: the first that fits. Cost does not
+    // fall with size alone (a chunk whose last lookups are tested costs more per row than
+    // a smaller straight one), so each is costed.
     std::vector<std::pair<double, int>> chunks;
     for (int chunk : lut_chunk_candidates(groups)) {
       const double cost = product_cost(g, g.ops[op], {true, chunk}, costs);
-      if (cost < row) chunks.push_back({cost, chunk});
+      if (tables_pay(cost, row)) chunks.push_back({cost, chunk});
     }
     std::stable_sort(chunks.begin(), chunks.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [cost, chunk] : chunks) {

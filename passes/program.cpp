@@ -23,7 +23,7 @@ std::string why_kernel(const Graph& g, const Op& op, KernelPolicy policy, const 
   if (policy == KernelPolicy::Pinned) return "pinned by --kernel";
   const int groups = (g.constants.matrices[op.matrix].cols + 3) / 4;
   if (op.kernel == Kernel::Lookup) return op.lut_chunk >= groups ? "tables cheapest" : "tables cheapest; the cheapest chunk that fits";
-  return best_lut_cost(g, op, costs) < row_cost ? "tables would cost less but do not fit" : "row kernel cheapest";
+  return tables_pay(best_lut_cost(g, op, costs), row_cost) ? "tables would cost less but do not fit" : "row kernel cheapest, or tables save under 5 %";
 }
 
 }  // namespace

@@ -77,38 +77,27 @@ typedef uint32_t bg_lut_word
 #define BG_LUT_INLINE inline
 #endif
 
-/* Tables for groups [g0, g0 + n) of x (cols codes; missing codes count as 0): entry
- * bg_lut_entry(d0 + 3 d1 + 9 d2 + 27 d3) of a group is sum_k (d_k - 1) v_k + BG_LUT_BIAS.
- * The 9 sums of (v0, v1) are packed in pairs once; a block adds its (v2, v3) sum to all
- * of them with five word additions (the tenth half is the pad). */
-static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32_t g0, int32_t n, uint16_t *t) {
+/* One group's table, entry bg_lut_entry(d0 + 3 d1 + 9 d2 + 27 d3) = sum_k (d_k - 1) v_k +
+ * BG_LUT_BIAS, at o (BG_LUT_GROUP entries); returns where the next group's goes. The 9
+ * sums of (v0, v1) are packed in pairs once; a block adds its (v2, v3) sum to all of them
+ * with five word additions (the tenth half is the pad). */
+static BG_LUT_INLINE bg_lut_word *bg_lut_build_group(int32_t v0, int32_t v1, int32_t v2, int32_t v3, bg_lut_word *o) {
   const uint32_t half = BG_LUT_BIAS / 2;
-  int32_t g;
-  for (g = 0; g < n; ++g, t += BG_LUT_GROUP) {
-    const int32_t j = 4 * (g0 + g);
-    int32_t v0, v1, v2, v3;
-    bg_lut_word *o = (bg_lut_word *)t;
-    if (j + 4 <= cols) {
-      v0 = x[j], v1 = x[j + 1], v2 = x[j + 2], v3 = x[j + 3];
-    } else {
-      v0 = j < cols ? x[j] : 0, v1 = j + 1 < cols ? x[j + 1] : 0, v2 = j + 2 < cols ? x[j + 2] : 0, v3 = 0;
-    }
-    {
-      /* The pair (a, b), each half biased into [0, 2^16), is a + 2^16 b + half 0x10001
-       * modulo 2^32: linear, so the five pairs share their terms (about ten instructions
-       * where packing each pair's halves took thirty). */
-      const uint32_t both = half * 0x10001u, sum = (uint32_t)(v0 + v1), diff = (uint32_t)(v1 - v0);
-      const uint32_t hi0 = (uint32_t)v0 << 16, hi1 = (uint32_t)v1 << 16;
-      const uint32_t p0 = both - sum - hi1 /* (-v1 - v0, -v1) */, p1 = both - diff - hi0 /* (v0 - v1, -v0) */;
-      const uint32_t p2 = both + hi0 /* (0, v0) */, p3 = both + diff + hi1 /* (v1 - v0, v1) */, p4 = both + sum /* (v1 + v0, 0) */;
-      /* Block (d2, d3) adds (d2 v2 + d3 v3 + half) to both halves: that times 0x10001,
-       * which is linear modulo 2^32, so the nine block sums are h0 plus multiples of s2
-       * and s3. Unrolled: the nine blocks follow one another. */
-      const uint32_t s2 = (uint32_t)v2 * 0x10001u, s3 = (uint32_t)v3 * 0x10001u;
-      const uint32_t h0 = (uint32_t)((int32_t)half - v2 - v3) * 0x10001u;
+  /* The pair (a, b), each half biased into [0, 2^16), is a + 2^16 b + half 0x10001
+   * modulo 2^32: linear, so the five pairs share their terms (about ten instructions
+   * where packing each pair's halves took thirty). */
+  const uint32_t both = half * 0x10001u, sum = (uint32_t)(v0 + v1), diff = (uint32_t)(v1 - v0);
+  const uint32_t hi0 = (uint32_t)v0 << 16, hi1 = (uint32_t)v1 << 16;
+  const uint32_t p0 = both - sum - hi1 /* (-v1 - v0, -v1) */, p1 = both - diff - hi0 /* (v0 - v1, -v0) */;
+  const uint32_t p2 = both + hi0 /* (0, v0) */, p3 = both + diff + hi1 /* (v1 - v0, v1) */, p4 = both + sum /* (v1 + v0, 0) */;
+  /* Block (d2, d3) adds (d2 v2 + d3 v3 + half) to both halves: that times 0x10001,
+   * which is linear modulo 2^32, so the nine block sums are h0 plus multiples of s2
+   * and s3. Unrolled: the nine blocks follow one another. */
+  const uint32_t s2 = (uint32_t)v2 * 0x10001u, s3 = (uint32_t)v3 * 0x10001u;
+  const uint32_t h0 = (uint32_t)((int32_t)half - v2 - v3) * 0x10001u;
 #if defined(__GNUC__) && defined(__thumb2__)
-      /* Thumb-2: a block is five additions into r8-r12 and one STMIA that stores them and
-       * steps o to the next block: six instructions where separate stores take ten. */
+  /* Thumb-2: a block is five additions into r8-r12 and one STMIA that stores them and
+   * steps o to the next block: six instructions where separate stores take ten. */
 #define BG_LUT_STORE_BLOCK(h)                                                                                        \
   __asm__ volatile("add r8, %1, %6\n\tadd r9, %2, %6\n\tadd r10, %3, %6\n\tadd r11, %4, %6\n\tadd r12, %5, %6\n\t" \
                    "stmia %0!, {r8, r9, r10, r11, r12}"                                                              \
@@ -118,30 +107,44 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
 #else
 #define BG_LUT_STORE_BLOCK(h) (o[0] = p0 + (h), o[1] = p1 + (h), o[2] = p2 + (h), o[3] = p3 + (h), o[4] = p4 + (h), o += 5)
 #endif
-      {
-        /* One running block sum, stepped by s2 within a row of three blocks and by
-         * s3 - 2 s2 to the next row; the empty asm keeps GCC from forming all nine ahead,
-         * which did not fit the registers beside r8-r12 and spilled half of them. */
-        const uint32_t next_row = s3 - 2 * s2;
-        uint32_t h = h0;
+  {
+    /* One running block sum, stepped by s2 within a row of three blocks and by
+     * s3 - 2 s2 to the next row; the empty asm keeps GCC from forming all nine ahead,
+     * which did not fit the registers beside r8-r12 and spilled half of them. */
+    const uint32_t next_row = s3 - 2 * s2;
+    uint32_t h = h0;
 #if defined(__GNUC__)
 #define BG_LUT_STEP(d) do { h += (d); __asm__("" : "+r"(h)); } while (0)
 #else
 #define BG_LUT_STEP(d) (h += (d))
 #endif
-        BG_LUT_STORE_BLOCK(h);
-        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
-        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
-        BG_LUT_STEP(next_row); BG_LUT_STORE_BLOCK(h);
-        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
-        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
-        BG_LUT_STEP(next_row); BG_LUT_STORE_BLOCK(h);
-        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
-        BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+    BG_LUT_STORE_BLOCK(h);
+    BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+    BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+    BG_LUT_STEP(next_row); BG_LUT_STORE_BLOCK(h);
+    BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+    BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+    BG_LUT_STEP(next_row); BG_LUT_STORE_BLOCK(h);
+    BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
+    BG_LUT_STEP(s2); BG_LUT_STORE_BLOCK(h);
 #undef BG_LUT_STEP
-      }
+  }
 #undef BG_LUT_STORE_BLOCK
-    }
+  return o;
+}
+
+/* Tables for groups [g0, g0 + n) of x (cols codes; missing codes count as 0). The groups
+ * wholly inside x in a loop of one pointer (with the table pointer that the stores step,
+ * the loop keeps nothing on the stack), then at most one that cols cuts short. */
+static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32_t g0, int32_t n, uint16_t *t) {
+  const int32_t whole = (cols - 4 * g0) / 4 < n ? (cols - 4 * g0) / 4 : n;
+  const int8_t *v = x + 4 * g0, *const end = v + 4 * whole;
+  bg_lut_word *o = (bg_lut_word *)t;
+  int32_t g;
+  for (; v != end; v += 4) o = bg_lut_build_group(v[0], v[1], v[2], v[3], o);
+  for (g = g0 + whole; g < g0 + n; ++g) {
+    const int32_t j = 4 * g;
+    o = bg_lut_build_group(j < cols ? x[j] : 0, j + 1 < cols ? x[j + 1] : 0, j + 2 < cols ? x[j + 2] : 0, 0, o);
   }
 }
 
