@@ -61,14 +61,16 @@ static inline int32_t bg_rms_gain_pass(const int32_t *x, const int32_t *g, int32
  * the pass. */
 static inline int32_t bg_rms_gain_pass_q32(const int32_t *x, const int32_t *g, int32_t n, bg_mult_q32 k32, bg_mult_q32 g32, int32_t *y) {
   const int32_t up = 32 - 16 - g32.pre; /* the gain's shift is 16 */
-  int32_t i, m = 0;
+  int32_t i;
+  uint32_t m = 0;
   for (i = 0; i < n; ++i) {
     const bg_mult_q32 gi = {(int32_t)((uint32_t)g[i] << up), g32.pre};
-    const int32_t v = bg_mult_apply_q32(bg_mult_apply_q32(x[i], k32), gi), a = bg_abs32(v);
+    const int32_t v = bg_mult_apply_q32(bg_mult_apply_q32(x[i], k32), gi);
+    const uint32_t a = bg_abs_u32(v);
     y[i] = v;
     if (a > m) m = a;
   }
-  return m;
+  return bg_abs_cap(m);
 }
 
 /* The same with a buffer y for the normalised values, so each is computed once: y is

@@ -98,6 +98,15 @@ enum { BG_ACT_SILU = 0, BG_ACT_RELU2 = 1, BG_ACT_GELU = 2 };
 
 static inline int32_t bg_abs32(int32_t v) { return v < 0 ? (v == INT32_MIN ? INT32_MAX : -v) : v; }
 
+/* |v| exactly, as uint32 (2^31 for INT32_MIN), without a branch: the sign's mask flips
+ * and then adds one. For the largest |v| of a vector in a loop: two instructions and an
+ * unsigned maximum, capped once after the loop as bg_abs32 caps. */
+static inline uint32_t bg_abs_u32(int32_t v) {
+  const uint32_t sign = (uint32_t)(v >> 31);
+  return ((uint32_t)v ^ sign) - sign;
+}
+static inline int32_t bg_abs_cap(uint32_t a) { return a > (uint32_t)INT32_MAX ? INT32_MAX : (int32_t)a; }
+
 static inline int32_t bg_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 /* A hint that *p will be read soon (a no-op where the compiler has no prefetch). Used on
@@ -148,15 +157,17 @@ static inline int64_t bg_sqrt_ceil_pow2(int32_t n) {
  * there. One comparison per three elements. */
 static inline uint64_t bg_sum_squares_guarded(const int32_t *x, int32_t n, int *exact) {
   const uint64_t under = (uint64_t)1 << 62;
-  uint64_t ss = 0;
-  int32_t i = 0;
-  for (; i + 3 <= n && ss < under; i += 3) {
-    ss += (uint64_t)((int64_t)x[i] * x[i]); /* SMLAL */
-    ss += (uint64_t)((int64_t)x[i + 1] * x[i + 1]);
-    ss += (uint64_t)((int64_t)x[i + 2] * x[i + 2]);
+  const int32_t *p = x, *const end = x + n, *const last3 = n >= 3 ? end - 2 : x; /* p < last3: three left */
+  uint64_t ss = 0; /* one SMLAL a square: the signed product's bits added modulo 2^64 */
+  while (p < last3) {
+    ss += (uint64_t)((int64_t)p[0] * p[0]);
+    ss += (uint64_t)((int64_t)p[1] * p[1]);
+    ss += (uint64_t)((int64_t)p[2] * p[2]);
+    p += 3;
+    if ((uint32_t)(ss >> 32) >= (uint32_t)(under >> 32)) break; /* the high word alone */
   }
   *exact = ss < under; /* also when at most two elements are left */
-  for (; i < n; ++i) ss += (uint64_t)((int64_t)x[i] * x[i]);
+  for (; p != end; ++p) ss += (uint64_t)((int64_t)*p * *p);
   return ss;
 }
 
