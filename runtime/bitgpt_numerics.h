@@ -287,7 +287,9 @@ static inline int64_t bg_exp_neg_q30(int32_t x) {
 #define BG_EXP_STEP(c) p = (uint32_t)(c) - ((((uint32_t)(((uint64_t)p * t) >> 29)) + 1u) >> 1)
   p = bg_exp_taylor_q30[0];
 #if defined(__GNUC__)
-  __asm__("" : "+r"(p)); /* else GCC turns the first multiply into a 64-bit shift-and-add chain */
+  /* else GCC turns the first multiply into a 64-bit shift-and-add chain, and keeps t's
+   * rounding carry as a high word that each step multiplies (a UMULL and an MLA a step) */
+  __asm__("" : "+r"(p), "+r"(t));
 #endif
   BG_EXP_STEP(bg_exp_taylor_q30[1]);
   BG_EXP_STEP(bg_exp_taylor_q30[2]);
