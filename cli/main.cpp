@@ -123,7 +123,7 @@ struct PlanArgs {
     kv_opt = app.add_option("--kv-bits", kv_bits, "pin the KV-cache precision: 8 or 4")->check(whole_number(false));
     window_opt = app.add_option("--window", window, "pin the attention window (KV-cache slots)")->check(whole_number(false));
     app.add_option("--kernel", kernel,
-                   "matrix kernel: auto (a cost model picks per product: the row kernel, or lookup tables where they pay and fit), "
+                   "matrix kernel: auto (a cost model picks per product: the row kernel, or lookup tables where they save at least 5 % and fit), "
                    "portable (plain C), smlad (Armv7E-M DSP), mve (Helium) or lut4 (lookup tables everywhere)")
         ->transform(one_of(std::map<std::string, KernelOption>{{"auto", KernelOption::Auto},
                                                                                  {"portable", KernelOption::Portable},
