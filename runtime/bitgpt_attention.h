@@ -324,8 +324,14 @@ static inline int bg_attn_finish_direct_ok(int32_t shift, int64_t den, bg_mult i
   return den > 0 && inv.shift <= 62 && inv.shift - shift >= 1;
 }
 
-/* bg_attn_finish_one for |v| < 2^39 where bg_attn_finish_direct_ok holds. There the
- * normalising shift k is at most `shift`, so (v 2^shift) >> k is exact and the rounding
+/* Whether v is in [-2^39, 2^39), the range where the direct forms below stand for
+ * bg_attn_finish_one: a test of v's high word (three instructions on 32-bit cores, where
+ * the 64-bit comparison took seven). */
+static inline int bg_attn_direct_range(int64_t v) { return (uint32_t)((int32_t)(v >> 32) + 128) <= 255u; }
+
+/* bg_attn_finish_one for v in [-2^39, 2^39) where bg_attn_finish_direct_ok holds. There
+ * the normalising shift k is at most `shift` (at v = -2^39, k = shift + 1, and v's low bit,
+ * which that shift drops, is 0), so (v 2^shift) >> k is exact and the rounding
  * floor(v 2^(shift - k) m / 2^(inv.shift - k - 1)) is floor(v m / 2^(inv.shift - shift
  * - 1)) whatever k is: the same integer as k = shift gives, with v m (under 2^62) formed
  * directly. One product and a shift by a constant instead of a leading-zero count, two
@@ -337,10 +343,13 @@ static inline int32_t bg_attn_finish_direct(int64_t v, int32_t shift, bg_mult in
 
 /* bg_attn_finish_direct where r = inv.shift - shift >= 33 (the usual case): with p = v m,
  * floor((p + 2^(r-1)) / 2^r) is floor((floor(p / 2^32) + 2^(r-33)) / 2^(r-32)), so only
- * the product's high word is needed (|p| < 2^62: it is under 2^30, and adding 2^(r-33) <=
+ * the product's high word is needed (|p| < 2^62: it is in [-2^30, 2^30), and adding 2^(r-33) <=
  * 2^29 cannot overflow), and the result (under 2^29) needs no saturation. */
 static inline int32_t bg_attn_finish_direct_high(int64_t v, int32_t r, int32_t m) {
-  const int32_t high = (int32_t)((v * m) >> 32);
+  /* floor(v m / 2^32) = (v >> 32) m + floor((v mod 2^32) m / 2^32) for m >= 0, the sum
+   * formed modulo 2^32 (it fits): one UMULL and one MLA, where v * m was a 64x64 multiply */
+  const uint32_t low = (uint32_t)((uint64_t)(uint32_t)v * (uint32_t)m >> 32);
+  const int32_t high = (int32_t)((uint32_t)(v >> 32) * (uint32_t)m + low);
   return (high + ((int32_t)1 << (r - 33))) >> (r - 32);
 }
 
@@ -359,16 +368,15 @@ static inline void bg_attn_finish(const bg_attn_shape *a, const int64_t *acc, in
     }
 #endif
   if (bg_attn_finish_direct_ok(shift, den, inv)) {
-    const uint64_t under = ((uint64_t)1 << 39) - 1; /* |v| <= under: v + under in [0, 2 under] */
     const int32_t r = inv.shift - shift;
     if (r >= 33)
       for (; i < a->head_dim; ++i) {
         const int64_t v = acc[i];
-        out[i] = (uint64_t)v + under <= 2 * under ? bg_attn_finish_direct_high(v, r, inv.m) : bg_attn_finish_one(v, shift, den, inv);
+        out[i] = bg_attn_direct_range(v) ? bg_attn_finish_direct_high(v, r, inv.m) : bg_attn_finish_one(v, shift, den, inv);
       }
     for (; i < a->head_dim; ++i) {
       const int64_t v = acc[i];
-      out[i] = (uint64_t)v + under <= 2 * under ? bg_attn_finish_direct(v, shift, inv) : bg_attn_finish_one(v, shift, den, inv);
+      out[i] = bg_attn_direct_range(v) ? bg_attn_finish_direct(v, shift, inv) : bg_attn_finish_one(v, shift, den, inv);
     }
   }
   for (; i < a->head_dim; ++i) out[i] = bg_attn_finish_one(acc[i], shift, den, inv);

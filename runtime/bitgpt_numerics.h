@@ -43,17 +43,24 @@ static inline int32_t bg_sat32(int64_t v) {
   return (int64_t)(int32_t)v == v ? (int32_t)v : (v > 0 ? INT32_MAX : INT32_MIN);
 }
 
+/* v, with GCC's knowledge of where it came from taken away (an empty asm): a multiply
+ * with it as an operand stays a 32x32 one (bg_mul32x32). Armv6-M has no such multiply:
+ * nothing to pin. */
+static inline int32_t bg_pin32(int32_t v) {
+#if defined(__GNUC__) && (defined(__thumb2__) || defined(__riscv))
+  __asm__("" : "+r"(v));
+#endif
+  return v;
+}
+
 /* a * b from int32 operands: one SMULL on 32-bit Arm, MUL + MULH on RISC-V. After
  * inlining, GCC can lose track of an operand's width and emit a 64x64 multiply, or merge
  * a loop of these with a 64-bit one beside it (the attention value sum on rv32: 19
- * instructions an element instead of 14); the empty asm pins both. Armv6-M has no such
- * multiply: nothing to pin. */
-static inline int64_t bg_mul32x32(int32_t a, int32_t b) {
-#if defined(__GNUC__) && (defined(__thumb2__) || defined(__riscv))
-  __asm__("" : "+r"(a), "+r"(b));
-#endif
-  return (int64_t)a * b;
-}
+ * instructions an element instead of 14), so b, the operand that varies, is pinned
+ * (bg_pin32). a is most often loop-invariant (a multiplier, a token's value weight);
+ * pinned as well, it was copied into a fresh register every iteration. A caller whose a
+ * varies too pins it (bg_ffn_gate_fast_row). */
+static inline int64_t bg_mul32x32(int32_t a, int32_t b) { return (int64_t)a * bg_pin32(b); }
 
 /* round(v / 2^s), ties toward +infinity; s may be negative (a saturating left shift).
  * For s >= 1 it is computed as floor((w + 1) / 2) with w = floor(v / 2^(s-1)), the same
@@ -150,7 +157,7 @@ static inline int32_t bg_round_shift_sat32(int64_t v, int s) {
 
 /* bg_mult_apply for an int32 x: one 32x32->64 multiply and a 32-bit rounding shift. */
 static inline int32_t bg_mult_apply32(int32_t x, bg_mult k) {
-  return bg_round_shift_sat32(bg_mul32x32(x, k.m), k.shift);
+  return bg_round_shift_sat32(bg_mul32x32(k.m, x), k.shift);
 }
 
 /* Whether bg_mult_apply32(x, k) has a shift in [2, 32] and cannot saturate for any
@@ -164,7 +171,7 @@ static inline int bg_mult_apply32_safe(bg_mult k, int64_t xmax) {
 /* bg_mult_apply32 where bg_mult_apply32_safe(k, |x|) holds: x * m shifted right by
  * shift - 1 fits 32 bits, so the rounding is two 32-bit operations. */
 static inline int32_t bg_mult_apply32_unchecked(int32_t x, bg_mult k) {
-  const uint64_t v = (uint64_t)bg_mul32x32(x, k.m);
+  const uint64_t v = (uint64_t)bg_mul32x32(k.m, x);
   const int sh = k.shift - 1; /* 1..31 */
   const int32_t t = (int32_t)(((uint32_t)v >> sh) | ((uint32_t)(v >> 32) << (32 - sh)));
   return (t >> 1) + (t & 1);
@@ -175,7 +182,7 @@ static inline int32_t bg_mult_apply32_unchecked(int32_t x, bg_mult k) {
  * roundings in one: with j = shift - 32, floor((floor(h / 2^(j-1)) + 1) / 2) = floor((h +
  * 2^(j-1)) / 2^j), and h + 2^(j-1) stays inside int32 (|h| <= 2^22: |x| <= 2^31, m < 2^23). */
 static inline int32_t bg_mult_apply32_high(int32_t x, bg_mult k) {
-  const int32_t h = (int32_t)((uint64_t)bg_mul32x32(x, k.m) >> 32), j = k.shift - 32;
+  const int32_t h = (int32_t)((uint64_t)bg_mul32x32(k.m, x) >> 32), j = k.shift - 32;
   return (h + ((int32_t)1 << (j - 1))) >> j;
 }
 
@@ -213,7 +220,7 @@ static inline int32_t bg_mult_apply_q32(int32_t x, bg_mult_q32 k) {
   __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(a), "r"(k.m));
   return r;
 #else
-  return (int32_t)((bg_mul32x32(a, k.m) + ((int64_t)1 << 31)) >> 32);
+  return (int32_t)((bg_mul32x32(k.m, a) + ((int64_t)1 << 31)) >> 32);
 #endif
 }
 

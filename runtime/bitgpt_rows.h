@@ -486,7 +486,7 @@ static inline bg_ffn_gate bg_ffn_gate_begin(const bg_matrix *w1, const bg_matrix
  * unchecked roundings and the sigmoid table, small enough to inline into a row loop. */
 static inline int32_t bg_ffn_gate_fast_row(bg_mult up, bg_mult gate, int32_t d1, int32_t d3) {
   const int32_t a = bg_mult_apply32_unchecked(d1, up);
-  const bg_mult sigma = {bg_sigmoid_q16(a), 16}, b = {bg_mult_apply32_unchecked(d3, gate), 16};
+  const bg_mult sigma = {bg_pin32(bg_sigmoid_q16(a)), 16}, b = {bg_pin32(bg_mult_apply32_unchecked(d3, gate)), 16}; /* multipliers that vary */
   return bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(a, sigma), b);
 }
 
@@ -494,7 +494,7 @@ static inline int32_t bg_ffn_gate_fast_row(bg_mult up, bg_mult gate, int32_t d1,
  * one SMMULR each on Armv7E-M instead of a SMULL and five, the same integers. */
 static inline int32_t bg_ffn_gate_q32_row(bg_mult_q32 up, bg_mult_q32 gate, int32_t d1, int32_t d3) {
   const int32_t a = bg_mult_apply_q32(d1, up);
-  const bg_mult sigma = {bg_sigmoid_q16(a), 16}, b = {bg_mult_apply_q32(d3, gate), 16};
+  const bg_mult sigma = {bg_pin32(bg_sigmoid_q16(a)), 16}, b = {bg_pin32(bg_mult_apply_q32(d3, gate)), 16}; /* multipliers that vary */
   return bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(a, sigma), b);
 }
 

@@ -71,7 +71,7 @@ TEST(AttentionKernel, FinishTakesTheSharedPowerOfTwoBack) {
 }
 
 // bg_attn_finish takes one product and a constant shift (only the product's high word where
-// the rounding shift is 33 or more) where a value is under 2^39 and
+// the rounding shift is 33 or more) where a value is in [-2^39, 2^39) and
 // the rounding shift allows it (bg_attn_finish_direct): element by element, the same
 // integers as the general bg_attn_finish_one, on values of every magnitude around 2^39
 // (both sides), shifts 0..15 and weight sums from 1 to 2^44.
@@ -87,7 +87,7 @@ TEST(AttentionKernel, DirectFinishIsTheGeneralOne) {
       const int top_bit = 1 + static_cast<int>(rng() % 48);
       v = static_cast<int64_t>(rng() >> (64 - top_bit)) * (rng() & 1 ? -1 : 1);
     }
-    acc[0] = (int64_t{1} << 39) - 1, acc[1] = -acc[0], acc[2] = int64_t{1} << 39, acc[3] = -acc[2];
+    acc[0] = (int64_t{1} << 39) - 1, acc[1] = -acc[0], acc[2] = int64_t{1} << 39, acc[3] = -acc[2], acc[4] = acc[3] - 1;  // the range's edges
     const int64_t den = weight_sum * 127;
     const bg_mult inv = bg_mult_ratio(1, den);
     direct += bg_attn_finish_direct_ok(shift, den, inv);
