@@ -276,15 +276,17 @@ static inline uint32_t bg_isqrt64(uint64_t v) {
  * compiler folds them into immediates. */
 static const uint32_t bg_exp_taylor_q30[10] = {2959, 26631, 213044, 1491308, 8947849, 44739243, 178956971, 536870912, 1073741824, 1073741824};
 
-/* exp(x) for x <= 0 in Q16, result in Q30 (1.0 = 2^30). */
-static inline int64_t bg_exp_neg_q30(int32_t x) {
+/* exp(x) for x <= 0 in Q16, result in Q30 (1.0 = 2^30), as 2^-n e^-t; 0 from n = zero_from
+ * (at most 31, where the value rounds to 0) on: a caller that keeps fewer bits passes the
+ * n from which its own rounding gives 0 (bg_exp_neg_q16), so the steps are skipped. */
+static inline int64_t bg_exp_neg_q30_from(int32_t x, int32_t zero_from) {
   int64_t y;
   uint32_t t, p;
   int32_t n;
   if (x >= 0) return BG_Q30_ONE;
   y = (int64_t)x * -BG_LOG2E_Q30; /* -x*log2(e), Q46; int32 operands: one SMULL */
   n = (int32_t)(y >> 46);
-  if (n >= 31) return 0;
+  if (n >= zero_from) return 0;
   /* 2^-f = e^-t with t = f*ln2 in [0, 0.694); Taylor series to t^9, error < 3e-9 */
   t = (uint32_t)bg_shr_round((int64_t)(int32_t)((y >> 16) & 0x3FFFFFFF) * (int32_t)BG_LN2_Q30, 30); /* Q30 */
   /* Horner on sum_k (-t)^k / k! with the 1/k! in Q30: multiplies only (a 64-bit division
@@ -312,6 +314,8 @@ static inline int64_t bg_exp_neg_q30(int32_t x) {
   return n == 0 ? (int64_t)p : (int64_t)(((p >> (n - 1)) + 1u) >> 1);
 }
 
+static inline int64_t bg_exp_neg_q30(int32_t x) { return bg_exp_neg_q30_from(x, 31); }
+
 /* s - m for a score s <= m, the maximum of its row, as the softmax's exp argument: exact
  * while it fits an int32, else INT32_MIN, whose exp is 0 like the exact value's. (The
  * plain difference of two int32 scores can overflow when the weights' scales are huge.) */
@@ -322,7 +326,9 @@ static inline int32_t bg_below_max(int32_t s, int32_t m) {
 
 /* exp(x) for x <= 0, Q16 in and out: the softmax weight. */
 static inline int32_t bg_exp_neg_q16(int32_t x) {
-  return (int32_t)(((uint32_t)bg_exp_neg_q30(x) >> 13) + 1u) >> 1; /* round(/2^14); the Q30 value is <= 2^30 */
+  /* from n = 18 on, the Q30 value is at most 2^12, which rounds to 0 here: the scores far
+   * below their row's maximum (12.5 and more) skip the Horner steps */
+  return (int32_t)(((uint32_t)bg_exp_neg_q30_from(x, 18) >> 13) + 1u) >> 1; /* round(/2^14); the Q30 value is <= 2^30 */
 }
 
 /* sigma(-i/64) in Q16 for i = 0..1024, round(65536 / (1 + e^(i/64))): the sigmoid of the

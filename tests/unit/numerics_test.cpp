@@ -23,6 +23,19 @@ TEST(Numerics, ExpMatchesLibm) {
   EXPECT_EQ(bg_exp_neg_q30(-40 * 65536), 0);
 }
 
+// The softmax weight skips the Horner steps where its rounding makes them 0 (n >= 18):
+// for every Q16 argument down to past that point, the rounded Q30 value.
+TEST(Numerics, ExpQ16IsTheRoundedQ30Value) {
+  int zeros = 0;
+  for (int32_t x = 0; x >= -(14 << 16); --x) {
+    const int64_t q30 = bg_exp_neg_q30(x);
+    ASSERT_EQ(bg_exp_neg_q16(x), static_cast<int32_t>((q30 + (1 << 13)) >> 14)) << x;
+    zeros += q30 != 0 && bg_exp_neg_q16(x) == 0;
+  }
+  EXPECT_GT(zeros, 0);  // the range reaches where the Q30 value is not 0 yet the Q16 one is
+  EXPECT_EQ(bg_exp_neg_q16(INT32_MIN), 0);
+}
+
 TEST(Numerics, SigmoidTableIsTheFormula) {
   for (int i = 0; i <= 1024; ++i)
     EXPECT_EQ(bg_sigmoid_table[i], static_cast<uint16_t>(std::floor(65536.0 / (1.0 + std::exp(i / 64.0)) + 0.5))) << i;
