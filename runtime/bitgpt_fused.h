@@ -227,6 +227,50 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
   }
 }
 
+/* bg_fused_classify_sample's rows from row r on when the choice is greedy: each block of
+ * dot products scaled in place, then hashed and compared in row order. With one
+ * multiplier that no dot product can saturate (rows->fast), one SMMULR a row where the
+ * core has it; with one scale a row, each row's multiplier by bg_mult_scale_fixed (amax's
+ * top bit found once) and applied by bg_mult_apply32_any. Returns the first row with the
+ * largest logit; *hash goes on over the logits. Out of line, with no flag tested per
+ * row: in the general loop the hash, the sampler's state and the flags did not fit the
+ * registers (about 100 instructions a logit of per-row scales on the cortex-m4). */
+#if !defined(BG_FEW_REGISTERS) /* Armv6-M: its frame beside the step's outgrew the stack reserve */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const bg_row_scaler *rows, uint64_t *hash) {
+  const int32_t amax = rows->amax, lead = amax > 0 ? 31 - bg_clz32((uint32_t)amax) : 0;
+  uint64_t h = *hash;
+  int32_t best = -1, best_score = INT32_MIN, n, i;
+#if defined(BG_HAS_SMMULR)
+  bg_mult_q32 k32;
+  const int q32 = rows->fast && bg_mult_q32_form(rows->shared, bg_row_dot_bound(w), &k32);
+#endif
+  for (; r < w->rows; r += n) {
+    int32_t dot[BG_ROW_DOTS_MAX];
+    n = bg_row_dots(w, r, x, dot);
+#if defined(BG_HAS_SMMULR)
+    if (q32)
+      for (i = 0; i < n; ++i) dot[i] = bg_mult_apply_q32(dot[i], k32);
+    else
+#endif
+    if (rows->fast)
+      for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32_unchecked(dot[i], rows->shared);
+    else if (w->per_row)
+      for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32_any(dot[i], bg_mult_scale_fixed(w->scales[r + i], amax, lead));
+    else
+      for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32(dot[i], rows->shared);
+    for (i = 0; i < n; ++i) {
+      h = bg_fnv_i32(h, dot[i]);
+      if (best < 0 || dot[i] > best_score) best = r + i, best_score = dot[i]; /* bg_sampler_offer, greedy */
+    }
+  }
+  *hash = h;
+  return best;
+}
+#endif
+
 /* Classifier and sampling in one pass: each logit is hashed and offered to the sampler
  * as soon as it is computed; no logits buffer. Replaces bg_op_matvec + bg_op_sample. */
 static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
@@ -248,6 +292,13 @@ static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t 
         bg_sampler_offer(&s, r + k, logit[k]);
       }
     }
+#endif
+#if !defined(BG_FEW_REGISTERS)
+  if (s.temperature == 0) { /* greedy */
+    s.best = bg_greedy_rows(w, r, x, &rows, &hash);
+    *checksum = hash;
+    return s.best;
+  }
 #endif
   for (; r < w->rows; r += n) {
     int32_t dot[BG_ROW_DOTS_MAX];

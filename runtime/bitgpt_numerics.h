@@ -186,6 +186,12 @@ static inline int32_t bg_mult_apply32_high(int32_t x, bg_mult k) {
   return (h + ((int32_t)1 << (j - 1))) >> j;
 }
 
+/* bg_mult_apply32 with a multiplier that varies (a row's): its usual shift, [33, 62], by
+ * bg_mult_apply32_high, which cannot saturate; the same integer. */
+static inline int32_t bg_mult_apply32_any(int32_t x, bg_mult k) {
+  return k.shift >= 33 && k.shift <= 62 ? bg_mult_apply32_high(x, k) : bg_mult_apply32(x, k);
+}
+
 /* bg_mult_apply32_unchecked as one rounding high multiply where the core has one (SMMULR
  * on Armv7E-M: the high word of a b + 2^31): with m shifted up by q and x by pre, q + pre =
  * 32 - shift, that high word is round(x m / 2^shift), the same integer in 2 instructions
@@ -239,6 +245,26 @@ static inline int64_t bg_mult_apply64(int64_t x, bg_mult k) {
 static inline bg_mult bg_mult_scale(bg_mult k, int64_t v) {
   if (v <= 0 || k.m == 0) { bg_mult z = {0, 0}; return z; }
   return bg_mult_normalize((uint64_t)k.m * (uint64_t)v, k.shift);
+}
+
+/* bg_mult_scale(k, v) for many k and one v > 0 whose top set bit is lead_v (0..30), where
+ * k is normalised (m in [2^22, 2^23), as stored scales are): the product's top bit is
+ * 22 + lead_v or the next, so bg_mult_normalize's search is one bit test. Any other k
+ * (or lead_v 0) goes the general way. The same multiplier. */
+static inline bg_mult bg_mult_scale_fixed(bg_mult k, int32_t v, int lead_v) {
+  uint64_t p;
+  uint32_t t;
+  int drop;
+  bg_mult r;
+  if ((uint32_t)k.m >> (BG_MULT_BITS - 1) != 1u || lead_v < 1) return bg_mult_scale(k, v);
+  p = (uint64_t)(uint32_t)k.m * (uint32_t)v;
+  drop = lead_v + (int)((p >> (BG_MULT_BITS + lead_v)) & 1u); /* 1..31 */
+  t = (uint32_t)(p >> (drop - 1)); /* under 2^(BG_MULT_BITS + 1) */
+  t = (t + 1u) >> 1;
+  r.shift = k.shift - drop;
+  if (t >> BG_MULT_BITS) { t >>= 1; r.shift -= 1; } /* rounding carried into a new bit */
+  r.m = (int32_t)t;
+  return r;
 }
 
 /* The multiplier num / den for positive integers (den < 2^40, num < 2^23). */

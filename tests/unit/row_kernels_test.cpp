@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "passes/packing.h"
+#include "runtime/bitgpt_fused.h"
 #include "runtime/bitgpt_ops.h"
 
 namespace {
@@ -122,6 +123,56 @@ TEST(RowKernels, Int8RowPairsRefuseMinus128) {
   EXPECT_FALSE(bitgpt::int8_pairs_hold(m));
   m.data[3] = 0x81;  // -127
   EXPECT_TRUE(bitgpt::int8_pairs_hold(m));
+}
+
+// A row's multiplier with amax's top bit found once (bg_mult_scale_fixed) is bg_mult_scale's,
+// for normalised and other multipliers, every magnitude of amax and shifts either side.
+TEST(RowKernels, FixedAmaxScaleIsTheGeneralOne) {
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 200000; ++trial) {
+    const int32_t amax = static_cast<int32_t>(1 + (rng() >> (33 + rng() % 31)));
+    const int lead = 31 - bg_clz32(static_cast<uint32_t>(amax));
+    const bool normalised = rng() % 8 != 0;
+    const bg_mult k{static_cast<int32_t>(normalised ? (1u << 22) + rng() % (1u << 22) : rng() % (1u << 23)),
+                    static_cast<int32_t>(rng() % 80) - 8};
+    const bg_mult want = bg_mult_scale(k, amax), got = bg_mult_scale_fixed(k, amax, lead);
+    ASSERT_EQ(got.m, want.m) << k.m << " " << k.shift << " " << amax;
+    ASSERT_EQ(got.shift, want.shift) << k.m << " " << k.shift << " " << amax;
+  }
+  // the product's rounding carries into a new bit: m all ones times 2^a - 1
+  const bg_mult k{(1 << 23) - 1, 40};
+  for (int a = 1; a < 31; ++a) {
+    const int32_t amax = static_cast<int32_t>((1u << (a + 1)) - 1);
+    EXPECT_EQ(bg_mult_scale_fixed(k, amax, a).m, bg_mult_scale(k, amax).m) << a;
+    EXPECT_EQ(bg_mult_scale_fixed(k, amax, a).shift, bg_mult_scale(k, amax).shift) << a;
+  }
+}
+
+// Greedy classification (its own loop, bg_greedy_rows) picks what bg_op_matvec and
+// bg_op_sample pick and hashes the same logits: per-row and shared scales, int8 and
+// ternary rows, row counts that are not multiples of four, ties.
+TEST(RowKernels, GreedyClassifyIsMatvecThenSample) {
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 60; ++trial) {
+    const int32_t rows = 1 + static_cast<int32_t>(rng() % 70), cols = 1 + static_cast<int32_t>(rng() % 90);
+    Matrix mat(rows, cols, trial % 3 == 0 ? BG_W_TERNARY2 : BG_W_INT8, rng);
+    const bool per_row = trial % 2 == 0;
+    std::vector<bg_mult> scales(per_row ? rows : 1);
+    for (auto& k : scales) k = bg_mult{static_cast<int32_t>((1u << 22) + rng() % (1u << 22)), static_cast<int32_t>(20 + rng() % 30)};
+    if (trial % 5 == 0 && rows > 2) std::fill(mat.packed.begin() + mat.m.row_bytes, mat.packed.begin() + 2 * mat.m.row_bytes, mat.packed[0]);
+    mat.m.data = mat.packed.data();
+    mat.m.scales = scales.data();
+    mat.m.per_row = per_row;
+    const std::vector<int8_t> x = extreme_codes(cols, rng);
+    const int32_t amax = static_cast<int32_t>(1 + rng() % (1u << (1 + rng() % 30)));
+    std::vector<int32_t> logits(rows);
+    bg_op_matvec(&mat.m, x.data(), amax, logits.data(), BG_STORE);
+    uint64_t rng_a = 1, rng_b = 1, want_hash = BG_FNV_OFFSET, got_hash = BG_FNV_OFFSET;
+    const int32_t want = bg_op_sample(logits.data(), rows, 0, &rng_a, &want_hash);
+    const int32_t got = bg_fused_classify_sample(&mat.m, x.data(), amax, 0, &rng_b, &got_hash);
+    ASSERT_EQ(got, want) << "trial " << trial;
+    ASSERT_EQ(got_hash, want_hash) << "trial " << trial;
+  }
 }
 
 }  // namespace
