@@ -230,7 +230,7 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
 /* bg_fused_classify_sample's rows from row r on when the choice is greedy: each block of
  * dot products scaled in place, then hashed and compared in row order. With one
  * multiplier that no dot product can saturate (rows->fast), one SMMULR a row where the
- * core has it; with one scale a row, each row's multiplier by bg_mult_scale_fixed (amax's
+ * core has it; with one scale a row, each row's multiplier by bg_mult_scale_by (amax's
  * top bit found once) and applied by bg_mult_apply32_any. Returns the first row with the
  * largest logit; *hash goes on over the logits. Out of line, with no flag tested per
  * row: in the general loop the hash, the sampler's state and the flags did not fit the
@@ -240,7 +240,7 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
 __attribute__((noinline))
 #endif
 static int32_t bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const bg_row_scaler *rows, uint64_t *hash) {
-  const int32_t amax = rows->amax, lead = amax > 0 ? 31 - bg_clz32((uint32_t)amax) : 0;
+  const bg_mult_scaler by_amax = bg_mult_scaler_of(rows->amax);
   uint64_t h = *hash;
   int32_t best = -1, best_score = INT32_MIN, n, i;
 #if defined(BG_HAS_SMMULR)
@@ -258,7 +258,7 @@ static int32_t bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, co
     if (rows->fast)
       for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32_unchecked(dot[i], rows->shared);
     else if (w->per_row)
-      for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32_any(dot[i], bg_mult_scale_fixed(w->scales[r + i], amax, lead));
+      for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32_any(dot[i], bg_mult_scale_by(w->scales[r + i], &by_amax));
     else
       for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32(dot[i], rows->shared);
     for (i = 0; i < n; ++i) {

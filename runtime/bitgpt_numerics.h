@@ -247,21 +247,36 @@ static inline bg_mult bg_mult_scale(bg_mult k, int64_t v) {
   return bg_mult_normalize((uint64_t)k.m * (uint64_t)v, k.shift);
 }
 
-/* bg_mult_scale(k, v) for many k and one v > 0 whose top set bit is lead_v (0..30), where
- * k is normalised (m in [2^22, 2^23), as stored scales are): the product's top bit is
- * 22 + lead_v or the next, so bg_mult_normalize's search is one bit test. Any other k
- * (or lead_v 0) goes the general way. The same multiplier. */
-static inline bg_mult bg_mult_scale_fixed(bg_mult k, int32_t v, int lead_v) {
+/* bg_mult_scale(k, v) for many k and one v: v's top set bit found once (bg_mult_scaler_of),
+ * and v shifted up to it, so that for a normalised k (m in [2^22, 2^23), as stored scales
+ * are) the product m (v << (30 - lead)) has its top bit at 52 or 53, and
+ * bg_mult_normalize's rounding is one UMULL and shifts by constants. Any other k (or v
+ * < 2) goes the general way. The same multiplier. */
+typedef struct bg_mult_scaler {
+  int32_t v;
+  int32_t lead; /* v's top set bit; 0 when v < 2 */
+  uint32_t up;  /* v << (30 - lead), in [2^30, 2^31) */
+} bg_mult_scaler;
+
+static inline bg_mult_scaler bg_mult_scaler_of(int32_t v) {
+  bg_mult_scaler s;
+  s.v = v;
+  s.lead = v > 1 ? 31 - bg_clz32((uint32_t)v) : 0;
+  s.up = v > 1 ? (uint32_t)v << (30 - s.lead) : 0;
+  return s;
+}
+
+static inline bg_mult bg_mult_scale_by(bg_mult k, const bg_mult_scaler *s) {
   uint64_t p;
-  uint32_t t;
-  int drop;
+  uint32_t t, top;
   bg_mult r;
-  if ((uint32_t)k.m >> (BG_MULT_BITS - 1) != 1u || lead_v < 1) return bg_mult_scale(k, v);
-  p = (uint64_t)(uint32_t)k.m * (uint32_t)v;
-  drop = lead_v + (int)((p >> (BG_MULT_BITS + lead_v)) & 1u); /* 1..31 */
-  t = (uint32_t)(p >> (drop - 1)); /* under 2^(BG_MULT_BITS + 1) */
-  t = (t + 1u) >> 1;
-  r.shift = k.shift - drop;
+  if ((uint32_t)k.m >> (BG_MULT_BITS - 1) != 1u || s->lead < 1) return bg_mult_scale(k, s->v);
+  p = (uint64_t)(uint32_t)k.m * s->up; /* m v 2^(30 - lead), in [2^52, 2^54) */
+  t = (uint32_t)(p >> 29);              /* under 2^25 */
+  top = t >> 24;                        /* the product's top bit is 52 + top */
+  /* bg_mult_normalize's drop is lead + top: t >> top is floor(m v / 2^(drop - 1)) */
+  t = ((t >> top) + 1u) >> 1;
+  r.shift = k.shift - s->lead - (int32_t)top;
   if (t >> BG_MULT_BITS) { t >>= 1; r.shift -= 1; } /* rounding carried into a new bit */
   r.m = (int32_t)t;
   return r;

@@ -125,17 +125,17 @@ TEST(RowKernels, Int8RowPairsRefuseMinus128) {
   EXPECT_TRUE(bitgpt::int8_pairs_hold(m));
 }
 
-// A row's multiplier with amax's top bit found once (bg_mult_scale_fixed) is bg_mult_scale's,
+// A row's multiplier with amax's top bit found once (bg_mult_scale_by) is bg_mult_scale's,
 // for normalised and other multipliers, every magnitude of amax and shifts either side.
 TEST(RowKernels, FixedAmaxScaleIsTheGeneralOne) {
   std::mt19937_64 rng(7);
   for (int trial = 0; trial < 200000; ++trial) {
     const int32_t amax = static_cast<int32_t>(1 + (rng() >> (33 + rng() % 31)));
-    const int lead = 31 - bg_clz32(static_cast<uint32_t>(amax));
+    const bg_mult_scaler by = bg_mult_scaler_of(amax);
     const bool normalised = rng() % 8 != 0;
     const bg_mult k{static_cast<int32_t>(normalised ? (1u << 22) + rng() % (1u << 22) : rng() % (1u << 23)),
                     static_cast<int32_t>(rng() % 80) - 8};
-    const bg_mult want = bg_mult_scale(k, amax), got = bg_mult_scale_fixed(k, amax, lead);
+    const bg_mult want = bg_mult_scale(k, amax), got = bg_mult_scale_by(k, &by);
     ASSERT_EQ(got.m, want.m) << k.m << " " << k.shift << " " << amax;
     ASSERT_EQ(got.shift, want.shift) << k.m << " " << k.shift << " " << amax;
   }
@@ -143,8 +143,9 @@ TEST(RowKernels, FixedAmaxScaleIsTheGeneralOne) {
   const bg_mult k{(1 << 23) - 1, 40};
   for (int a = 1; a < 31; ++a) {
     const int32_t amax = static_cast<int32_t>((1u << (a + 1)) - 1);
-    EXPECT_EQ(bg_mult_scale_fixed(k, amax, a).m, bg_mult_scale(k, amax).m) << a;
-    EXPECT_EQ(bg_mult_scale_fixed(k, amax, a).shift, bg_mult_scale(k, amax).shift) << a;
+    const bg_mult_scaler by = bg_mult_scaler_of(amax);
+    EXPECT_EQ(bg_mult_scale_by(k, &by).m, bg_mult_scale(k, amax).m) << a;
+    EXPECT_EQ(bg_mult_scale_by(k, &by).shift, bg_mult_scale(k, amax).shift) << a;
   }
 }
 
