@@ -327,7 +327,7 @@ static inline int bg_attn_finish_direct_ok(int32_t shift, int64_t den, bg_mult i
 /* Whether v is in [-2^39, 2^39), the range where the direct forms below stand for
  * bg_attn_finish_one: a test of v's high word (three instructions on 32-bit cores, where
  * the 64-bit comparison took seven). */
-static inline int bg_attn_direct_range(int64_t v) { return (uint32_t)((int32_t)(v >> 32) + 128) <= 255u; }
+static inline int bg_attn_direct_range(int64_t v) { return (uint32_t)(v >> 32) + 128u <= 255u; }
 
 /* bg_attn_finish_one for v in [-2^39, 2^39) where bg_attn_finish_direct_ok holds. There
  * the normalising shift k is at most `shift` (at v = -2^39, k = shift + 1, and v's low bit,
