@@ -231,18 +231,18 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
  * dot products scaled in place, then hashed and compared in row order. With one
  * multiplier that no dot product can saturate (rows->fast), one SMMULR a row where the
  * core has it; with one scale a row, each row's multiplier by bg_mult_scale_by (amax's
- * top bit found once) and applied by bg_mult_apply32_any. Returns the first row with the
- * largest logit; *hash goes on over the logits. Out of line, with no flag tested per
+ * top bit found once) and applied by bg_mult_apply32_any. The sampler s (greedy) goes on
+ * over the rows to the first with the largest logit, *hash over the logits. Out of line, with no flag tested per
  * row: in the general loop the hash, the sampler's state and the flags did not fit the
  * registers (about 100 instructions a logit of per-row scales on the cortex-m4). */
 #if !defined(BG_FEW_REGISTERS) /* Armv6-M: its frame beside the step's outgrew the stack reserve */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static int32_t bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const bg_row_scaler *rows, uint64_t *hash) {
+static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const bg_row_scaler *rows, uint64_t *hash, bg_sampler *s) {
   const bg_mult_scaler by_amax = bg_mult_scaler_of(rows->amax);
   uint64_t h = *hash;
-  int32_t best = -1, best_score = INT32_MIN, n, i;
+  int32_t best = s->best, best_score = s->best_score, n, i; /* rows before r may have been offered */
 #if defined(BG_HAS_SMMULR)
   bg_mult_q32 k32;
   const int q32 = rows->fast && bg_mult_q32_form(rows->shared, bg_row_dot_bound(w), &k32);
@@ -267,7 +267,8 @@ static int32_t bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, co
     }
   }
   *hash = h;
-  return best;
+  s->best = best;
+  s->best_score = best_score;
 }
 #endif
 
@@ -295,7 +296,7 @@ static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t 
 #endif
 #if !defined(BG_FEW_REGISTERS)
   if (s.temperature == 0) { /* greedy */
-    s.best = bg_greedy_rows(w, r, x, &rows, &hash);
+    bg_greedy_rows(w, r, x, &rows, &hash, &s);
     *checksum = hash;
     return s.best;
   }

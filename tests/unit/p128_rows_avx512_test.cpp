@@ -7,6 +7,7 @@
   if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl") || !__builtin_cpu_supports("avx512vnni")) \
   GTEST_SKIP() << "this CPU has no AVX-512 VNNI"
 #include "p128_rows_test.h"
+#include "runtime/bitgpt_fused.h"
 
 namespace {
 
@@ -42,6 +43,37 @@ TEST(P128_SUITE, ScaledRowsEqualTheScalarScaling) {
       }
   }
   EXPECT_GT(exact_lanes, 80000);  // at least half the lanes are the vector's
+}
+
+// Greedy classification of per-row int8 logits: the first rows eight at a time by the
+// AVX-512 loop, the rest by bg_greedy_rows, which goes on from the sampler's state: the
+// same token and hash as bg_op_matvec then bg_op_sample, whichever part the largest
+// logit is in.
+TEST(P128_SUITE, GreedyClassifyGoesOnFromTheVectorRows) {
+  P128_REQUIRE();
+  std::mt19937 rng(31);
+  for (int trial = 0; trial < 40; ++trial) {
+    const int32_t rows = 8 + static_cast<int32_t>(rng() % 40), cols = 16 + static_cast<int32_t>(rng() % 48);
+    std::vector<int8_t> data(static_cast<size_t>(rows) * cols);
+    for (auto& c : data) c = static_cast<int8_t>(static_cast<int>(rng() % 255) - 127);
+    const int32_t top = static_cast<int32_t>(rng() % rows);  // a row that wins by far
+    for (int32_t j = 0; j < cols; ++j) data[static_cast<size_t>(top) * cols + j] = 127;
+    std::vector<bg_mult> scales(rows);
+    for (auto& k : scales) k = bg_mult{static_cast<int32_t>((1u << 22) + rng() % 1024), 40};
+    std::vector<int8_t> x(cols, 100);
+    bg_matrix m{};
+    m.data = reinterpret_cast<const uint8_t*>(data.data());
+    m.scales = scales.data();
+    m.rows = rows, m.cols = cols, m.row_bytes = cols, m.dtype = BG_W_INT8, m.per_row = 1;
+    const int32_t amax = 1 << 20;
+    std::vector<int32_t> logits(rows);
+    bg_op_matvec(&m, x.data(), amax, logits.data(), BG_STORE);
+    uint64_t rng_a = 1, rng_b = 1, want_hash = BG_FNV_OFFSET, got_hash = BG_FNV_OFFSET;
+    const int32_t want = bg_op_sample(logits.data(), rows, 0, &rng_a, &want_hash);
+    ASSERT_EQ(want, top);
+    ASSERT_EQ(bg_fused_classify_sample(&m, x.data(), amax, 0, &rng_b, &got_hash), want) << "rows " << rows << " top " << top;
+    ASSERT_EQ(got_hash, want_hash);
+  }
 }
 
 }  // namespace
