@@ -177,13 +177,27 @@ static inline int32_t bg_mult_apply32_unchecked(int32_t x, bg_mult k) {
   return (t >> 1) + (t & 1);
 }
 
+/* SMMULR and SMMLA: Armv6 and later with the DSP extension, where the emitted code asks for the DSP
+ * kernels (BITGPT_KERNEL_SMLAD, not the naive baseline), as bitgpt_ops.h's SMLAD paths */
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && defined(__ARM_ARCH) && __ARM_ARCH >= 6 && defined(BITGPT_KERNEL_SMLAD) && \
+    !defined(BITGPT_KERNEL_NAIVE)
+#define BG_HAS_SMMULR 1
+#endif
+
 /* bg_mult_apply32 for a shift in [33, 62]: the product's high word h shifted and rounded,
  * which always fits (bg_round_shift_sat32's first case, without the range test). The two
  * roundings in one: with j = shift - 32, floor((floor(h / 2^(j-1)) + 1) / 2) = floor((h +
  * 2^(j-1)) / 2^j), and h + 2^(j-1) stays inside int32 (|h| <= 2^22: |x| <= 2^31, m < 2^23). */
 static inline int32_t bg_mult_apply32_high(int32_t x, bg_mult k) {
-  const int32_t h = (int32_t)((uint64_t)bg_mul32x32(k.m, x) >> 32), j = k.shift - 32;
-  return (h + ((int32_t)1 << (j - 1))) >> j;
+  const int32_t j = k.shift - 32, half = (int32_t)1 << (j - 1);
+#if defined(BG_HAS_SMMULR)
+  int32_t h; /* SMMLA: half + floor(x m / 2^32), the rounding's addition in the multiply */
+  __asm__("smmla %0, %1, %2, %3" : "=r"(h) : "r"(x), "r"(k.m), "r"(half));
+  return h >> j;
+#else
+  const int32_t h = (int32_t)((uint64_t)bg_mul32x32(k.m, x) >> 32);
+  return (h + half) >> j;
+#endif
 }
 
 /* bg_mult_apply32 with a multiplier that varies (a row's): its usual shift, [33, 62], by
@@ -212,12 +226,6 @@ static inline int bg_mult_q32_form(bg_mult k, int64_t xmax, bg_mult_q32 *out) {
   return 1;
 }
 
-/* SMMULR: Armv6 and later with the DSP extension, where the emitted code asks for the DSP
- * kernels (BITGPT_KERNEL_SMLAD, not the naive baseline), as bitgpt_ops.h's SMLAD paths */
-#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && defined(__ARM_ARCH) && __ARM_ARCH >= 6 && defined(BITGPT_KERNEL_SMLAD) && \
-    !defined(BITGPT_KERNEL_NAIVE)
-#define BG_HAS_SMMULR 1
-#endif
 
 static inline int32_t bg_mult_apply_q32(int32_t x, bg_mult_q32 k) {
   const int32_t a = (int32_t)((uint32_t)x << k.pre);
