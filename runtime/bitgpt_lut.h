@@ -438,9 +438,9 @@ static BG_LUT_OUT_OF_LINE void bg_lut_ffn_fast_rows(const bg_lut_ffn_ctx *c, con
   const bg_mult up = c->gate.up.shared, gate = c->gate.gate.shared; /* not reloaded after each store to h */
   int32_t *h = c->h, r;
 #if defined(BG_HAS_SMMULR)
-  bg_mult_q32 up32, gate32;
-  if (bg_ffn_gate_q32(&c->gate, &up32, &gate32)) {
-    for (r = 0; r < rows; ++r) h[r] = bg_ffn_gate_q32_row(up32, gate32, bg_lut_pair_first(p[r]), bg_lut_pair_second(p[r]));
+  bg_ffn_gate_q32_form f;
+  if (bg_ffn_gate_q32(&c->gate, &f)) {
+    for (r = 0; r < rows; ++r) h[r] = bg_ffn_gate_q32_row(&f, bg_lut_pair_first(p[r]), bg_lut_pair_second(p[r]));
     return;
   }
 #endif

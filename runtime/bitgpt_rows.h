@@ -490,19 +490,45 @@ static inline int32_t bg_ffn_gate_fast_row(bg_mult up, bg_mult gate, int32_t d1,
   return bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(a, sigma), b);
 }
 
-/* bg_ffn_gate_fast_row with the gate's up and gate multipliers as bg_mult_q32 forms (bg_ffn_gate_q32):
- * one SMMULR each on Armv7E-M instead of a SMULL and five, the same integers. */
-static inline int32_t bg_ffn_gate_q32_row(bg_mult_q32 up, bg_mult_q32 gate, int32_t d1, int32_t d3) {
-  const int32_t a = bg_mult_apply_q32(d1, up);
-  const bg_mult sigma = {bg_pin32(bg_sigmoid_q16(a)), 16}, b = {bg_pin32(bg_mult_apply_q32(d3, gate)), 16}; /* multipliers that vary */
-  return bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(a, sigma), b);
+/* round(a b / 2^16) (bg_mult_apply32_unchecked(a, {b, 16})) as one rounding high multiply
+ * (bg_mult_apply_q32: one SMMULR on Armv7E-M) of a << pa and b << pb, pa + pb = 16, where
+ * both shifted values fit int32. */
+static inline int32_t bg_mul_q16_shifted(int32_t a, int32_t pa, int32_t b, int32_t pb) {
+  const bg_mult_q32 k = {(int32_t)((uint32_t)b << pb), pa};
+  return bg_mult_apply_q32(a, k);
 }
 
-/* Whether a fast gate's up and gate multipliers have bg_mult_q32 forms for every dot
- * product of their matrices (formed where they are used, so that the gate's frame, on
- * the deepest stack path of small cores, does not grow). */
-static inline int bg_ffn_gate_q32(const bg_ffn_gate *g, bg_mult_q32 *up, bg_mult_q32 *gate) {
-  return g->fast && bg_mult_q32_form(g->up.shared, bg_row_dot_bound(g->up.w), up) && bg_mult_q32_form(g->gate.shared, bg_row_dot_bound(g->gate.w), gate);
+/* A fast gate in bg_mult_q32 forms (bg_ffn_gate_q32): its up and gate multipliers', and its
+ * two Q16 products as single high multiplies: a sigma(a) with a << 2 and sigma << 14 (|a| <
+ * 2^29, sigma <= 2^16), then that times b with shifts v_pre and 16 - v_pre that fit their
+ * bounds. */
+typedef struct bg_ffn_gate_q32_form {
+  bg_mult_q32 up, gate;
+  int32_t v_pre;
+} bg_ffn_gate_q32_form;
+
+/* bg_ffn_gate_fast_row in those forms: four SMMULRs and the sigmoid table on Armv7E-M
+ * where the unchecked roundings took a SMULL and five each; the same integers. */
+static inline int32_t bg_ffn_gate_q32_row(const bg_ffn_gate_q32_form *f, int32_t d1, int32_t d3) {
+  const int32_t a = bg_mult_apply_q32(d1, f->up), v = bg_mul_q16_shifted(a, 2, bg_sigmoid_q16(a), 14);
+  return bg_mul_q16_shifted(v, f->v_pre, bg_mult_apply_q32(d3, f->gate), 16 - f->v_pre);
+}
+
+/* Whether a fast gate has those forms for every dot product of its matrices (formed where
+ * they are used, so that the gate's frame, on the deepest stack path of small cores, does
+ * not grow). |a sigma(a) / 2^16| <= |a| + 1 bounds the second product's first factor. */
+static inline int bg_ffn_gate_q32(const bg_ffn_gate *g, bg_ffn_gate_q32_form *f) {
+  int64_t a, b;
+  int32_t v_room, b_room;
+  if (!g->fast || !bg_mult_q32_form(g->up.shared, bg_row_dot_bound(g->up.w), &f->up) ||
+      !bg_mult_q32_form(g->gate.shared, bg_row_dot_bound(g->gate.w), &f->gate))
+    return 0;
+  a = bg_row_scale_bound(&g->up), b = bg_row_scale_bound(&g->gate);
+  if (a >= ((int64_t)1 << 29) || b >= ((int64_t)1 << 31)) return 0;
+  v_room = 30 - (63 - bg_clz64((uint64_t)a + 1)); /* (a + 1) << v_room < 2^31 */
+  b_room = 30 - (63 - bg_clz64((uint64_t)b | 1u));
+  f->v_pre = v_room < 16 ? v_room : 16;
+  return 16 - f->v_pre <= b_room;
 }
 
 static inline int32_t bg_ffn_gate_row(const bg_ffn_gate *g, int32_t r, int32_t d1, int32_t d3) {

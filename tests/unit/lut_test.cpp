@@ -152,6 +152,30 @@ TEST(LookupKernel, GatedFfnRowsEqualTheGateOfPlainSums) {
   }
 }
 
+// The gate in its high-multiply forms (bg_ffn_gate_q32, used where the core has SMMULR)
+// against its unchecked roundings, on dot products across the matrices' whole bound, for
+// activation scales from tiny to where the forms no longer fit.
+TEST(LookupKernel, GateHighMultiplyFormIsTheFastRow) {
+  std::mt19937 rng(13);
+  Rows w1(8, 128, 32, rng), w3(8, 128, 32, rng);
+  w1.m.scales = w3.m.scales = kOneScale;
+  w1.m.per_row = w3.m.per_row = 0;
+  int formed = 0;
+  for (int shift = 0; shift < 31; ++shift) {
+    const bg_ffn_gate gate = bg_ffn_gate_begin(&w1.m, &w3.m, BG_ACT_SILU, static_cast<int32_t>((1u << shift) | (rng() & ((1u << shift) - 1))));
+    bg_ffn_gate_q32_form f;
+    if (!bg_ffn_gate_q32(&gate, &f)) continue;
+    ++formed;
+    const int32_t bound = static_cast<int32_t>(bg_row_dot_bound(&w1.m));
+    for (int i = 0; i < 20000; ++i) {
+      const int32_t d1 = static_cast<int32_t>(rng() % (2u * bound + 1)) - bound, d3 = static_cast<int32_t>(rng() % (2u * bound + 1)) - bound;
+      const int32_t e1 = i % 4 == 0 ? bound : i % 4 == 1 ? -bound : d1;  // the extremes too
+      ASSERT_EQ(bg_ffn_gate_q32_row(&f, e1, d3), bg_ffn_gate_fast_row(gate.up.shared, gate.gate.shared, e1, d3)) << "amax 2^" << shift << " d1 " << e1 << " d3 " << d3;
+    }
+  }
+  EXPECT_GT(formed, 10);
+}
+
 // The FFN without a gate (W1 only: GELU or ReLU^2 models) on lookup tables: the activation
 // of each row's checked scaling, with one multiplier and with one a row, in one chunk and
 // in several.
