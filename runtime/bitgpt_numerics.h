@@ -591,6 +591,28 @@ static inline int32_t bg_scale16_decode(uint16_t s) {
   return (int32_t)(bg_scale16_mantissa(s) << bg_scale16_exponent(s));
 }
 
+/* bg_mult_scale(k, bg_scale16_decode(s)) for a normalised k (m in [2^22, 2^23)) and a
+ * mantissa with its top bit at 11 (every scale16 with an exponent has one): the product
+ * m (mant << 11) has its top bit at 44 or 45, so bg_mult_normalize's rounding is one UMULL
+ * and shifts by constants, and its shift drops by that bit, the exponent and 11. A key's
+ * score multiplier (bg_attn_score); any other k or s goes the general way. The same
+ * multiplier. */
+static inline bg_mult bg_mult_scale16(bg_mult k, uint16_t s) {
+  const uint32_t mant = bg_scale16_mantissa(s);
+  uint64_t p;
+  uint32_t t, top;
+  bg_mult r;
+  if ((uint32_t)k.m >> (BG_MULT_BITS - 1) != 1u || mant >> 11 != 1u) return bg_mult_scale(k, bg_scale16_decode(s));
+  p = (uint64_t)(uint32_t)k.m * (mant << 11); /* in [2^44, 2^46) */
+  t = (uint32_t)(p >> 21);                    /* under 2^25 */
+  top = t >> 24;                              /* the top bit is 44 + top */
+  t = ((t >> top) + 1u) >> 1;
+  r.shift = k.shift - (int32_t)top - bg_scale16_exponent(s) - 11;
+  if (t >> BG_MULT_BITS) { t >>= 1; r.shift -= 1; } /* rounding carried into a new bit */
+  r.m = (int32_t)t;
+  return r;
+}
+
 /* ---- the temperature a user types, parsed without floating point ---- */
 /* "0.8" -> 52429 (Q16). Returns -1 on a malformed or negative number. */
 static inline int32_t bg_parse_q16(const char *s) {

@@ -36,6 +36,24 @@ TEST(Numerics, ExpQ16IsTheRoundedQ30Value) {
   EXPECT_EQ(bg_exp_neg_q16(INT32_MIN), 0);
 }
 
+// A key's score multiplier from its scale16 (bg_mult_scale16) is bg_mult_scale's of the
+// decoded scale: every scale16, with normalised multipliers (the fast form) and others.
+TEST(Numerics, Scale16MultiplierIsTheGeneralOne) {
+  std::mt19937 rng(17);
+  for (int trial = 0; trial < 24; ++trial) {
+    const bool normalised = trial % 6 != 0;
+    const bg_mult k{static_cast<int32_t>(normalised ? (1u << 22) + rng() % (1u << 22) : rng() % (1u << 22)), static_cast<int32_t>(rng() % 70) - 5};
+    for (uint32_t s = 0; s <= 0xFFFF; ++s) {
+      const bg_mult want = bg_mult_scale(k, bg_scale16_decode(static_cast<uint16_t>(s))), got = bg_mult_scale16(k, static_cast<uint16_t>(s));
+      ASSERT_EQ(got.m, want.m) << "k " << k.m << " " << k.shift << " s " << s;
+      ASSERT_EQ(got.shift, want.shift) << "k " << k.m << " " << k.shift << " s " << s;
+    }
+  }
+  const bg_mult top{(1 << 23) - 1, 30};  // the product's rounding carries into a new bit
+  EXPECT_EQ(bg_mult_scale16(top, 0xFFF).m, bg_mult_scale(top, 0xFFF).m);
+  EXPECT_EQ(bg_mult_scale16(top, 0xFFF).shift, bg_mult_scale(top, 0xFFF).shift);
+}
+
 TEST(Numerics, SigmoidTableIsTheFormula) {
   for (int i = 0; i <= 1024; ++i)
     EXPECT_EQ(bg_sigmoid_table[i], static_cast<uint16_t>(std::floor(65536.0 / (1.0 + std::exp(i / 64.0)) + 0.5))) << i;
