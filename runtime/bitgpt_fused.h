@@ -183,14 +183,14 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
 static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape *a, int32_t position, const int32_t *q, int8_t *q8, int64_t *acc,
                                       int32_t *scores, int32_t *out) {
   const int32_t first = bg_attn_first(a, position), group = a->n_heads / a->n_kv_heads;
-  int32_t h;
+  int32_t h, shift = 0;
 #if !defined(BITGPT_USE_AVX2) && !defined(BITGPT_USE_MVE)
   int32_t i, t;
 #endif
   for (h = 0; h < a->n_heads; ++h) {
     const int32_t g = h / group;
     const bg_mult qk = bg_attn_query(a, q + h * a->head_dim, q8);
-    const int32_t shift = bg_attn_value_shift(c, a, g, first, position);
+    if (h % group == 0) shift = bg_attn_value_shift(c, a, g, first, position); /* one per KV group, its heads share it */
 #if defined(BITGPT_USE_AVX2) || defined(BITGPT_USE_MVE)
     /* the vector value sum takes the weights all at once */
     const int32_t m = bg_attn_scores(c, a, g, first, position, q8, qk, scores);
