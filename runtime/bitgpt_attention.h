@@ -195,9 +195,10 @@ static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape 
     const int8_t *b = (const int8_t *)vrow;
     int64_t *o = acc, *const end = acc + (a->head_dim & ~1);
     if (w == (int32_t)w) {
+      const int32_t w32 = bg_pin32((int32_t)w); /* else GCC sees through the cast: 64x64 multiplies */
       for (; o < end; o += 2, ++b) {
-        o[0] += bg_mul32x32((int32_t)w, bg_kv_low4(*b));
-        o[1] += bg_mul32x32((int32_t)w, bg_kv_high4(*b));
+        o[0] += bg_mul32x32(w32, bg_kv_low4(*b));
+        o[1] += bg_mul32x32(w32, bg_kv_high4(*b));
       }
     } else {
       for (; o < end; o += 2, ++b) {

@@ -201,7 +201,8 @@ static inline int32_t bg_mult_apply32_high(int32_t x, bg_mult k) {
 }
 
 /* bg_mult_apply32 with a multiplier that varies (a row's): its usual shift, [33, 62], by
- * bg_mult_apply32_high, which cannot saturate; the same integer. */
+ * bg_mult_apply32_high, which cannot saturate (m < 2^23, as bg_mult_normalize makes every
+ * multiplier); the same integer. */
 static inline int32_t bg_mult_apply32_any(int32_t x, bg_mult k) {
   return k.shift >= 33 && k.shift <= 62 ? bg_mult_apply32_high(x, k) : bg_mult_apply32(x, k);
 }

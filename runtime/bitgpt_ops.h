@@ -287,9 +287,10 @@ static inline void bg_quantize_codes(const int32_t *y, int32_t n, bg_mult inv, i
   }
 #endif
   if (high) {
-#if defined(BG_HAS_SMMULR) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* four codes a word store (Armv7E-M stores unaligned words), put together by BFI: GCC's
-     * masks and shifts took seven instructions a word where three do */
+#if defined(BG_HAS_SMMULR) && defined(__thumb2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* four codes a word store (Thumb-2 cores with the DSP extension store unaligned
+     * words), put together by BFI: GCC's masks and shifts took seven instructions a word
+     * where three do */
 #define BG_BFI8(c, x, at) __asm__("bfi %0, %1, #" #at ", #8" : "+r"(c) : "r"(x))
     for (; i + 4 <= n; i += 4) {
       uint32_t c = (uint32_t)bg_mult_apply32_high(y[i], inv);

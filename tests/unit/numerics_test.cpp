@@ -49,9 +49,10 @@ TEST(Numerics, Scale16MultiplierIsTheGeneralOne) {
       ASSERT_EQ(got.shift, want.shift) << "k " << k.m << " " << k.shift << " s " << s;
     }
   }
-  const bg_mult top{(1 << 23) - 1, 30};  // the product's rounding carries into a new bit
-  EXPECT_EQ(bg_mult_scale16(top, 0xFFF).m, bg_mult_scale(top, 0xFFF).m);
-  EXPECT_EQ(bg_mult_scale16(top, 0xFFF).shift, bg_mult_scale(top, 0xFFF).shift);
+  const bg_mult carry{4195328, 30};  // m mant = 2^34 - 2^10: the rounding carries into a new bit
+  EXPECT_EQ(bg_mult_scale16(carry, 0xFFF).m, 1 << 22);
+  EXPECT_EQ(bg_mult_scale16(carry, 0xFFF).m, bg_mult_scale(carry, 0xFFF).m);
+  EXPECT_EQ(bg_mult_scale16(carry, 0xFFF).shift, bg_mult_scale(carry, 0xFFF).shift);
 }
 
 TEST(Numerics, SigmoidTableIsTheFormula) {
