@@ -37,7 +37,8 @@ class WeightsSource : public EmitContext {
     for (size_t i = 0; i < k.matrices.size(); ++i) {
       const LoweredMatrix& m = c_.matrices[i].data;
       const std::string sym = matrix_sym(static_cast<int>(i));
-      static const char* dtype_names[] = {"BG_W_TERNARY2", "BG_W_BINARY1", "BG_W_INT8", "BG_W_TERNARY_LUT4", "BG_W_TERNARY_B3", "BG_W_TERNARY_P128", "BG_W_INT8_PAIRS"};
+      static const char* dtype_names[] = {"BG_W_TERNARY2", "BG_W_BINARY1", "BG_W_INT8", "BG_W_TERNARY_LUT4", "BG_W_TERNARY_B3", "BG_W_TERNARY_P128", "BG_W_INT8_PAIRS",
+                                           "BG_W_TERNARY_LUT4W"};
       s += fmt::format("/* {}: [{} x {}] {}, {} bytes per {}, {} scale{} */\n", m.name, m.rows, m.cols, dtype_names[m.dtype], m.row_bytes,
                        m.dtype == BG_W_INT8_PAIRS ? "four rows" : "row", m.per_row ? "per-row" : "one", m.per_row ? "s" : "");
       if (c_.matrices[i].tied_to_embedding)

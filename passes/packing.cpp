@@ -26,20 +26,20 @@ LoweredMatrix pack_base3_groups(const LoweredMatrix& m, int group, int32_t dtype
   return out;
 }
 
-// The lookup kernel's packing: 16 bits per group of 4, the group's entry in its chunk's
-// tables, little-endian (as both the host and Arm are), chunk by chunk (bg_lut_index_at).
-LoweredMatrix pack_lut_indices(const LoweredMatrix& m, int chunk) {
-  const LoweredMatrix idx = pack_base3_groups(m, 4, BG_W_TERNARY_LUT4);
+// The lookup kernel's packing: `width` bytes (2 or 4) per group of 4, the group's entry in
+// its chunk's tables, little-endian (as both the host and Arm are), chunk by chunk
+// (bg_lut_index_at).
+LoweredMatrix pack_lut_indices(const LoweredMatrix& m, int chunk, int width) {
+  const LoweredMatrix idx = pack_base3_groups(m, 4, width == 4 ? BG_W_TERNARY_LUT4W : BG_W_TERNARY_LUT4);
   const int32_t groups = idx.row_bytes;
   LoweredMatrix out = idx;
-  out.row_bytes = 2 * groups;
+  out.row_bytes = width * groups;
   out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
   for (int32_t r = 0; r < m.rows; ++r)
     for (int32_t g = 0; g < groups; ++g) {
       const uint32_t v = static_cast<uint32_t>((g % chunk) * BG_LUT_GROUP) + bg_lut_entry(idx.data[static_cast<size_t>(r) * groups + g]);
-      const auto at = 2 * static_cast<size_t>(bg_lut_index_at(m.rows, groups, chunk, r, g));
-      out.data[at] = static_cast<uint8_t>(v & 0xFF);
-      out.data[at + 1] = static_cast<uint8_t>(v >> 8);
+      const auto at = static_cast<size_t>(width) * static_cast<size_t>(bg_lut_index_at(m.rows, groups, chunk, r, g));
+      for (int b = 0; b < width; ++b) out.data[at + static_cast<size_t>(b)] = static_cast<uint8_t>(v >> (8 * b));
     }
   return out;
 }
@@ -100,6 +100,7 @@ const char* packing_name(Packing p) {
     case Packing::AsLowered: return "2bit";
     case Packing::Base3: return "base3";
     case Packing::LookupIndices: return "lut4-indices";
+    case Packing::LookupWords: return "lut4-words";
     case Packing::Planes128: return "planes128";
     case Packing::Int8Pairs: return "int8-pairs";
   }
@@ -109,7 +110,8 @@ const char* packing_name(Packing p) {
 int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p) {
   if (p == Packing::Int8Pairs && m.dtype == BG_W_INT8) return int8_pairs_bytes(m) + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
   if (p == Packing::AsLowered || p == Packing::Planes128 || m.dtype != BG_W_TERNARY2) return m.flash_bytes();
-  const int64_t per_row = p == Packing::LookupIndices ? 2 * ((m.cols + 3) / 4) : (m.cols + 4) / 5;
+  const int64_t groups = (m.cols + 3) / 4;
+  const int64_t per_row = p == Packing::LookupIndices ? 2 * groups : p == Packing::LookupWords ? 4 * groups : (m.cols + 4) / 5;
   return per_row * m.rows + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
 }
 
@@ -117,7 +119,8 @@ PackedMatrix pack_matrix(const LoweredMatrix& m, Packing p, int lut_chunk) {
   PackedMatrix out;
   const bool applies = p == Packing::Int8Pairs ? m.dtype == BG_W_INT8 : m.dtype == BG_W_TERNARY2;  // int8 rows pair, ternary ones pack
   out.packing = applies ? p : Packing::AsLowered;
-  out.lut_chunk = out.packing == Packing::LookupIndices ? lut_chunk : 0;
+  const bool lookup = out.packing == Packing::LookupIndices || out.packing == Packing::LookupWords;
+  out.lut_chunk = lookup ? lut_chunk : 0;
   switch (out.packing) {
     case Packing::AsLowered: out.data = m; break;
     case Packing::Base3: out.data = pack_base3_groups(m, 5, BG_W_TERNARY_B3); break;
@@ -127,8 +130,9 @@ PackedMatrix pack_matrix(const LoweredMatrix& m, Packing p, int lut_chunk) {
       out.data = pack_int8_pairs(m);
       break;
     case Packing::LookupIndices:
+    case Packing::LookupWords:
       if (lut_chunk < 1) throw Error("internal error: lookup indices of " + m.name + " without a table chunk");
-      out.data = pack_lut_indices(m, lut_chunk);
+      out.data = pack_lut_indices(m, lut_chunk, out.packing == Packing::LookupWords ? 4 : 2);
       break;
   }
   if (out.data.flash_bytes() != packed_flash_bytes(m, out.packing))

@@ -54,6 +54,7 @@ ir::Kernel row_kernel_for(const TargetDesc& t, KernelOption k);
 struct RowLayouts {
   bool planes128 = false;   // ternary rows of 128-weight blocks: the target's own vector row kernel (TargetDesc::row_planes128)
   bool int8_pairs = false;  // int8 rows in pairs (TargetDesc::int8_row_pairs), when the flash has room
+  bool lookup_words = false;  // the lookup kernel's indices in 32-bit words (TargetDesc::lut_word_indices), when the flash has room
 };
 
 // The layouts for a compilation's row kernel: blocks only for the row kernel the target
@@ -62,14 +63,15 @@ RowLayouts row_layouts(const TargetDesc& t, ir::Kernel row_kernel) {
   RowLayouts l;
   l.planes128 = t.row_planes128 && row_kernel == row_kernel_for(t, KernelOption::Auto);
   l.int8_pairs = t.int8_row_pairs;
+  l.lookup_words = t.lut_word_indices();
   return l;
 }
 
-// How matrix i of g is stored: as lookup indices when the lookup kernel reads it, base 3
+// How matrix i of g is stored: as lookup indices (halfwords or words) when the lookup kernel reads it, base 3
 // where the packing decision says so, int8 rows in pairs and ternary rows in 128-weight
 // blocks (rows of whole blocks) where the row kernel reads them, else as lowered.
 Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, const RowLayouts& layouts) {
-  if (read_by_lut4(g, i)) return Packing::LookupIndices;
+  if (read_by_lut4(g, i)) return layouts.lookup_words ? Packing::LookupWords : Packing::LookupIndices;
   if (base3[static_cast<size_t>(i)]) return Packing::Base3;
   const LoweredMatrix& m = g.constants.matrices[static_cast<size_t>(i)];
   if (layouts.int8_pairs && m.dtype == BG_W_INT8 && read_row_by_row(g, i) && int8_pairs_hold(m)) return Packing::Int8Pairs;
@@ -289,15 +291,20 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
     throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
   std::vector<bool> base3(matrices.size(), false);
   for (size_t i = 0; i < matrices.size(); ++i) base3[i] = pinned_base3 && matrices[i].dtype == BG_W_TERNARY2;
-  // int8 row pairs trade flash for a little speed (the classifier's products): decided
-  // after the kernel search, so that lookup tables, which save far more, have the flash
-  // first; then taken where the plan still fits with them.
+  // Word indices and int8 row pairs trade flash for speed: decided after the kernel search,
+  // so that lookup tables, which save far more, have the flash first; then word indices
+  // (a quarter of the lookups' instructions) and last int8 row pairs (the classifier's
+  // products), each where the plan still fits with it.
   const RowLayouts layouts = row_layouts(*c.target, c.row_kernel);
   flash.layouts = layouts;
   flash.layouts.int8_pairs = false;
+  flash.layouts.lookup_words = false;
   c.kernel_policy = pinned_base3 ? KernelPolicy::Base3Packing : o.kernel == KernelOption::Auto ? KernelPolicy::CostModel : KernelPolicy::Pinned;
   const bool all_lookup_tables = o.kernel == KernelOption::Lut4 && has_ternary;
   choose_kernels_and_fit(c, fused, req, all_lookup_tables, o.lut_chunk, inplace, flash, base3);
+  flash.layouts.lookup_words = layouts.lookup_words && has_lookup(c.graph);
+  if (flash.layouts.lookup_words && flash.total(c.graph, base3) > c.flash_budget) flash.layouts.lookup_words = false;
+  if (flash.layouts.lookup_words) c.dot_costs.lut_per_group = c.dot_costs.lut_word_per_group;  // the estimates of the kernel that runs
   flash.layouts.int8_pairs = layouts.int8_pairs && !pinned_base3;
   if (flash.layouts.int8_pairs && flash.total(c.graph, base3) > c.flash_budget) flash.layouts.int8_pairs = false;
   c.kernel_reason = !has_ternary                                  ? "no ternary matrices"
@@ -322,6 +329,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
                                    two_bit, c.flash_budget, converted, ternary);
   }
   finish_program(c, inplace, base3, flash.layouts);
+  if (c.any_packing(Packing::LookupWords)) c.packing_reason += "; lookup table indices in 32-bit words, four a load (1 byte a weight)";
   if (c.any_packing(Packing::Int8Pairs)) c.packing_reason += "; int8 rows as row pairs in 32-bit words, two rows a multiply-accumulate (2 bytes a weight)";
 
   if (c.flash_total() > c.flash_budget) {

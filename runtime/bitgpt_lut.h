@@ -5,7 +5,10 @@
  * instead of 4 multiply-accumulates. Weights are packed 16 bits per group of 4: the
  * group's entry in the chunk's tables, (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code),
  * laid out chunk by chunk (bg_lut_index_at), so a lookup is one halfword load of the index
- * and one indexed load of the sum, with no per-group table pointer (4 bits per weight of flash, bought for speed). The sums are
+ * and one indexed load of the sum, with no per-group table pointer (4 bits per weight of flash, bought for speed). Where the
+ * flash has room, the same indices may be stored in 32-bit words (BG_W_TERNARY_LUT4W, 8 bits
+ * a weight): on Thumb-2 one LDM then loads four of them, 2.2 instructions a group instead of
+ * 3 (BITGPT_LUT_WORDS below). The sums are
  * exact, so the result equals bg_row_dot's bit for bit. Tables cost SRAM (180 bytes per
  * group), so inputs may be processed in chunks of groups with per-row partial sums in
  * between.
@@ -39,6 +42,19 @@ static inline int64_t bg_lut_index_at(int32_t rows, int32_t groups, int32_t chun
   const int32_t g0 = g - g % chunk, n = groups - g0 < chunk ? groups - g0 : chunk;
   return (int64_t)g0 * rows + (int64_t)r * n + (g - g0);
 }
+
+/* The index widths a build reads: halfwords (BG_W_TERNARY_LUT4) unless BITGPT_LUT_WORDS
+ * says words (BG_W_TERNARY_LUT4W): 1 for the emitted code of a plan that stores every
+ * lookup matrix in words (the compiler decides for all of them at once), 2 for builds that
+ * run any plan (the interpreter, the LLVM backend's kernels), which tell them apart by
+ * dtype. A width is its bytes per index. */
+#if !defined(BITGPT_LUT_WORDS)
+#define BG_LUT_INDEX_BYTES(w) 2
+#elif BITGPT_LUT_WORDS == 2
+#define BG_LUT_INDEX_BYTES(w) ((w)->dtype == BG_W_TERNARY_LUT4W ? 4 : 2)
+#else
+#define BG_LUT_INDEX_BYTES(w) 4
+#endif
 
 /* Scratch a lookup kernel uses: tables for `chunk` groups, and where the input has more
  * groups than one chunk, per-row partial sums in `partial`: one int32 per output row and
@@ -223,6 +239,103 @@ static BG_LUT_INLINE uint32_t bg_lut_sum(const uint16_t *row, const uint16_t *t,
   return acc;
 }
 
+/* ---- lookups of word indices (BG_W_TERNARY_LUT4W) ---- */
+#if defined(BITGPT_LUT_WORDS)
+#if defined(__GNUC__) && defined(__thumb2__)
+/* Thumb-2: four lookups a step, one LDM of their indices into r8-r11 (ptr stepped past
+ * them), each index then replaced by its sum from the tables tab: 9 instructions for four
+ * groups with the adds, where halfword indices take 12 (a load for each index). */
+#define BG_LUTW_LOAD4(ptr, tab)                                                                                       \
+  "ldmia " ptr "!, {r8, r9, r10, r11}\n\tldrh r8, [" tab ", r8, lsl #1]\n\tldrh r9, [" tab ", r9, lsl #1]\n\t" \
+  "ldrh r10, [" tab ", r10, lsl #1]\n\tldrh r11, [" tab ", r11, lsl #1]\n\t"
+/* the four sums: the first four of acc's row (INTO), the next ones (ADD), or added into
+ * acc's high half (HIGH: w3's row of a paired partial sum, dot1 + 2^16 dot3) */
+#define BG_LUTW_INTO(acc) "add " acc ", r8, r9\n\tadd " acc ", r10\n\tadd " acc ", r11\n\t"
+#define BG_LUTW_ADD(acc) "add " acc ", r8\n\tadd " acc ", r9\n\tadd " acc ", r10\n\tadd " acc ", r11\n\t"
+#define BG_LUTW_HIGH(acc) \
+  "add " acc ", " acc ", r8, lsl #16\n\tadd " acc ", " acc ", r9, lsl #16\n\tadd " acc ", " acc ", r10, lsl #16\n\tadd " acc ", " acc ", r11, lsl #16\n\t"
+/* A row of 4, 8 or 16 groups: its first four sums by `first`, the others by `next`. */
+#define BG_LUTW_ROW4(ptr, tab, first, next) BG_LUTW_LOAD4(ptr, tab) first
+#define BG_LUTW_ROW8(ptr, tab, first, next) BG_LUTW_ROW4(ptr, tab, first, next) BG_LUTW_LOAD4(ptr, tab) next
+#define BG_LUTW_ROW16(ptr, tab, first, next) BG_LUTW_ROW8(ptr, tab, first, next) BG_LUTW_LOAD4(ptr, tab) next BG_LUTW_LOAD4(ptr, tab) next
+#define BG_LUTW_CLOBBERS "r8", "r9", "r10", "r11", "memory"
+#define BG_LUTW_SUM(ROW)                                                                                                          \
+  uint32_t acc;                                                                                                                   \
+  __asm__(ROW("%[row]", "%[tab]", BG_LUTW_INTO("%[acc]"), BG_LUTW_ADD("%[acc]")) : [acc] "=&r"(acc), [row] "+r"(*row) : [tab] "r"(t) \
+          : BG_LUTW_CLOBBERS);                                                                                                    \
+  return acc;
+/* Sums of 16, 8 and 4 lookups of a row, *row stepped past them. */
+static BG_LUT_INLINE uint32_t bg_lut_sum_words16(const uint32_t **row, const uint16_t *t) { BG_LUTW_SUM(BG_LUTW_ROW16) }
+static BG_LUT_INLINE uint32_t bg_lut_sum_words8(const uint32_t **row, const uint16_t *t) { BG_LUTW_SUM(BG_LUTW_ROW8) }
+static BG_LUT_INLINE uint32_t bg_lut_sum_words4(const uint32_t **row, const uint16_t *t) { BG_LUTW_SUM(BG_LUTW_ROW4) }
+#undef BG_LUTW_SUM
+
+/* bg_lut_rows2 for word indices: the two rows' sums in %[a] and %[b] (with w3, its rows'
+ * sums added into their high halves: the paired partial sums themselves), then added to
+ * the partial sums as a pair. 74 instructions for two rows of 16 groups where halfword
+ * indices take 98. */
+static BG_LUT_INLINE void bg_lut_rows2_words(const uint32_t **r1, const uint32_t **r3, const uint16_t *t, int32_t n, uint32_t **p) {
+#define BG_LUTW_ROWS(ROW, ptr) \
+  ROW(ptr, "%[tab]", BG_LUTW_INTO("%[a]"), BG_LUTW_ADD("%[a]")) ROW(ptr, "%[tab]", BG_LUTW_INTO("%[b]"), BG_LUTW_ADD("%[b]"))
+#define BG_LUTW_ROWS_HIGH(ROW, ptr) \
+  ROW(ptr, "%[tab]", BG_LUTW_HIGH("%[a]"), BG_LUTW_HIGH("%[a]")) ROW(ptr, "%[tab]", BG_LUTW_HIGH("%[b]"), BG_LUTW_HIGH("%[b]"))
+#define BG_LUTW_ADD_PAIR "ldrd r8, r9, [%[p]]\n\tadd r8, %[a]\n\tadd r9, %[b]\n\tstrd r8, r9, [%[p]], #8"
+#define BG_LUTW_ROWS2(ROW)                                                                                                          \
+  do {                                                                                                                             \
+    uint32_t a, b;                                                                                                                 \
+    if (r3)                                                                                                                        \
+      __asm__ volatile(BG_LUTW_ROWS(ROW, "%[r1]") BG_LUTW_ROWS_HIGH(ROW, "%[r3]") BG_LUTW_ADD_PAIR                                 \
+                       : [a] "=&r"(a), [b] "=&r"(b), [r1] "+r"(*r1), [r3] "+r"(*r3), [p] "+r"(*p)                                  \
+                       : [tab] "r"(t)                                                                                             \
+                       : BG_LUTW_CLOBBERS);                                                                                       \
+    else                                                                                                                           \
+      __asm__ volatile(BG_LUTW_ROWS(ROW, "%[r1]") BG_LUTW_ADD_PAIR : [a] "=&r"(a), [b] "=&r"(b), [r1] "+r"(*r1), [p] "+r"(*p)     \
+                       : [tab] "r"(t)                                                                                             \
+                       : BG_LUTW_CLOBBERS);                                                                                       \
+    return;                                                                                                                        \
+  } while (0)
+  if (n == 16) BG_LUTW_ROWS2(BG_LUTW_ROW16);
+  if (n == 8) BG_LUTW_ROWS2(BG_LUTW_ROW8);
+  if (n == 4) BG_LUTW_ROWS2(BG_LUTW_ROW4);
+#undef BG_LUTW_ROWS
+#undef BG_LUTW_ROWS_HIGH
+#undef BG_LUTW_ADD_PAIR
+#undef BG_LUTW_ROWS2
+}
+#undef BG_LUTW_LOAD4
+#undef BG_LUTW_INTO
+#undef BG_LUTW_ADD
+#undef BG_LUTW_HIGH
+#undef BG_LUTW_ROW4
+#undef BG_LUTW_ROW8
+#undef BG_LUTW_ROW16
+#undef BG_LUTW_CLOBBERS
+#endif
+
+/* Sum of n lookups of a row of word indices, each biased by BG_LUT_BIAS: on Thumb-2 in
+ * passes of 16, 8 and 4 (straight code for a constant n), the rest one at a time. */
+static BG_LUT_INLINE uint32_t bg_lut_sum_words(const uint32_t *row, const uint16_t *t, int32_t n) {
+  uint32_t acc = 0;
+  int32_t k;
+#if defined(__GNUC__) && defined(__thumb2__)
+  for (; n >= 16; n -= 16) acc += bg_lut_sum_words16(&row, t);
+  if (n >= 8) acc += bg_lut_sum_words8(&row, t), n -= 8;
+  if (n >= 4) acc += bg_lut_sum_words4(&row, t), n -= 4;
+#endif
+  for (k = 0; k < n; ++k) acc += t[row[k]];
+  return acc;
+}
+#endif /* BITGPT_LUT_WORDS */
+
+/* Sum of n lookups of a row of indices `width` bytes wide (BG_LUT_INDEX_BYTES). */
+static BG_LUT_INLINE uint32_t bg_lut_row_sum(const uint8_t *row, const uint16_t *t, int32_t n, int32_t width) {
+#if defined(BITGPT_LUT_WORDS)
+  if (width == 4) return bg_lut_sum_words((const uint32_t *)(const void *)row, t, n);
+#endif
+  (void)width;
+  return bg_lut_sum((const uint16_t *)(const void *)row, t, n);
+}
+
 /* Thumb-2: two rows of a chunk of n = 16, 8 or 4 groups (their indices one after the
  * other, bg_lut_index_at) added into (*p)[0] and (*p)[1]; with r3 (paired partial sums)
  * w3's sums into the high halves. One block of assembly, the partial sums loaded and
@@ -287,31 +400,46 @@ static BG_LUT_INLINE void bg_lut_rows2(const uint16_t **r1, const uint16_t **r3,
 
 /* One chunk's lookups for every row, added into the partial sums p (which start at minus
  * the bias of all the row's lookups, so a chunk adds its sums alone). r1 and r3 are the
- * chunk's indices, n per row (bg_lut_index_at); on Thumb-2 straight chunks take rows two
- * at a time (bg_lut_rows2), the loops below the odd last row. Sums add modulo
- * 2^32: a paired row keeps dot1 + 2^16 dot3, which splits back exactly while both final
- * sums fit int16 (cols <= 258). */
-static BG_LUT_INLINE void bg_lut_chunk_rows(const uint16_t *r1, const uint16_t *r3, int32_t rows, const uint16_t *t, int32_t n, int32_t paired,
-                                            uint32_t *p) {
+ * chunk's indices, n per row (bg_lut_index_at), `width` bytes each; on Thumb-2 straight
+ * chunks take rows two at a time (bg_lut_rows2, bg_lut_rows2_words), the loops below the
+ * odd last row. Sums add modulo 2^32: a paired row keeps dot1 + 2^16 dot3, which splits
+ * back exactly while both final sums fit int16 (cols <= 258). */
+static BG_LUT_INLINE void bg_lut_chunk_rows(const uint8_t *r1, const uint8_t *r3, int32_t rows, const uint16_t *t, int32_t n, int32_t paired,
+                                            uint32_t *p, int32_t width) {
+  const int32_t step = n * width;
   int32_t r = 0;
 #if BG_LUT_ROW_PAIRS
   if ((n == 16 || n == 8 || n == 4) && (!r3 || paired)) {
     uint32_t *const pairs_end = p + (rows & ~1);
-    if (r3) /* two loops: no test of r3 per row pair */
-      while (p != pairs_end) bg_lut_rows2(&r1, &r3, t, n, &p);
-    else
-      while (p != pairs_end) bg_lut_rows2(&r1, 0, t, n, &p);
+#if defined(BITGPT_LUT_WORDS)
+    if (width == 4) {
+      const uint32_t *i1 = (const uint32_t *)(const void *)r1, *i3 = (const uint32_t *)(const void *)r3;
+      if (r3) /* two loops: no test of r3 per row pair */
+        while (p != pairs_end) bg_lut_rows2_words(&i1, &i3, t, n, &p);
+      else
+        while (p != pairs_end) bg_lut_rows2_words(&i1, 0, t, n, &p);
+      r1 = (const uint8_t *)i1, r3 = (const uint8_t *)i3;
+    } else
+#endif
+    {
+      const uint16_t *i1 = (const uint16_t *)(const void *)r1, *i3 = (const uint16_t *)(const void *)r3;
+      if (r3)
+        while (p != pairs_end) bg_lut_rows2(&i1, &i3, t, n, &p);
+      else
+        while (p != pairs_end) bg_lut_rows2(&i1, 0, t, n, &p);
+      r1 = (const uint8_t *)i1, r3 = (const uint8_t *)i3;
+    }
     r = rows & ~1, p -= r; /* p back at row 0; the odd last row, if any, below */
   }
 #endif
   if (!r3) {
-    for (; r < rows; ++r) p[r] += bg_lut_sum(r1, t, n), r1 += n;
+    for (; r < rows; ++r) p[r] += bg_lut_row_sum(r1, t, n, width), r1 += step;
   } else if (paired) {
-    for (; r < rows; ++r) p[r] += bg_lut_sum(r1, t, n) + (bg_lut_sum(r3, t, n) << 16), r1 += n, r3 += n;
+    for (; r < rows; ++r) p[r] += bg_lut_row_sum(r1, t, n, width) + (bg_lut_row_sum(r3, t, n, width) << 16), r1 += step, r3 += step;
   } else {
-    for (; r < rows; ++r, r1 += n, r3 += n) {
-      p[r] += bg_lut_sum(r1, t, n);
-      p[rows + r] += bg_lut_sum(r3, t, n);
+    for (; r < rows; ++r, r1 += step, r3 += step) {
+      p[r] += bg_lut_row_sum(r1, t, n, width);
+      p[rows + r] += bg_lut_row_sum(r3, t, n, width);
     }
   }
 }
@@ -353,19 +481,20 @@ static BG_LUT_INLINE void bg_lut_emit_rows(const uint32_t *p, int32_t rows, int3
   }
 }
 
-static BG_LUT_INLINE int32_t bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
-                                    bg_lut_emit_fn emit, void *ctx) {
-  const int32_t groups = w1->row_bytes / 2, rows = w1->rows;
-  const uint16_t *rows1 = (const uint16_t *)w1->data, *rows3 = w3 ? (const uint16_t *)w3->data : 0;
+/* bg_lut_matvec for indices `width` bytes wide (a constant in each copy). */
+static BG_LUT_INLINE int32_t bg_lut_matvec_of(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
+                                              bg_lut_emit_fn emit, void *ctx, int32_t width) {
+  const int32_t groups = w1->row_bytes / width, rows = w1->rows;
+  const uint8_t *rows1 = w1->data, *rows3 = w3 ? w3->data : 0;
   const uint16_t *t = s->table;
   uint32_t *p = (uint32_t *)s->partial;
   int32_t g0, r;
   if (groups <= s->chunk) {
     const uint32_t bias = (uint32_t)groups * BG_LUT_BIAS;
     bg_lut_build(x, w1->cols, 0, groups, s->table);
-    for (r = 0; r < rows; ++r, rows1 += groups) {
-      const int32_t d1 = (int32_t)(bg_lut_sum(rows1, t, groups) - bias);
-      const int32_t d3 = rows3 ? (int32_t)(bg_lut_sum(rows3 + (int64_t)r * groups, t, groups) - bias) : 0;
+    for (r = 0; r < rows; ++r, rows1 += w1->row_bytes) {
+      const int32_t d1 = (int32_t)(bg_lut_row_sum(rows1, t, groups, width) - bias);
+      const int32_t d3 = rows3 ? (int32_t)(bg_lut_row_sum(rows3 + (int64_t)r * w1->row_bytes, t, groups, width) - bias) : 0;
       emit(ctx, r, d1, d3);
     }
     return 0;
@@ -376,11 +505,12 @@ static BG_LUT_INLINE int32_t bg_lut_matvec(const bg_matrix *w1, const bg_matrix 
   }
   for (g0 = 0; g0 < groups; g0 += s->chunk) {
     const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
+    const int64_t at = (int64_t)g0 * rows * width; /* the chunk's first index */
     bg_lut_build(x, w1->cols, g0, n, s->table);
     /* Chunks of 16, 8 and 4 groups, those of a tight budget, are straight code per row,
      * with no loop or tail tests around the lookups (a fifth of a row's instructions at
      * 16 groups, more at fewer; passes/kernel_cost.cpp counts the tests of other sizes). */
-#define BG_LUT_CHUNK_ROWS(size) bg_lut_chunk_rows(rows1 + (int64_t)g0 * rows, rows3 ? rows3 + (int64_t)g0 * rows : 0, rows, t, size, s->paired, p)
+#define BG_LUT_CHUNK_ROWS(size) bg_lut_chunk_rows(rows1 + at, rows3 ? rows3 + at : 0, rows, t, size, s->paired, p, width)
     if (BG_LUT_STRAIGHT_CHUNKS && n == 16) BG_LUT_CHUNK_ROWS(16);
     else if (BG_LUT_STRAIGHT_CHUNKS && n == 8) BG_LUT_CHUNK_ROWS(8);
     else if (BG_LUT_STRAIGHT_CHUNKS && n == 4) BG_LUT_CHUNK_ROWS(4);
@@ -388,6 +518,18 @@ static BG_LUT_INLINE int32_t bg_lut_matvec(const bg_matrix *w1, const bg_matrix 
 #undef BG_LUT_CHUNK_ROWS
   }
   return 1;
+}
+
+/* The products of BG_W_TERNARY_LUT4 or BG_W_TERNARY_LUT4W matrices: one copy of the kernel
+ * per index width the build reads (BG_LUT_INDEX_BYTES). */
+static BG_LUT_INLINE int32_t bg_lut_matvec(const bg_matrix *w1, const bg_matrix *w3, const int8_t *x, const bg_lut_scratch *s,
+                                           bg_lut_emit_fn emit, void *ctx) {
+#if defined(BITGPT_LUT_WORDS) && BITGPT_LUT_WORDS == 2
+  if (BG_LUT_INDEX_BYTES(w1) == 4) return bg_lut_matvec_of(w1, w3, x, s, emit, ctx, 4);
+  return bg_lut_matvec_of(w1, w3, x, s, emit, ctx, 2);
+#else
+  return bg_lut_matvec_of(w1, w3, x, s, emit, ctx, BG_LUT_INDEX_BYTES(w1));
+#endif
 }
 
 /* ---- the three operations that multiply matrices, on top of bg_lut_matvec ---- */

@@ -36,7 +36,8 @@ extern "C" {
 
 /* ---- constant data ---- */
 
-/* BG_W_TERNARY_LUT4 rows are read only by the lookup kernels of bitgpt_lut.h.
+/* BG_W_TERNARY_LUT4 rows are read only by the lookup kernels of bitgpt_lut.h, as are
+ * BG_W_TERNARY_LUT4W rows: the same table indices in 32-bit words (bitgpt_lut.h).
  * BG_W_TERNARY_B3 packs five weights per byte as sum_k (w_k + 1) 3^k (1.6 bits each).
  * BG_W_TERNARY_P128 holds ternary weights as 2-bit fields w + 1 (0, 1 or 2) in blocks of
  * 128 weights, 32 bytes each: byte i of a block holds its weights i, i + 32, i + 64 and
@@ -52,7 +53,8 @@ extern "C" {
  * whose sums stay apart in the 64-bit total while the low one stays under 2^23
  * (BG_PAIR_SPAN columns at a time): Armv7-M without DSP, where an int8 weight otherwise
  * costs a load and a multiply-add of its own. 2 bytes of flash a weight. */
-enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2, BG_W_TERNARY_LUT4 = 3, BG_W_TERNARY_B3 = 4, BG_W_TERNARY_P128 = 5, BG_W_INT8_PAIRS = 6 };
+enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2, BG_W_TERNARY_LUT4 = 3, BG_W_TERNARY_B3 = 4, BG_W_TERNARY_P128 = 5, BG_W_INT8_PAIRS = 6,
+       BG_W_TERNARY_LUT4W = 7 };
 
 /* A weight matrix in flash: rows of packed codes and the multipliers scale/127 that turn
  * (integer dot product) x (activation amax) into act units. */

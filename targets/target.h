@@ -24,6 +24,9 @@ struct DotCosts {
   // More per row and chunk where the kernel tests which of a chunk's last lookups to make
   // (passes/kernel_cost.cpp says which chunk sizes).
   double lut_tail_per_row_chunk = 0;
+  // Lookups of indices stored in 32-bit words, per group (0: the core has no such kernel):
+  // one LDM loads four indices, so a group is its table load, its add and a quarter LDM.
+  double lut_word_per_group = 0;
   // Attention, per cached element attended to (per slot, query head and head_dim element:
   // its part of q.k, the softmax and the weighted sum of values), 8-bit and 4-bit cache.
   // Measured on the cortex-m4 (the difference of two windows at one kernel and precision,
@@ -80,6 +83,9 @@ struct TargetDesc {
   // 1.25 instructions a weight instead of 2.75 on Armv7-M without DSP, for 2 bytes of
   // flash a weight instead of 1 (and a tied classifier no longer shares the embedding's).
   bool int8_row_pairs = false;
+  // Its lookup kernel reads table indices stored in 32-bit words (BG_W_TERNARY_LUT4W) when
+  // the flash has room: the cores whose costs give that kernel a figure (Thumb-2's LDM).
+  bool lut_word_indices() const { return dot.lut_word_per_group > 0; }
   // The host compiler runs it (no cross toolchain, no board): the emitted CMakeLists
   // builds with gcc_flags and the demo program.
   bool native() const { return qemu_board[0] == '\0'; }

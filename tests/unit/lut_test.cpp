@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "passes/packing.h"
 #include "runtime/bitgpt_lut.h"
 
 namespace {
@@ -12,10 +13,12 @@ namespace {
 struct Rows {
   int32_t rows, cols;
   std::vector<int> trits;       // rows x cols, -1..1
-  std::vector<uint16_t> packed; // (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code), chunk by chunk
+  // (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code), chunk by chunk, in halfwords
+  // (BG_W_TERNARY_LUT4) or words (BG_W_TERNARY_LUT4W); held in words, word-aligned
+  std::vector<uint32_t> packed;
   bg_matrix m{};
 
-  Rows(int32_t r, int32_t c, int chunk, std::mt19937& rng, int fixed = 2) : rows(r), cols(c), trits(static_cast<size_t>(r) * c) {
+  Rows(int32_t r, int32_t c, int chunk, std::mt19937& rng, int fixed = 2, int width = 2) : rows(r), cols(c), trits(static_cast<size_t>(r) * c) {
     std::uniform_int_distribution<int> trit(-1, 1);
     for (int& t : trits) t = fixed == 2 ? trit(rng) : fixed;
     const int32_t groups = (cols + 3) / 4;
@@ -24,14 +27,18 @@ struct Rows {
       for (int32_t g = 0; g < groups; ++g) {
         int index = 0;
         for (int k = 3; k >= 0; --k) index = 3 * index + (4 * g + k < cols ? trits[static_cast<size_t>(i) * cols + 4 * g + k] + 1 : 1);
-        packed[static_cast<size_t>(bg_lut_index_at(rows, groups, chunk, i, g))] =
-            static_cast<uint16_t>((g % chunk) * BG_LUT_GROUP + bg_lut_entry(static_cast<uint32_t>(index)));
+        const auto entry = static_cast<uint32_t>((g % chunk) * BG_LUT_GROUP + bg_lut_entry(static_cast<uint32_t>(index)));
+        const auto at = static_cast<size_t>(bg_lut_index_at(rows, groups, chunk, i, g));
+        if (width == 4)
+          packed[at] = entry;
+        else
+          reinterpret_cast<uint16_t*>(packed.data())[at] = static_cast<uint16_t>(entry);
       }
     m.data = reinterpret_cast<const uint8_t*>(packed.data());
     m.rows = rows;
     m.cols = cols;
-    m.row_bytes = 2 * groups;
-    m.dtype = BG_W_TERNARY_LUT4;
+    m.row_bytes = width * groups;
+    m.dtype = width == 4 ? BG_W_TERNARY_LUT4W : BG_W_TERNARY_LUT4;
   }
   int32_t dot(int32_t r, const std::vector<int8_t>& x) const {
     int32_t s = 0;
@@ -55,7 +62,7 @@ void record(void* p, int32_t r, int32_t d1, int32_t d3) {
 void check(const Rows& w1, const Rows* w3, const std::vector<int8_t>& x, int chunk, int32_t* partial, int paired) {
   std::vector<uint16_t> table(static_cast<size_t>(chunk) * BG_LUT_GROUP);
   const bg_lut_scratch s{table.data(), partial, chunk, paired};
-  const int32_t groups = w1.m.row_bytes / 2;
+  const int32_t groups = w1.m.row_bytes / BG_LUT_INDEX_BYTES(&w1.m);
   Seen seen{std::vector<int32_t>(w1.rows, -1), std::vector<int32_t>(w1.rows, -1)};
   const int32_t after_chunks = bg_lut_matvec(&w1.m, w3 ? &w3->m : nullptr, x.data(), &s, record, &seen);
   ASSERT_EQ(after_chunks, groups > chunk ? 1 : 0) << "chunk " << chunk;
@@ -87,27 +94,59 @@ std::vector<int8_t> random_codes(int32_t n, std::mt19937& rng) {
   return x;
 }
 
+// Both index widths (halfwords, words) in each of the ways below.
 TEST(LookupKernel, OneChunkAndPartialSumsInScratch) {
   std::mt19937 rng(7);
   // 75 groups: one chunk; 16, 8 and 4: chunks summed as straight code, then a last chunk
   // of 11, 3 and 3 groups summed in the general form; 3: partial sums, general form only
-  for (int chunk : {75, 16, 8, 4, 3}) {
-    const Rows w1(37, 299, chunk, rng), w3(37, 299, chunk, rng);
-    const std::vector<int8_t> x = random_codes(299, rng);
-    std::vector<int32_t> partial(2 * 37);
-    check(w1, &w3, x, chunk, partial.data(), 0);
-    check(w1, nullptr, x, chunk, partial.data(), 0);
-  }
+  for (int width : {2, 4})
+    for (int chunk : {75, 16, 8, 4, 3}) {
+      const Rows w1(37, 299, chunk, rng, 2, width), w3(37, 299, chunk, rng, 2, width);
+      const std::vector<int8_t> x = random_codes(299, rng);
+      std::vector<int32_t> partial(2 * 37);
+      check(w1, &w3, x, chunk, partial.data(), 0);
+      check(w1, nullptr, x, chunk, partial.data(), 0);
+    }
 }
 
 TEST(LookupKernel, PartialSumsInTheOutputAndAsInt16Pairs) {
   std::mt19937 rng(11);
-  for (int chunk : {5, 16, 8, 4}) {  // 33 groups: a last chunk of 3, 1, 1 and 1 groups
-    const Rows w1(21, 130, chunk, rng), w3(21, 130, chunk, rng);
-    const std::vector<int8_t> x = random_codes(130, rng);
-    std::vector<int32_t> out(21);  // the output doubles as the partial sums
-    check(w1, nullptr, x, chunk, out.data(), 0);
-    check(w1, &w3, x, chunk, out.data(), 1);
+  for (int width : {2, 4})
+    for (int chunk : {5, 16, 8, 4}) {  // 33 groups: a last chunk of 3, 1, 1 and 1 groups
+      const Rows w1(21, 130, chunk, rng, 2, width), w3(21, 130, chunk, rng, 2, width);
+      const std::vector<int8_t> x = random_codes(130, rng);
+      std::vector<int32_t> out(21);  // the output doubles as the partial sums
+      check(w1, nullptr, x, chunk, out.data(), 0);
+      check(w1, &w3, x, chunk, out.data(), 1);
+    }
+}
+
+// The packer's word indices (passes/packing.cpp) are the halfword ones, widened: the same
+// entries at the same places.
+TEST(LookupKernel, WordIndicesAreTheHalfwordOnesWidened) {
+  std::mt19937 rng(17);
+  bitgpt::LoweredMatrix m;
+  m.name = "w";
+  m.rows = 13;
+  m.cols = 70;  // 18 groups: chunks of 8, 8 and 2
+  m.row_bytes = (m.cols + 3) / 4;
+  m.dtype = BG_W_TERNARY2;
+  m.data.resize(static_cast<size_t>(m.rows) * m.row_bytes);
+  const uint8_t fields[3] = {3, 0, 1};  // -1, 0, +1 as 2-bit fields (bg_trit_at)
+  for (uint8_t& b : m.data)
+    for (int k = 0; k < 4; ++k) b = static_cast<uint8_t>(b | fields[rng() % 3] << (2 * k));
+  m.scales = {kOneScale[0]};
+  const bitgpt::PackedMatrix half = bitgpt::pack_matrix(m, bitgpt::Packing::LookupIndices, 8);
+  const bitgpt::PackedMatrix word = bitgpt::pack_matrix(m, bitgpt::Packing::LookupWords, 8);
+  ASSERT_EQ(word.packing, bitgpt::Packing::LookupWords);
+  ASSERT_EQ(word.data.dtype, BG_W_TERNARY_LUT4W);
+  ASSERT_EQ(word.data.row_bytes, 2 * half.data.row_bytes);
+  ASSERT_EQ(word.data.flash_bytes(), bitgpt::packed_flash_bytes(m, bitgpt::Packing::LookupWords));
+  for (size_t i = 0; i < half.data.data.size() / 2; ++i) {
+    const uint32_t h = half.data.data[2 * i] | half.data.data[2 * i + 1] << 8;
+    uint32_t w = 0;
+    for (int b = 3; b >= 0; --b) w = w << 8 | word.data.data[4 * i + static_cast<size_t>(b)];
+    ASSERT_EQ(w, h) << "index " << i;
   }
 }
 

@@ -211,6 +211,49 @@ TEST(Pipeline, Int8RowPairsTakeFlashOnlyWhereItFits) {
   EXPECT_EQ(compile_model(m, o).matrices[static_cast<size_t>(k.classifier)].packing, Packing::AsLowered);
 }
 
+// Thumb-2 cores store the lookup kernel's indices in 32-bit words when the flash has room
+// (before int8 row pairs, which save less), else in halfwords; the cost figures of the
+// estimates follow the packing; the host, whose C lookups gain nothing from words, keeps
+// halfwords.
+TEST(Pipeline, LookupWordIndicesTakeFlashOnlyWhereItFits) {
+  const Model m = random_model(spec("words"));
+  CompileOptions o;
+  o.target = "cortex-m3";
+  o.sram = 64 * 1024;
+  o.kernel = KernelOption::Lut4;
+  auto lookup_packings = [](const CompiledModel& c) {
+    std::set<Packing> p;
+    for (size_t i = 0; i < c.matrices.size(); ++i)
+      if (c.graph.constants.matrices[i].dtype == BG_W_TERNARY2) p.insert(c.matrices[i].packing);
+    return p;
+  };
+  const CompiledModel words = compile_model(m, o);
+  EXPECT_EQ(lookup_packings(words), std::set<Packing>{Packing::LookupWords});
+  EXPECT_DOUBLE_EQ(words.dot_costs.lut_per_group, words.target->dot.lut_word_per_group);
+  const Constants& k = words.graph.constants;
+  EXPECT_EQ(words.matrices[static_cast<size_t>(k.classifier)].packing, Packing::Int8Pairs);  // room for both here
+
+  o.flash = words.flash_total() - 1;  // the words first give up the pairs' flash, then their own
+  const CompiledModel no_pairs = compile_model(m, o);
+  EXPECT_EQ(lookup_packings(no_pairs), std::set<Packing>{Packing::LookupWords});
+  EXPECT_EQ(no_pairs.matrices[static_cast<size_t>(k.classifier)].packing, Packing::AsLowered);
+  o.flash = no_pairs.flash_total() - 1;
+  const CompiledModel halfwords = compile_model(m, o);
+  EXPECT_EQ(lookup_packings(halfwords), std::set<Packing>{Packing::LookupIndices});
+  EXPECT_DOUBLE_EQ(halfwords.dot_costs.lut_per_group, halfwords.target->dot.lut_per_group);
+  EXPECT_LE(halfwords.flash_total(), *o.flash);
+  int64_t groups = 0;
+  for (const LoweredMatrix& w : k.matrices)
+    if (w.dtype == BG_W_TERNARY2) groups += int64_t{w.rows} * ((w.cols + 3) / 4);
+  EXPECT_EQ(no_pairs.weights_flash_bytes() - halfwords.weights_flash_bytes(), 2 * groups);  // two bytes more a group
+  // the same integers either way
+  EXPECT_EQ(generate_with(words, m, 0).checksum, generate_with(halfwords, m, 0).checksum);
+
+  o.target = "host";
+  o.flash.reset();
+  EXPECT_EQ(lookup_packings(compile_model(m, o)), std::set<Packing>{Packing::LookupIndices});
+}
+
 // The cortex-m55's Helium kernel reads ternary rows of 128-weight blocks; a row kernel
 // pinned instead of it (portable, smlad) reads the 2-bit rows.
 TEST(Pipeline, BlockRowsOnlyForTheTargetsOwnRowKernel) {
