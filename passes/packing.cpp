@@ -26,10 +26,11 @@ LoweredMatrix pack_base3_groups(const LoweredMatrix& m, int group, int32_t dtype
   return out;
 }
 
-// The lookup kernel's packing: `width` bytes (2 or 4) per group of 4, the group's entry in
-// its chunk's tables, little-endian (as both the host and Arm are), chunk by chunk
+// The lookup kernel's packing: `width` bytes (2 or 4) per group of 4, the byte offset of
+// the group's entry in its chunk's tables (bg_lut_offset), little-endian (as both the host and Arm are), chunk by chunk
 // (bg_lut_index_at).
 LoweredMatrix pack_lut_indices(const LoweredMatrix& m, int chunk, int width) {
+  if (chunk > BG_LUT_MAX_CHUNK) throw Error("internal error: a table chunk of " + m.name + " has more groups than its offsets can address");
   const LoweredMatrix idx = pack_base3_groups(m, 4, width == 4 ? BG_W_TERNARY_LUT4W : BG_W_TERNARY_LUT4);
   const int32_t groups = idx.row_bytes;
   LoweredMatrix out = idx;
@@ -37,7 +38,7 @@ LoweredMatrix pack_lut_indices(const LoweredMatrix& m, int chunk, int width) {
   out.data.assign(static_cast<size_t>(out.row_bytes) * m.rows, 0);
   for (int32_t r = 0; r < m.rows; ++r)
     for (int32_t g = 0; g < groups; ++g) {
-      const uint32_t v = static_cast<uint32_t>((g % chunk) * BG_LUT_GROUP) + bg_lut_entry(idx.data[static_cast<size_t>(r) * groups + g]);
+      const uint32_t v = bg_lut_offset(static_cast<uint32_t>(g % chunk), idx.data[static_cast<size_t>(r) * groups + g]);
       const auto at = static_cast<size_t>(width) * static_cast<size_t>(bg_lut_index_at(m.rows, groups, chunk, r, g));
       for (int b = 0; b < width; ++b) out.data[at + static_cast<size_t>(b)] = static_cast<uint8_t>(v >> (8 * b));
     }

@@ -18,7 +18,7 @@ namespace bitgpt {
 enum class Packing {
   AsLowered,      // the lowered form: 2 bits per ternary weight, or the matrix's int8 / binary rows
   Base3,          // five ternary weights per byte
-  LookupIndices,  // the lookup kernel's 16-bit entries: (group mod chunk) * BG_LUT_GROUP + index
+  LookupIndices,  // the lookup kernel's 16-bit indices: the byte offsets bg_lut_offset(group mod chunk, code)
   LookupWords,    // the same entries in 32-bit words (BG_W_TERNARY_LUT4W; 8 bits a weight): an LDM loads four
   Planes128,      // 2 bits per weight in blocks of 128, a byte's four fields 32 weights apart (BG_W_TERNARY_P128)
   Int8Pairs,      // int8 rows as row pairs in 32-bit words, for SMLAL (BG_W_INT8_PAIRS; 2 bytes a weight)

@@ -42,7 +42,7 @@ void set_kernel(Graph& g, int op_index, const KernelChoice& choice, Kernel row_k
   if (!choice.lookup || !ternary_product(g, op)) return;
   const LoweredMatrix& m = g.constants.matrices[op.matrix];
   op.kernel = Kernel::Lookup;
-  op.lut_chunk = std::min(groups_of(g, op), choice.lut_chunk);
+  op.lut_chunk = std::min({groups_of(g, op), choice.lut_chunk, BG_LUT_MAX_CHUNK});
   op.lut_tables = g.add_value(op.label + ".lut", ValueType::Lut16, int64_t{op.lut_chunk} * BG_LUT_GROUP);
   op.scratch.push_back(op.lut_tables);
   if (lut_partials(g, op) == LutPartials::Scratch) {

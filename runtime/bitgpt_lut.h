@@ -2,10 +2,11 @@
  *
  * For each group of 4 activations a table of the 81 possible signed sums is built once
  * per input vector; a row's dot product is then one lookup and one add per 4 weights
- * instead of 4 multiply-accumulates. Weights are packed 16 bits per group of 4: the
- * group's entry in the chunk's tables, (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code),
+ * instead of 4 multiply-accumulates. Weights are packed 16 bits per group of 4: the byte
+ * offset of the group's entry in the chunk's tables, bg_lut_offset(g mod chunk, code),
  * laid out chunk by chunk (bg_lut_index_at), so a lookup is one halfword load of the index
- * and one indexed load of the sum, with no per-group table pointer (4 bits per weight of flash, bought for speed). Where the
+ * and one indexed load of the sum, with no per-group table pointer and no scaling of the
+ * index (RISC-V and Armv6-M have no scaled-index load) (4 bits per weight of flash, bought for speed). Where the
  * flash has room, the same indices may be stored in 32-bit words (BG_W_TERNARY_LUT4W, 8 bits
  * a weight): on Thumb-2 one LDM then loads four of them, 2.2 instructions a group instead of
  * 3 (BITGPT_LUT_WORDS below). The sums are
@@ -33,6 +34,15 @@ extern "C" {
 /* Where the sum for a group's weights lives in its table: code is the group's base-3
  * number sum_k (w_k + 1) 3^k (w0 the lowest digit). */
 static inline uint32_t bg_lut_entry(uint32_t code) { return code % 9u + BG_LUT_BLOCK * (code / 9u); }
+
+/* A packed index: the byte offset of the sum for code in the tables of group g of its chunk. */
+static inline uint32_t bg_lut_offset(uint32_t g, uint32_t code) { return 2u * (g * BG_LUT_GROUP + bg_lut_entry(code)); }
+
+/* The most groups a chunk may have: its offsets must fit a halfword index. */
+#define BG_LUT_MAX_CHUNK 364 /* 364 * BG_LUT_GROUP * 2 <= 65536 */
+
+/* The biased sum at byte offset i of the tables t. */
+static inline uint32_t bg_lut_at(const uint16_t *t, uint32_t i) { return *(const uint16_t *)(const void *)((const uint8_t *)t + i); }
 
 /* Where row r's index of group g lies in a packed matrix of `rows` rows of `groups`
  * groups, read in chunks of `chunk` groups: chunk by chunk, and within a chunk row by
@@ -192,8 +202,8 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
 /* Two lookups: indices i0 and i1 (byte offsets from ptr) into s0 and s1, then their sums
  * from the tables tab. */
 #define BG_LUT_LOAD2(s0, s1, ptr, tab, i0, i1)                                                                          \
-  "ldrh " s0 ", [" ptr ", #" #i0 "]\n\tldrh " s1 ", [" ptr ", #" #i1 "]\n\tldrh " s0 ", [" tab ", " s0 ", lsl #1]\n\t" \
-  "ldrh " s1 ", [" tab ", " s1 ", lsl #1]\n\t"
+  "ldrh " s0 ", [" ptr ", #" #i0 "]\n\tldrh " s1 ", [" ptr ", #" #i1 "]\n\tldrh " s0 ", [" tab ", " s0 "]\n\t" \
+  "ldrh " s1 ", [" tab ", " s1 "]\n\t"
 /* One row's blocks: %0 the sum, %1 and %2 scratch, %3 the indices, %4 the tables. */
 #define BG_LUT_ONE_FIRST(i0, i1) BG_LUT_LOAD2("%1", "%2", "%3", "%4", i0, i1) "add %0, %1, %2\n\t"
 #define BG_LUT_ONE_NEXT(i0, i1) BG_LUT_LOAD2("%1", "%2", "%3", "%4", i0, i1) "add %0, %1\n\tadd %0, %2\n\t"
@@ -208,7 +218,7 @@ static BG_LUT_OUT_OF_LINE void bg_lut_build(const int8_t *x, int32_t cols, int32
  * the pair (post-indexed), so the pair's other indices are at negative offsets. */
 #define BG_LUT_TWO(ptr, tab, i0, i1) BG_LUT_LOAD2("%2", "%3", ptr, tab, i0, i1)
 #define BG_LUT_STEP_TWO(ptr, tab, step) \
-  "ldrh %3, [" ptr ", #2]\n\tldrh %2, [" ptr "], #" #step "\n\tldrh %2, [" tab ", %2, lsl #1]\n\tldrh %3, [" tab ", %3, lsl #1]\n\t"
+  "ldrh %3, [" ptr ", #2]\n\tldrh %2, [" ptr "], #" #step "\n\tldrh %2, [" tab ", %2]\n\tldrh %3, [" tab ", %3]\n\t"
 #define BG_LUT_INTO(acc) "add " acc ", %2, %3\n\t"
 #define BG_LUT_ADD(acc) "add " acc ", %2\n\tadd " acc ", %3\n\t"
 static BG_LUT_INLINE uint32_t bg_lut_sum16(const uint16_t *row, const uint16_t *t) {
@@ -217,7 +227,8 @@ static BG_LUT_INLINE uint32_t bg_lut_sum16(const uint16_t *row, const uint16_t *
 static BG_LUT_INLINE uint32_t bg_lut_sum8(const uint16_t *row, const uint16_t *t) { BG_LUT_ASM1(BG_LUT_ONE_EIGHT) }
 #else
 static BG_LUT_INLINE uint32_t bg_lut_sum8(const uint16_t *row, const uint16_t *t) {
-  return (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]] + t[row[4]] + t[row[5]] + t[row[6]] + t[row[7]];
+  return bg_lut_at(t, row[0]) + bg_lut_at(t, row[1]) + bg_lut_at(t, row[2]) + bg_lut_at(t, row[3]) + bg_lut_at(t, row[4]) + bg_lut_at(t, row[5]) +
+         bg_lut_at(t, row[6]) + bg_lut_at(t, row[7]);
 }
 static BG_LUT_INLINE uint32_t bg_lut_sum16(const uint16_t *row, const uint16_t *t) { return bg_lut_sum8(row, t) + bg_lut_sum8(row + 8, t); }
 #endif
@@ -232,9 +243,9 @@ static BG_LUT_INLINE uint32_t bg_lut_sum(const uint16_t *row, const uint16_t *t,
   for (k = n >> 4; k > 0; --k, row += 16) acc += bg_lut_sum16(row, t);
   if (n & 15) { /* one test for the usual whole passes */
     if (n & 8) acc += bg_lut_sum8(row, t), row += 8;
-    if (n & 4) acc += (uint32_t)t[row[0]] + t[row[1]] + t[row[2]] + t[row[3]], row += 4;
-    if (n & 2) acc += (uint32_t)t[row[0]] + t[row[1]], row += 2;
-    if (n & 1) acc += t[row[0]];
+    if (n & 4) acc += bg_lut_at(t, row[0]) + bg_lut_at(t, row[1]) + bg_lut_at(t, row[2]) + bg_lut_at(t, row[3]), row += 4;
+    if (n & 2) acc += bg_lut_at(t, row[0]) + bg_lut_at(t, row[1]), row += 2;
+    if (n & 1) acc += bg_lut_at(t, row[0]);
   }
   return acc;
 }
@@ -246,8 +257,8 @@ static BG_LUT_INLINE uint32_t bg_lut_sum(const uint16_t *row, const uint16_t *t,
  * them), each index then replaced by its sum from the tables tab: 9 instructions for four
  * groups with the adds, where halfword indices take 12 (a load for each index). */
 #define BG_LUTW_LOAD4(ptr, tab)                                                                                       \
-  "ldmia " ptr "!, {r8, r9, r10, r11}\n\tldrh r8, [" tab ", r8, lsl #1]\n\tldrh r9, [" tab ", r9, lsl #1]\n\t" \
-  "ldrh r10, [" tab ", r10, lsl #1]\n\tldrh r11, [" tab ", r11, lsl #1]\n\t"
+  "ldmia " ptr "!, {r8, r9, r10, r11}\n\tldrh r8, [" tab ", r8]\n\tldrh r9, [" tab ", r9]\n\t" \
+  "ldrh r10, [" tab ", r10]\n\tldrh r11, [" tab ", r11]\n\t"
 /* the four sums: the first four of acc's row (INTO), the next ones (ADD), or added into
  * acc's high half (HIGH: w3's row of a paired partial sum, dot1 + 2^16 dot3) */
 #define BG_LUTW_INTO(acc) "add " acc ", r8, r9\n\tadd " acc ", r10\n\tadd " acc ", r11\n\t"
@@ -322,7 +333,7 @@ static BG_LUT_INLINE uint32_t bg_lut_sum_words(const uint32_t *row, const uint16
   if (n >= 8) acc += bg_lut_sum_words8(&row, t), n -= 8;
   if (n >= 4) acc += bg_lut_sum_words4(&row, t), n -= 4;
 #endif
-  for (k = 0; k < n; ++k) acc += t[row[k]];
+  for (k = 0; k < n; ++k) acc += bg_lut_at(t, row[k]);
   return acc;
 }
 #endif /* BITGPT_LUT_WORDS */

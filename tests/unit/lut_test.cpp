@@ -13,7 +13,7 @@ namespace {
 struct Rows {
   int32_t rows, cols;
   std::vector<int> trits;       // rows x cols, -1..1
-  // (g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code), chunk by chunk, in halfwords
+  // the byte offset 2 ((g mod chunk) * BG_LUT_GROUP + bg_lut_entry(code)), chunk by chunk, in halfwords
   // (BG_W_TERNARY_LUT4) or words (BG_W_TERNARY_LUT4W); held in words, word-aligned
   std::vector<uint32_t> packed;
   bg_matrix m{};
@@ -27,7 +27,7 @@ struct Rows {
       for (int32_t g = 0; g < groups; ++g) {
         int index = 0;
         for (int k = 3; k >= 0; --k) index = 3 * index + (4 * g + k < cols ? trits[static_cast<size_t>(i) * cols + 4 * g + k] + 1 : 1);
-        const auto entry = static_cast<uint32_t>((g % chunk) * BG_LUT_GROUP + bg_lut_entry(static_cast<uint32_t>(index)));
+        const auto entry = static_cast<uint32_t>(2 * ((g % chunk) * BG_LUT_GROUP + bg_lut_entry(static_cast<uint32_t>(index))));
         const auto at = static_cast<size_t>(bg_lut_index_at(rows, groups, chunk, i, g));
         if (width == 4)
           packed[at] = entry;
