@@ -30,7 +30,7 @@ Placement place(const ir::Graph& g, bool inplace) {
   return p;
 }
 
-constexpr int64_t kLookupKernelCode = 5120;  // the lookup kernels' own functions (their rows' finishing loops included)
+constexpr int64_t kLookupKernelCode = 8192;  // the lookup kernels' own functions (their rows' finishing loops included; the LLVM object holds both index widths)
 constexpr int64_t kBase3DecodeTable = 2 * 243;
 
 bool has_lookup(const ir::Graph& g) {

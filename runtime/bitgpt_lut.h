@@ -412,8 +412,8 @@ static BG_LUT_INLINE void bg_lut_rows2(const uint16_t **r1, const uint16_t **r3,
 /* One chunk's lookups for every row, added into the partial sums p (which start at minus
  * the bias of all the row's lookups, so a chunk adds its sums alone). r1 and r3 are the
  * chunk's indices, n per row (bg_lut_index_at), `width` bytes each; on Thumb-2 straight
- * chunks take rows two at a time (bg_lut_rows2, bg_lut_rows2_words), the loops below the
- * odd last row. Sums add modulo 2^32: a paired row keeps dot1 + 2^16 dot3, which splits
+ * chunks take rows two at a time (bg_lut_rows2, bg_lut_rows2_words), two pairs a pass,
+ * the loops below the odd last row. Sums add modulo 2^32: a paired row keeps dot1 + 2^16 dot3, which splits
  * back exactly while both final sums fit int16 (cols <= 258). */
 static BG_LUT_INLINE void bg_lut_chunk_rows(const uint8_t *r1, const uint8_t *r3, int32_t rows, const uint16_t *t, int32_t n, int32_t paired,
                                             uint32_t *p, int32_t width) {
@@ -421,25 +421,37 @@ static BG_LUT_INLINE void bg_lut_chunk_rows(const uint8_t *r1, const uint8_t *r3
   int32_t r = 0;
 #if BG_LUT_ROW_PAIRS
   if ((n == 16 || n == 8 || n == 4) && (!r3 || paired)) {
-    uint32_t *const pairs_end = p + (rows & ~1);
+    uint32_t *const pairs_end = p + (rows & ~1), *const quads_end = p + (rows & ~3);
+    /* chunks of 8 and 4 groups: two row pairs a pass, one test and branch for four rows
+     * (a row pair's lookups cost ~40 instructions there; the copy costs ~600 bytes of code) */
+#define BG_LUT_PAIRS(rows2)                  \
+  do {                                       \
+    if (n <= 8)                              \
+      while (p != quads_end) {               \
+        rows2;                               \
+        rows2;                               \
+      }                                      \
+    while (p != pairs_end) rows2;            \
+  } while (0)
 #if defined(BITGPT_LUT_WORDS)
     if (width == 4) {
       const uint32_t *i1 = (const uint32_t *)(const void *)r1, *i3 = (const uint32_t *)(const void *)r3;
       if (r3) /* two loops: no test of r3 per row pair */
-        while (p != pairs_end) bg_lut_rows2_words(&i1, &i3, t, n, &p);
+        BG_LUT_PAIRS(bg_lut_rows2_words(&i1, &i3, t, n, &p));
       else
-        while (p != pairs_end) bg_lut_rows2_words(&i1, 0, t, n, &p);
+        BG_LUT_PAIRS(bg_lut_rows2_words(&i1, 0, t, n, &p));
       r1 = (const uint8_t *)i1, r3 = (const uint8_t *)i3;
     } else
 #endif
     {
       const uint16_t *i1 = (const uint16_t *)(const void *)r1, *i3 = (const uint16_t *)(const void *)r3;
       if (r3)
-        while (p != pairs_end) bg_lut_rows2(&i1, &i3, t, n, &p);
+        BG_LUT_PAIRS(bg_lut_rows2(&i1, &i3, t, n, &p));
       else
-        while (p != pairs_end) bg_lut_rows2(&i1, 0, t, n, &p);
+        BG_LUT_PAIRS(bg_lut_rows2(&i1, 0, t, n, &p));
       r1 = (const uint8_t *)i1, r3 = (const uint8_t *)i3;
     }
+#undef BG_LUT_PAIRS
     r = rows & ~1, p -= r; /* p back at row 0; the odd last row, if any, below */
   }
 #endif

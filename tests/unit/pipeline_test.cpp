@@ -365,6 +365,28 @@ TEST(Pipeline, CostModelPutsTablesWhereTheyPayAndFit) {
   EXPECT_EQ(lookup_products(compile_model(m, o), ir::OpKind::FfnUp), 0);
 }
 
+// A chunk holds at most BG_LUT_MAX_CHUNK groups, so that every packed byte offset fits a
+// halfword: whole tables for w2's 1,600 inputs (400 groups) are taken in chunks of 364,
+// and the plan computes the reference's integers.
+TEST(Pipeline, TableChunksStopWhereTheirOffsetsFitAHalfword) {
+  const Model m = random_model(shaped_spec("wide", 32, 1, 2, 1, 16, 1600, 256, 16));
+  CompileOptions o;
+  o.target = "host";
+  o.sram = 1024 * 1024;
+  o.kernel = KernelOption::Lut4;
+  const CompiledModel c = compile_model(m, o);
+  int wide = 0;
+  for (int op : ternary_products(c.graph)) {
+    EXPECT_LE(c.graph.ops[op].lut_chunk, BG_LUT_MAX_CHUNK);
+    if (c.graph.constants.matrices[c.graph.ops[op].matrix].cols == 1600) {
+      ++wide;
+      EXPECT_EQ(c.graph.ops[op].lut_chunk, BG_LUT_MAX_CHUNK);
+    }
+  }
+  EXPECT_EQ(wide, 1);
+  EXPECT_EQ(generate_with(c, m, 0).checksum, generate_with(reference_program(m, c), m, 0).checksum);
+}
+
 TEST(KernelCost, ACheaperSmallerChunkWinsOverATestedLargerOne) {
   // 96 groups (w2's 384 inputs): a chunk of 24 tests its last 8 lookups in every row,
   // one of 16 is straight code, so 16 costs less although it is smaller; the whole
