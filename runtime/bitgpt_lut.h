@@ -524,7 +524,9 @@ static BG_LUT_INLINE int32_t bg_lut_matvec_of(const bg_matrix *w1, const bg_matr
   }
   {
     const uint32_t bias = (uint32_t)groups * BG_LUT_BIAS, start = 0u - (rows3 && s->paired ? bias + (bias << 16) : bias);
-    for (r = 0; r < (rows3 && !s->paired ? 2 * rows : rows); ++r) p[r] = start;
+    uint32_t *q = p, *const end = p + (rows3 && !s->paired ? 2 * rows : rows);
+    for (; end - q >= 4; q += 4) q[0] = q[1] = q[2] = q[3] = start; /* four a pass: a loop test per four rows */
+    for (; q != end; ++q) *q = start;
   }
   for (g0 = 0; g0 < groups; g0 += s->chunk) {
     const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
