@@ -3,7 +3,10 @@
 // plans are sound, and budgets that cannot fit fail with a breakdown.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
+
+#include "codegen/report.h"
 
 #include "interp/generate.h"
 #include "interp/interpreter.h"
@@ -248,6 +251,9 @@ TEST(Pipeline, LookupWordIndicesTakeFlashOnlyWhereItFits) {
   EXPECT_EQ(no_pairs.weights_flash_bytes() - halfwords.weights_flash_bytes(), 2 * groups);  // two bytes more a group
   // the same integers either way
   EXPECT_EQ(generate_with(words, m, 0).checksum, generate_with(halfwords, m, 0).checksum);
+  // and the JSON report says which
+  EXPECT_EQ(nlohmann::json::parse(report_json(words))["packing"]["lookup_index_bytes"], 4);
+  EXPECT_EQ(nlohmann::json::parse(report_json(halfwords))["packing"]["lookup_index_bytes"], 2);
 
   o.target = "host";
   o.flash.reset();
