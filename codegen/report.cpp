@@ -71,9 +71,11 @@ std::vector<std::string> base3_matrices(const CompiledModel& c) {
   return names;
 }
 
-// The bytes of one lookup-table index in flash: 4 (words), 2 (halfwords), 0 without tables.
-int lookup_index_bytes(const CompiledModel& c) {
-  return c.any_packing(Packing::LookupWords) ? 4 : c.any_packing(Packing::LookupIndices) ? 2 : 0;
+std::vector<std::string> lookup_word_matrices(const CompiledModel& c) {
+  std::vector<std::string> names;
+  for (const PackedMatrix& m : c.matrices)
+    if (m.packing == Packing::LookupWords) names.push_back(m.data.name);
+  return names;
 }
 
 std::string dot_products(const CompiledModel& c) {
@@ -212,7 +214,7 @@ std::string report_json(const CompiledModel& c, const Provenance& p) {
                   {"dot_products", c.row_kernel == ir::Kernel::Helium ? "mve" : c.row_kernel == ir::Kernel::Smlad ? "smlad" : "c"}, {"products", products},
                   {"estimated_instructions", cost}, {"row_kernel_instructions", row_cost}}},
       {"packing",
-       {{"ternary", packing_name(c)}, {"base3_matrices", base3_matrices(c)}, {"lookup_index_bytes", lookup_index_bytes(c)}, {"reason", c.packing_reason}}},
+       {{"ternary", packing_name(c)}, {"base3_matrices", base3_matrices(c)}, {"lookup_word_matrices", lookup_word_matrices(c)}, {"reason", c.packing_reason}}},
       {"flash",
        {{"budget_bytes", c.flash_budget}, {"weights_bytes", c.weights_flash_bytes()}, {"tokenizer_bytes", c.tokenizer_bytes},
         {"code_estimate_bytes", c.code_estimate()}, {"total_bytes", c.flash_total()}}},

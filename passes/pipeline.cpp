@@ -39,6 +39,13 @@ bool has_lookup(const ir::Graph& g) {
   return false;
 }
 
+// How many matrices the lookup kernel reads.
+size_t lookup_matrices(const ir::Graph& g) {
+  size_t n = 0;
+  for (size_t i = 0; i < g.constants.matrices.size(); ++i) n += read_by_lut4(g, static_cast<int>(i)) ? 1 : 0;
+  return n;
+}
+
 // Matrix i is read only by matrix-vector products and the classifier, whose rows go
 // through bg_row_dots (four at a time: whole quads of int8 row pairs), not by the gated
 // FFN, which takes rows two at a time from two matrices.
@@ -54,7 +61,8 @@ ir::Kernel row_kernel_for(const TargetDesc& t, KernelOption k);
 struct RowLayouts {
   bool planes128 = false;   // ternary rows of 128-weight blocks: the target's own vector row kernel (TargetDesc::row_planes128)
   bool int8_pairs = false;  // int8 rows in pairs (TargetDesc::int8_row_pairs), when the flash has room
-  bool lookup_words = false;  // the lookup kernel's indices in 32-bit words (TargetDesc::lut_word_indices), when the flash has room
+  bool lookup_words = false;  // the lookup kernel can read indices in 32-bit words (TargetDesc::lut_word_indices)
+  std::vector<bool> words;    // by matrix: its lookup indices in words (taken where the flash has room)
 };
 
 // The layouts for a compilation's row kernel: blocks only for the row kernel the target
@@ -71,7 +79,7 @@ RowLayouts row_layouts(const TargetDesc& t, ir::Kernel row_kernel) {
 // where the packing decision says so, int8 rows in pairs and ternary rows in 128-weight
 // blocks (rows of whole blocks) where the row kernel reads them, else as lowered.
 Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, const RowLayouts& layouts) {
-  if (read_by_lut4(g, i)) return layouts.lookup_words ? Packing::LookupWords : Packing::LookupIndices;
+  if (read_by_lut4(g, i)) return static_cast<size_t>(i) < layouts.words.size() && layouts.words[static_cast<size_t>(i)] ? Packing::LookupWords : Packing::LookupIndices;
   if (base3[static_cast<size_t>(i)]) return Packing::Base3;
   const LoweredMatrix& m = g.constants.matrices[static_cast<size_t>(i)];
   if (layouts.int8_pairs && m.dtype == BG_W_INT8 && read_row_by_row(g, i) && int8_pairs_hold(m)) return Packing::Int8Pairs;
@@ -219,6 +227,26 @@ size_t pack_largest_base3(const ir::Graph& g, const FlashModel& flash, int64_t b
   return converted;
 }
 
+// Lookup indices in words, matrix by matrix while the flash total stays within the budget.
+// Each saves about the same instructions per byte of flash (a group's lookup 2.2
+// instructions instead of 3, for 2 more bytes), so the order matters only at the margin:
+// the largest first. Returns how many matrices take them.
+size_t take_word_indices(const ir::Graph& g, FlashModel& flash, int64_t budget, const std::vector<bool>& base3) {
+  const std::vector<LoweredMatrix>& matrices = g.constants.matrices;
+  std::vector<size_t> order;
+  for (size_t i = 0; i < matrices.size(); ++i)
+    if (read_by_lut4(g, static_cast<int>(i))) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return matrices[a].flash_bytes() > matrices[b].flash_bytes(); });
+  flash.layouts.words.assign(matrices.size(), false);
+  size_t taken = 0;
+  for (size_t i : order) {
+    flash.layouts.words[i] = true;
+    if (flash.total(g, base3) > budget) flash.layouts.words[i] = false;
+    else ++taken;
+  }
+  return taken;
+}
+
 // The placement, the resolved steps and the packed matrices of c.graph as chosen.
 void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& base3, const RowLayouts& layouts) {
   set_row_kernel(c.graph, c.row_kernel);
@@ -298,13 +326,15 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   const RowLayouts layouts = row_layouts(*c.target, c.row_kernel);
   flash.layouts = layouts;
   flash.layouts.int8_pairs = false;
-  flash.layouts.lookup_words = false;
+  // (flash.layouts.words stays empty for the search: halfword indices)
   c.kernel_policy = pinned_base3 ? KernelPolicy::Base3Packing : o.kernel == KernelOption::Auto ? KernelPolicy::CostModel : KernelPolicy::Pinned;
   const bool all_lookup_tables = o.kernel == KernelOption::Lut4 && has_ternary;
   choose_kernels_and_fit(c, fused, req, all_lookup_tables, o.lut_chunk, inplace, flash, base3);
-  flash.layouts.lookup_words = layouts.lookup_words && has_lookup(c.graph);
-  if (flash.layouts.lookup_words && flash.total(c.graph, base3) > c.flash_budget) flash.layouts.lookup_words = false;
-  if (flash.layouts.lookup_words) c.dot_costs.lut_per_group = c.dot_costs.lut_word_per_group;  // the estimates of the kernel that runs
+  if (layouts.lookup_words && has_lookup(c.graph)) {
+    // the estimates of the kernel that runs; a plan with both widths keeps the halfwords' figure
+    const size_t words = take_word_indices(c.graph, flash, c.flash_budget, base3);
+    if (words > 0 && words == lookup_matrices(c.graph)) c.dot_costs.lut_per_group = c.dot_costs.lut_word_per_group;
+  }
   flash.layouts.int8_pairs = layouts.int8_pairs && !pinned_base3;
   if (flash.layouts.int8_pairs && flash.total(c.graph, base3) > c.flash_budget) flash.layouts.int8_pairs = false;
   c.kernel_reason = !has_ternary                                  ? "no ternary matrices"
@@ -329,7 +359,9 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
                                    two_bit, c.flash_budget, converted, ternary);
   }
   finish_program(c, inplace, base3, flash.layouts);
-  if (c.any_packing(Packing::LookupWords)) c.packing_reason += "; lookup table indices in 32-bit words, four a load (1 byte a weight)";
+  if (c.any_packing(Packing::LookupWords))
+    c.packing_reason += c.any_packing(Packing::LookupIndices) ? "; lookup table indices in 32-bit words, four a load (1 byte a weight), for the largest matrices the flash has room for"
+                                                               : "; lookup table indices in 32-bit words, four a load (1 byte a weight)";
   if (c.any_packing(Packing::Int8Pairs)) c.packing_reason += "; int8 rows as row pairs in 32-bit words, two rows a multiply-accumulate (2 bytes a weight)";
 
   if (c.flash_total() > c.flash_budget) {

@@ -55,9 +55,9 @@ static inline int64_t bg_lut_index_at(int32_t rows, int32_t groups, int32_t chun
 
 /* The index widths a build reads: halfwords (BG_W_TERNARY_LUT4) unless BITGPT_LUT_WORDS
  * says words (BG_W_TERNARY_LUT4W): 1 for the emitted code of a plan that stores every
- * lookup matrix in words (the compiler decides for all of them at once), 2 for builds that
- * run any plan (the interpreter, the LLVM backend's kernels), which tell them apart by
- * dtype. A width is its bytes per index. */
+ * lookup matrix in words, 2 for a plan with both (the flash had room for words for some
+ * matrices only) and for builds that run any plan (the interpreter, the LLVM backend's
+ * kernels): they tell the widths apart by dtype. A width is its bytes per index. */
 #if !defined(BITGPT_LUT_WORDS)
 #define BG_LUT_INDEX_BYTES(w) 2
 #elif BITGPT_LUT_WORDS == 2

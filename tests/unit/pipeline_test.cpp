@@ -214,10 +214,10 @@ TEST(Pipeline, Int8RowPairsTakeFlashOnlyWhereItFits) {
   EXPECT_EQ(compile_model(m, o).matrices[static_cast<size_t>(k.classifier)].packing, Packing::AsLowered);
 }
 
-// Thumb-2 cores store the lookup kernel's indices in 32-bit words when the flash has room
-// (before int8 row pairs, which save less), else in halfwords; the cost figures of the
-// estimates follow the packing; the host, whose C lookups gain nothing from words, keeps
-// halfwords.
+// Thumb-2 cores store the lookup kernel's indices in 32-bit words where the flash has room
+// (before int8 row pairs, which save less), matrix by matrix, else in halfwords; the cost
+// figures of the estimates follow the packing; the host, whose C lookups gain nothing from
+// words, keeps halfwords.
 TEST(Pipeline, LookupWordIndicesTakeFlashOnlyWhereItFits) {
   const Model m = random_model(spec("words"));
   CompileOptions o;
@@ -240,20 +240,30 @@ TEST(Pipeline, LookupWordIndicesTakeFlashOnlyWhereItFits) {
   const CompiledModel no_pairs = compile_model(m, o);
   EXPECT_EQ(lookup_packings(no_pairs), std::set<Packing>{Packing::LookupWords});
   EXPECT_EQ(no_pairs.matrices[static_cast<size_t>(k.classifier)].packing, Packing::AsLowered);
+  // a byte short of that: the matrices take words largest first while they fit, the
+  // last (smallest) keeps halfwords
   o.flash = no_pairs.flash_total() - 1;
+  const CompiledModel mixed = compile_model(m, o);
+  EXPECT_EQ(lookup_packings(mixed), (std::set<Packing>{Packing::LookupWords, Packing::LookupIndices}));
+  EXPECT_DOUBLE_EQ(mixed.dot_costs.lut_per_group, mixed.target->dot.lut_per_group);  // the halfwords' figure where both run
+  EXPECT_LE(mixed.flash_total(), *o.flash);
+  int64_t groups = 0;
+  size_t lookup_matrices = 0;
+  for (const LoweredMatrix& w : k.matrices)
+    if (w.dtype == BG_W_TERNARY2) groups += int64_t{w.rows} * ((w.cols + 3) / 4), ++lookup_matrices;
+  o.flash = no_pairs.flash_total() - 2 * groups;  // two bytes more a group: room for halfwords only
   const CompiledModel halfwords = compile_model(m, o);
   EXPECT_EQ(lookup_packings(halfwords), std::set<Packing>{Packing::LookupIndices});
   EXPECT_DOUBLE_EQ(halfwords.dot_costs.lut_per_group, halfwords.target->dot.lut_per_group);
-  EXPECT_LE(halfwords.flash_total(), *o.flash);
-  int64_t groups = 0;
-  for (const LoweredMatrix& w : k.matrices)
-    if (w.dtype == BG_W_TERNARY2) groups += int64_t{w.rows} * ((w.cols + 3) / 4);
-  EXPECT_EQ(no_pairs.weights_flash_bytes() - halfwords.weights_flash_bytes(), 2 * groups);  // two bytes more a group
-  // the same integers either way
-  EXPECT_EQ(generate_with(words, m, 0).checksum, generate_with(halfwords, m, 0).checksum);
+  EXPECT_EQ(no_pairs.weights_flash_bytes() - halfwords.weights_flash_bytes(), 2 * groups);
+  // the same integers every way
+  const uint64_t checksum = generate_with(words, m, 0).checksum;
+  EXPECT_EQ(generate_with(mixed, m, 0).checksum, checksum);
+  EXPECT_EQ(generate_with(halfwords, m, 0).checksum, checksum);
   // and the JSON report says which
-  EXPECT_EQ(nlohmann::json::parse(report_json(words))["packing"]["lookup_index_bytes"], 4);
-  EXPECT_EQ(nlohmann::json::parse(report_json(halfwords))["packing"]["lookup_index_bytes"], 2);
+  EXPECT_EQ(nlohmann::json::parse(report_json(words))["packing"]["lookup_word_matrices"].size(), lookup_matrices);
+  EXPECT_EQ(nlohmann::json::parse(report_json(mixed))["packing"]["lookup_word_matrices"].size(), lookup_matrices - 1);
+  EXPECT_TRUE(nlohmann::json::parse(report_json(halfwords))["packing"]["lookup_word_matrices"].empty());
 
   o.target = "host";
   o.flash.reset();
