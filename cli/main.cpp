@@ -130,7 +130,7 @@ struct PlanArgs {
                                                                                  {"smlad", KernelOption::Smlad},
                                                                                  {"mve", KernelOption::Mve},
                                                                                  {"lut4", KernelOption::Lut4}}));
-    lut_opt = app.add_option("--lut-chunk", lut_chunk, "with --kernel lut4: groups of 4 inputs per table chunk (default: the largest that leaves a useful window)")
+    lut_opt = app.add_option("--lut-chunk", lut_chunk, "with --kernel lut4: groups of 4 inputs per table chunk, at most 364 (default: the largest that leaves a useful window)")
                   ->check(whole_number(false));
     max_prompt_opt = app.add_option("--max-prompt-bytes", max_prompt_bytes,
                                     fmt::format("BPE tokenizers: the longest prompt the planned encoding buffer holds (default {})", kDefaultMaxPromptBytes))

@@ -6,7 +6,8 @@
  * offset of the group's entry in the chunk's tables, bg_lut_offset(g mod chunk, code),
  * laid out chunk by chunk (bg_lut_index_at), so a lookup is one halfword load of the index
  * and one indexed load of the sum, with no per-group table pointer and no scaling of the
- * index (RISC-V and Armv6-M have no scaled-index load) (4 bits per weight of flash, bought for speed). Where the
+ * index, which RISC-V and Armv6-M would spend an instruction on (4 bits per weight of
+ * flash, bought for speed). Where the
  * flash has room, the same indices may be stored in 32-bit words (BG_W_TERNARY_LUT4W, 8 bits
  * a weight): on Thumb-2 one LDM then loads four of them, 2.2 instructions a group instead of
  * 3 (BITGPT_LUT_WORDS below). The sums are
