@@ -16,9 +16,11 @@ const std::vector<TargetDesc>& all_targets() {
   // and of a small model on cortex-m0plus (the example does not fit its flash). Plain C
   // takes two 2-bit rows a pass. The host runs the C forms (no Thumb-2 assembly); its
   // instruction counts are not something anyone measures.
-  // Armv6-M: the general chunk form everywhere (bitgpt_lut.h), its tests in the 25; these
-  // figures predate the lookup kernel's last changes (its C form changed little).
-  constexpr DotCosts armv6m = {6.25, 6.25, 25, 4.4, 25, 25, 220, 0};
+  // Armv6-M: the general chunk form everywhere (bitgpt_lut.h), its tests in the 25; a
+  // lookup 51 instructions a pass of 16 groups since the indices are byte offsets (was 35
+  // per 8, a shift each; small_m0 --kernel lut4); the other figures predate the lookup
+  // kernel's last changes (its C form changed little).
+  constexpr DotCosts armv6m = {6.25, 6.25, 25, 3.2, 25, 25, 220, 0};
   // Thumb-2 lookups: 47 instructions per pass of 16 groups in assembly, with the loop
   // 51; per row and chunk 8 (passes in a loop), 2 for straight chunks (52 instructions for
   // two rows of 8 groups, or a w1 and w3 row pair of 4, the pointers and partial sums
