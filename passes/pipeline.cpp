@@ -39,13 +39,6 @@ bool has_lookup(const ir::Graph& g) {
   return false;
 }
 
-// How many matrices the lookup kernel reads.
-size_t lookup_matrices(const ir::Graph& g) {
-  size_t n = 0;
-  for (size_t i = 0; i < g.constants.matrices.size(); ++i) n += read_by_lut4(g, static_cast<int>(i)) ? 1 : 0;
-  return n;
-}
-
 // Matrix i is read only by matrix-vector products and the classifier, whose rows go
 // through bg_row_dots (four at a time: whole quads of int8 row pairs), not by the gated
 // FFN, which takes rows two at a time from two matrices.
@@ -227,24 +220,36 @@ size_t pack_largest_base3(const ir::Graph& g, const FlashModel& flash, int64_t b
   return converted;
 }
 
-// Lookup indices in words, matrix by matrix while the flash total stays within the budget.
-// Each saves about the same instructions per byte of flash (a group's lookup 2.2
-// instructions instead of 3, for 2 more bytes), so the order matters only at the margin:
-// the largest first. Returns how many matrices take them.
-size_t take_word_indices(const ir::Graph& g, FlashModel& flash, int64_t budget, const std::vector<bool>& base3) {
+// Lookup indices in words, product by product while the flash total stays within the
+// budget. A product's matrices (a gated FFN's w1 and w3) take the same width: the kernel
+// reads both with the first one's. Each saves about the same instructions per byte of
+// flash (a group's lookup 2.2 instructions instead of 3, for 2 more bytes), so the order
+// matters only at the margin: the largest first. Returns whether every product took them.
+bool take_word_indices(const ir::Graph& g, FlashModel& flash, int64_t budget, const std::vector<bool>& base3) {
   const std::vector<LoweredMatrix>& matrices = g.constants.matrices;
-  std::vector<size_t> order;
-  for (size_t i = 0; i < matrices.size(); ++i)
-    if (read_by_lut4(g, static_cast<int>(i))) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return matrices[a].flash_bytes() > matrices[b].flash_bytes(); });
-  flash.layouts.words.assign(matrices.size(), false);
-  size_t taken = 0;
-  for (size_t i : order) {
-    flash.layouts.words[i] = true;
-    if (flash.total(g, base3) > budget) flash.layouts.words[i] = false;
-    else ++taken;
+  std::vector<std::vector<size_t>> products;  // each lookup product's matrices, each matrix once
+  std::vector<bool> seen(matrices.size(), false);
+  for (const ir::Op& op : g.ops) {
+    if (op.kernel != ir::Kernel::Lookup || seen[static_cast<size_t>(op.matrix)]) continue;
+    products.push_back({static_cast<size_t>(op.matrix)});
+    if (op.matrix2 >= 0) products.back().push_back(static_cast<size_t>(op.matrix2));
+    for (size_t i : products.back()) seen[i] = true;
   }
-  return taken;
+  auto bytes = [&](const std::vector<size_t>& product) {
+    int64_t n = 0;
+    for (size_t i : product) n += matrices[i].flash_bytes();
+    return n;
+  };
+  std::stable_sort(products.begin(), products.end(), [&](const auto& a, const auto& b) { return bytes(a) > bytes(b); });
+  flash.layouts.words.assign(matrices.size(), false);
+  bool all = true;
+  for (const std::vector<size_t>& product : products) {
+    for (size_t i : product) flash.layouts.words[i] = true;
+    if (flash.total(g, base3) <= budget) continue;
+    for (size_t i : product) flash.layouts.words[i] = false;
+    all = false;
+  }
+  return all;
 }
 
 // The placement, the resolved steps and the packed matrices of c.graph as chosen.
@@ -332,8 +337,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   choose_kernels_and_fit(c, fused, req, all_lookup_tables, o.lut_chunk, inplace, flash, base3);
   if (layouts.lookup_words && has_lookup(c.graph)) {
     // the estimates of the kernel that runs; a plan with both widths keeps the halfwords' figure
-    const size_t words = take_word_indices(c.graph, flash, c.flash_budget, base3);
-    if (words > 0 && words == lookup_matrices(c.graph)) c.dot_costs.lut_per_group = c.dot_costs.lut_word_per_group;
+    if (take_word_indices(c.graph, flash, c.flash_budget, base3)) c.dot_costs.lut_per_group = c.dot_costs.lut_word_per_group;
   }
   flash.layouts.int8_pairs = layouts.int8_pairs && !pinned_base3;
   if (flash.layouts.int8_pairs && flash.total(c.graph, base3) > c.flash_budget) flash.layouts.int8_pairs = false;

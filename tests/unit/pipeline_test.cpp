@@ -260,6 +260,21 @@ TEST(Pipeline, LookupWordIndicesTakeFlashOnlyWhereItFits) {
   const uint64_t checksum = generate_with(words, m, 0).checksum;
   EXPECT_EQ(generate_with(mixed, m, 0).checksum, checksum);
   EXPECT_EQ(generate_with(halfwords, m, 0).checksum, checksum);
+  // at every budget between, a gated FFN's w1 and w3 share one width (its kernel reads both
+  // with w1's), and the integers stay the same
+  int gated = 0;
+  for (int step = 1; step < 16; ++step) {
+    o.flash = halfwords.flash_total() + (no_pairs.flash_total() - halfwords.flash_total()) * step / 16;
+    const CompiledModel between = compile_model(m, o);
+    for (const ir::Op& op : between.graph.ops)
+      if (op.kernel == ir::Kernel::Lookup && op.matrix2 >= 0) {
+        ++gated;
+        EXPECT_EQ(between.matrices[static_cast<size_t>(op.matrix)].packing, between.matrices[static_cast<size_t>(op.matrix2)].packing)
+            << op.label << " at --flash " << *o.flash;
+      }
+    EXPECT_EQ(generate_with(between, m, 0).checksum, checksum) << "--flash " << *o.flash;
+  }
+  EXPECT_GT(gated, 0);  // the model has gated FFNs: the check is not vacuous
   // and the JSON report says which
   EXPECT_EQ(nlohmann::json::parse(report_json(words))["packing"]["lookup_word_matrices"].size(), lookup_matrices);
   EXPECT_EQ(nlohmann::json::parse(report_json(mixed))["packing"]["lookup_word_matrices"].size(), lookup_matrices - 1);
