@@ -64,17 +64,11 @@ std::string packing_name(const CompiledModel& c) {
   return !base3 ? "2bit" : two_bit ? "mixed" : "base3";
 }
 
-std::vector<std::string> base3_matrices(const CompiledModel& c) {
+// The names of the matrices stored in packing p.
+std::vector<std::string> matrices_packed(const CompiledModel& c, Packing p) {
   std::vector<std::string> names;
   for (const PackedMatrix& m : c.matrices)
-    if (m.packing == Packing::Base3) names.push_back(m.data.name);
-  return names;
-}
-
-std::vector<std::string> lookup_word_matrices(const CompiledModel& c) {
-  std::vector<std::string> names;
-  for (const PackedMatrix& m : c.matrices)
-    if (m.packing == Packing::LookupWords) names.push_back(m.data.name);
+    if (m.packing == p) names.push_back(m.data.name);
   return names;
 }
 
@@ -122,7 +116,7 @@ std::string format_report(const CompiledModel& c, const Provenance& p) {
   s += fmt::format("kernel: {} ({}); other dot products: {}\n", kernel_display_name(c), c.kernel_reason, dot_products(c));
   s += fmt::format("packing: {} ({})\n", packing_name(c), c.packing_reason);
   if (!p.version.empty()) s += "made by: " + made_by(p) + "\n";
-  if (packing_name(c) == "mixed") s += fmt::format("  base-3 matrices: {}\n", fmt::join(base3_matrices(c), ", "));
+  if (packing_name(c) == "mixed") s += fmt::format("  base-3 matrices: {}\n", fmt::join(matrices_packed(c, Packing::Base3), ", "));
   bool header = false;
   double products_cost = 0, row_cost = 0;
   for (const Step& p : c.steps) {
@@ -214,7 +208,7 @@ std::string report_json(const CompiledModel& c, const Provenance& p) {
                   {"dot_products", c.row_kernel == ir::Kernel::Helium ? "mve" : c.row_kernel == ir::Kernel::Smlad ? "smlad" : "c"}, {"products", products},
                   {"estimated_instructions", cost}, {"row_kernel_instructions", row_cost}}},
       {"packing",
-       {{"ternary", packing_name(c)}, {"base3_matrices", base3_matrices(c)}, {"lookup_word_matrices", lookup_word_matrices(c)}, {"reason", c.packing_reason}}},
+       {{"ternary", packing_name(c)}, {"base3_matrices", matrices_packed(c, Packing::Base3)}, {"lookup_word_matrices", matrices_packed(c, Packing::LookupWords)}, {"reason", c.packing_reason}}},
       {"flash",
        {{"budget_bytes", c.flash_budget}, {"weights_bytes", c.weights_flash_bytes()}, {"tokenizer_bytes", c.tokenizer_bytes},
         {"code_estimate_bytes", c.code_estimate()}, {"total_bytes", c.flash_total()}}},
