@@ -50,6 +50,7 @@ constexpr uint32_t STATE_AT = {3},{4} KV_K_SCALE_AT = {5}, KV_V_SCALE_AT = {6}, 
                ? "\n/* Lookup table indices in 32-bit words for some matrices, halfwords for the others (bitgpt_lut.h). */\n#define BITGPT_LUT_WORDS 2\n"
                : "\n/* Lookup table indices stored in 32-bit words, four loaded at a time (bitgpt_lut.h). */\n#define BITGPT_LUT_WORDS 1\n";
     if (c_.any_packing(Packing::Int8Pairs)) s += "\n/* int8 rows stored as row pairs: their kernel (bitgpt_rows.h). */\n#define BITGPT_INT8_PAIRS 1\n";
+    if (c_.any_packing(Packing::Int16Quads)) s += "\n/* int8 rows stored as int16 quads: their kernel (bitgpt_rows.h). */\n#define BITGPT_INT16_QUADS 1\n";
     s += fmt::format(R"(
 #include "{0}.h"
 

@@ -38,9 +38,9 @@ class WeightsSource : public EmitContext {
       const LoweredMatrix& m = c_.matrices[i].data;
       const std::string sym = matrix_sym(static_cast<int>(i));
       static const char* dtype_names[] = {"BG_W_TERNARY2", "BG_W_BINARY1", "BG_W_INT8", "BG_W_TERNARY_LUT4", "BG_W_TERNARY_B3", "BG_W_TERNARY_P128", "BG_W_INT8_PAIRS",
-                                           "BG_W_TERNARY_LUT4W"};
+                                           "BG_W_TERNARY_LUT4W", "BG_W_INT16_QUADS"};
       s += fmt::format("/* {}: [{} x {}] {}, {} bytes per {}, {} scale{} */\n", m.name, m.rows, m.cols, dtype_names[m.dtype], m.row_bytes,
-                       m.dtype == BG_W_INT8_PAIRS ? "four rows" : "row", m.per_row ? "per-row" : "one", m.per_row ? "s" : "");
+                       m.dtype == BG_W_INT8_PAIRS || m.dtype == BG_W_INT16_QUADS ? "four rows" : "row", m.per_row ? "per-row" : "one", m.per_row ? "s" : "");
       if (c_.matrices[i].tied_to_embedding)
         s += fmt::format("#define {}_data ((const uint8_t *){}_tok_embeddings_data) /* tied: the embedding codes */\n", sym, n_);
       else

@@ -87,6 +87,33 @@ LoweredMatrix pack_int8_pairs(const LoweredMatrix& m) {
   return out;
 }
 
+// Bytes of m's rows as int16 quads: a quad of rows is 32 bytes a step of four columns.
+int64_t int16_quads_bytes(const LoweredMatrix& m) { return int64_t{32} * ((m.cols + 3) / 4) * ((m.rows + 3) / 4); }
+
+// Int8 rows widened to int16, four rows at a time, in the order SXTB16 unpacks an
+// activation word into (BG_W_INT16_QUADS): for each step of four columns and each row
+// of the quad the halfwords w0, w2, w1, w3; rows and columns past the last are 0.
+LoweredMatrix pack_int16_quads(const LoweredMatrix& m) {
+  LoweredMatrix out = m;
+  out.dtype = BG_W_INT16_QUADS;
+  const int32_t steps = (m.cols + 3) / 4, quads = (m.rows + 3) / 4;
+  out.row_bytes = 32 * steps;
+  out.data.assign(static_cast<size_t>(int16_quads_bytes(m)), 0);
+  static constexpr int32_t kLaneColumn[4] = {0, 2, 1, 3};  // halfword h of a step holds column 4s + kLaneColumn[h]
+  for (int32_t q = 0; q < quads; ++q)
+    for (int32_t k = 0; k < 4 && 4 * q + k < m.rows; ++k)
+      for (int32_t s = 0; s < steps; ++s)
+        for (int32_t h = 0; h < 4; ++h) {
+          const int32_t r = 4 * q + k, c = 4 * s + kLaneColumn[h];
+          if (c >= m.cols) continue;
+          const auto v = static_cast<uint16_t>(static_cast<int8_t>(m.data[static_cast<size_t>(r) * static_cast<size_t>(m.row_bytes) + static_cast<size_t>(c)]));
+          const size_t at = static_cast<size_t>(q) * static_cast<size_t>(out.row_bytes) + static_cast<size_t>(32 * s + 8 * k + 2 * h);
+          out.data[at] = static_cast<uint8_t>(v);  // little-endian
+          out.data[at + 1] = static_cast<uint8_t>(v >> 8);
+        }
+  return out;
+}
+
 }  // namespace
 
 bool int8_pairs_hold(const LoweredMatrix& m) {
@@ -104,12 +131,14 @@ const char* packing_name(Packing p) {
     case Packing::LookupWords: return "lut4-words";
     case Packing::Planes128: return "planes128";
     case Packing::Int8Pairs: return "int8-pairs";
+    case Packing::Int16Quads: return "int16-quads";
   }
   return "?";
 }
 
 int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p) {
   if (p == Packing::Int8Pairs && m.dtype == BG_W_INT8) return int8_pairs_bytes(m) + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
+  if (p == Packing::Int16Quads && m.dtype == BG_W_INT8) return int16_quads_bytes(m) + static_cast<int64_t>(m.scales.size() * sizeof(bg_mult));
   if (p == Packing::AsLowered || p == Packing::Planes128 || m.dtype != BG_W_TERNARY2) return m.flash_bytes();
   const int64_t groups = (m.cols + 3) / 4;
   const int64_t per_row = p == Packing::LookupIndices ? 2 * groups : p == Packing::LookupWords ? 4 * groups : (m.cols + 4) / 5;
@@ -118,7 +147,7 @@ int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p) {
 
 PackedMatrix pack_matrix(const LoweredMatrix& m, Packing p, int lut_chunk) {
   PackedMatrix out;
-  const bool applies = p == Packing::Int8Pairs ? m.dtype == BG_W_INT8 : m.dtype == BG_W_TERNARY2;  // int8 rows pair, ternary ones pack
+  const bool applies = p == Packing::Int8Pairs || p == Packing::Int16Quads ? m.dtype == BG_W_INT8 : m.dtype == BG_W_TERNARY2;  // int8 rows widen, ternary ones pack
   out.packing = applies ? p : Packing::AsLowered;
   const bool lookup = out.packing == Packing::LookupIndices || out.packing == Packing::LookupWords;
   out.lut_chunk = lookup ? lut_chunk : 0;
@@ -130,6 +159,7 @@ PackedMatrix pack_matrix(const LoweredMatrix& m, Packing p, int lut_chunk) {
       if (!int8_pairs_hold(m)) throw Error("internal error: " + m.name + " has an int8 weight of -128, which row pairs cannot hold");
       out.data = pack_int8_pairs(m);
       break;
+    case Packing::Int16Quads: out.data = pack_int16_quads(m); break;
     case Packing::LookupIndices:
     case Packing::LookupWords:
       if (lut_chunk < 1) throw Error("internal error: lookup indices of " + m.name + " without a table chunk");

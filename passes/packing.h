@@ -4,7 +4,8 @@
 // it as 16-bit table indices (one per group of 4 weights) or, where the flash has room on a
 // core that loads them four at a time, the same indices in 32-bit words, or for a vector row kernel that
 // wants them (x86-64 AVX2/AVX-512, Helium) in blocks of 128 weights whose bytes hold fields 32 weights apart;
-// int8 matrices may be stored as row pairs in 32-bit words (Armv7-M without DSP). Packing is decided by the
+// int8 matrices may be stored as row pairs in 32-bit words (Armv7-M without DSP) or widened
+// to int16 four rows at a time (the SMLAD row kernel). Packing is decided by the
 // pipeline (flash budget, kernel choice) and done once here: the flash figures of the plan
 // are the sizes of these bytes, and every backend emits them as they are.
 #pragma once
@@ -22,6 +23,7 @@ enum class Packing {
   LookupWords,    // the same entries in 32-bit words (BG_W_TERNARY_LUT4W; 8 bits a weight): an LDM loads four
   Planes128,      // 2 bits per weight in blocks of 128, a byte's four fields 32 weights apart (BG_W_TERNARY_P128)
   Int8Pairs,      // int8 rows as row pairs in 32-bit words, for SMLAL (BG_W_INT8_PAIRS; 2 bytes a weight)
+  Int16Quads,     // int8 rows widened to int16 in SXTB16's lanes, four rows a block, for SMLAD (BG_W_INT16_QUADS; 2 bytes a weight)
 };
 const char* packing_name(Packing p);
 
@@ -39,7 +41,7 @@ int64_t packed_flash_bytes(const LoweredMatrix& m, Packing p);
 // Whether int8 matrix m can be stored as row pairs: every weight within +-127.
 bool int8_pairs_hold(const LoweredMatrix& m);
 
-// Packs matrix m (a ternary packing of a ternary matrix, Int8Pairs of an int8 one);
+// Packs matrix m (a ternary packing of a ternary matrix, Int8Pairs or Int16Quads of an int8 one);
 // AsLowered, or a packing of another kind of matrix, returns it unchanged.
 PackedMatrix pack_matrix(const LoweredMatrix& m, Packing p, int lut_chunk);
 

@@ -53,7 +53,9 @@ ir::Kernel row_kernel_for(const TargetDesc& t, KernelOption k);
 // The layouts a plan's row kernel reads besides the lowered ones.
 struct RowLayouts {
   bool planes128 = false;   // ternary rows of 128-weight blocks: the target's own vector row kernel (TargetDesc::row_planes128)
-  bool int8_pairs = false;  // int8 rows in pairs (TargetDesc::int8_row_pairs), when the flash has room
+  // How int8 rows read row by row are widened where the flash has room: row pairs
+  // (TargetDesc::int8_row_pairs), int16 quads (the SMLAD row kernel), or not (AsLowered).
+  Packing wide_int8 = Packing::AsLowered;
   bool lookup_words = false;  // the lookup kernel can read indices in 32-bit words (TargetDesc::lut_word_indices)
   std::vector<bool> words;    // by matrix: its lookup indices in words (taken where the flash has room)
 };
@@ -63,7 +65,7 @@ struct RowLayouts {
 RowLayouts row_layouts(const TargetDesc& t, ir::Kernel row_kernel) {
   RowLayouts l;
   l.planes128 = t.row_planes128 && row_kernel == row_kernel_for(t, KernelOption::Auto);
-  l.int8_pairs = t.int8_row_pairs;
+  l.wide_int8 = row_kernel == ir::Kernel::Smlad ? Packing::Int16Quads : t.int8_row_pairs ? Packing::Int8Pairs : Packing::AsLowered;
   l.lookup_words = t.lut_word_indices();
   return l;
 }
@@ -75,7 +77,8 @@ Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, co
   if (read_by_lut4(g, i)) return static_cast<size_t>(i) < layouts.words.size() && layouts.words[static_cast<size_t>(i)] ? Packing::LookupWords : Packing::LookupIndices;
   if (base3[static_cast<size_t>(i)]) return Packing::Base3;
   const LoweredMatrix& m = g.constants.matrices[static_cast<size_t>(i)];
-  if (layouts.int8_pairs && m.dtype == BG_W_INT8 && read_row_by_row(g, i) && int8_pairs_hold(m)) return Packing::Int8Pairs;
+  if (layouts.wide_int8 != Packing::AsLowered && m.dtype == BG_W_INT8 && read_row_by_row(g, i) && (layouts.wide_int8 != Packing::Int8Pairs || int8_pairs_hold(m)))
+    return layouts.wide_int8;
   return layouts.planes128 && m.dtype == BG_W_TERNARY2 && m.cols % 128 == 0 ? Packing::Planes128 : Packing::AsLowered;
 }
 
@@ -330,7 +333,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
   // products), each where the plan still fits with it.
   const RowLayouts layouts = row_layouts(*c.target, c.row_kernel);
   flash.layouts = layouts;
-  flash.layouts.int8_pairs = false;
+  flash.layouts.wide_int8 = Packing::AsLowered;
   // (flash.layouts.words stays empty for the search: halfword indices)
   c.kernel_policy = pinned_base3 ? KernelPolicy::Base3Packing : o.kernel == KernelOption::Auto ? KernelPolicy::CostModel : KernelPolicy::Pinned;
   const bool all_lookup_tables = o.kernel == KernelOption::Lut4 && has_ternary;
@@ -339,8 +342,8 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
     // the estimates of the kernel that runs; a plan with both widths keeps the halfwords' figure
     if (take_word_indices(c.graph, flash, c.flash_budget, base3)) c.dot_costs.lut_per_group = c.dot_costs.lut_word_per_group;
   }
-  flash.layouts.int8_pairs = layouts.int8_pairs && !pinned_base3;
-  if (flash.layouts.int8_pairs && flash.total(c.graph, base3) > c.flash_budget) flash.layouts.int8_pairs = false;
+  flash.layouts.wide_int8 = pinned_base3 ? Packing::AsLowered : layouts.wide_int8;
+  if (flash.total(c.graph, base3) > c.flash_budget) flash.layouts.wide_int8 = Packing::AsLowered;
   c.kernel_reason = !has_ternary                                  ? "no ternary matrices"
                     : c.kernel_policy == KernelPolicy::Base3Packing ? "base-3 packing decodes with the row kernel"
                     : c.kernel_policy == KernelPolicy::Pinned       ? "pinned by --kernel"
@@ -367,6 +370,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
     c.packing_reason += c.any_packing(Packing::LookupIndices) ? "; lookup table indices in 32-bit words, four a load (1 byte a weight), for the largest matrices the flash has room for"
                                                                : "; lookup table indices in 32-bit words, four a load (1 byte a weight)";
   if (c.any_packing(Packing::Int8Pairs)) c.packing_reason += "; int8 rows as row pairs in 32-bit words, two rows a multiply-accumulate (2 bytes a weight)";
+  if (c.any_packing(Packing::Int16Quads)) c.packing_reason += "; int8 rows widened to int16, four rows a block, two weights a multiply-accumulate with no unpacking (2 bytes a weight)";
 
   if (c.flash_total() > c.flash_budget) {
     const bool b3 = c.any_packing(Packing::Base3);

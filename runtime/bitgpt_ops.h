@@ -52,9 +52,16 @@ extern "C" {
  * (4q+2, 4q+3). One 32x32->64 multiply-accumulate (SMLAL) then takes two rows' products,
  * whose sums stay apart in the 64-bit total while the low one stays under 2^23
  * (BG_PAIR_SPAN columns at a time): Armv7-M without DSP, where an int8 weight otherwise
- * costs a load and a multiply-add of its own. 2 bytes of flash a weight. */
+ * costs a load and a multiply-add of its own. 2 bytes of flash a weight.
+ * BG_W_INT16_QUADS holds int8 rows widened to int16, four rows at a time in the lanes the
+ * DSP extension's SXTB16 unpacks activations into: quad q (rows 4q..4q+3; rows past the
+ * last are 0) is row_bytes = 32 * ceil(cols / 4) bytes, for each step of four columns
+ * j..j+3 and each of its rows the words w_j | w_j+2 << 16 and w_j+1 | w_j+3 << 16
+ * (columns past the last are 0). One LDM then loads two rows' weights of a step for four
+ * SMLADs, with no unpacking of the weights: the SMLAD row kernel's int8 matrices. 2 bytes
+ * of flash a weight. */
 enum { BG_W_TERNARY2 = 0, BG_W_BINARY1 = 1, BG_W_INT8 = 2, BG_W_TERNARY_LUT4 = 3, BG_W_TERNARY_B3 = 4, BG_W_TERNARY_P128 = 5, BG_W_INT8_PAIRS = 6,
-       BG_W_TERNARY_LUT4W = 7 };
+       BG_W_TERNARY_LUT4W = 7, BG_W_INT16_QUADS = 8 };
 
 /* A weight matrix in flash: rows of packed codes and the multipliers scale/127 that turn
  * (integer dot product) x (activation amax) into act units. */

@@ -175,6 +175,43 @@ static void bg_int8_quad_dots(const bg_matrix *w, int32_t q, const int8_t *x, in
 
 #endif /* BITGPT_INT8_PAIRS */
 
+/* ---- int8 rows as int16 quads (BG_W_INT16_QUADS, bitgpt_ops.h) ---- */
+/* Compiled where BITGPT_INT16_QUADS is defined: by the emitted code of a plan that stores
+ * int8 rows so, and in the compiler (its interpreter runs every plan). */
+#if defined(BITGPT_INT16_QUADS)
+
+/* Halfword h of step s of row k in a quad: the packed order w0, w2, w1, w3 a step. */
+static inline int32_t bg_quad16_at(const uint8_t *quad, int32_t s, int32_t k, int32_t h) {
+  const uint8_t *p = quad + 32 * s + 8 * k + 2 * h;
+  return (int16_t)(uint16_t)(p[0] | p[1] << 8); /* little-endian bytes, any host */
+}
+
+/* Weight (r, j) of a BG_W_INT16_QUADS matrix. */
+static inline int32_t bg_quad16_weight(const bg_matrix *w, int32_t r, int32_t j) {
+  return bg_quad16_at(w->data + (int64_t)(r >> 2) * w->row_bytes, j >> 2, r & 3, 2 * (j & 1) + ((j >> 1) & 1));
+}
+
+/* The four rows of quad q of a BG_W_INT16_QUADS matrix against x: SMLAD's assembly over
+ * whole steps of four columns where the core has it, then the columns left one by one. */
+static inline void bg_quad16_dots(const bg_matrix *w, int32_t q, const int8_t *x, int32_t *dot) {
+  const uint8_t *quad = w->data + (int64_t)q * w->row_bytes;
+  const int32_t whole = w->cols & ~3;
+  int32_t j, k;
+#if defined(BITGPT_USE_SMLAD)
+  bg_smlad_quad16_dot4(quad, x, whole, dot);
+#else
+  for (k = 0; k < 4; ++k) dot[k] = 0;
+  for (j = 0; j < whole; j += 4)
+    for (k = 0; k < 4; ++k)
+      dot[k] += bg_quad16_at(quad, j >> 2, k, 0) * x[j] + bg_quad16_at(quad, j >> 2, k, 1) * x[j + 2] +
+                bg_quad16_at(quad, j >> 2, k, 2) * x[j + 1] + bg_quad16_at(quad, j >> 2, k, 3) * x[j + 3];
+#endif
+  for (j = whole; j < w->cols; ++j) /* rare: out of the usual path */
+    for (k = 0; k < 4; ++k) dot[k] += bg_quad16_weight(w, 4 * q + k, j) * x[j];
+}
+
+#endif /* BITGPT_INT16_QUADS */
+
 /* Integer dot product of weight row r with int8 codes x. */
 static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x) {
   const uint8_t *row;
@@ -182,6 +219,12 @@ static inline int32_t bg_row_dot(const bg_matrix *w, int32_t r, const int8_t *x)
 #if defined(BITGPT_INT8_PAIRS)
   if (w->dtype == BG_W_INT8_PAIRS) { /* rows left over after whole quads: weight by weight */
     for (; j < w->cols; ++j) acc += bg_pair_weight(w, r, j) * x[j];
+    return acc;
+  }
+#endif
+#if defined(BITGPT_INT16_QUADS)
+  if (w->dtype == BG_W_INT16_QUADS) { /* rows left over after whole quads: weight by weight */
+    for (; j < w->cols; ++j) acc += bg_quad16_weight(w, r, j) * x[j];
     return acc;
   }
 #endif
@@ -381,6 +424,12 @@ static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x
     return 4;
   }
 #endif
+#if defined(BITGPT_INT16_QUADS)
+  if (left >= 4 && w->dtype == BG_W_INT16_QUADS && (r & 3) == 0) {
+    bg_quad16_dots(w, r >> 2, x, dot);
+    return 4;
+  }
+#endif
 #if defined(BITGPT_USE_AVX2)
   if (left >= 4 && w->dtype == BG_W_TERNARY_P128) {
     const uint8_t *row = w->data + (int64_t)r * w->row_bytes;
@@ -433,7 +482,7 @@ typedef struct bg_row_scaler {
 } bg_row_scaler;
 
 /* The largest |dot product| a row of w can have with int8 codes (|code| <= 127). */
-static inline int64_t bg_row_dot_bound(const bg_matrix *w) { return (int64_t)127 * (w->dtype == BG_W_INT8 || w->dtype == BG_W_INT8_PAIRS ? 128 : 1) * w->cols; }
+static inline int64_t bg_row_dot_bound(const bg_matrix *w) { return (int64_t)127 * (w->dtype == BG_W_INT8 || w->dtype == BG_W_INT8_PAIRS || w->dtype == BG_W_INT16_QUADS ? 128 : 1) * w->cols; }
 
 static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax) {
   bg_row_scaler s;

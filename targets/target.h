@@ -82,6 +82,8 @@ struct TargetDesc {
   // (BG_W_INT8_PAIRS) when the flash has room: SMLAL takes two rows' products at once,
   // 1.25 instructions a weight instead of 2.75 on Armv7-M without DSP, for 2 bytes of
   // flash a weight instead of 1 (and a tied classifier no longer shares the embedding's).
+  // The SMLAD row kernel, wherever it runs, widens them to int16 quads instead
+  // (BG_W_INT16_QUADS; passes/pipeline.cpp, row_layouts).
   bool int8_row_pairs = false;
   // Its lookup kernel reads table indices stored in 32-bit words (BG_W_TERNARY_LUT4W) when
   // the flash has room: the cores whose costs give that kernel a figure (Thumb-2's LDM).

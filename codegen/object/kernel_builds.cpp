@@ -16,7 +16,7 @@ std::vector<KernelBuild> kernel_builds() {
     const std::string base = (t.llvm_host() ? std::string() : "--target=" + std::string(t.llvm_triple) + " ") + t.gcc_flags +
                              (t.int8_row_pairs ? " -DBITGPT_INT8_PAIRS" : "") + (t.lut_word_indices() ? " -DBITGPT_LUT_WORDS=2" : "");
     builds.push_back({kernel_build_key(t, ir::Kernel::PlainC), base});
-    if (t.dsp) builds.push_back({kernel_build_key(t, ir::Kernel::Smlad), base + " -DBITGPT_KERNEL_SMLAD"});
+    if (t.dsp) builds.push_back({kernel_build_key(t, ir::Kernel::Smlad), base + " -DBITGPT_KERNEL_SMLAD -DBITGPT_INT16_QUADS"});
     if (t.mve) builds.push_back({kernel_build_key(t, ir::Kernel::Helium), base + " -DBITGPT_KERNEL_MVE"});
   }
   return builds;

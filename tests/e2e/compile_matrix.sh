@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The emitted sources build warning-free with GCC at -O0, -Og, -Os and -O2 and with clang
-# at -O0 and -O2, for the DSP (SMLAD), Helium, Armv7-M (int8 row pairs) and Armv6-M kernels: a user's Debug build
+# at -O0 and -O2, for the DSP (SMLAD, int16 quads of int8 rows), Helium, Armv7-M (int8 row pairs) and Armv6-M kernels: a user's Debug build
 # must compile too. (The firmware runs at -O2 in the other e2e tests, and at -O0 in
 # firmware_cmake.sh.)
 #   compile_matrix.sh BUILD_DIR WORK_DIR
@@ -40,11 +40,15 @@ done
 # The lookup kernel's row-pair assembly (chunks of 4 and of 8 groups: the FFN's w1 and w3
 # pairs and single matrices) at -O0, where the compilers have the fewest free registers:
 # for indices in words (the default flash has room) and in both widths (a flash budget one
-# byte short of the words' plan: the smallest matrix keeps halfwords; both kernels, by dtype).
+# byte short of the words' plan without the classifier's int16 quads, which give way
+# first: the smallest matrix keeps halfwords; both kernels, by dtype).
+total_bytes() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["flash"]["total_bytes"])' "$1"; }
 for chunk in 4 8; do
   words=out-lut-$chunk-words
   "$build/bitgptc" m/model.json --target cortex-m4 --sram 64K --kernel lut4 --lut-chunk $chunk -o "$words" -q --report-json "$words.json"
-  short=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["flash"]["total_bytes"] - 1)' "$words.json")
+  "$build/bitgptc" m/model.json --target cortex-m4 --sram 64K --kernel lut4 --lut-chunk $chunk --flash $(($(total_bytes "$words.json") - 1)) \
+    -o "out-lut-$chunk-no-quads" -q --report-json "no-quads.json"
+  short=$(($(total_bytes no-quads.json) - 1))
   "$build/bitgptc" m/model.json --target cortex-m4 --sram 64K --kernel lut4 --lut-chunk $chunk --flash "$short" -o "out-lut-$chunk-mixed" -q
   for dir in "$words" "out-lut-$chunk-mixed"; do
     name=$(basename "$dir"/*_weights.cpp _weights.cpp)
@@ -53,6 +57,8 @@ for chunk in 4 8; do
       -ffreestanding -nostdlibinc -isystem /usr/lib/arm-none-eabi/include -c "$dir/$name.cpp"
   done
   grep -q "define BITGPT_LUT_WORDS 1" "$words"/*.cpp || { echo "FAIL $words: not every index a word"; failures=$((failures + 1)); }
+  grep -q "define BITGPT_INT16_QUADS" "$words"/*.cpp || { echo "FAIL $words: no int16 quads"; failures=$((failures + 1)); }
+  ! grep -q "define BITGPT_INT16_QUADS" out-lut-$chunk-no-quads/*.cpp || { echo "FAIL out-lut-$chunk-no-quads: int16 quads"; failures=$((failures + 1)); }
   grep -q "define BITGPT_LUT_WORDS 2" out-lut-$chunk-mixed/*.cpp || { echo "FAIL out-lut-$chunk-mixed: not both widths"; failures=$((failures + 1)); }
 done
 # The output folder as a library: its own CMakeLists.txt in a cross build (no host demo

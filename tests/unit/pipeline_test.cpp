@@ -152,7 +152,9 @@ TEST(Pipeline, BaseThreePackingGoesOnlyAsFarAsTheFlashBudgetNeeds) {
   CompileOptions o;
   o.target = "cortex-m4";
   o.sram = 64 * 1024;
-  o.kernel = KernelOption::Smlad;  // the 2-bit baseline without lookup tables' 4-bit indices
+  // the 2-bit baseline: no lookup tables' 4-bit indices, and no int16 quads of the int8
+  // classifier (the SMLAD kernel's, taken only where the flash has room)
+  o.kernel = KernelOption::Portable;
   const CompiledModel two_bit = compile_model(m, o);
   o.packing = PackingOption::Base3;
   const CompiledModel all = compile_model(m, o);
@@ -182,36 +184,50 @@ TEST(Pipeline, BaseThreePackingGoesOnlyAsFarAsTheFlashBudgetNeeds) {
   EXPECT_THROW(compile_model(m, o), Error);
 }
 
-// The cortex-m3 stores int8 rows (here the tied classifier) as row pairs when the flash
-// has room: the classifier then has bytes of its own, counted in the plan's flash; with
-// too little flash for them, the codes stay int8 and shared with the embedding.
-TEST(Pipeline, Int8RowPairsTakeFlashOnlyWhereItFits) {
+// The cortex-m3 stores int8 rows (here the tied classifier) as row pairs, the SMLAD row
+// kernel as int16 quads, when the flash has room: the classifier then has bytes of its
+// own, counted in the plan's flash; with too little flash for them, the codes stay int8
+// and shared with the embedding.
+void expect_wide_int8_rows_take_flash_only_where_it_fits(const std::string& target, KernelOption kernel, Packing wide) {
+  SCOPED_TRACE(target);
   const Model m = random_model(spec("pairs"));
   CompileOptions o;
-  o.target = "cortex-m3";
+  o.target = target;
   o.sram = 64 * 1024;
-  o.kernel = KernelOption::Portable;  // no lookup tables, whose indices could give way first
-  const CompiledModel paired = compile_model(m, o);
-  const Constants& k = paired.graph.constants;
+  o.kernel = kernel;  // no lookup tables, whose indices could give way first
+  const CompiledModel widened = compile_model(m, o);
+  const Constants& k = widened.graph.constants;
   ASSERT_TRUE(k.classifier_tied);
-  const PackedMatrix& classifier = paired.matrices[static_cast<size_t>(k.classifier)];
-  EXPECT_EQ(classifier.packing, Packing::Int8Pairs);
+  const PackedMatrix& classifier = widened.matrices[static_cast<size_t>(k.classifier)];
+  EXPECT_EQ(classifier.packing, wide);
   EXPECT_FALSE(classifier.tied_to_embedding);
-  int64_t stored = k.flash_bytes() + paired.tokenizer_bytes;  // the constants counting the codes once, in the embedding
-  for (size_t i = 0; i < k.matrices.size(); ++i) stored += paired.matrices[i].data.flash_bytes() - k.matrices[i].flash_bytes();
-  EXPECT_EQ(paired.weights_flash_bytes(), stored + static_cast<int64_t>(k.matrices[static_cast<size_t>(k.classifier)].data.size()));
+  int64_t stored = k.flash_bytes() + widened.tokenizer_bytes;  // the constants counting the codes once, in the embedding
+  for (size_t i = 0; i < k.matrices.size(); ++i) stored += widened.matrices[i].data.flash_bytes() - k.matrices[i].flash_bytes();
+  EXPECT_EQ(widened.weights_flash_bytes(), stored + static_cast<int64_t>(k.matrices[static_cast<size_t>(k.classifier)].data.size()));
 
-  o.flash = paired.flash_total() - 1;  // no room for the pairs: int8 rows, shared again
+  o.flash = widened.flash_total() - 1;  // no room for them: int8 rows, shared again
   const CompiledModel plain = compile_model(m, o);
   EXPECT_EQ(plain.matrices[static_cast<size_t>(k.classifier)].packing, Packing::AsLowered);
   EXPECT_TRUE(plain.matrices[static_cast<size_t>(k.classifier)].tied_to_embedding);
   EXPECT_LE(plain.flash_total(), *o.flash);
-  EXPECT_EQ(paired.weights_flash_bytes() - plain.weights_flash_bytes(),
-            int64_t{8} * m.arch.d_model * ((m.arch.vocab_size + 3) / 4));  // the pairs' words, the int8 codes still in the embedding
+  EXPECT_EQ(widened.weights_flash_bytes() - plain.weights_flash_bytes(),
+            int64_t{2} * m.arch.d_model * (4 * ((m.arch.vocab_size + 3) / 4)));  // 2 bytes a weight in whole quads, the int8 codes still in the embedding
+}
 
-  o.target = "cortex-m4";  // SMLAD takes int8 rows as they are
-  o.flash.reset();
-  EXPECT_EQ(compile_model(m, o).matrices[static_cast<size_t>(k.classifier)].packing, Packing::AsLowered);
+TEST(Pipeline, Int8RowPairsTakeFlashOnlyWhereItFits) {
+  expect_wide_int8_rows_take_flash_only_where_it_fits("cortex-m3", KernelOption::Portable, Packing::Int8Pairs);
+}
+
+TEST(Pipeline, Int16QuadsTakeFlashOnlyWhereItFits) {
+  expect_wide_int8_rows_take_flash_only_where_it_fits("cortex-m4", KernelOption::Smlad, Packing::Int16Quads);
+  // the plain-C row kernel reads int8 rows as they are on the cortex-m4
+  const Model m = random_model(spec("pairs"));
+  CompileOptions o;
+  o.target = "cortex-m4";
+  o.sram = 64 * 1024;
+  o.kernel = KernelOption::Portable;
+  const CompiledModel c = compile_model(m, o);
+  EXPECT_EQ(c.matrices[static_cast<size_t>(c.graph.constants.classifier)].packing, Packing::AsLowered);
 }
 
 // Thumb-2 cores store the lookup kernel's indices in 32-bit words where the flash has room

@@ -1,5 +1,5 @@
 // The row kernels that take several rows at once (plain C on hosts and cores without
-// DSP: two 2-bit ternary rows, four int8 rows, int8 row pairs) against the sums written
+// DSP: two 2-bit ternary rows, four int8 rows, int8 row pairs, int16 quads) against the sums written
 // out, for every row count and column tail.
 #include <gtest/gtest.h>
 
@@ -82,17 +82,18 @@ TEST(RowKernels, SeveralRowsAtOnceEqualTheSums) {
       }
 }
 
-// int8 rows packed as row pairs (BG_W_INT8_PAIRS): bg_row_dots over whole quads and
-// bg_row_dot on the rows left, against the int8 sums, across the 512-column spans at
-// which the pair sums are split, with the largest low-row sums a span can reach.
-TEST(RowKernels, Int8RowPairsEqualTheSums) {
+// int8 rows packed as row pairs (BG_W_INT8_PAIRS) or int16 quads (BG_W_INT16_QUADS):
+// bg_row_dots over whole quads and bg_row_dot on the rows left, against the int8 sums,
+// for column tails of every length and across the 512-column spans at which the pair
+// sums are split, with the largest low-row sums a span can reach.
+void expect_wide_int8_rows_equal_the_sums(bitgpt::Packing packing) {
   std::mt19937 rng(5);
   std::uniform_int_distribution<int> code(-127, 127);
   for (int32_t rows : {1, 2, 3, 4, 5, 7, 8, 13})
-    for (int32_t cols : {1, 2, 3, 37, 128, 511, 512, 513, 1100})
+    for (int32_t cols : {1, 2, 3, 4, 6, 37, 128, 511, 512, 513, 1100})
       for (int fill : {0, 1, 2}) {  // random, every weight -127 (x -128: the span's bound), every weight 127 (x 127)
         bitgpt::LoweredMatrix m;
-        m.name = "pairs";
+        m.name = "wide";
         m.dtype = BG_W_INT8;
         m.rows = rows, m.cols = cols, m.row_bytes = cols;
         m.data.resize(static_cast<size_t>(rows) * cols);
@@ -100,9 +101,9 @@ TEST(RowKernels, Int8RowPairsEqualTheSums) {
         m.scales.assign(1, bg_mult{1 << 22, 22});
         std::vector<int8_t> x = extreme_codes(cols, rng);
         if (fill) std::fill(x.begin(), x.end(), static_cast<int8_t>(fill == 1 ? -128 : 127));
-        const bitgpt::PackedMatrix p = bitgpt::pack_matrix(m, bitgpt::Packing::Int8Pairs, 0);
-        ASSERT_EQ(p.packing, bitgpt::Packing::Int8Pairs);
-        ASSERT_EQ(p.data.flash_bytes(), bitgpt::packed_flash_bytes(m, bitgpt::Packing::Int8Pairs));
+        const bitgpt::PackedMatrix p = bitgpt::pack_matrix(m, packing, 0);
+        ASSERT_EQ(p.packing, packing);
+        ASSERT_EQ(p.data.flash_bytes(), bitgpt::packed_flash_bytes(m, packing));
         const bg_matrix packed = p.data.view(), plain = m.view();
         for (int32_t r = 0; r < rows;) {
           int32_t dot[BG_ROW_DOTS_MAX];
@@ -113,6 +114,33 @@ TEST(RowKernels, Int8RowPairsEqualTheSums) {
         }
         for (int32_t r = 0; r < rows; ++r) ASSERT_EQ(bg_row_dot(&packed, r, x.data()), bg_row_dot(&plain, r, x.data()));
       }
+}
+
+TEST(RowKernels, Int8RowPairsEqualTheSums) { expect_wide_int8_rows_equal_the_sums(bitgpt::Packing::Int8Pairs); }
+TEST(RowKernels, Int16QuadsEqualTheSums) { expect_wide_int8_rows_equal_the_sums(bitgpt::Packing::Int16Quads); }
+
+// Int16 quads hold -128 too (row pairs cannot), and lay a step's weights out as the
+// format says: row k of a quad at 8k bytes into the step, halfwords w0, w2, w1, w3.
+TEST(RowKernels, Int16QuadsLayout) {
+  bitgpt::LoweredMatrix m;
+  m.name = "w";
+  m.dtype = BG_W_INT8;
+  m.rows = 5, m.cols = 5, m.row_bytes = 5;
+  for (int32_t r = 0; r < 5; ++r)
+    for (int32_t c = 0; c < 5; ++c) m.data.push_back(static_cast<uint8_t>(static_cast<int8_t>(r == 4 && c == 4 ? -128 : 10 * r + c)));
+  m.scales.assign(1, bg_mult{1 << 22, 22});
+  const bitgpt::PackedMatrix p = bitgpt::pack_matrix(m, bitgpt::Packing::Int16Quads, 0);
+  ASSERT_EQ(p.data.row_bytes, 64);  // two steps of 32 bytes a quad
+  ASSERT_EQ(p.data.data.size(), 128u);  // two quads, rows 5..7 zero
+  auto half = [&](size_t at) { return static_cast<int16_t>(p.data.data[at] | p.data.data[at + 1] << 8); };
+  EXPECT_EQ(half(8 * 2 + 0), 20);  // row 2, step 0: w0, w2, w1, w3
+  EXPECT_EQ(half(8 * 2 + 2), 22);
+  EXPECT_EQ(half(8 * 2 + 4), 21);
+  EXPECT_EQ(half(8 * 2 + 6), 23);
+  EXPECT_EQ(half(32 + 8 * 3), 34);  // row 3, step 1: column 4, then the padding
+  EXPECT_EQ(half(32 + 8 * 3 + 2), 0);
+  EXPECT_EQ(half(64 + 32 + 0), -128);  // row 4, column 4
+  EXPECT_EQ(half(64 + 8), 0);  // row 5 (past the last)
 }
 
 TEST(RowKernels, Int8RowPairsRefuseMinus128) {
