@@ -10,7 +10,7 @@ double product_cost(const ir::Graph& g, const ir::Op& op, const KernelChoice& ch
   const double rows = static_cast<double>(m.rows) * (op.matrix2 >= 0 ? 2 : 1);  // w1 and w3 share the tables
   const int groups = (m.cols + 3) / 4;
   if (!choice.lookup) return rows * (m.cols * costs.row_per_weight + costs.row_per_row);
-  const int chunk = std::min({choice.lut_chunk, groups, BG_LUT_MAX_CHUNK});
+  const int chunk = lut_chunk_for(g, op, choice.lut_chunk);
   const int chunks = (groups + chunk - 1) / chunk, last = groups - (chunks - 1) * chunk;
   // The lookup kernel sums chunks of 16, 8 and 4 groups as straight code, two rows at a
   // time, and whole passes of 16 in a loop; any other size, and the whole input at once

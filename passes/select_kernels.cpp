@@ -18,6 +18,8 @@ int groups_of(const Graph& g, const Op& op) { return (g.constants.matrices[op.ma
 
 }  // namespace
 
+int lut_chunk_for(const Graph& g, const Op& op, int requested) { return std::min({groups_of(g, op), requested, BG_LUT_MAX_CHUNK}); }
+
 std::vector<int> ternary_products(const Graph& g) {
   std::vector<int> ops;
   for (int i = 0; i < static_cast<int>(g.ops.size()); ++i)
@@ -42,7 +44,7 @@ void set_kernel(Graph& g, int op_index, const KernelChoice& choice, Kernel row_k
   if (!choice.lookup || !ternary_product(g, op)) return;
   const LoweredMatrix& m = g.constants.matrices[op.matrix];
   op.kernel = Kernel::Lookup;
-  op.lut_chunk = std::min({groups_of(g, op), choice.lut_chunk, BG_LUT_MAX_CHUNK});
+  op.lut_chunk = lut_chunk_for(g, op, choice.lut_chunk);
   op.lut_tables = g.add_value(op.label + ".lut", ValueType::Lut16, int64_t{op.lut_chunk} * BG_LUT_GROUP);
   op.scratch.push_back(op.lut_tables);
   if (lut_partials(g, op) == LutPartials::Scratch) {

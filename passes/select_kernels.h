@@ -17,6 +17,12 @@ struct KernelChoice {
   int lut_chunk = 0;  // groups of 4 inputs per table chunk (lookup)
 };
 
+// The chunk a lookup product op runs when `requested` groups of 4 inputs a chunk are
+// asked for: no more than its groups, and no more than a chunk whose table offsets fit
+// the halfword indices (BG_LUT_MAX_CHUNK). What set_kernel gives the op, and what the
+// cost model charges for.
+int lut_chunk_for(const ir::Graph& g, const ir::Op& op, int requested);
+
 // The ops that multiply ternary matrices (MatMul, FfnUp): the ones a kernel choice
 // applies to. Other ops and weight types keep the row kernel.
 std::vector<int> ternary_products(const ir::Graph& g);
