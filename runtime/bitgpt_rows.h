@@ -482,7 +482,14 @@ typedef struct bg_row_scaler {
 } bg_row_scaler;
 
 /* The largest |dot product| a row of w can have with int8 codes (|code| <= 127). */
-static inline int64_t bg_row_dot_bound(const bg_matrix *w) { return (int64_t)127 * (w->dtype == BG_W_INT8 || w->dtype == BG_W_INT8_PAIRS || w->dtype == BG_W_INT16_QUADS ? 128 : 1) * w->cols; }
+static inline int64_t bg_row_dot_bound(const bg_matrix *w) {
+#if defined(BITGPT_INT16_QUADS) /* only builds that read them test for them (a third test here moved GCC's inlining: +0.3 % on the M55) */
+  const int int8 = w->dtype == BG_W_INT8 || w->dtype == BG_W_INT8_PAIRS || w->dtype == BG_W_INT16_QUADS;
+#else
+  const int int8 = w->dtype == BG_W_INT8 || w->dtype == BG_W_INT8_PAIRS;
+#endif
+  return (int64_t)127 * (int8 ? 128 : 1) * w->cols;
+}
 
 static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax) {
   bg_row_scaler s;
