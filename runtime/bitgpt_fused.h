@@ -174,6 +174,39 @@ static inline void bg_fused_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int
   }
 }
 
+#if defined(BITGPT_USE_SMLAD)
+/* scores[t - first] = bg_attn_score(..., t, ...) for the window's tokens first..position
+ * of an 8-bit cache, two keys a pass (bg_smlad_dot_i8x2: the query's words loaded and
+ * unpacked once for both); returns the largest. Out of line: inlined, its registers cost
+ * the value sum that follows in bg_fused_attention an instruction an element. (Two
+ * bg_attn_score calls a pass, where there is no two-key dot product, measured slower on
+ * the cortex-m3 and rv32imac than one a pass.) */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int32_t bg_smlad_attn_scores8(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t first, int32_t position, const int8_t *q8,
+                                     bg_mult qk, int32_t *scores) {
+  const int32_t n4 = a->head_dim & ~3;
+  int32_t t, m = INT32_MIN;
+  for (t = first; t < position; t += 2) {
+    const int32_t at0 = (t % a->window) * a->n_kv_heads + g, at1 = ((t + 1) % a->window) * a->n_kv_heads + g;
+    const int8_t *k0 = (const int8_t *)c->k + (int64_t)at0 * a->head_dim, *k1 = (const int8_t *)c->k + (int64_t)at1 * a->head_dim;
+    int32_t d0, d1, i, s0, s1;
+    bg_smlad_dot_i8x2(q8, k0, k1, n4, &d0, &d1);
+    for (i = n4; i < a->head_dim; ++i) d0 += q8[i] * k0[i], d1 += q8[i] * k1[i];
+    scores[t - first] = s0 = bg_mult_apply32_any(d0, bg_mult_scale16(qk, c->k_scale[at0]));
+    scores[t + 1 - first] = s1 = bg_mult_apply32_any(d1, bg_mult_scale16(qk, c->k_scale[at1]));
+    if (s0 > m) m = s0;
+    if (s1 > m) m = s1;
+  }
+  if (t == position) {
+    const int32_t s = scores[t - first] = bg_attn_score(c, a, g, t, q8, qk);
+    if (s > m) m = s;
+  }
+  return m;
+}
+#endif
+
 /* Attention over the cached window, one head at a time, without the n_heads x window
  * score matrix: one pass over the keys scores them (into `scores`, window int32) and finds
  * the largest, a second turns each score into its weight and adds the value it weighs
@@ -197,11 +230,18 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
     const int64_t sum = bg_attn_softmax_weights(scores, position - first + 1, m);
     bg_attn_value_sum(c, a, g, first, position, scores, shift, acc);
 #else
-    int32_t m = scores[0] = bg_attn_score(c, a, g, first, q8, qk);
+    int32_t m;
     int64_t sum = 0;
-    for (t = first + 1; t <= position; ++t) {
-      const int32_t s = scores[t - first] = bg_attn_score(c, a, g, t, q8, qk);
-      if (s > m) m = s;
+#if defined(BITGPT_USE_SMLAD)
+    if (a->kv_bits == 8) m = bg_smlad_attn_scores8(c, a, g, first, position, q8, qk, scores);
+    else
+#endif
+    {
+      m = scores[0] = bg_attn_score(c, a, g, first, q8, qk);
+      for (t = first + 1; t <= position; ++t) {
+        const int32_t s = scores[t - first] = bg_attn_score(c, a, g, t, q8, qk);
+        if (s > m) m = s;
+      }
     }
     /* the weights of four tokens at a time, then one pass over acc for the four
      * (bg_attn_accumulate4: a load and a store of each sum per four tokens, not per

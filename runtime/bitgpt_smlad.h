@@ -311,6 +311,22 @@ static inline int32_t bg_smlad_dot_i8(const int8_t *a, const int8_t *b, int32_t 
   }
   return acc;
 }
+/* bg_smlad_dot_i8 of one query against two cached keys at once: the query word is loaded
+ * and unpacked once for both. */
+static inline void bg_smlad_dot_i8x2(const int8_t *q, const int8_t *ka, const int8_t *kb, int32_t n, int32_t *da, int32_t *db) {
+  const int8_t *const end = q + n;
+  int32_t acc_a = 0, acc_b = 0;
+  for (; q < end; q += 4, ka += 4, kb += 4) {
+    const uint32_t wq = bg_load_u32(q), wa = bg_load_u32(ka), wb = bg_load_u32(kb);
+    const int32_t q02 = (int32_t)__sxtb16(wq), q13 = bg_sxtb16_ror8(wq);
+    acc_a = __smlad((int32_t)__sxtb16(wa), q02, acc_a);
+    acc_a = __smlad(bg_sxtb16_ror8(wa), q13, acc_a);
+    acc_b = __smlad((int32_t)__sxtb16(wb), q02, acc_b);
+    acc_b = __smlad(bg_sxtb16_ror8(wb), q13, acc_b);
+  }
+  *da = acc_a;
+  *db = acc_b;
+}
 #endif /* BITGPT_USE_SMLAD */
 
 #ifdef __cplusplus
