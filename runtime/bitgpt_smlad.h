@@ -111,6 +111,53 @@ static inline int32_t bg_sxtb16_ror8(uint32_t v) {
   return r;
 }
 
+/* Dot products of int8 codes q with two int8 vectors at once (two cached keys, two int8
+ * rows) over n elements, a multiple of 4: q's words are loaded and unpacked once for
+ * both. In assembly where optimising (15 instructions a step of four elements): clang,
+ * which sees the head size as a constant in the object backend's kernels, unrolled the C
+ * loop and spilled the query's unpacked words. */
+static inline void bg_smlad_dot_i8x2(const int8_t *q, const int8_t *ka, const int8_t *kb, int32_t n, int32_t *da, int32_t *db) {
+  const int8_t *const end = q + n;
+  int32_t acc_a = 0, acc_b = 0;
+#if defined(__OPTIMIZE__)
+  if (n > 0) {
+    uint32_t wq, wa, wb, q02, t;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldr     %[wq], [%[q]], #4\n\t"
+        "ldr     %[wa], [%[ka]], #4\n\t"
+        "ldr     %[wb], [%[kb]], #4\n\t"
+        "sxtb16  %[q02], %[wq]\n\t"
+        "sxtb16  %[wq], %[wq], ror #8\n\t"
+        "sxtb16  %[t], %[wa]\n\t"
+        "smlad   %[a], %[t], %[q02], %[a]\n\t"
+        "sxtb16  %[t], %[wa], ror #8\n\t"
+        "smlad   %[a], %[t], %[wq], %[a]\n\t"
+        "sxtb16  %[t], %[wb]\n\t"
+        "smlad   %[b], %[t], %[q02], %[b]\n\t"
+        "sxtb16  %[t], %[wb], ror #8\n\t"
+        "smlad   %[b], %[t], %[wq], %[b]\n\t"
+        "cmp     %[q], %[end]\n\t"
+        "bne     1b"
+        : [q] "+r"(q), [ka] "+r"(ka), [kb] "+r"(kb), [a] "+r"(acc_a), [b] "+r"(acc_b), [wq] "=&r"(wq), [wa] "=&r"(wa), [wb] "=&r"(wb),
+          [q02] "=&r"(q02), [t] "=&r"(t)
+        : [end] "r"(end)
+        : "cc", "memory");
+  }
+#else
+  for (; q < end; q += 4, ka += 4, kb += 4) {
+    const uint32_t wq = bg_load_u32(q), wa = bg_load_u32(ka), wb = bg_load_u32(kb);
+    const int32_t q02 = (int32_t)__sxtb16(wq), q13 = bg_sxtb16_ror8(wq);
+    acc_a = __smlad((int32_t)__sxtb16(wa), q02, acc_a);
+    acc_a = __smlad(bg_sxtb16_ror8(wa), q13, acc_a);
+    acc_b = __smlad((int32_t)__sxtb16(wb), q02, acc_b);
+    acc_b = __smlad(bg_sxtb16_ror8(wb), q13, acc_b);
+  }
+#endif
+  *da = acc_a;
+  *db = acc_b;
+}
+
 /* Dot products of two rows (ternary 2-bit, or int8 when int8 != 0) with x over the
  * first cols4 columns, a multiple of 4; returned in *da and *db. */
 static inline void bg_smlad_dot2(const uint8_t *ra, const uint8_t *rb, int32_t int8, const int8_t *x, int32_t cols4, int32_t *da, int32_t *db) {
@@ -131,14 +178,7 @@ static inline void bg_smlad_dot2(const uint8_t *ra, const uint8_t *rb, int32_t i
       acc_b = __smlad((int32_t)w13[bb], x13, acc_b);
     }
   } else {
-    for (; x < end; x += 4, ra += 4, rb += 4) {
-      const uint32_t xw = bg_load_u32(x), wa = bg_load_u32(ra), wb = bg_load_u32(rb);
-      const int32_t x02 = (int32_t)__sxtb16(xw), x13 = bg_sxtb16_ror8(xw);
-      acc_a = __smlad((int32_t)__sxtb16(wa), x02, acc_a);
-      acc_a = __smlad(bg_sxtb16_ror8(wa), x13, acc_a);
-      acc_b = __smlad((int32_t)__sxtb16(wb), x02, acc_b);
-      acc_b = __smlad(bg_sxtb16_ror8(wb), x13, acc_b);
-    }
+    bg_smlad_dot_i8x2(x, (const int8_t *)ra, (const int8_t *)rb, cols4, &acc_a, &acc_b);
   }
   *da = acc_a;
   *db = acc_b;
@@ -310,51 +350,6 @@ static inline int32_t bg_smlad_dot_i8(const int8_t *a, const int8_t *b, int32_t 
     acc = __smlad(bg_sxtb16_ror8(wa), bg_sxtb16_ror8(wb), acc);
   }
   return acc;
-}
-/* bg_smlad_dot_i8 of one query against two cached keys at once: the query word is loaded
- * and unpacked once for both. In assembly where optimising (15 instructions a step of
- * four elements): clang, which sees the head size as a constant in the object backend's
- * kernels, unrolled the C loop and spilled the query's unpacked words. */
-static inline void bg_smlad_dot_i8x2(const int8_t *q, const int8_t *ka, const int8_t *kb, int32_t n, int32_t *da, int32_t *db) {
-  const int8_t *const end = q + n;
-  int32_t acc_a = 0, acc_b = 0;
-#if defined(__OPTIMIZE__)
-  if (n > 0) {
-    uint32_t wq, wa, wb, q02, t;
-    __asm__ volatile(
-        "1:\n\t"
-        "ldr     %[wq], [%[q]], #4\n\t"
-        "ldr     %[wa], [%[ka]], #4\n\t"
-        "ldr     %[wb], [%[kb]], #4\n\t"
-        "sxtb16  %[q02], %[wq]\n\t"
-        "sxtb16  %[wq], %[wq], ror #8\n\t"
-        "sxtb16  %[t], %[wa]\n\t"
-        "smlad   %[a], %[t], %[q02], %[a]\n\t"
-        "sxtb16  %[t], %[wa], ror #8\n\t"
-        "smlad   %[a], %[t], %[wq], %[a]\n\t"
-        "sxtb16  %[t], %[wb]\n\t"
-        "smlad   %[b], %[t], %[q02], %[b]\n\t"
-        "sxtb16  %[t], %[wb], ror #8\n\t"
-        "smlad   %[b], %[t], %[wq], %[b]\n\t"
-        "cmp     %[q], %[end]\n\t"
-        "bne     1b"
-        : [q] "+r"(q), [ka] "+r"(ka), [kb] "+r"(kb), [a] "+r"(acc_a), [b] "+r"(acc_b), [wq] "=&r"(wq), [wa] "=&r"(wa), [wb] "=&r"(wb),
-          [q02] "=&r"(q02), [t] "=&r"(t)
-        : [end] "r"(end)
-        : "cc", "memory");
-  }
-#else
-  for (; q < end; q += 4, ka += 4, kb += 4) {
-    const uint32_t wq = bg_load_u32(q), wa = bg_load_u32(ka), wb = bg_load_u32(kb);
-    const int32_t q02 = (int32_t)__sxtb16(wq), q13 = bg_sxtb16_ror8(wq);
-    acc_a = __smlad((int32_t)__sxtb16(wa), q02, acc_a);
-    acc_a = __smlad(bg_sxtb16_ror8(wa), q13, acc_a);
-    acc_b = __smlad((int32_t)__sxtb16(wb), q02, acc_b);
-    acc_b = __smlad(bg_sxtb16_ror8(wb), q13, acc_b);
-  }
-#endif
-  *da = acc_a;
-  *db = acc_b;
 }
 #endif /* BITGPT_USE_SMLAD */
 
