@@ -40,7 +40,7 @@ bool has_lookup(const ir::Graph& g) {
 }
 
 // Matrix i is read only by matrix-vector products and the classifier, whose rows go
-// through bg_row_dots (four at a time: whole quads of int8 row pairs), not by the gated
+// through bg_row_dots (four at a time: whole quads of int8 row pairs or int16 quads), not by the gated
 // FFN, which takes rows two at a time from two matrices.
 bool read_row_by_row(const ir::Graph& g, int i) {
   for (const ir::Op& op : g.ops)
@@ -86,7 +86,7 @@ Packing packing_of(const ir::Graph& g, int i, const std::vector<bool>& base3, co
 bool shares_embedding_codes(const Constants& k, int i, Packing p) { return k.classifier_tied && i == k.classifier && p == Packing::AsLowered; }
 
 // The constants' flash counts a tied classifier's codes once, in the embedding table; a
-// classifier packed otherwise (int8 row pairs) has bytes of its own, so matrix i's codes
+// classifier packed otherwise (int8 row pairs, int16 quads) has bytes of its own, so matrix i's codes
 // count again when it is that classifier.
 int64_t untied_codes_bytes(const Constants& k, int i, Packing p) {
   return k.classifier_tied && i == k.classifier && !shares_embedding_codes(k, i, p) ? static_cast<int64_t>(k.matrices[static_cast<size_t>(i)].data.size()) : 0;
@@ -327,10 +327,10 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
     throw Error("--packing base3: the lut4 kernel reads its own packing; use --kernel portable or auto");
   std::vector<bool> base3(matrices.size(), false);
   for (size_t i = 0; i < matrices.size(); ++i) base3[i] = pinned_base3 && matrices[i].dtype == BG_W_TERNARY2;
-  // Word indices and int8 row pairs trade flash for speed: decided after the kernel search,
-  // so that lookup tables, which save far more, have the flash first; then word indices
-  // (a quarter of the lookups' instructions) and last int8 row pairs (the classifier's
-  // products), each where the plan still fits with it.
+  // Word indices and widened int8 rows (row pairs or int16 quads) trade flash for speed:
+  // decided after the kernel search, so that lookup tables, which save far more, have the
+  // flash first; then word indices (a quarter of the lookups' instructions) and last the
+  // widened int8 rows (the classifier's products), each where the plan still fits with it.
   const RowLayouts layouts = row_layouts(*c.target, c.row_kernel);
   flash.layouts = layouts;
   flash.layouts.wide_int8 = Packing::AsLowered;
