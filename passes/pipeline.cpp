@@ -343,7 +343,7 @@ CompiledModel compile_model(const Model& model, const CompileOptions& o) {
     if (take_word_indices(c.graph, flash, c.flash_budget, base3)) c.dot_costs.lut_per_group = c.dot_costs.lut_word_per_group;
   }
   flash.layouts.wide_int8 = pinned_base3 ? Packing::AsLowered : layouts.wide_int8;
-  if (flash.total(c.graph, base3) > c.flash_budget) flash.layouts.wide_int8 = Packing::AsLowered;
+  if (flash.layouts.wide_int8 != Packing::AsLowered && flash.total(c.graph, base3) > c.flash_budget) flash.layouts.wide_int8 = Packing::AsLowered;
   c.kernel_reason = !has_ternary                                  ? "no ternary matrices"
                     : c.kernel_policy == KernelPolicy::Base3Packing ? "base-3 packing decodes with the row kernel"
                     : c.kernel_policy == KernelPolicy::Pinned       ? "pinned by --kernel"

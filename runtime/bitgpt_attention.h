@@ -90,11 +90,18 @@ static inline int32_t bg_kv_dot(const int8_t *q8, const uint8_t *row, int32_t n,
   return dot;
 }
 
-/* Score of query codes q8 against the key of token t: q.k / sqrt(head_dim), Q16. */
-static inline int32_t bg_attn_score(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, const int8_t *q8, bg_mult qk) {
-  const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
-  const int32_t dot = bg_kv_dot(q8, c->k + (int64_t)at * rb, a->head_dim, a->kv_bits);
+/* The cache row of token t's key and value in KV group g: its ring slot's. */
+static inline int32_t bg_kv_at(const bg_attn_shape *a, int32_t g, int32_t t) { return (t % a->window) * a->n_kv_heads + g; }
+
+/* A q.k code dot product against the key in cache row `at` as a score: q.k / sqrt(head_dim), Q16. */
+static inline int32_t bg_attn_scaled_score(const bg_kv_layer *c, int32_t at, int32_t dot, bg_mult qk) {
   return bg_mult_apply32_any(dot, bg_mult_scale16(qk, c->k_scale[at]));
+}
+
+/* Score of query codes q8 against the key of token t. */
+static inline int32_t bg_attn_score(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, const int8_t *q8, bg_mult qk) {
+  const int32_t at = bg_kv_at(a, g, t);
+  return bg_attn_scaled_score(c, at, bg_kv_dot(q8, c->k + (int64_t)at * bg_kv_row_bytes(a), a->head_dim, a->kv_bits), qk);
 }
 
 /* scores[t - first] = bg_attn_score(..., t, ...) for the window's tokens first..position;
@@ -168,7 +175,7 @@ static inline int32_t bg_attn_value_shift(const bg_kv_layer *c, const bg_attn_sh
    * attention around it worse.) */
   int32_t t, shift = 15;
   for (t = first; t <= position; ++t) {
-    const uint16_t s = c->v_scale[(t % a->window) * a->n_kv_heads + g];
+    const uint16_t s = c->v_scale[bg_kv_at(a, g, t)];
     if (bg_scale16_mantissa(s) != 0 && bg_scale16_exponent(s) < shift) shift = bg_scale16_exponent(s);
   }
   return shift;
@@ -183,7 +190,7 @@ static inline int64_t bg_attn_value_weight(uint16_t v_scale, int32_t p, int32_t 
 
 /* Adds weight p times token t's value, divided by 2^shift, to acc. */
 static inline void bg_attn_accumulate(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, int32_t p, int32_t shift, int64_t *acc) {
-  const int32_t at = (t % a->window) * a->n_kv_heads + g, rb = bg_kv_row_bytes(a);
+  const int32_t at = bg_kv_at(a, g, t), rb = bg_kv_row_bytes(a);
   const uint8_t *vrow = c->v + (int64_t)at * rb;
   const int64_t w = bg_attn_value_weight(c->v_scale[at], p, shift);
   int32_t i;
@@ -218,7 +225,7 @@ static inline int32_t bg_attn_value_lanes(const bg_kv_layer *c, const bg_attn_sh
                                           int32_t lanes, int32_t shift, int32_t *w, int32_t *at) {
   int32_t k, fits = 1;
   for (k = 0; k < lanes; ++k) {
-    const int32_t slot = ((t + (k < n ? k : 0)) % a->window) * a->n_kv_heads + g;
+    const int32_t slot = bg_kv_at(a, g, t + (k < n ? k : 0));
     const int64_t wk = k < n ? bg_attn_value_weight(c->v_scale[slot], p[k], shift) : 0;
     fits &= wk == (int32_t)wk;
     w[k] = (int32_t)wk;
@@ -273,7 +280,7 @@ static inline void bg_attn_value_sum(const bg_kv_layer *c, const bg_attn_shape *
     for (t0 = first; t0 <= position; t0 += n) {
       n = position + 1 - t0 < BG_AVX2_VALUE_CHUNK ? position + 1 - t0 : BG_AVX2_VALUE_CHUNK;
       for (t = 0; t < n; ++t) {
-        const int32_t at = ((t0 + t) % a->window) * a->n_kv_heads + g;
+        const int32_t at = bg_kv_at(a, g, t0 + t);
         rows[t] = (const int8_t *)c->v + (int64_t)at * a->head_dim;
         bg_prefetch(rows[t]); /* in flight while the rest of the chunk's rows are found */
         w[t] = bg_attn_value_weight(c->v_scale[at], weights[t0 + t - first], shift);

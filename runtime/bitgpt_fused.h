@@ -189,13 +189,13 @@ static int32_t bg_smlad_attn_scores8(const bg_kv_layer *c, const bg_attn_shape *
   const int32_t n4 = a->head_dim & ~3;
   int32_t t, m = INT32_MIN;
   for (t = first; t < position; t += 2) {
-    const int32_t at0 = (t % a->window) * a->n_kv_heads + g, at1 = ((t + 1) % a->window) * a->n_kv_heads + g;
+    const int32_t at0 = bg_kv_at(a, g, t), at1 = bg_kv_at(a, g, t + 1);
     const int8_t *k0 = (const int8_t *)c->k + (int64_t)at0 * a->head_dim, *k1 = (const int8_t *)c->k + (int64_t)at1 * a->head_dim;
     int32_t d0, d1, i, s0, s1;
     bg_smlad_dot_i8x2(q8, k0, k1, n4, &d0, &d1);
     for (i = n4; i < a->head_dim; ++i) d0 += q8[i] * k0[i], d1 += q8[i] * k1[i];
-    scores[t - first] = s0 = bg_mult_apply32_any(d0, bg_mult_scale16(qk, c->k_scale[at0]));
-    scores[t + 1 - first] = s1 = bg_mult_apply32_any(d1, bg_mult_scale16(qk, c->k_scale[at1]));
+    scores[t - first] = s0 = bg_attn_scaled_score(c, at0, d0, qk);
+    scores[t + 1 - first] = s1 = bg_attn_scaled_score(c, at1, d1, qk);
     if (s0 > m) m = s0;
     if (s1 > m) m = s1;
   }
