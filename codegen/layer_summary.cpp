@@ -21,8 +21,7 @@ std::vector<LayerRow> layer_summary(const CompiledModel& c) {
     const ir::Op& op = g.ops[static_cast<size_t>(s.op)];
     LayerRow& row = op.layer >= 0 ? rows[static_cast<size_t>(op.layer + 1)] : s.op < g.next_stage_begin ? rows[0] : rows.back();
     row.steps += 1;
-    for (int m : {op.matrix, op.matrix2}) {
-      if (m < 0) continue;
+    for (int m : op.matrices()) {
       const LoweredMatrix& mat = k.matrices[static_cast<size_t>(m)];
       row.macs += int64_t{mat.rows} * mat.cols;
       // the tied classifier's codes are the embedding table's, counted there

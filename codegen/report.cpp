@@ -48,10 +48,9 @@ std::string kernel_of(const ir::Op& op) {
   return op.kernel == ir::Kernel::Lookup ? fmt::format("lut4/{}", op.lut_chunk) : ir::kernel_name(op.kernel);
 }
 
-// A product's shape as the report prints it: w1 and w3 of a gated FFN count as one.
-int64_t product_rows(const CompiledModel& c, const ir::Op& op) {
-  return int64_t{c.graph.constants.matrices[op.matrix].rows} * (op.matrix2 >= 0 ? 2 : 1);
-}
+// A product's shape as the report prints it: w1 and w3 of a gated FFN, or a shared
+// product's matrices, count as one.
+int64_t product_rows(const CompiledModel& c, const ir::Op& op) { return c.graph.product_rows(op); }
 
 // "2bit", "base3" (every ternary matrix) or "mixed", and the base-3 matrices' names.
 std::string packing_name(const CompiledModel& c) {

@@ -33,7 +33,7 @@ class StepSource : public EmitContext {
   struct Field {
     bool norm;
     int slot;    // the layer step (0 .. steps_per_layer)
-    int which;   // 0: op.matrix, 1: op.matrix2, 2: op.norm
+    int which;   // 0: op.matrix, 1: op.matrix2, 2: op.norm, 3: op.matrix3
     std::string name;
   };
 
@@ -63,7 +63,7 @@ class StepSource : public EmitContext {
     const LayerLoop& loop = *c_.layer_loop;
     return g_.ops[c_.steps[static_cast<size_t>(loop.begin + layer * loop.steps_per_layer + slot)].op];
   }
-  static int entry(const Op& op, int which) { return which == 0 ? op.matrix : which == 1 ? op.matrix2 : op.norm; }
+  static int entry(const Op& op, int which) { return which == 0 ? op.matrix : which == 1 ? op.matrix2 : which == 2 ? op.norm : op.matrix3; }
   std::string entry_name(const Op& op, int which) const {
     return which == 2 ? g_.constants.norms[op.norm].name : g_.constants.matrices[entry(op, which)].name;
   }
@@ -75,7 +75,7 @@ class StepSource : public EmitContext {
     std::vector<Field> fields;
     bool named = true;
     for (int j = 0; j < loop.steps_per_layer; ++j)
-      for (int which = 0; which < 3; ++which) {
+      for (int which = 0; which < 4; ++which) {
         if (entry(layer_op(0, j), which) < 0) continue;
         Field f{which == 2, j, which, strip_layer(entry_name(layer_op(0, j), which), 0)};
         for (int l = 1; l < loop.layers; ++l) named = named && strip_layer(entry_name(layer_op(l, j), which), l) == f.name;
@@ -84,7 +84,7 @@ class StepSource : public EmitContext {
         fields.push_back(f);
       }
     if (!named)
-      for (Field& f : fields) f.name = fmt::format("{}{}{}", f.norm ? "norm" : "w", f.slot, f.which == 1 ? "b" : "");
+      for (Field& f : fields) f.name = fmt::format("{}{}{}", f.norm ? "norm" : "w", f.slot, f.which == 1 ? "b" : f.which == 3 ? "c" : "");
     return fields;
   }
 
@@ -234,6 +234,14 @@ class StepSource : public EmitContext {
           return copy_first + lut_scratch(step) +
                  fmt::format("  bg_lut_op_matvec({}, {}, {}, {}, {}, &lut);\n", mat(op.matrix), codes(x), amax(x), act(op.outputs[0]), store_flag(op));
         return copy_first + fmt::format("  bg_op_matvec({}, {}, {}, {}, {});\n", mat(op.matrix), codes(x), amax(x), act(op.outputs[0]), store_flag(op));
+      }
+      case OpKind::SharedMatMul: {
+        const std::string w3 = op.matrix3 >= 0 ? mat(op.matrix3) : "0", out3 = op.outputs.size() > 2 ? act(op.outputs[2]) : "0";
+        if (lookup)
+          return lut_scratch(step) + fmt::format("  bg_lut_op_matvecs({}, {}, {}, {}, {}, {}, {}, {}, &lut);\n", mat(op.matrix), mat(op.matrix2), w3,
+                                                 codes(op.inputs[0]), amax(op.inputs[0]), act(op.outputs[0]), act(op.outputs[1]), out3);
+        return fmt::format("  bg_op_matvecs({}, {}, {}, {}, {}, {}, {}, {});\n", mat(op.matrix), mat(op.matrix2), w3, codes(op.inputs[0]),
+                           amax(op.inputs[0]), act(op.outputs[0]), act(op.outputs[1]), out3);
       }
       case OpKind::FfnUp:
         return (lookup ? lut_scratch(step) : "") +

@@ -127,6 +127,17 @@ void Interpreter::execute(const Step& s) {
       }
       break;
     }
+    case OpKind::SharedMatMul: {
+      const auto w = [&](int m) { return m >= 0 ? &matrices_[static_cast<size_t>(m)] : nullptr; };
+      int32_t* out3 = op.outputs.size() > 2 ? act(out(2)) : nullptr;
+      if (op.kernel == Kernel::Lookup) {
+        const bg_lut_scratch lut = lut_scratch(s, op);
+        bg_lut_op_matvecs(w(op.matrix), w(op.matrix2), w(op.matrix3), codes(in(0)), amax(in(0)), act(out(0)), act(out(1)), out3, &lut);
+      } else {
+        bg_op_matvecs(w(op.matrix), w(op.matrix2), w(op.matrix3), codes(in(0)), amax(in(0)), act(out(0)), act(out(1)), out3);
+      }
+      break;
+    }
     case OpKind::Add: bg_op_add(act(in(0)), act(in(1)), act(out(0)), n_in); break;
     case OpKind::Mul: bg_op_mul(act(in(0)), act(in(1)), act(out(0)), n_in); break;
     case OpKind::Activation: bg_op_activation(op.activation, act(in(0)), act(out(0)), n_in); break;

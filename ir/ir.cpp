@@ -47,6 +47,7 @@ const OpTraits& op_traits(OpKind k) {
   static const OpTraits ffn_up{"ffn_up", false, false, 0, true, false};
   static const OpTraits attention{"attention", false, false, 0, false, false};
   static const OpTraits classify_sample{"classify_sample", false, false, 0, true, true};
+  static const OpTraits shared_matmul{"shared_matmul", false, false, 0, true, false};
   switch (k) {
     case OpKind::Embed: return embed;
     case OpKind::Norm: return norm;
@@ -66,11 +67,25 @@ const OpTraits& op_traits(OpKind k) {
     case OpKind::FfnUp: return ffn_up;
     case OpKind::Attention: return attention;
     case OpKind::ClassifySample: return classify_sample;
+    case OpKind::SharedMatMul: return shared_matmul;
   }
   return embed;
 }
 
 const char* op_name(OpKind k) { return op_traits(k).name; }
+
+std::vector<int> Op::matrices() const {
+  std::vector<int> m;
+  for (int i : {matrix, matrix2, matrix3})
+    if (i >= 0) m.push_back(i);
+  return m;
+}
+
+int64_t Graph::product_rows(const Op& op) const {
+  int64_t rows = 0;
+  for (int m : op.matrices()) rows += constants.matrices[static_cast<size_t>(m)].rows;
+  return rows;
+}
 
 bg_attn_shape Graph::attn_shape() const {
   bg_attn_shape a;

@@ -48,6 +48,8 @@ enum class OpKind {
   AttnScores, AttnSoftmax, AttnWeightedSum, Sample,
   // fused operations (bitgpt_fused.h)
   NormQuantize, FfnUp, Attention, ClassifySample,
+  // two or three products of one input, an output each (the attention's wq, wk, wv)
+  SharedMatMul,
 };
 
 // What passes and backends need to know of an op kind, in one table (ir.cpp).
@@ -76,7 +78,9 @@ struct Op {
   std::vector<ValueId> outputs;
   std::vector<ValueId> scratch;  // buffers only this op uses
   int layer = -1;
-  int matrix = -1, matrix2 = -1;  // Constants::matrices (matrix2: the FFN's w3)
+  // Constants::matrices: matrix2 is the FFN's w3, or a SharedMatMul's second matrix
+  // (outputs[1]); matrix3 its third (outputs[2]), if any.
+  int matrix = -1, matrix2 = -1, matrix3 = -1;
   int norm = -1;                  // Constants::norms
   int activation = 0;             // BG_ACT_*
   int heads = 0;                  // Rope: how many heads the vector holds
@@ -95,6 +99,8 @@ struct Op {
     return traits().updates_first_input || (accumulate && traits().updates_first_input_when_accumulating);
   }
   bool reads_matrix() const { return traits().reads_matrix; }
+  // The matrices it multiplies: matrix, then matrix2 and matrix3 where set.
+  std::vector<int> matrices() const;
   bool chooses_token() const { return traits().chooses_token; }
 };
 
@@ -111,6 +117,9 @@ struct Graph {
   ValueId hidden = kNoValue;  // the residual stream `next` reads; it persists between calls
 
   bg_attn_shape attn_shape() const;
+  // The rows of every matrix op multiplies, together (a gated FFN's w1 and w3, a shared
+  // product's matrices): its output rows for the cost model and the report.
+  int64_t product_rows(const Op& op) const;
   // Sets the window and KV precision, resizing the window-sized buffers.
   void set_attention(int64_t window, int kv_bits);
   int64_t kv_cache_bytes() const;

@@ -12,6 +12,7 @@ void fuse_residual(ir::Graph& g);       // MatMul -> Add(residual)   => accumula
 void fuse_ffn(ir::Graph& g);            // MatMul -> Act (-> Mul with MatMul) => FfnUp
 void fuse_attention(ir::Graph& g);      // AttnScores -> Softmax -> WeightedSum => Attention
 void fuse_classifier(ir::Graph& g);     // MatMul -> Sample           => ClassifySample
+void fuse_shared_input(ir::Graph& g);   // MatMuls of one input        => SharedMatMul
 
 namespace fusion_detail {
 

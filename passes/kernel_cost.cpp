@@ -7,7 +7,7 @@ namespace bitgpt {
 
 double product_cost(const ir::Graph& g, const ir::Op& op, const KernelChoice& choice, const DotCosts& costs) {
   const LoweredMatrix& m = g.constants.matrices[op.matrix];
-  const double rows = static_cast<double>(m.rows) * (op.matrix2 >= 0 ? 2 : 1);  // w1 and w3 share the tables
+  const double rows = static_cast<double>(g.product_rows(op));  // w1 and w3, or wq, wk and wv, share the tables
   const int groups = (m.cols + 3) / 4;
   if (!choice.lookup) return rows * (m.cols * costs.row_per_weight + costs.row_per_row);
   const int chunk = lut_chunk_for(g, op, choice.lut_chunk);

@@ -19,6 +19,7 @@ const std::vector<Pass>& fusion_passes() {
       {{"fuse-ffn", "gated FFN pair and activation row by row"}, fuse_ffn},
       {{"fuse-attention", "streaming softmax attention, no score buffer"}, fuse_attention},
       {{"fuse-classifier", "classifier + sampling, no logits buffer"}, fuse_classifier},
+      {{"fuse-shared-input", "products of one input in one step (wq, wk, wv): lookup tables built once"}, fuse_shared_input},
   };
   return passes;
 }

@@ -31,20 +31,21 @@ Placement place(const ir::Graph& g, bool inplace) {
 }
 
 constexpr int64_t kLookupKernelCode = 8192;  // the lookup kernels' own functions (their rows' finishing loops included; the LLVM object holds both index widths)
+constexpr int64_t kSharedLookupKernelCode = 6144;  // and bg_lut_op_matvecs, where products of one input share tables (4.7 KB in the M3 object)
 constexpr int64_t kBase3DecodeTable = 2 * 243;
 
-bool has_lookup(const ir::Graph& g) {
+bool has_lookup(const ir::Graph& g, bool shared_only = false) {
   for (const ir::Op& op : g.ops)
-    if (op.kernel == ir::Kernel::Lookup) return true;
+    if (op.kernel == ir::Kernel::Lookup && (!shared_only || op.kind == ir::OpKind::SharedMatMul)) return true;
   return false;
 }
 
-// Matrix i is read only by matrix-vector products and the classifier, whose rows go
-// through bg_row_dots (four at a time: whole quads of int8 row pairs or int16 quads), not by the gated
-// FFN, which takes rows two at a time from two matrices.
+// Matrix i is read only by matrix-vector products (one or several of one input) and the
+// classifier, whose rows go through bg_row_dots (four at a time: whole quads of int8 row
+// pairs or int16 quads), not by the gated FFN, which takes rows two at a time from two matrices.
 bool read_row_by_row(const ir::Graph& g, int i) {
   for (const ir::Op& op : g.ops)
-    if ((op.matrix == i || op.matrix2 == i) && op.kind != ir::OpKind::MatMul && op.kind != ir::OpKind::ClassifySample) return false;
+    if (std::ranges::count(op.matrices(), i) && op.kind == ir::OpKind::FfnUp) return false;
   return true;
 }
 
@@ -112,7 +113,8 @@ struct FlashModel {
     return n + (any_base3 ? kBase3DecodeTable : 0);
   }
   int64_t code(const ir::Graph& g) const {
-    return target->code_base + target->code_per_step * static_cast<int64_t>(g.ops.size()) + (has_lookup(g) ? kLookupKernelCode : 0);
+    return target->code_base + target->code_per_step * static_cast<int64_t>(g.ops.size()) + (has_lookup(g) ? kLookupKernelCode : 0) +
+           (has_lookup(g, true) ? kSharedLookupKernelCode : 0);
   }
   int64_t total(const ir::Graph& g, const std::vector<bool>& base3) const { return weights(g, base3) + code(g); }
 };
@@ -234,8 +236,8 @@ bool take_word_indices(const ir::Graph& g, FlashModel& flash, int64_t budget, co
   std::vector<bool> seen(matrices.size(), false);
   for (const ir::Op& op : g.ops) {
     if (op.kernel != ir::Kernel::Lookup || seen[static_cast<size_t>(op.matrix)]) continue;
-    products.push_back({static_cast<size_t>(op.matrix)});
-    if (op.matrix2 >= 0) products.back().push_back(static_cast<size_t>(op.matrix2));
+    products.emplace_back();
+    for (int m : op.matrices()) products.back().push_back(static_cast<size_t>(m));
     for (size_t i : products.back()) seen[i] = true;
   }
   auto bytes = [&](const std::vector<size_t>& product) {

@@ -71,7 +71,8 @@ bool same_operands(const Graph& g, const std::vector<Operand>& a, const std::vec
 bool same_plan(const Graph& g, const Step& a, const Step& b) {
   const Op &x = g.ops[a.op], &y = g.ops[b.op];
   return x.kind == y.kind && x.kernel == y.kernel && x.lut_chunk == y.lut_chunk && x.accumulate == y.accumulate && x.activation == y.activation &&
-         x.heads == y.heads && (x.matrix < 0) == (y.matrix < 0) && (x.matrix2 < 0) == (y.matrix2 < 0) && (x.norm < 0) == (y.norm < 0) &&
+         x.heads == y.heads && (x.matrix < 0) == (y.matrix < 0) && (x.matrix2 < 0) == (y.matrix2 < 0) &&
+         (x.matrix3 < 0) == (y.matrix3 < 0) && (x.norm < 0) == (y.norm < 0) &&
          (x.lut_tables < 0) == (y.lut_tables < 0) && (x.lut_partials < 0) == (y.lut_partials < 0) && a.copy_first_input == b.copy_first_input &&
          a.normalise_over_input == b.normalise_over_input && a.lut_partials == b.lut_partials && same_operands(g, a.inputs, b.inputs) &&
          same_operands(g, a.outputs, b.outputs) && same_operands(g, a.scratch, b.scratch);

@@ -9,9 +9,8 @@ using namespace ir;
 namespace {
 
 bool ternary_product(const Graph& g, const Op& op) {
-  if (op.kind != OpKind::MatMul && op.kind != OpKind::FfnUp) return false;
-  if (g.constants.matrices[op.matrix].dtype != BG_W_TERNARY2) return false;
-  return op.matrix2 < 0 || g.constants.matrices[op.matrix2].dtype == BG_W_TERNARY2;
+  if (op.kind != OpKind::MatMul && op.kind != OpKind::FfnUp && op.kind != OpKind::SharedMatMul) return false;
+  return std::ranges::all_of(op.matrices(), [&](int m) { return g.constants.matrices[m].dtype == BG_W_TERNARY2; });
 }
 
 int groups_of(const Graph& g, const Op& op) { return (g.constants.matrices[op.matrix].cols + 3) / 4; }
@@ -30,6 +29,7 @@ std::vector<int> ternary_products(const Graph& g) {
 LutPartials lut_partials(const Graph& g, const Op& op) {
   if (op.kernel != Kernel::Lookup || groups_of(g, op) <= op.lut_chunk) return LutPartials::None;
   if (op.accumulate) return LutPartials::Scratch;
+  if (op.kind == OpKind::SharedMatMul) return LutPartials::InOutput;  // each output its own
   if (op.kind == OpKind::FfnUp && op.matrix2 >= 0)
     return g.constants.matrices[op.matrix].cols <= 258 ? LutPartials::PairedInOutput : LutPartials::Scratch;
   return LutPartials::InOutput;
@@ -42,13 +42,12 @@ void set_kernel(Graph& g, int op_index, const KernelChoice& choice, Kernel row_k
   op.lut_chunk = 0;
   op.lut_tables = op.lut_partials = kNoValue;
   if (!choice.lookup || !ternary_product(g, op)) return;
-  const LoweredMatrix& m = g.constants.matrices[op.matrix];
   op.kernel = Kernel::Lookup;
   op.lut_chunk = lut_chunk_for(g, op, choice.lut_chunk);
   op.lut_tables = g.add_value(op.label + ".lut", ValueType::Lut16, int64_t{op.lut_chunk} * BG_LUT_GROUP);
   op.scratch.push_back(op.lut_tables);
   if (lut_partials(g, op) == LutPartials::Scratch) {
-    op.lut_partials = g.add_value(op.label + ".partial", ValueType::Act, int64_t{m.rows} * (op.matrix2 >= 0 ? 2 : 1));
+    op.lut_partials = g.add_value(op.label + ".partial", ValueType::Act, g.product_rows(op));
     op.scratch.push_back(op.lut_partials);
   }
 }
@@ -64,13 +63,13 @@ void set_row_kernel(Graph& g, Kernel row_kernel) {
 
 bool read_by_lut4(const Graph& g, int matrix) {
   for (const Op& op : g.ops)
-    if (op.kernel == Kernel::Lookup && (op.matrix == matrix || op.matrix2 == matrix)) return true;
+    if (op.kernel == Kernel::Lookup && std::ranges::count(op.matrices(), matrix)) return true;
   return false;
 }
 
 int lut4_chunk_of(const Graph& g, int matrix) {
   for (const Op& op : g.ops)
-    if (op.kernel == Kernel::Lookup && (op.matrix == matrix || op.matrix2 == matrix)) return op.lut_chunk;
+    if (op.kernel == Kernel::Lookup && std::ranges::count(op.matrices(), matrix)) return op.lut_chunk;
   return 0;
 }
 

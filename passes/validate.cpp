@@ -43,7 +43,18 @@ void validate_graph(const Graph& g) {
         bad(op, i, fmt::format("input '{}' does not match the {} columns of {}", g.values[codes].name, m.cols, m.name));
       if (!op.outputs.empty() && g.values[op.outputs[0]].elements != m.rows)
         bad(op, i, fmt::format("output '{}' does not match the {} rows of {}", g.values[op.outputs[0]].name, m.rows, m.name));
-      if (op.matrix2 >= 0 && g.constants.matrices[op.matrix2].rows != m.rows) bad(op, i, "gate and up matrices differ in rows");
+      if (op.kind == OpKind::SharedMatMul) {  // an output per matrix, one input for all
+        const std::vector<int> ms = op.matrices();
+        if (ms.size() < 2 || ms.size() != op.outputs.size()) bad(op, i, "a shared product needs two or three matrices, an output each");
+        for (size_t k = 1; k < ms.size(); ++k) {
+          const LoweredMatrix& mk = g.constants.matrices[ms[k]];
+          if (mk.cols != m.cols) bad(op, i, fmt::format("{} and {} differ in columns", m.name, mk.name));
+          if (g.values[op.outputs[k]].elements != mk.rows)
+            bad(op, i, fmt::format("output '{}' does not match the {} rows of {}", g.values[op.outputs[k]].name, mk.rows, mk.name));
+        }
+      } else if (op.matrix2 >= 0 && g.constants.matrices[op.matrix2].rows != m.rows) {
+        bad(op, i, "gate and up matrices differ in rows");
+      }
     }
     if ((op.kind == OpKind::Norm || op.kind == OpKind::NormQuantize) &&
         (op.norm < 0 || g.constants.norms[op.norm].n != g.values[op.inputs[0]].elements))

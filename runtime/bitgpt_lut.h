@@ -477,6 +477,26 @@ static BG_LUT_INLINE void bg_lut_chunk_rows(const uint8_t *r1, const uint8_t *r3
 #define BG_LUT_STRAIGHT_CHUNKS 1
 #endif
 
+/* Partial sums before the first chunk: minus the bias of all of a row's lookups, `start`,
+ * in each of the n. Four a pass: a loop test per four rows. */
+static BG_LUT_INLINE void bg_lut_partials_start(uint32_t *p, int32_t n, uint32_t start) {
+  uint32_t *const end = p + n;
+  for (; end - p >= 4; p += 4) p[0] = p[1] = p[2] = p[3] = start;
+  for (; p != end; ++p) *p = start;
+}
+
+/* One chunk of n groups added into the partial sums p (bg_lut_chunk_rows). Chunks of 16,
+ * 8 and 4 groups, those of a tight budget, are straight code per row, with no loop or
+ * tail tests around the lookups (a fifth of a row's instructions at 16 groups, more at
+ * fewer; passes/kernel_cost.cpp counts the tests of other sizes). */
+static BG_LUT_INLINE void bg_lut_chunk_sums(const uint8_t *r1, const uint8_t *r3, int32_t rows, const uint16_t *t, int32_t n, int32_t paired,
+                                            uint32_t *p, int32_t width) {
+  if (BG_LUT_STRAIGHT_CHUNKS && n == 16) bg_lut_chunk_rows(r1, r3, rows, t, 16, paired, p, width);
+  else if (BG_LUT_STRAIGHT_CHUNKS && n == 8) bg_lut_chunk_rows(r1, r3, rows, t, 8, paired, p, width);
+  else if (BG_LUT_STRAIGHT_CHUNKS && n == 4) bg_lut_chunk_rows(r1, r3, rows, t, 4, paired, p, width);
+  else bg_lut_chunk_rows(r1, r3, rows, t, n, paired, p, width);
+}
+
 /* Integer dot products of rows of up to two matrices sharing the input x (w1 and w3 of a
  * gated FFN, or one matrix when w3 is NULL), passed to emit(ctx, r, dot1, dot3) row by
  * row: at once when the input fits one chunk, else after the last chunk, the sums kept in
@@ -524,24 +544,14 @@ static BG_LUT_INLINE int32_t bg_lut_matvec_of(const bg_matrix *w1, const bg_matr
     return 0;
   }
   {
-    const uint32_t bias = (uint32_t)groups * BG_LUT_BIAS, start = 0u - (rows3 && s->paired ? bias + (bias << 16) : bias);
-    uint32_t *q = p, *const end = p + (rows3 && !s->paired ? 2 * rows : rows);
-    for (; end - q >= 4; q += 4) q[0] = q[1] = q[2] = q[3] = start; /* four a pass: a loop test per four rows */
-    for (; q != end; ++q) *q = start;
+    const uint32_t bias = (uint32_t)groups * BG_LUT_BIAS;
+    bg_lut_partials_start(p, rows3 && !s->paired ? 2 * rows : rows, 0u - (rows3 && s->paired ? bias + (bias << 16) : bias));
   }
   for (g0 = 0; g0 < groups; g0 += s->chunk) {
     const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
     const int64_t at = (int64_t)g0 * rows * width; /* the chunk's first index */
     bg_lut_build(x, w1->cols, g0, n, s->table);
-    /* Chunks of 16, 8 and 4 groups, those of a tight budget, are straight code per row,
-     * with no loop or tail tests around the lookups (a fifth of a row's instructions at
-     * 16 groups, more at fewer; passes/kernel_cost.cpp counts the tests of other sizes). */
-#define BG_LUT_CHUNK_ROWS(size) bg_lut_chunk_rows(rows1 + at, rows3 ? rows3 + at : 0, rows, t, size, s->paired, p, width)
-    if (BG_LUT_STRAIGHT_CHUNKS && n == 16) BG_LUT_CHUNK_ROWS(16);
-    else if (BG_LUT_STRAIGHT_CHUNKS && n == 8) BG_LUT_CHUNK_ROWS(8);
-    else if (BG_LUT_STRAIGHT_CHUNKS && n == 4) BG_LUT_CHUNK_ROWS(4);
-    else BG_LUT_CHUNK_ROWS(n);
-#undef BG_LUT_CHUNK_ROWS
+    bg_lut_chunk_sums(rows1 + at, rows3 ? rows3 + at : 0, rows, t, n, s->paired, p, width);
   }
   return 1;
 }
@@ -595,16 +605,59 @@ static BG_LUT_OUT_OF_LINE void bg_lut_fast_rows(const bg_lut_matvec_ctx *c, cons
     for (r = 0; r < rows; ++r) out[r] = bg_mult_apply32_unchecked((int32_t)p[r], k);
 }
 
+/* A product's rows from their sums p after chunks (bg_lut_emit_matvec's integers). */
+static BG_LUT_INLINE void bg_lut_finish_rows(bg_lut_matvec_ctx *c, const uint32_t *p, int32_t rows) {
+  if (c->rows.fast) bg_lut_fast_rows(c, p, rows);
+  else bg_lut_emit_rows(p, rows, 0, 0, bg_lut_emit_matvec, c);
+}
+
 /* bg_op_matvec for a BG_W_TERNARY_LUT4 matrix. */
 static BG_LUT_OUT_OF_LINE void bg_lut_op_matvec(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t *out, int32_t accumulate, const bg_lut_scratch *s) {
   bg_lut_matvec_ctx c;
   c.rows = bg_row_scaler_begin(w, amax);
   c.out = out;
   c.accumulate = accumulate;
-  if (bg_lut_matvec(w, 0, x, s, bg_lut_emit_matvec, &c)) { /* after chunks */
-    if (c.rows.fast) bg_lut_fast_rows(&c, (const uint32_t *)s->partial, w->rows);
-    else bg_lut_emit_rows((const uint32_t *)s->partial, w->rows, 0, 0, bg_lut_emit_matvec, &c);
+  if (bg_lut_matvec(w, 0, x, s, bg_lut_emit_matvec, &c)) bg_lut_finish_rows(&c, (const uint32_t *)s->partial, w->rows); /* after chunks */
+}
+
+/* bg_lut_op_matvecs for indices `width` bytes wide: every matrix's rows summed chunk by
+ * chunk into its own output (its partial sums, even for one chunk: one loop for all). */
+static BG_LUT_INLINE void bg_lut_op_matvecs_of(const bg_matrix *const *w, int32_t count, const int8_t *x, int32_t amax, int32_t *const *out,
+                                               const bg_lut_scratch *s, int32_t width) {
+  const int32_t groups = w[0]->row_bytes / width;
+  const uint32_t bias = (uint32_t)groups * BG_LUT_BIAS;
+  int32_t g0, i;
+  for (i = 0; i < count; ++i) bg_lut_partials_start((uint32_t *)out[i], w[i]->rows, 0u - bias);
+  for (g0 = 0; g0 < groups; g0 += s->chunk) {
+    const int32_t n = groups - g0 < s->chunk ? groups - g0 : s->chunk;
+    bg_lut_build(x, w[0]->cols, g0, n, s->table);
+    for (i = 0; i < count; ++i)
+      bg_lut_chunk_sums(w[i]->data + (int64_t)g0 * w[i]->rows * width, 0, w[i]->rows, s->table, n, BG_LUT_SEPARATE, (uint32_t *)out[i], width);
   }
+  for (i = 0; i < count; ++i) {
+    bg_lut_matvec_ctx c;
+    c.rows = bg_row_scaler_begin(w[i], amax);
+    c.out = out[i];
+    c.accumulate = BG_STORE;
+    bg_lut_finish_rows(&c, (const uint32_t *)out[i], w[i]->rows);
+  }
+}
+
+/* Products of two or three BG_W_TERNARY_LUT4 matrices with one input x, each stored to an
+ * output of its own (the attention's wq, wk and wv; w3 and out3 NULL for two): the
+ * integers of bg_lut_op_matvec on each, with every chunk's tables built once for all of
+ * them. The matrices have the same columns and index width (passes/packing.cpp). */
+static BG_LUT_OUT_OF_LINE void bg_lut_op_matvecs(const bg_matrix *w1, const bg_matrix *w2, const bg_matrix *w3, const int8_t *x, int32_t amax,
+                                                 int32_t *out1, int32_t *out2, int32_t *out3, const bg_lut_scratch *s) {
+  const bg_matrix *const w[3] = {w1, w2, w3};
+  int32_t *const out[3] = {out1, out2, out3};
+  const int32_t count = w3 ? 3 : 2;
+#if defined(BITGPT_LUT_WORDS) && BITGPT_LUT_WORDS == 2
+  if (BG_LUT_INDEX_BYTES(w1) == 4) bg_lut_op_matvecs_of(w, count, x, amax, out, s, 4);
+  else bg_lut_op_matvecs_of(w, count, x, amax, out, s, 2);
+#else
+  bg_lut_op_matvecs_of(w, count, x, amax, out, s, BG_LUT_INDEX_BYTES(w1));
+#endif
 }
 
 typedef struct bg_lut_ffn_ctx {

@@ -370,6 +370,15 @@ static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t ama
   }
 }
 
+/* Two or three products of one input, each stored to an output of its own (the
+ * attention's wq, wk and wv; w3 and out3 NULL for two): bg_op_matvec on each. */
+static inline void bg_op_matvecs(const bg_matrix *w1, const bg_matrix *w2, const bg_matrix *w3, const int8_t *x, int32_t amax, int32_t *out1,
+                                 int32_t *out2, int32_t *out3) {
+  bg_op_matvec(w1, x, amax, out1, BG_STORE);
+  bg_op_matvec(w2, x, amax, out2, BG_STORE);
+  if (w3) bg_op_matvec(w3, x, amax, out3, BG_STORE);
+}
+
 static inline void bg_op_add(const int32_t *a, const int32_t *b, int32_t *out, int32_t n) {
   int32_t i;
   for (i = 0; i < n; ++i) out[i] = bg_sat32((int64_t)a[i] + b[i]);

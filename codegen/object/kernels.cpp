@@ -54,6 +54,15 @@ void bgk_lut_matvec(const bg_matrix *w, const int8_t *x, const int32_t *amax, in
   const bg_lut_scratch lut = {table, partial, chunk, paired};
   bg_lut_op_matvec(w, x, *amax, out, accumulate, &lut);
 }
+void bgk_matvecs(const bg_matrix *w1, const bg_matrix *w2, const bg_matrix *w3, const int8_t *x, const int32_t *amax, int32_t *out1,
+                 int32_t *out2, int32_t *out3) {
+  bg_op_matvecs(w1, w2, w3, x, *amax, out1, out2, out3);
+}
+void bgk_lut_matvecs(const bg_matrix *w1, const bg_matrix *w2, const bg_matrix *w3, const int8_t *x, const int32_t *amax, int32_t *out1,
+                     int32_t *out2, int32_t *out3, uint16_t *table, int32_t *partial, int32_t chunk, int32_t paired) {
+  const bg_lut_scratch lut = {table, partial, chunk, paired};
+  bg_lut_op_matvecs(w1, w2, w3, x, *amax, out1, out2, out3, &lut);
+}
 void bgk_ffn_up(const bg_matrix *w1, const bg_matrix *w3, int32_t act, const int8_t *x, const int32_t *amax, int32_t *h) {
   bg_fused_ffn_up(w1, w3, act, x, *amax, h);
 }

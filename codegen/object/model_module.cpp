@@ -85,7 +85,7 @@ class ModuleBuilder {
   // a function per layer step, and 2.7 KB less flash on the shipped example) ----
   std::optional<LayerLoop> loop_;
   StructType* layer_t_ = nullptr;              // one pointer per field
-  std::map<std::pair<int, int>, unsigned> fields_;  // (layer step, 0: matrix, 1: matrix2, 2: norm, 3: KV) -> field
+  std::map<std::pair<int, int>, unsigned> fields_;  // (layer step, 0: matrix, 1: matrix2, 2: norm, 3: KV, 4: matrix3) -> field
   GlobalVariable* layers_ = nullptr;
   Function* run_layer_ = nullptr;
   llvm::Value* layer_row_ = nullptr;  // within a layer step: its row of the table
@@ -324,15 +324,17 @@ class ModuleBuilder {
   }
   bool in_loop(int step) const { return loop_ && step >= loop_->begin && step < loop_->begin + loop_->layers * loop_->steps_per_layer; }
   const Op& layer_op(int layer, int slot) const { return g_.ops[c_.steps[static_cast<size_t>(loop_->begin + layer * loop_->steps_per_layer + slot)].op]; }
-  static int entry(const Op& op, int which) { return which == 0 ? op.matrix : which == 1 ? op.matrix2 : which == 2 ? op.norm : op.layer; }
+  static int entry(const Op& op, int which) {
+    return which == 0 ? op.matrix : which == 1 ? op.matrix2 : which == 2 ? op.norm : which == 3 ? op.layer : op.matrix3;
+  }
 
   void make_layer_loop() {
     const LayerLoop& loop = *loop_;
     for (int j = 0; j < loop.steps_per_layer; ++j)
-      for (int which = 0; which < 4; ++which) {
+      for (int which = 0; which < 5; ++which) {
         const Op& op = layer_op(0, j);
         const bool kv = op.kind == OpKind::KvWrite || op.kind == OpKind::AttnScores || op.kind == OpKind::AttnWeightedSum || op.kind == OpKind::Attention;
-        if (which < 3 ? entry(op, which) >= 0 : kv) fields_[{j, which}] = static_cast<unsigned>(fields_.size());
+        if (which == 3 ? kv : entry(op, which) >= 0) fields_[{j, which}] = static_cast<unsigned>(fields_.size());
       }
     layer_t_ = StructType::get(ctx_, std::vector<Type*>(fields_.size(), ptr_));
     std::vector<Constant*> rows;
@@ -341,7 +343,7 @@ class ModuleBuilder {
       for (const auto& [key, field] : fields_) {
         const Op& op = layer_op(l, key.first);
         const int e = entry(op, key.second);
-        row[field] = key.second < 2 ? static_cast<Constant*>(matrices_[static_cast<size_t>(e)])
+        row[field] = key.second < 2 || key.second == 4 ? static_cast<Constant*>(matrices_[static_cast<size_t>(e)])
                      : key.second == 2 ? static_cast<Constant*>(norms_[static_cast<size_t>(e)])
                                        : element(kv_, static_cast<uint64_t>(e));
       }
@@ -389,7 +391,7 @@ class ModuleBuilder {
     auto kv = [&]() { return layer_row_ ? layer_entry(b, 3, nullptr) : kv_layer(b, op.layer); };
     auto matrix = [&](int m) -> llvm::Value* {
       if (m < 0) return null();
-      return layer_entry(b, m == op.matrix ? 0 : 1, matrices_[static_cast<size_t>(m)]);
+      return layer_entry(b, m == op.matrix ? 0 : m == op.matrix2 ? 1 : 4, matrices_[static_cast<size_t>(m)]);
     };
     auto norm = [&]() { return layer_entry(b, 2, norms_[static_cast<size_t>(op.norm)]); };
     const int32_t n_in = op.inputs.empty() ? 0 : static_cast<int32_t>(g_.values[op.inputs[0]].elements);
@@ -424,6 +426,11 @@ class ModuleBuilder {
       case OpKind::FfnUp: {
         const std::vector<llvm::Value*> args = {matrix(op.matrix), matrix(op.matrix2), i32c(op.activation), codes(in(0)), amax(in(0)), act(out(0))};
         return op.kernel == Kernel::Lookup ? call("bgk_lut_ffn_up", with(args, lut())) : call("bgk_ffn_up", args);
+      }
+      case OpKind::SharedMatMul: {
+        const std::vector<llvm::Value*> args = {matrix(op.matrix), matrix(op.matrix2), matrix(op.matrix3), codes(in(0)), amax(in(0)), act(out(0)),
+                                                act(out(1)), op.outputs.size() > 2 ? act(out(2)) : null()};
+        return op.kernel == Kernel::Lookup ? call("bgk_lut_matvecs", with(args, lut())) : call("bgk_matvecs", args);
       }
       case OpKind::Add: return call("bgk_add", {act(in(0)), act(in(1)), act(out(0)), i32c(n_in)});
       case OpKind::Mul: return call("bgk_mul", {act(in(0)), act(in(1)), act(out(0)), i32c(n_in)});

@@ -57,7 +57,7 @@ Case make_case(int i) {
       c.spec.matrix_dtype = WeightDType::Int8;
       c.spec.per_row = true;
       c.spec.arch.positions = Positions::Learned;
-      c.options.disabled_passes = {"fuse-norm-quantize", "fuse-residual", "fuse-ffn", "fuse-attention", "fuse-classifier", "inplace"};
+      c.options.disabled_passes = {"fuse-norm-quantize", "fuse-residual", "fuse-ffn", "fuse-attention", "fuse-classifier", "fuse-shared-input", "inplace"};
       break;
     case 5:
       c.what = "ternary, the caller's memory";

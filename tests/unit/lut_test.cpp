@@ -272,4 +272,42 @@ TEST(LookupKernel, ProductRowsEqualTheCheckedScalingOfPlainSums) {
   }
 }
 
+// Products of one input with the tables built once (bg_lut_op_matvecs, the attention's
+// wq, wk and wv) against the checked scaling of plain sums, matrix by matrix: two and three
+// matrices of different row counts (odd ones: a straight chunk's last single row), one
+// multiplier each or one a row, both index widths, one chunk and several (straight and
+// general). Each output holds its own partial sums.
+TEST(LookupKernel, SharedInputProductsEqualEachProduct) {
+  std::mt19937 rng(23);
+  const int32_t cols = 100;  // 25 groups
+  const int32_t amax = 40 << 16;
+  const int32_t row_counts[3] = {17, 8, 5};
+  for (int width : {2, 4})
+    for (int chunk : {25, 16, 8, 4, 6})
+      for (int count : {2, 3})
+        for (const bool one_multiplier : {true, false}) {
+          std::vector<Rows> w;
+          std::vector<std::vector<bg_mult>> per_row;
+          for (int i = 0; i < count; ++i) {
+            w.emplace_back(row_counts[i], cols, chunk, rng, 2, width);
+            per_row.push_back(row_scales(row_counts[i], 104729 * (i + 1)));
+          }
+          for (int i = 0; i < count; ++i) {
+            w[i].m.scales = one_multiplier ? kOneScale : per_row[i].data();
+            w[i].m.per_row = one_multiplier ? 0 : 1;
+          }
+          const std::vector<int8_t> x = random_codes(cols, rng);
+          std::vector<std::vector<int32_t>> out(3);
+          for (int i = 0; i < count; ++i) out[i].assign(static_cast<size_t>(row_counts[i]), -1);
+          std::vector<uint16_t> table(static_cast<size_t>(chunk) * BG_LUT_GROUP);
+          const bg_lut_scratch s{table.data(), out[0].data(), chunk, BG_LUT_SEPARATE};
+          bg_lut_op_matvecs(&w[0].m, &w[1].m, count > 2 ? &w[2].m : nullptr, x.data(), amax, out[0].data(), out[1].data(),
+                            count > 2 ? out[2].data() : nullptr, &s);
+          for (int i = 0; i < count; ++i)
+            for (int32_t r = 0; r < row_counts[i]; ++r)
+              ASSERT_EQ(out[i][static_cast<size_t>(r)], scaled(w[i].m, r, amax, w[i].dot(r, x)))
+                  << "matrix " << i << " of " << count << ", row " << r << ", chunk " << chunk << ", width " << width;
+        }
+}
+
 }  // namespace

@@ -276,21 +276,24 @@ TEST(Pipeline, LookupWordIndicesTakeFlashOnlyWhereItFits) {
   const uint64_t checksum = generate_with(words, m, 0).checksum;
   EXPECT_EQ(generate_with(mixed, m, 0).checksum, checksum);
   EXPECT_EQ(generate_with(halfwords, m, 0).checksum, checksum);
-  // at every budget between, a gated FFN's w1 and w3 share one width (its kernel reads both
-  // with w1's), and the integers stay the same
-  int gated = 0;
+  // at every budget between, a gated FFN's w1 and w3, and the attention's shared wq, wk
+  // and wv, share one width (the kernel reads them all with the first one's), and the
+  // integers stay the same
+  int gated = 0, shared = 0;
   for (int step = 1; step < 16; ++step) {
     o.flash = halfwords.flash_total() + (no_pairs.flash_total() - halfwords.flash_total()) * step / 16;
     const CompiledModel between = compile_model(m, o);
     for (const ir::Op& op : between.graph.ops)
       if (op.kernel == ir::Kernel::Lookup && op.matrix2 >= 0) {
-        ++gated;
-        EXPECT_EQ(between.matrices[static_cast<size_t>(op.matrix)].packing, between.matrices[static_cast<size_t>(op.matrix2)].packing)
-            << op.label << " at --flash " << *o.flash;
+        ++(op.kind == ir::OpKind::SharedMatMul ? shared : gated);
+        for (int other : op.matrices())
+          EXPECT_EQ(between.matrices[static_cast<size_t>(op.matrix)].packing, between.matrices[static_cast<size_t>(other)].packing)
+              << op.label << " at --flash " << *o.flash;
       }
     EXPECT_EQ(generate_with(between, m, 0).checksum, checksum) << "--flash " << *o.flash;
   }
-  EXPECT_GT(gated, 0);  // the model has gated FFNs: the check is not vacuous
+  EXPECT_GT(gated, 0);  // the model has gated FFNs and shared products: the check is not vacuous
+  EXPECT_GT(shared, 0);
   // and the JSON report says which
   EXPECT_EQ(nlohmann::json::parse(report_json(words))["packing"]["lookup_word_matrices"].size(), lookup_matrices);
   EXPECT_EQ(nlohmann::json::parse(report_json(mixed))["packing"]["lookup_word_matrices"].size(), lookup_matrices - 1);
@@ -358,6 +361,51 @@ int lookup_products(const CompiledModel& c, ir::OpKind kind) {
   return n;
 }
 
+int count_ops(const ir::Graph& g, ir::OpKind kind) {
+  return static_cast<int>(std::ranges::count_if(g.ops, [&](const ir::Op& op) { return op.kind == kind; }));
+}
+
+// fuse-shared-input: each layer's wq, wk and wv become one step with an output each (the
+// FFN's w1 and w3 are already the gated step, wo and w2 add into the residual); off, they
+// stay three products. A product whose output is read before the next one of the same
+// input stays out of the group: the step stands where its last member stood.
+TEST(Fusion, SharedInputProductsBecomeOneStep) {
+  const Model m = random_model(example_shape());
+  ir::Graph g = lower_model(m, 16, 8);
+  ir::Graph unfused = g;
+  run_fusion_passes(g, {});
+  run_fusion_passes(unfused, {"fuse-shared-input"});
+  ASSERT_EQ(count_ops(g, ir::OpKind::SharedMatMul), m.arch.n_layers);
+  EXPECT_EQ(count_ops(unfused, ir::OpKind::SharedMatMul), 0);
+  EXPECT_EQ(count_ops(unfused, ir::OpKind::MatMul), count_ops(g, ir::OpKind::MatMul) + 3 * m.arch.n_layers);
+  for (const ir::Op& op : g.ops) {
+    if (op.kind != ir::OpKind::SharedMatMul) continue;
+    ASSERT_EQ(op.matrices().size(), 3u) << op.label;
+    EXPECT_EQ(op.label, fmt::format("l{}.wq,wk,wv", op.layer));
+    for (size_t k = 0; k < 3; ++k) EXPECT_EQ(g.values[op.outputs[k]].elements, g.constants.matrices[op.matrices()[k]].rows) << op.label;
+    EXPECT_EQ(g.product_rows(op), m.arch.d_model + 2 * m.arch.n_kv_heads * m.arch.head_dim);
+  }
+  // layer 0's rope of q moved to just after wq: wq's output is read before wk runs
+  ir::Graph moved = lower_model(m, 16, 8);
+  const auto at = [&](const std::string& label) {
+    return static_cast<int>(std::ranges::find_if(moved.ops, [&](const ir::Op& op) { return op.label == label; }) - moved.ops.begin());
+  };
+  const int wq = at("l0.wq"), rope = at("l0.rope_q");
+  ASSERT_LT(wq, rope);
+  ASSERT_LT(rope, static_cast<int>(moved.ops.size()));
+  const ir::Op rope_q = moved.ops[static_cast<size_t>(rope)];
+  moved.ops.erase(moved.ops.begin() + rope);
+  moved.ops.insert(moved.ops.begin() + wq + 1, rope_q);
+  run_fusion_passes(moved, {});
+  EXPECT_EQ(count_ops(moved, ir::OpKind::SharedMatMul), m.arch.n_layers);
+  for (const ir::Op& op : moved.ops)
+    if (op.kind == ir::OpKind::SharedMatMul && op.layer == 0) {
+      EXPECT_EQ(op.label, "l0.wk,wv");
+      EXPECT_EQ(op.matrix3, -1);
+    }
+  EXPECT_EQ(at("l0.wq") < static_cast<int>(moved.ops.size()) ? moved.ops[static_cast<size_t>(at("l0.wq"))].kind : ir::OpKind::Embed, ir::OpKind::MatMul);
+}
+
 TEST(KernelCost, TablesCostLessWithMoreRowsAndLargerChunks) {
   const Model m = random_model(example_shape());
   ir::Graph g = lower_model(m, 16, 8);
@@ -368,18 +416,20 @@ TEST(KernelCost, TablesCostLessWithMoreRowsAndLargerChunks) {
     const int groups = (g.constants.matrices[o.matrix].cols + 3) / 4;
     EXPECT_LT(product_cost(g, o, {true, groups}, costs), product_cost(g, o, {true, 4}, costs)) << o.label;
   }
-  // per weight, the tables' build is shared by more rows in the FFN's first half than in wk
+  // per weight, the tables' build is shared by more rows in the FFN's first half (768) than
+  // in the attention's wq, wk and wv (192), and by those more than by wo (128)
   auto per_weight = [&](const char* label, KernelChoice k) {
     for (int op : ternary_products(g))
       if (g.ops[op].label == label) {
         const LoweredMatrix& mat = g.constants.matrices[g.ops[op].matrix];
-        return product_cost(g, g.ops[op], k, costs) / (double(mat.rows) * mat.cols * (g.ops[op].matrix2 >= 0 ? 2 : 1));
+        return product_cost(g, g.ops[op], k, costs) / (double(g.product_rows(g.ops[op])) * mat.cols);
       }
     ADD_FAILURE() << label;
     return 0.0;
   };
-  EXPECT_LT(per_weight("l0.w1*l0.w3", {true, 32}), per_weight("l0.wk", {true, 32}));
-  EXPECT_DOUBLE_EQ(per_weight("l0.wk", {}), costs.row_per_weight + costs.row_per_row / 128);
+  EXPECT_LT(per_weight("l0.w1*l0.w3", {true, 32}), per_weight("l0.wq,wk,wv", {true, 32}));
+  EXPECT_LT(per_weight("l0.wq,wk,wv", {true, 32}), per_weight("l0.wo+residual", {true, 32}));
+  EXPECT_DOUBLE_EQ(per_weight("l0.wq,wk,wv", {}), costs.row_per_weight + costs.row_per_row / 128);
 }
 
 TEST(Pipeline, CostModelPutsTablesWhereTheyPayAndFit) {
@@ -394,18 +444,18 @@ TEST(Pipeline, CostModelPutsTablesWhereTheyPayAndFit) {
   o.sram = 16 * 1024;  // room for the tables at a wider window
   const CompiledModel roomy = compile_model(m, o);
   EXPECT_EQ(lookup_products(roomy, ir::OpKind::FfnUp), 4);
-  // wk and wv (32 rows) take tables too since a group's build costs 75 on Thumb-2 (at 102
-  // they saved under 5 % and stayed on SMLAD): each product's kernel is the one its two
-  // estimates call for
+  // wq, wk and wv (192 rows, sharing the tables) take tables: each product's kernel is the
+  // one its two estimates call for
   for (const CompiledModel* c : {&tight, &roomy}) {
     for (int op : ternary_products(c->graph)) {
       const ir::Op& p = c->graph.ops[op];
-      if (p.label.find(".wk") == std::string::npos && p.label.find(".wv") == std::string::npos) continue;
+      if (p.kind != ir::OpKind::SharedMatMul) continue;  // wq, wk and wv
       EXPECT_EQ(p.kernel, ir::Kernel::Lookup) << p.label;
       const double lut = product_cost(c->graph, p, {true, p.lut_chunk}, c->dot_costs), row = product_cost(c->graph, p, {}, c->dot_costs);
       EXPECT_TRUE(tables_pay(lut, row)) << p.label << ": " << lut << " against " << row;
     }
   }
+  EXPECT_EQ(lookup_products(tight, ir::OpKind::SharedMatMul), 4);
   EXPECT_GT(roomy.graph.window, tight.graph.window);
   EXPECT_LE(products_cost(roomy.graph, roomy.dot_costs), products_cost(tight.graph, tight.dot_costs));
   o.kernel = KernelOption::Smlad;  // pinned: no tables
