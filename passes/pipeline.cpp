@@ -31,6 +31,7 @@ Placement place(const ir::Graph& g, bool inplace) {
 }
 
 constexpr int64_t kLookupKernelCode = 8192;  // the lookup kernels' own functions (their rows' finishing loops included; the LLVM object holds both index widths)
+constexpr int64_t kExpTable = 4100;  // bg_exp2_table_q30, the softmax's exp: every model has attention
 constexpr int64_t kSharedLookupKernelCode = 6144;  // and bg_lut_op_matvecs, where products of one input share tables (4.7 KB in the M3 object)
 constexpr int64_t kBase3DecodeTable = 2 * 243;
 
@@ -113,7 +114,7 @@ struct FlashModel {
     return n + (any_base3 ? kBase3DecodeTable : 0);
   }
   int64_t code(const ir::Graph& g) const {
-    return target->code_base + target->code_per_step * static_cast<int64_t>(g.ops.size()) + (has_lookup(g) ? kLookupKernelCode : 0) +
+    return target->code_base + kExpTable + target->code_per_step * static_cast<int64_t>(g.ops.size()) + (has_lookup(g) ? kLookupKernelCode : 0) +
            (has_lookup(g, true) ? kSharedLookupKernelCode : 0);
   }
   int64_t total(const ir::Graph& g, const std::vector<bool>& base3) const { return weights(g, base3) + code(g); }

@@ -311,27 +311,25 @@ static inline void bg_avx2_int8_rows4(const int8_t *r0, int32_t row_bytes, const
  * 32-bit number (a gap past 2^31 - 1, INT32_MIN there, gives 0 either way, as n >= 31),
  * with its two branches folded into one expression: round(p / 2^n) = ((2p >> n) + 1) >> 1
  * also for n = 0; for n >= 31 (0 there) it is at most 1 in Q30, which rounds to 0 in Q16
- * all the same. The Horner steps' uint32 arithmetic is the lanes' low halves (VPMULUDQ
- * reads only those). */
+ * all the same. The table's two entries by gathers; the interpolation's product (under
+ * 2^40) from the lanes' low halves (VPMULUDQ reads only those). */
 static inline int64_t bg_avx2_softmax_weights(int32_t *s, int32_t n, int32_t m) {
-  const __m256i log2e = _mm256_set1_epi64x(BG_LOG2E_Q30), ln2 = _mm256_set1_epi64x(BG_LN2_Q30), one = _mm256_set1_epi64x(1);
-  const __m256i low30 = _mm256_set1_epi64x(0x3FFFFFFF), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+  const __m256i log2e = _mm256_set1_epi64x(BG_LOG2E_Q30), one = _mm256_set1_epi64x(1), half = _mm256_set1_epi64x(1 << 19);
+  const __m256i low30 = _mm256_set1_epi64x(0x3FFFFFFF), low20 = _mm256_set1_epi64x(0xFFFFF);
+  const int *table = (const int *)(const void *)bg_exp2_table_q30;
   __m256i sum = _mm256_setzero_si256();
   int64_t total;
-  int32_t t = 0, k;
+  int32_t t = 0;
   for (; t + 4 <= n; t += 4) {
     const __m128i gap32 = _mm_sub_epi32(_mm_set1_epi32(m), _mm_loadu_si128((const __m128i *)(s + t)));
     const __m256i y = _mm256_mul_epu32(_mm256_cvtepu32_epi64(gap32), log2e); /* gap * log2(e), Q46 */
     const __m256i whole = _mm256_srli_epi64(y, 46);
     const __m256i f = _mm256_and_si256(_mm256_srli_epi64(y, 16), low30); /* the fraction, Q30 */
-    const __m256i tt = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srli_epi64(_mm256_mul_epu32(f, ln2), 29), one), 1);
-    __m256i p = _mm256_set1_epi64x(bg_exp_taylor_q30[0]), w;
-    for (k = 1; k < 10; ++k) {
-      const __m256i term = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srli_epi64(_mm256_mul_epu32(p, tt), 29), one), 1);
-      p = _mm256_sub_epi64(_mm256_set1_epi64x(bg_exp_taylor_q30[k]), term);
-    }
-    p = _mm256_and_si256(p, low32);
-    w = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srlv_epi64(_mm256_slli_epi64(p, 1), whole), one), 1); /* Q30 */
+    const __m256i entry = _mm256_srli_epi64(f, 20);
+    const __m256i a = _mm256_cvtepu32_epi64(_mm256_i64gather_epi32(table, entry, 4));
+    const __m256i b = _mm256_cvtepu32_epi64(_mm256_i64gather_epi32(table + 1, entry, 4));
+    const __m256i p = _mm256_sub_epi64(a, _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(_mm256_sub_epi64(a, b), _mm256_and_si256(f, low20)), half), 20));
+    __m256i w = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srlv_epi64(_mm256_slli_epi64(p, 1), whole), one), 1); /* Q30 */
     w = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srli_epi64(w, 13), one), 1); /* Q16 */
     sum = _mm256_add_epi64(sum, w);
     _mm_storeu_si128((__m128i *)(s + t), _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(w, _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6))));

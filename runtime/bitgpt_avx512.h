@@ -356,29 +356,25 @@ static inline __mmask8 bg_avx512_attn_finish8(const int64_t *acc, int32_t shift,
 /* ---- attention's softmax weights ---- */
 
 /* bg_avx2_softmax_weights' steps eight a step (the same 64-bit lane arithmetic: the
- * result is bg_exp_neg_q16(bg_below_max(s[t], m)) exactly), the Horner steps unrolled;
- * the last n % 8 through the AVX2 form. Returns the weights' sum. */
+ * result is bg_exp_neg_q16(bg_below_max(s[t], m)) exactly); the last n % 8 through the
+ * AVX2 form. Returns the weights' sum. */
 static inline int64_t bg_avx512_softmax_weights(int32_t *s, int32_t n, int32_t m) {
-  const __m512i log2e = _mm512_set1_epi64(BG_LOG2E_Q30), ln2 = _mm512_set1_epi64(BG_LN2_Q30), one = _mm512_set1_epi64(1);
-  const __m512i low30 = _mm512_set1_epi64(0x3FFFFFFF), low32 = _mm512_set1_epi64(0xFFFFFFFF);
+  const __m512i log2e = _mm512_set1_epi64(BG_LOG2E_Q30), one = _mm512_set1_epi64(1), half = _mm512_set1_epi64(1 << 19);
+  const __m512i low30 = _mm512_set1_epi64(0x3FFFFFFF), low20 = _mm512_set1_epi64(0xFFFFF);
+  const int *table = (const int *)(const void *)bg_exp2_table_q30;
   __m512i sum = _mm512_setzero_si512();
-  int32_t t = 0, k;
+  int32_t t = 0;
   for (; t + 8 <= n; t += 8) {
     const __m256i gap32 = _mm256_sub_epi32(_mm256_set1_epi32(m), _mm256_loadu_si256((const __m256i *)(s + t)));
     const __m512i y = _mm512_maskz_mul_epu32(0xFF, _mm512_maskz_cvtepu32_epi64(0xFF, gap32), log2e); /* gap * log2(e), Q46 */
     const __m512i whole = _mm512_maskz_srli_epi64(0xFF, y, 46);
     const __m512i f = _mm512_and_si512(_mm512_maskz_srli_epi64(0xFF, y, 16), low30); /* the fraction, Q30 */
-    const __m512i tt = _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(_mm512_maskz_srli_epi64(0xFF, _mm512_maskz_mul_epu32(0xFF, f, ln2), 29), one), 1);
-    __m512i p = _mm512_set1_epi64(bg_exp_taylor_q30[0]), w;
-#if defined(__GNUC__)
-#pragma GCC unroll 9
-#endif
-    for (k = 1; k < 10; ++k) {
-      const __m512i term = _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(_mm512_maskz_srli_epi64(0xFF, _mm512_maskz_mul_epu32(0xFF, p, tt), 29), one), 1);
-      p = _mm512_sub_epi64(_mm512_set1_epi64(bg_exp_taylor_q30[k]), term);
-    }
-    p = _mm512_and_si512(p, low32);
-    w = _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(_mm512_maskz_srlv_epi64(0xFF, _mm512_maskz_slli_epi64(0xFF, p, 1), whole), one), 1); /* Q30 */
+    const __m512i entry = _mm512_maskz_srli_epi64(0xFF, f, 20);
+    const __m512i a = _mm512_maskz_cvtepu32_epi64(0xFF, _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), 0xFF, entry, table, 4));
+    const __m512i b = _mm512_maskz_cvtepu32_epi64(0xFF, _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), 0xFF, entry, table + 1, 4));
+    const __m512i d = _mm512_maskz_mul_epu32(0xFF, _mm512_sub_epi64(a, b), _mm512_and_si512(f, low20));
+    const __m512i p = _mm512_sub_epi64(a, _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(d, half), 20));
+    __m512i w = _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(_mm512_maskz_srlv_epi64(0xFF, _mm512_maskz_slli_epi64(0xFF, p, 1), whole), one), 1); /* Q30 */
     w = _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(_mm512_maskz_srli_epi64(0xFF, w, 13), one), 1);                                  /* Q16 */
     sum = _mm512_add_epi64(sum, w);
     _mm256_storeu_si256((__m256i *)(s + t), _mm512_maskz_cvtepi64_epi32(0xFF, w));
