@@ -646,7 +646,7 @@ static BG_LUT_INLINE void bg_lut_op_matvecs_of(const bg_matrix *const *w, int32_
 /* Products of two or three BG_W_TERNARY_LUT4 matrices with one input x, each stored to an
  * output of its own (the attention's wq, wk and wv; w3 and out3 NULL for two): the
  * integers of bg_lut_op_matvec on each, with every chunk's tables built once for all of
- * them. The matrices have the same columns and index width (passes/packing.cpp). */
+ * them. The matrices have the same columns and index width (take_word_indices, passes/pipeline.cpp). */
 static BG_LUT_OUT_OF_LINE void bg_lut_op_matvecs(const bg_matrix *w1, const bg_matrix *w2, const bg_matrix *w3, const int8_t *x, int32_t amax,
                                                  int32_t *out1, int32_t *out2, int32_t *out3, const bg_lut_scratch *s) {
   const bg_matrix *const w[3] = {w1, w2, w3};
