@@ -62,7 +62,7 @@ struct OpTraits {
   // Inputs (bit i: inputs[i]) whose buffer the output may take when they die here:
   // the kernel reads element i before it writes element i.
   unsigned reusable_inputs;
-  bool reads_matrix;    // Op::matrix (and matrix2) are weights it multiplies
+  bool reads_matrix;    // Op::matrix (and matrix2, matrix3) are weights it multiplies
   bool chooses_token;   // the last op of `next`: returns the chosen token
 };
 const OpTraits& op_traits(OpKind k);

@@ -22,24 +22,32 @@ std::string short_label(const std::string& first, const std::string& label) {
 
 // Two or three products of one input (the attention's wq, wk and wv) become one step:
 // the lookup kernel then builds each chunk's tables once for all of them. A product
-// joins only when no op between it and the first reads the group's outputs, so the step
-// can stand where the last of them stood.
+// joins only when its matrix has the first one's columns and dtype (a step runs on one
+// kernel: an int8 wq beside ternary wk and wv would keep them off the tables), and when
+// no op between it and the first reads the group's outputs or changes the input, so the
+// step can stand where the last of them stood.
 void fuse_shared_input(Graph& g) {
   for (int i = 0; i < static_cast<int>(g.ops.size()); ++i) {
     if (!plain_product(g.ops[i])) continue;
-    const int cols = g.constants.matrices[g.ops[i].matrix].cols;
+    const LoweredMatrix& first = g.constants.matrices[g.ops[i].matrix];
+    const auto joins = [&](const Op& op) {
+      if (!plain_product(op) || op.inputs != g.ops[i].inputs) return false;
+      const LoweredMatrix& m = g.constants.matrices[op.matrix];
+      return m.cols == first.cols && m.dtype == first.dtype;
+    };
     std::vector<int> group = {i};
     std::vector<ValueId> outputs = g.ops[i].outputs;
     for (int j = i + 1; j < static_cast<int>(g.ops.size()) && group.size() < 3; ++j) {
       const Op& op = g.ops[j];
       if (j == g.next_stage_begin) break;  // a step runs within one stage
-      if (plain_product(op) && op.inputs == g.ops[i].inputs && g.constants.matrices[op.matrix].cols == cols) {
+      if (joins(op)) {
         group.push_back(j);
         outputs.push_back(op.outputs[0]);
         continue;
       }
       const bool reads_group = std::ranges::any_of(op.inputs, [&](ValueId v) { return std::ranges::count(outputs, v) > 0; });
-      if (reads_group) break;
+      const bool changes_input = !op.inputs.empty() && op.updates_first_input() && op.inputs[0] == g.ops[i].inputs[0];
+      if (reads_group || changes_input) break;
     }
     if (group.size() < 2) continue;
     Op fused = g.ops[i];

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "support/diagnostics.h"
 
 namespace bitgpt {
@@ -45,13 +47,17 @@ void validate_graph(const Graph& g) {
         bad(op, i, fmt::format("output '{}' does not match the {} rows of {}", g.values[op.outputs[0]].name, m.rows, m.name));
       if (op.kind == OpKind::SharedMatMul) {  // an output per matrix, one input for all
         const std::vector<int> ms = op.matrices();
-        if (ms.size() < 2 || ms.size() != op.outputs.size()) bad(op, i, "a shared product needs two or three matrices, an output each");
+        const bool in_range = std::ranges::all_of(ms, [&](int k) { return k < static_cast<int>(g.constants.matrices.size()); });
+        if (op.matrix2 < 0 || ms.size() != op.outputs.size() || op.accumulate || !in_range)
+          bad(op, i, "a shared product needs two or three matrices in order, an output each, and stores them");
         for (size_t k = 1; k < ms.size(); ++k) {
           const LoweredMatrix& mk = g.constants.matrices[ms[k]];
           if (mk.cols != m.cols) bad(op, i, fmt::format("{} and {} differ in columns", m.name, mk.name));
           if (g.values[op.outputs[k]].elements != mk.rows)
             bad(op, i, fmt::format("output '{}' does not match the {} rows of {}", g.values[op.outputs[k]].name, mk.rows, mk.name));
         }
+      } else if (op.matrix3 >= 0) {
+        bad(op, i, "only a shared product has a third matrix");
       } else if (op.matrix2 >= 0 && g.constants.matrices[op.matrix2].rows != m.rows) {
         bad(op, i, "gate and up matrices differ in rows");
       }

@@ -315,14 +315,14 @@ static inline uint32_t bg_isqrt64(uint64_t v) {
   return (uint32_t)res;
 }
 
-/* ---- transcendental functions in fixed point (polynomials; a table for the sigmoid) ---- */
+/* ---- transcendental functions in fixed point (polynomials; tables for exp and the sigmoid) ---- */
 
 #define BG_Q30_ONE 1073741824LL
 #define BG_LOG2E_Q30 1549082005LL /* log2(e) */
 
 /* 2^(-i/1024) in Q30 for i = 0..1024, rounded: the fraction's power of two in
  * bg_exp_neg_q30, read with linear interpolation (4 KiB of flash). A table instead of
- * the Taylor series it replaced (9 Horner steps, ~90 instructions a softmax weight on the
+ * the Taylor series it replaced (9 Horner steps, 93 instructions a softmax weight on the
  * cortex-m4, the table ~22): the interpolation's error, at most (1/1024)^2 / 8 (ln 2)^2 ~
  * 5.8e-8 of the value, is under a 250th of the Q16 weight's last bit (docs/numerics.md;
  * 256 and 512 entries, 16 and 4 times that error, each turned two of stories260K's 256
@@ -474,7 +474,8 @@ static inline int64_t bg_exp_neg_q30_from(int32_t x, int32_t zero_from) {
   f = (uint32_t)(y >> 16) & 0x3FFFFFFFu; /* the fraction, Q30: entry f >> 20, then 20 bits between it and the next */
   a = bg_exp2_table_q30[f >> 20];
   b = bg_exp2_table_q30[(f >> 20) + 1];
-  /* a - b < 2^20 and the 20 bits below: the product fits 40 bits (one UMULL on 32-bit Arm) */
+  /* a - b < 2^20 and the 20 bits below: the product fits 40 bits (one UMULL on 32-bit Arm).
+   * The product's share is rounded half up, so the interpolated value rounds half down. */
   p = a - (uint32_t)(((uint64_t)(a - b) * (f & 0xFFFFFu) + (1u << 19)) >> 20);
   /* round(p / 2^n) in 32 bits: p <= 2^30 and 0 <= n <= 30 */
   return n == 0 ? (int64_t)p : (int64_t)(((p >> (n - 1)) + 1u) >> 1);
@@ -493,7 +494,7 @@ static inline int32_t bg_below_max(int32_t s, int32_t m) {
 /* exp(x) for x <= 0, Q16 in and out: the softmax weight. */
 static inline int32_t bg_exp_neg_q16(int32_t x) {
   /* from n = 18 on, the Q30 value is at most 2^12, which rounds to 0 here: the scores far
-   * below their row's maximum (12.5 and more) skip the Horner steps */
+   * below their row's maximum (12.5 and more) skip the table's interpolation */
   return (int32_t)(((uint32_t)bg_exp_neg_q30_from(x, 18) >> 13) + 1u) >> 1; /* round(/2^14); the Q30 value is <= 2^30 */
 }
 

@@ -25,7 +25,7 @@ TEST(Numerics, ExpMatchesLibm) {
   EXPECT_EQ(bg_exp_neg_q30(-40 * 65536), 0);
 }
 
-// The softmax weight skips the Horner steps where its rounding makes them 0 (n >= 18):
+// The softmax weight skips the table's interpolation where its rounding makes it 0 (n >= 18):
 // for every Q16 argument down to past that point, the rounded Q30 value.
 TEST(Numerics, ExpQ16IsTheRoundedQ30Value) {
   int zeros = 0;

@@ -16,6 +16,7 @@
 #include "support/diagnostics.h"
 #include "passes/kernel_cost.h"
 #include "passes/pass_manager.h"
+#include "passes/validate.h"
 #include "tests/tools/random_model.h"
 
 namespace {
@@ -404,6 +405,28 @@ TEST(Fusion, SharedInputProductsBecomeOneStep) {
       EXPECT_EQ(op.matrix3, -1);
     }
   EXPECT_EQ(at("l0.wq") < static_cast<int>(moved.ops.size()) ? moved.ops[static_cast<size_t>(at("l0.wq"))].kind : ir::OpKind::Embed, ir::OpKind::MatMul);
+
+  // an int8 wq beside ternary wk and wv stays a product of its own: the shared step runs
+  // on one kernel, and the ternary pair keeps its lookup tables
+  ir::Graph mixed = lower_model(m, 16, 8);
+  for (const ir::Op& op : mixed.ops)
+    if (op.label == "l1.wq") mixed.constants.matrices[static_cast<size_t>(op.matrix)].dtype = BG_W_INT8;
+  run_fusion_passes(mixed, {});
+  EXPECT_EQ(count_ops(mixed, ir::OpKind::SharedMatMul), m.arch.n_layers);
+  for (const ir::Op& op : mixed.ops)
+    if (op.kind == ir::OpKind::SharedMatMul) {
+      EXPECT_EQ(op.label, op.layer == 1 ? "l1.wk,wv" : fmt::format("l{}.wq,wk,wv", op.layer));
+    }
+
+  // the validator holds a shared step to its form: the second matrix set, an output each
+  validate_graph(g);
+  for (ir::Op& op : g.ops)
+    if (op.kind == ir::OpKind::SharedMatMul) {
+      std::swap(op.matrix2, op.matrix3);
+      op.matrix2 = -1;
+      break;
+    }
+  EXPECT_THROW(validate_graph(g), Error);
 }
 
 TEST(KernelCost, TablesCostLessWithMoreRowsAndLargerChunks) {
