@@ -48,10 +48,6 @@ std::string kernel_of(const ir::Op& op) {
   return op.kernel == ir::Kernel::Lookup ? fmt::format("lut4/{}", op.lut_chunk) : ir::kernel_name(op.kernel);
 }
 
-// A product's shape as the report prints it: w1 and w3 of a gated FFN, or a shared
-// product's matrices, count as one.
-int64_t product_rows(const CompiledModel& c, const ir::Op& op) { return c.graph.product_rows(op); }
-
 // "2bit", "base3" (every ternary matrix) or "mixed", and the base-3 matrices' names.
 std::string packing_name(const CompiledModel& c) {
   bool base3 = false, two_bit = false;
@@ -123,7 +119,7 @@ std::string format_report(const CompiledModel& c, const Provenance& p) {
     const ir::Op& op = g.ops[p.op];
     if (!header) s += fmt::format("\n{:<28} {:>11}  {:<10} {:>12} {:>12}  {}\n", "ternary product", "rows x cols", "kernel", "est. instr", "row kernel", "why");
     header = true;
-    s += fmt::format("{:<28} {:>11}  {:<10} {:>12.0f} {:>12.0f}  {}\n", op.label, fmt::format("{}x{}", product_rows(c, op), g.constants.matrices[op.matrix].cols),
+    s += fmt::format("{:<28} {:>11}  {:<10} {:>12.0f} {:>12.0f}  {}\n", op.label, fmt::format("{}x{}", g.product_rows(op), g.constants.matrices[op.matrix].cols),
                      kernel_of(op), p.estimated_instructions, p.row_kernel_instructions, p.kernel_reason);
     products_cost += p.estimated_instructions;
     row_cost += p.row_kernel_instructions;
@@ -173,7 +169,7 @@ std::string report_json(const CompiledModel& c, const Provenance& p) {
   for (const Step& p : c.steps) {
     if (!p.ternary_product) continue;
     const ir::Op& op = g.ops[p.op];
-    products.push_back({{"op", op.label}, {"rows", product_rows(c, op)}, {"cols", g.constants.matrices[op.matrix].cols}, {"kernel", ir::kernel_name(op.kernel)},
+    products.push_back({{"op", op.label}, {"rows", g.product_rows(op)}, {"cols", g.constants.matrices[op.matrix].cols}, {"kernel", ir::kernel_name(op.kernel)},
                         {"lut_chunk_groups", op.lut_chunk}, {"estimated_instructions", p.estimated_instructions},
                         {"row_kernel_instructions", p.row_kernel_instructions}, {"reason", p.kernel_reason}});
     cost += p.estimated_instructions;

@@ -314,8 +314,8 @@ static inline void bg_avx2_int8_rows4(const int8_t *r0, int32_t row_bytes, const
  * all the same. The table's two entries by gathers; the interpolation's product (under
  * 2^40) from the lanes' low halves (VPMULUDQ reads only those). */
 static inline int64_t bg_avx2_softmax_weights(int32_t *s, int32_t n, int32_t m) {
-  const __m256i log2e = _mm256_set1_epi64x(BG_LOG2E_Q30), one = _mm256_set1_epi64x(1), half = _mm256_set1_epi64x(1 << 19);
-  const __m256i low30 = _mm256_set1_epi64x(0x3FFFFFFF), low20 = _mm256_set1_epi64x(0xFFFFF);
+  const __m256i log2e = _mm256_set1_epi64x(BG_LOG2E_Q30), one = _mm256_set1_epi64x(1), half = _mm256_set1_epi64x(1 << (BG_EXP2_STEP_BITS - 1));
+  const __m256i low30 = _mm256_set1_epi64x(0x3FFFFFFF), step = _mm256_set1_epi64x((1 << BG_EXP2_STEP_BITS) - 1);
   const int *table = (const int *)(const void *)bg_exp2_table_q30;
   __m256i sum = _mm256_setzero_si256();
   int64_t total;
@@ -325,10 +325,10 @@ static inline int64_t bg_avx2_softmax_weights(int32_t *s, int32_t n, int32_t m) 
     const __m256i y = _mm256_mul_epu32(_mm256_cvtepu32_epi64(gap32), log2e); /* gap * log2(e), Q46 */
     const __m256i whole = _mm256_srli_epi64(y, 46);
     const __m256i f = _mm256_and_si256(_mm256_srli_epi64(y, 16), low30); /* the fraction, Q30 */
-    const __m256i entry = _mm256_srli_epi64(f, 20);
+    const __m256i entry = _mm256_srli_epi64(f, BG_EXP2_STEP_BITS);
     const __m256i a = _mm256_cvtepu32_epi64(_mm256_i64gather_epi32(table, entry, 4));
     const __m256i b = _mm256_cvtepu32_epi64(_mm256_i64gather_epi32(table + 1, entry, 4));
-    const __m256i p = _mm256_sub_epi64(a, _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(_mm256_sub_epi64(a, b), _mm256_and_si256(f, low20)), half), 20));
+    const __m256i p = _mm256_sub_epi64(a, _mm256_srli_epi64(_mm256_add_epi64(_mm256_mul_epu32(_mm256_sub_epi64(a, b), _mm256_and_si256(f, step)), half), BG_EXP2_STEP_BITS));
     __m256i w = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srlv_epi64(_mm256_slli_epi64(p, 1), whole), one), 1); /* Q30 */
     w = _mm256_srli_epi64(_mm256_add_epi64(_mm256_srli_epi64(w, 13), one), 1); /* Q16 */
     sum = _mm256_add_epi64(sum, w);

@@ -359,8 +359,8 @@ static inline __mmask8 bg_avx512_attn_finish8(const int64_t *acc, int32_t shift,
  * result is bg_exp_neg_q16(bg_below_max(s[t], m)) exactly); the last n % 8 through the
  * AVX2 form. Returns the weights' sum. */
 static inline int64_t bg_avx512_softmax_weights(int32_t *s, int32_t n, int32_t m) {
-  const __m512i log2e = _mm512_set1_epi64(BG_LOG2E_Q30), one = _mm512_set1_epi64(1), half = _mm512_set1_epi64(1 << 19);
-  const __m512i low30 = _mm512_set1_epi64(0x3FFFFFFF), low20 = _mm512_set1_epi64(0xFFFFF);
+  const __m512i log2e = _mm512_set1_epi64(BG_LOG2E_Q30), one = _mm512_set1_epi64(1), half = _mm512_set1_epi64(1 << (BG_EXP2_STEP_BITS - 1));
+  const __m512i low30 = _mm512_set1_epi64(0x3FFFFFFF), step = _mm512_set1_epi64((1 << BG_EXP2_STEP_BITS) - 1);
   const int *table = (const int *)(const void *)bg_exp2_table_q30;
   __m512i sum = _mm512_setzero_si512();
   int32_t t = 0;
@@ -369,11 +369,11 @@ static inline int64_t bg_avx512_softmax_weights(int32_t *s, int32_t n, int32_t m
     const __m512i y = _mm512_maskz_mul_epu32(0xFF, _mm512_maskz_cvtepu32_epi64(0xFF, gap32), log2e); /* gap * log2(e), Q46 */
     const __m512i whole = _mm512_maskz_srli_epi64(0xFF, y, 46);
     const __m512i f = _mm512_and_si512(_mm512_maskz_srli_epi64(0xFF, y, 16), low30); /* the fraction, Q30 */
-    const __m512i entry = _mm512_maskz_srli_epi64(0xFF, f, 20);
+    const __m512i entry = _mm512_maskz_srli_epi64(0xFF, f, BG_EXP2_STEP_BITS);
     const __m512i a = _mm512_maskz_cvtepu32_epi64(0xFF, _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), 0xFF, entry, table, 4));
     const __m512i b = _mm512_maskz_cvtepu32_epi64(0xFF, _mm512_mask_i64gather_epi32(_mm256_setzero_si256(), 0xFF, entry, table + 1, 4));
-    const __m512i d = _mm512_maskz_mul_epu32(0xFF, _mm512_sub_epi64(a, b), _mm512_and_si512(f, low20));
-    const __m512i p = _mm512_sub_epi64(a, _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(d, half), 20));
+    const __m512i d = _mm512_maskz_mul_epu32(0xFF, _mm512_sub_epi64(a, b), _mm512_and_si512(f, step));
+    const __m512i p = _mm512_sub_epi64(a, _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(d, half), BG_EXP2_STEP_BITS));
     __m512i w = _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(_mm512_maskz_srlv_epi64(0xFF, _mm512_maskz_slli_epi64(0xFF, p, 1), whole), one), 1); /* Q30 */
     w = _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(_mm512_maskz_srli_epi64(0xFF, w, 13), one), 1);                                  /* Q16 */
     sum = _mm512_add_epi64(sum, w);

@@ -327,6 +327,7 @@ static inline uint32_t bg_isqrt64(uint64_t v) {
  * 5.8e-8 of the value, is under a 250th of the Q16 weight's last bit (docs/numerics.md;
  * 256 and 512 entries, 16 and 4 times that error, each turned two of stories260K's 256
  * teacher-forced greedy tokens, e2e.real_checkpoints, where 1024 keep every one). */
+#define BG_EXP2_STEP_BITS 20 /* the bits of a Q30 fraction between two entries: 30 - log2(1024) */
 static const uint32_t bg_exp2_table_q30[1025] = {
     1073741824, 1073015252, 1072289173, 1071563584, 1070838486, 1070113879, 1069389763, 1068666136,
     1067942999, 1067220351, 1066498193, 1065776523, 1065055341, 1064334647, 1063614442, 1062894723,
@@ -471,12 +472,12 @@ static inline int64_t bg_exp_neg_q30_from(int32_t x, int32_t zero_from) {
   y = (int64_t)x * -BG_LOG2E_Q30; /* -x*log2(e), Q46; int32 operands: one SMULL */
   n = (int32_t)(y >> 46);
   if (n >= zero_from) return 0;
-  f = (uint32_t)(y >> 16) & 0x3FFFFFFFu; /* the fraction, Q30: entry f >> 20, then 20 bits between it and the next */
-  a = bg_exp2_table_q30[f >> 20];
-  b = bg_exp2_table_q30[(f >> 20) + 1];
+  f = (uint32_t)(y >> 16) & 0x3FFFFFFFu; /* the fraction, Q30: an entry, then the bits between it and the next */
+  a = bg_exp2_table_q30[f >> BG_EXP2_STEP_BITS];
+  b = bg_exp2_table_q30[(f >> BG_EXP2_STEP_BITS) + 1];
   /* a - b < 2^20 and the 20 bits below: the product fits 40 bits (one UMULL on 32-bit Arm).
    * The product's share is rounded half up, so the interpolated value rounds half down. */
-  p = a - (uint32_t)(((uint64_t)(a - b) * (f & 0xFFFFFu) + (1u << 19)) >> 20);
+  p = a - (uint32_t)(((uint64_t)(a - b) * (f & ((1u << BG_EXP2_STEP_BITS) - 1)) + (1u << (BG_EXP2_STEP_BITS - 1))) >> BG_EXP2_STEP_BITS);
   /* round(p / 2^n) in 32 bits: p <= 2^30 and 0 <= n <= 30 */
   return n == 0 ? (int64_t)p : (int64_t)(((p >> (n - 1)) + 1u) >> 1);
 }
