@@ -270,16 +270,17 @@ static inline __m256i bg_avx512_scale_scores8(__m256i dots, __m128i s16, bg_mult
   return r;
 }
 
-/* bg_mult_apply32(dot, bg_mult_scale(scales[k], amax)) for eight rows' dot products and
- * multipliers (bg_row_scale of a per-row matrix): each m * amax normalised at its shift.
- * The eight bg_mult load as one vector, m in each lane's low half and shift in its high. */
-static inline __m256i bg_avx512_scale_rows8(__m256i dots, const bg_mult *scales, int32_t amax, __mmask8 *exact) {
+/* bg_mult_apply32(dot, bg_row_mult_by(scales[k], norm)) for eight rows' dot products and
+ * multipliers (bg_row_scale of a per-row matrix): each mantissa the high word of m * up,
+ * its shift less lead + 1. The eight bg_mult load as one vector, m in each lane's low half
+ * and shift in its high. *exact as bg_avx512_round_shift_sat32's in_range (a shift in
+ * [1, 62] or a zero product). */
+static inline __m256i bg_avx512_scale_rows8(__m256i dots, const bg_mult *scales, bg_amax_norm norm, __mmask8 *exact) {
   const __m512i ms = _mm512_loadu_si512(scales);
-  const __mmask8 negative = _mm512_test_epi64_mask(ms, _mm512_set1_epi64(0x80000000)); /* m < 0: one at a time */
-  const __m512i v = _mm512_maskz_mul_epu32(0xFF, ms, _mm512_set1_epi64(amax > 0 ? amax : 0));
-  const __m256i r = bg_avx512_apply_normalized8(dots, v, _mm512_maskz_srai_epi64(0xFF, ms, 32), exact);
-  *exact &= (__mmask8)~negative;
-  return r;
+  const __m512i m = _mm512_maskz_srli_epi64(0xFF, _mm512_maskz_mul_epu32(0xFF, ms, _mm512_set1_epi64(norm.up)), 32);
+  const __m512i shift = _mm512_sub_epi64(_mm512_maskz_srai_epi64(0xFF, ms, 32), _mm512_set1_epi64(norm.lead + 1));
+  const __m512i p = _mm512_maskz_mul_epi32(0xFF, _mm512_maskz_cvtepi32_epi64(0xFF, dots), m);
+  return _mm512_maskz_cvtepi64_epi32(0xFF, bg_avx512_round_shift_sat32(p, shift, exact));
 }
 
 /* ---- attention's value sum ---- */

@@ -270,8 +270,8 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
 /* bg_fused_classify_sample's rows from row r on when the choice is greedy: each block of
  * dot products scaled in place, then hashed and compared in row order. With one
  * multiplier that no dot product can saturate (rows->fast), one SMMULR a row where the
- * core has it; with one scale a row, each row's multiplier by bg_mult_scale_by (amax's
- * top bit found once) and applied by bg_mult_apply32_any. The sampler s (greedy) goes on
+ * core has it; with one scale a row, each row's multiplier by bg_row_mult_by (amax's
+ * top bit found once, in rows->norm) and applied by bg_mult_apply32_any. The sampler s (greedy) goes on
  * over the rows to the first with the largest logit, *hash over the logits. Out of line, with no flag tested per
  * row: in the general loop the hash, the sampler's state and the flags did not fit the
  * registers (about 100 instructions a logit of per-row scales on the cortex-m4). */
@@ -280,7 +280,6 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
 __attribute__((noinline))
 #endif
 static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const bg_row_scaler *rows, uint64_t *hash, bg_sampler *s) {
-  const bg_mult_scaler by_amax = bg_mult_scaler_of(rows->amax);
   uint64_t h = *hash;
   int32_t best = s->best, best_score = s->best_score, n, i; /* rows before r may have been offered */
 #if defined(BG_HAS_SMMULR)
@@ -298,7 +297,7 @@ static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const
     if (rows->fast)
       for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32_unchecked(dot[i], rows->shared);
     else if (w->per_row)
-      for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32_any(dot[i], bg_mult_scale_by(w->scales[r + i], &by_amax));
+      for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32_any(dot[i], bg_row_mult_by(w->scales[r + i], rows->norm));
     else
       for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32(dot[i], rows->shared);
     for (i = 0; i < n; ++i) {
@@ -325,7 +324,7 @@ static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t 
       int32_t dot[8], logit[8];
       __mmask8 exact;
       const __m256i dots = bg_avx512_int8_rows8((const int8_t *)(w->data + (int64_t)r * w->row_bytes), w->row_bytes, x, w->cols);
-      _mm256_storeu_si256((__m256i *)logit, bg_avx512_scale_rows8(dots, w->scales + r, amax, &exact));
+      _mm256_storeu_si256((__m256i *)logit, bg_avx512_scale_rows8(dots, w->scales + r, rows.norm, &exact));
       _mm256_storeu_si256((__m256i *)dot, dots);
       for (k = 0; k < 8; ++k) {
         if (!((exact >> k) & 1)) logit[k] = bg_row_scale(&rows, r + k, dot[k]); /* a shift outside [1, 62] */

@@ -471,14 +471,15 @@ static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x
 /* The multiplier that turns row r's dot product into act units: scale / 127 * amax.
  * With one scale per matrix it is the same for every row: compute it once. */
 static inline bg_mult bg_row_mult(const bg_matrix *w, int32_t r, int32_t amax) {
-  return bg_mult_scale(w->scales[w->per_row ? r : 0], amax);
+  return w->per_row ? bg_row_mult_by(w->scales[r], bg_amax_norm_of(amax)) : bg_mult_scale(w->scales[0], amax);
 }
 
 typedef struct bg_row_scaler {
   const bg_matrix *w;
   int32_t amax;
-  bg_mult shared; /* valid when !w->per_row */
-  int32_t fast;   /* one multiplier that no dot product of w can saturate */
+  bg_amax_norm norm; /* amax for the per-row multipliers */
+  bg_mult shared;    /* valid when !w->per_row */
+  int32_t fast;      /* one multiplier that no dot product of w can saturate */
 } bg_row_scaler;
 
 /* The largest |dot product| a row of w can have with int8 codes (|code| <= 127). */
@@ -498,21 +499,16 @@ static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax
   bg_row_scaler s;
   s.w = w;
   s.amax = amax;
-  s.shared = bg_row_mult(w, 0, amax);
+  s.norm = bg_amax_norm_of(amax);
+  s.shared = w->per_row ? bg_row_mult_by(w->scales[0], s.norm) : bg_mult_scale(w->scales[0], amax);
   s.fast = !w->per_row && bg_mult_apply32_safe(s.shared, bg_row_dot_bound(w));
   return s;
 }
 
-/* Row r's dot product in act units: dot * amax * scale / 127. The per-row multiplier is
- * built out of line so that the usual per-matrix case inlines into the row loops. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static bg_mult bg_row_mult_out_of_line(const bg_matrix *w, int32_t r, int32_t amax) { return bg_row_mult(w, r, amax); }
-
+/* Row r's dot product in act units: dot * amax * scale / 127. */
 static inline int32_t bg_row_scale(const bg_row_scaler *s, int32_t r, int32_t dot) {
   if (s->fast) return bg_mult_apply32_unchecked(dot, s->shared);
-  return bg_mult_apply32(dot, s->w->per_row ? bg_row_mult_out_of_line(s->w, r, s->amax) : s->shared);
+  return bg_mult_apply32(dot, s->w->per_row ? bg_row_mult_by(s->w->scales[r], s->norm) : s->shared);
 }
 
 /* The most |bg_row_scale| can return for a fast scaler. */

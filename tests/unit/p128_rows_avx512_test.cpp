@@ -12,7 +12,7 @@
 namespace {
 
 // Eight per-row multipliers applied at once (bg_avx512_scale_rows8, the classifier's
-// logits) against bg_mult_apply32(dot, bg_mult_scale(scale, amax)) row by row: multipliers
+// logits) against bg_mult_apply32(dot, bg_row_mult_by(scale, amax's norm)) row by row: multipliers
 // zero, negative and in their usual range, shifts inside and outside what the vector
 // rounding takes (those lanes are left to the scalar step: only the exact lanes are
 // compared), amax from 0 to INT32_MAX, and every dot product magnitude.
@@ -30,17 +30,19 @@ TEST(P128_SUITE, ScaledRowsEqualTheScalarScaling) {
       dot[k] = static_cast<int32_t>(rng()) >> (rng() % 32);
     }
     const int32_t amax = trial % 17 == 0 ? 0 : trial % 19 == 0 ? INT32_MAX : static_cast<int32_t>(rng() >> (1 + rng() % 31));
+    const bg_amax_norm norm = bg_amax_norm_of(amax);
     __mmask8 exact;
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out),
-                        bg_avx512_scale_rows8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dot)), scales, amax, &exact));
-    for (int k = 0; k < 8; ++k)
+                        bg_avx512_scale_rows8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dot)), scales, norm, &exact));
+    for (int k = 0; k < 8; ++k) {
+      const bg_mult want = bg_row_mult_by(scales[k], norm);
       if ((exact >> k) & 1) {
         ++exact_lanes;
-        ASSERT_EQ(out[k], bg_mult_apply32(dot[k], bg_mult_scale(scales[k], amax))) << "dot " << dot[k] << " m " << scales[k].m << " shift "
-                                                                                   << scales[k].shift << " amax " << amax;
+        ASSERT_EQ(out[k], bg_mult_apply32(dot[k], want)) << "dot " << dot[k] << " m " << scales[k].m << " shift " << scales[k].shift << " amax " << amax;
       } else {
-        ASSERT_TRUE(scales[k].m < 0 || bg_mult_scale(scales[k], amax).shift < 1 || bg_mult_scale(scales[k], amax).shift > 62);
+        ASSERT_TRUE(want.shift < 1 || want.shift > 62);
       }
+    }
   }
   EXPECT_GT(exact_lanes, 80000);  // at least half the lanes are the vector's
 }

@@ -153,26 +153,33 @@ TEST(RowKernels, Int8RowPairsRefuseMinus128) {
   EXPECT_TRUE(bitgpt::int8_pairs_hold(m));
 }
 
-// A row's multiplier with amax's top bit found once (bg_mult_scale_by) is bg_mult_scale's,
-// for normalised and other multipliers, every magnitude of amax and shifts either side.
-TEST(RowKernels, FixedAmaxScaleIsTheGeneralOne) {
+// A per-row multiplier (bg_row_mult_by) is the exact product scale * amax truncated to
+// its high word: a mantissa in [2^21, 2^23) for a stored (normalised) scale, within 2^-21
+// of the product, never above it; 0 for amax <= 0.
+TEST(RowKernels, PerRowMultiplierIsTheTruncatedProduct) {
   std::mt19937_64 rng(7);
   for (int trial = 0; trial < 200000; ++trial) {
     const int32_t amax = static_cast<int32_t>(1 + (rng() >> (33 + rng() % 31)));
-    const bg_mult_scaler by = bg_mult_scaler_of(amax);
-    const bool normalised = rng() % 8 != 0;
-    const bg_mult k{static_cast<int32_t>(normalised ? (1u << 22) + rng() % (1u << 22) : rng() % (1u << 23)),
-                    static_cast<int32_t>(rng() % 80) - 8};
-    const bg_mult want = bg_mult_scale(k, amax), got = bg_mult_scale_by(k, &by);
-    ASSERT_EQ(got.m, want.m) << k.m << " " << k.shift << " " << amax;
-    ASSERT_EQ(got.shift, want.shift) << k.m << " " << k.shift << " " << amax;
+    const bg_mult k{static_cast<int32_t>((1u << 22) + rng() % (1u << 22)), static_cast<int32_t>(rng() % 80) - 8};
+    const bg_mult got = bg_row_mult_by(k, bg_amax_norm_of(amax));
+    ASSERT_GE(got.m, 1 << 21);
+    ASSERT_LT(got.m, 1 << 23);
+    // exact: k.m * amax * 2^-k.shift; got: got.m * 2^-got.shift. Compare k.m * amax with
+    // got.m * 2^(k.shift - got.shift), both integers (k.shift - got.shift = lead + 1 >= 1).
+    const int up = k.shift - got.shift;
+    ASSERT_GE(up, 1);
+    ASSERT_LE(up, 32);
+    const unsigned __int128 exact = static_cast<unsigned __int128>(k.m) * static_cast<uint32_t>(amax) << 32;
+    const unsigned __int128 approx = static_cast<unsigned __int128>(got.m) << (32 + up);
+    ASSERT_LE(approx, exact) << k.m << " " << amax;
+    ASSERT_LT(exact - approx, exact >> 21) << k.m << " " << amax;
   }
-  // the product's rounding carries into a new bit: m v = 2^46 - 1
-  const bg_mult k{(1 << 23) - 1, 40};
-  const bg_mult_scaler carry = bg_mult_scaler_of((1 << 23) + 1);
-  EXPECT_EQ(bg_mult_scale_by(k, &carry).m, 1 << 22);
-  EXPECT_EQ(bg_mult_scale_by(k, &carry).m, bg_mult_scale(k, (1 << 23) + 1).m);
-  EXPECT_EQ(bg_mult_scale_by(k, &carry).shift, bg_mult_scale(k, (1 << 23) + 1).shift);
+  EXPECT_EQ(bg_row_mult_by(bg_mult{1 << 22, 30}, bg_amax_norm_of(0)).m, 0);
+  EXPECT_EQ(bg_row_mult_by(bg_mult{1 << 22, 30}, bg_amax_norm_of(-5)).m, 0);
+  // amax = 1: up = 2^31, the mantissa halves and the shift drops by one
+  const bg_mult one = bg_row_mult_by(bg_mult{(1 << 22) + 6, 30}, bg_amax_norm_of(1));
+  EXPECT_EQ(one.m, (1 << 21) + 3);
+  EXPECT_EQ(one.shift, 29);
 }
 
 // Greedy classification (its own loop, bg_greedy_rows) picks what bg_op_matvec and
