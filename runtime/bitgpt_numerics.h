@@ -285,6 +285,48 @@ static inline bg_mult bg_row_mult_by(bg_mult k, bg_amax_norm a) {
   return r;
 }
 
+/* floor(n / d) for a 64-bit n and 0 < d < 2^32 in 32-bit divisions: the high word's
+ * quotient, then the 64/32 division of the remainder and the low word by two 16-bit digit
+ * steps on the normalised divisor (Knuth's algorithm D, each digit estimated by one UDIV
+ * and corrected at most twice). The same integer as n / d; on 32-bit cores with a
+ * hardware divide ~35 instructions where the library's 64-bit division took ~70 with its
+ * call (bg_udiv64 uses it there). Out of line, as the library call was: inlined into the
+ * attention step it cost its value loop a register (+1 instruction an element). */
+#if defined(__GNUC__)
+__attribute__((noinline, unused))
+#endif
+static uint64_t bg_udiv64_32(uint64_t n, uint32_t d) {
+  const uint32_t hi = (uint32_t)(n >> 32), lo = (uint32_t)n, qh = hi / d;
+  const uint32_t r = hi - qh * d; /* < d: the 64/32 quotient below fits 32 bits */
+  const int s = bg_clz32(d);
+  const uint32_t v = d << s, v1 = v >> 16, v0 = v & 0xFFFFu;
+  const uint32_t u32 = s ? (r << s) | (lo >> (32 - s)) : r, u10 = lo << s, u1 = u10 >> 16, u0 = u10 & 0xFFFFu;
+  uint32_t q1 = u32 / v1, rhat = u32 - q1 * v1, u21, q0;
+  while (q1 >> 16 || q1 * v0 > ((rhat << 16) | u1)) {
+    --q1;
+    rhat += v1;
+    if (rhat >> 16) break;
+  }
+  u21 = (u32 << 16) + u1 - q1 * v; /* modulo 2^32: the true remainder is < v */
+  q0 = u21 / v1;
+  rhat = u21 - q0 * v1;
+  while (q0 >> 16 || q0 * v0 > ((rhat << 16) | u0)) {
+    --q0;
+    rhat += v1;
+    if (rhat >> 16) break;
+  }
+  return (uint64_t)qh << 32 | q1 << 16 | q0;
+}
+
+/* n / d for d > 0: bg_udiv64_32 where the core divides 32-bit words in hardware and d
+ * fits one (Armv7-M and later, RV32M), else the compiler's 64-bit division. */
+static inline uint64_t bg_udiv64(uint64_t n, uint64_t d) {
+#if (defined(__ARM_FEATURE_IDIV) && !defined(__aarch64__)) || (defined(__riscv_div) && __riscv_xlen == 32)
+  if (d >> 32 == 0) return bg_udiv64_32(n, (uint32_t)d);
+#endif
+  return n / d;
+}
+
 /* The multiplier num / den for positive integers (den < 2^40, num < 2^23). */
 static inline bg_mult bg_mult_ratio(int64_t num, int64_t den) {
   /* num * 2^s / den with s chosen so the quotient has about 40 significant bits */
@@ -294,13 +336,15 @@ static inline bg_mult bg_mult_ratio(int64_t num, int64_t den) {
   lead_den = 63 - bg_clz64((uint64_t)den);
   s = 40 + lead_den - (63 - bg_clz64((uint64_t)num));
   if (s > 62 - (63 - bg_clz64((uint64_t)num))) s = 62 - (63 - bg_clz64((uint64_t)num));
-  return bg_mult_normalize(((uint64_t)num << s) / (uint64_t)den, s);
+  return bg_mult_normalize(bg_udiv64((uint64_t)num << s, (uint64_t)den), s);
 }
 
-/* floor(sqrt(v)) for a 64-bit unsigned value (bit by bit, no division). */
+/* floor(sqrt(v)) for a 64-bit unsigned value (bit by bit, no division), from the largest
+ * power of 4 not above v (found by counting leading zeros, not by a loop of shifts). */
 static inline uint32_t bg_isqrt64(uint64_t v) {
-  uint64_t res = 0, bit = (uint64_t)1 << 62;
-  while (bit > v) bit >>= 2;
+  uint64_t res = 0, bit;
+  if (v == 0) return 0;
+  bit = (uint64_t)1 << ((63 - bg_clz64(v)) & ~1);
   while (bit) {
     if (v >= res + bit) { v -= res + bit; res = (res >> 1) + bit; }
     else res >>= 1;

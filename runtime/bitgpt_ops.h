@@ -225,7 +225,7 @@ static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_p
       if (-d > max_abs) max_abs = -d;
     }
   }
-  rms = bg_isqrt64(ss / (uint64_t)p->n + (uint64_t)p->eps_q32); /* Q16 */
+  rms = bg_isqrt64(bg_udiv64(ss, (uint64_t)p->n) + (uint64_t)p->eps_q32); /* Q16 */
   s.inv_rms = bg_mult_ratio(BG_ACT_ONE, rms);
   if (max_abs >= 0) s.bound = max_abs;
   else if (exact) s.bound = bg_sqrt_ceil_pow2(p->n) * ((int64_t)rms + 1);

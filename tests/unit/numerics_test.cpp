@@ -105,6 +105,41 @@ TEST(Numerics, IntegerSquareRootIsExactFloor) {
     EXPECT_LE(r * r, v);
     EXPECT_GT((r + 1) * (r + 1), v);
   }
+  // the start bit, found by counting leading zeros: zero, powers of 4 and either side
+  EXPECT_EQ(bg_isqrt64(0), 0u);
+  for (int k = 0; k < 32; ++k) {
+    const uint64_t p = uint64_t{1} << (2 * k);
+    EXPECT_EQ(bg_isqrt64(p), uint64_t{1} << k);
+    EXPECT_EQ(bg_isqrt64(p - 1), (uint64_t{1} << k) - 1);
+    EXPECT_EQ(bg_isqrt64(2 * p), static_cast<uint32_t>(std::sqrt(2.0 * static_cast<double>(p))));
+  }
+  EXPECT_EQ(bg_isqrt64(UINT64_MAX), 0xFFFFFFFFu);
+}
+
+// The 64-by-32 division in 32-bit steps (bg_udiv64_32, the norm's and the multipliers'
+// divisions on cores with a hardware 32-bit divide) is the exact quotient: every
+// magnitude of dividend and divisor, divisors with one bit or all bits set, and the cases
+// where a digit estimate needs its corrections.
+TEST(Numerics, WordDivisionIsTheExactQuotient) {
+  std::mt19937_64 rng(13);
+  auto check = [](uint64_t n, uint32_t d) { ASSERT_EQ(bg_udiv64_32(n, d), n / d) << n << " / " << d; };
+  for (int i = 0; i < 400000; ++i) {
+    const uint64_t n = rng() >> (rng() % 64);
+    const auto d = static_cast<uint32_t>(rng() >> (32 + rng() % 32));
+    if (d) check(n, d);
+  }
+  for (uint32_t d : {1u, 2u, 3u, 127u, 128u, 384u, 0xFFFFu, 0x10000u, 0x10001u, 0x7FFFFFFFu, 0x80000000u, 0x80000001u, 0xFFFFFFFEu, 0xFFFFFFFFu})
+    for (uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{d} - 1, uint64_t{d}, uint64_t{d} << 32, (uint64_t{d} << 32) - 1, UINT64_MAX, UINT64_MAX - d,
+                       uint64_t{0xFFFF8000FFFFFFFFull}, uint64_t{0x7FFF800000000000ull}})
+      check(n, d);
+  // the divisor's high digit with its low digit near full: the estimates overshoot
+  for (int i = 0; i < 100000; ++i) {
+    const uint32_t d = 0x80000000u | static_cast<uint32_t>(rng() & 0xFFFF) << 16 | 0xFFF0u | static_cast<uint32_t>(rng() & 0xF);
+    check(rng(), d);
+    check(rng() >> (rng() % 32), d >> (rng() % 16));
+  }
+  EXPECT_EQ(bg_udiv64(uint64_t{1} << 62, uint64_t{1} << 40), uint64_t{1} << 22);
+  EXPECT_EQ(bg_udiv64(123456789012345ull, 384), 123456789012345ull / 384);
 }
 
 TEST(Numerics, MultipliersRoundTrip) {
