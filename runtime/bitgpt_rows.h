@@ -474,12 +474,16 @@ static inline bg_mult bg_row_mult(const bg_matrix *w, int32_t r, int32_t amax) {
   return w->per_row ? bg_row_mult_by(w->scales[r], bg_amax_norm_of(amax)) : bg_mult_scale(w->scales[0], amax);
 }
 
+/* One of shared and norm is set, by w->per_row: the scaler stays 16 bytes on 32-bit cores
+ * (the FFN gate keeps two in the FFN step's frame, on the cortex-m0plus's deepest stack
+ * path). */
 typedef struct bg_row_scaler {
   const bg_matrix *w;
-  int32_t amax;
-  bg_amax_norm norm; /* amax for the per-row multipliers */
-  bg_mult shared;    /* valid when !w->per_row */
-  int32_t fast;      /* one multiplier that no dot product of w can saturate */
+  union {
+    bg_mult shared;    /* !w->per_row: the matrix's one multiplier for this amax */
+    bg_amax_norm norm; /* w->per_row: amax as bg_row_mult_by takes it */
+  };
+  int32_t fast; /* one multiplier that no dot product of w can saturate */
 } bg_row_scaler;
 
 /* The largest |dot product| a row of w can have with int8 codes (|code| <= 127). */
@@ -498,10 +502,13 @@ static inline int64_t bg_row_dot_bound(const bg_matrix *w) {
 static inline bg_row_scaler bg_row_scaler_begin(const bg_matrix *w, int32_t amax) {
   bg_row_scaler s;
   s.w = w;
-  s.amax = amax;
-  s.norm = bg_amax_norm_of(amax);
-  s.shared = w->per_row ? bg_row_mult_by(w->scales[0], s.norm) : bg_mult_scale(w->scales[0], amax);
-  s.fast = !w->per_row && bg_mult_apply32_safe(s.shared, bg_row_dot_bound(w));
+  if (w->per_row) {
+    s.norm = bg_amax_norm_of(amax);
+    s.fast = 0;
+  } else {
+    s.shared = bg_mult_scale(w->scales[0], amax);
+    s.fast = bg_mult_apply32_safe(s.shared, bg_row_dot_bound(w));
+  }
   return s;
 }
 
