@@ -205,6 +205,15 @@ static inline void bg_smlad_dot2(const uint8_t *ra, const uint8_t *rb, int32_t i
 #define BG_SMLAD_LOOP_TEST "ldr %[t], %[end]\n\tcmp %[x], %[t]\n\tbcc 1b\n\t"
 #define BG_SMLAD_LIMITS [end] "m"(limits[0]), [odd] "m"(limits[1])
 #endif
+/* Four steps a pass (the int16 quads, whose step is the shortest: 13 instructions, so the
+ * loop test weighs most): limits[1] is then the number of steps mod 4, and the first pass
+ * is entered at its (4 - that)-th step, mod 4. Saves 0.75 instructions per 16 weights
+ * against two steps a pass. */
+#if defined(__clang__)
+#define BG_SMLAD_ENTER4 "ldr %[t], [%[lim], #4]\n\tcmp %[t], #1\n\tbeq 4f\n\tcmp %[t], #2\n\tbeq 3f\n\tcmp %[t], #3\n\tbeq 2f\n\t"
+#else
+#define BG_SMLAD_ENTER4 "ldr %[t], %[odd]\n\tcmp %[t], #1\n\tbeq 4f\n\tcmp %[t], #2\n\tbeq 3f\n\tcmp %[t], #3\n\tbeq 2f\n\t"
+#endif
 
 /* One step of four columns of the ternary kernel: an activation word unpacked into two
  * int16 pairs, and for each row a byte of four weights expanded through the pair table. */
@@ -298,15 +307,17 @@ static inline void bg_smlad_int8_dot4(const uint8_t *ra, const uint8_t *rb, int3
   BG_SMLAD_QUAD16_ROWS("a0", "a1") BG_SMLAD_QUAD16_ROWS("a2", "a3")
 
 /* Dot products of the four int16 rows of a quad (BG_W_INT16_QUADS) with x over cols4
- * columns: 13 instructions a step of 16 products (the int8 kernel above takes 23). */
+ * columns: 13 instructions a step of 16 products (the int8 kernel above takes 23), four
+ * steps a pass (BG_SMLAD_ENTER4). */
 static inline void bg_smlad_quad16_dot4(const uint8_t *quad, const int8_t *x, int32_t cols4, int32_t *dot) {
-  const uintptr_t limits[2] = {(uintptr_t)(x + cols4), (uintptr_t)((cols4 >> 2) & 1)}; /* end, odd */
+  const uintptr_t limits[2] = {(uintptr_t)(x + cols4), (uintptr_t)((cols4 >> 2) & 3)}; /* end, steps mod 4 */
   const uint8_t *p = quad;
   int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   uint32_t x02, x13, t;
   if (cols4 <= 0) { dot[0] = dot[1] = dot[2] = dot[3] = 0; return; }
   __asm__ volatile(
-      BG_SMLAD_ENTER "1:\n\t" BG_SMLAD_QUAD16_STEP "2:\n\t" BG_SMLAD_QUAD16_STEP BG_SMLAD_LOOP_TEST
+      BG_SMLAD_ENTER4 "1:\n\t" BG_SMLAD_QUAD16_STEP "2:\n\t" BG_SMLAD_QUAD16_STEP "3:\n\t" BG_SMLAD_QUAD16_STEP "4:\n\t" BG_SMLAD_QUAD16_STEP
+      BG_SMLAD_LOOP_TEST
       : [x] "+r"(x), [p] "+r"(p), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x02] "=&r"(x02), [x13] "=&r"(x13), [t] "=&r"(t)
       : BG_SMLAD_LIMITS
       : "r8", "r9", "r10", "r11", "cc", "memory");
