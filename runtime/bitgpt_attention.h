@@ -93,15 +93,20 @@ static inline int32_t bg_kv_dot(const int8_t *q8, const uint8_t *row, int32_t n,
 /* The cache row of token t's key and value in KV group g: its ring slot's. */
 static inline int32_t bg_kv_at(const bg_attn_shape *a, int32_t g, int32_t t) { return (t % a->window) * a->n_kv_heads + g; }
 
-/* A q.k code dot product against the key in cache row `at` as a score: q.k / sqrt(head_dim), Q16. */
-static inline int32_t bg_attn_scaled_score(const bg_kv_layer *c, int32_t at, int32_t dot, bg_mult qk) {
-  return bg_mult_apply32_any(dot, bg_mult_scale16(qk, c->k_scale[at]));
+/* How far a q.k code dot product may be shifted up inside int32 (bg_headroom of its
+ * bound, |codes| <= 127). */
+static inline int32_t bg_attn_dot_headroom(const bg_attn_shape *a) { return bg_headroom((int64_t)127 * 127 * a->head_dim); }
+
+/* A q.k code dot product against the key in cache row `at` as a score: q.k / sqrt(head_dim),
+ * Q16. room: bg_attn_dot_headroom. */
+static inline int32_t bg_attn_scaled_score(const bg_kv_layer *c, int32_t at, int32_t dot, bg_mult qk, int32_t room) {
+  return bg_mult_apply32_row(dot, bg_mult_scale16(qk, c->k_scale[at]), room);
 }
 
 /* Score of query codes q8 against the key of token t. */
 static inline int32_t bg_attn_score(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t t, const int8_t *q8, bg_mult qk) {
   const int32_t at = bg_kv_at(a, g, t);
-  return bg_attn_scaled_score(c, at, bg_kv_dot(q8, c->k + (int64_t)at * bg_kv_row_bytes(a), a->head_dim, a->kv_bits), qk);
+  return bg_attn_scaled_score(c, at, bg_kv_dot(q8, c->k + (int64_t)at * bg_kv_row_bytes(a), a->head_dim, a->kv_bits), qk, bg_attn_dot_headroom(a));
 }
 
 /* scores[t - first] = bg_attn_score(..., t, ...) for the window's tokens first..position;

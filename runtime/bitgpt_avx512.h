@@ -236,49 +236,28 @@ static inline __m512i bg_avx512_round_shift_sat32(__m512i p, __m512i s, __mmask8
   return _mm512_maskz_min_epi64(0xFF, _mm512_maskz_max_epi64(0xFF, r, _mm512_set1_epi64(INT32_MIN)), _mm512_set1_epi64(INT32_MAX));
 }
 
-/* bg_mult_apply32(dot, bg_mult_normalize(v, base)) for eight dot products, in 64-bit
- * lanes: the mantissa v (0 <= v < 2^63) normalised to BG_MULT_BITS bits as
- * bg_mult_normalize does (leading bit by VPLZCNTQ, rounding half up, a carry into a new
- * bit), then the dot product times it, rounded and saturated as bg_round_shift_sat32; a
- * lane with v = 0 gives 0 (the zero multiplier). *exact gets the lanes whose shift is
- * within [1, 62] or whose v is 0; the caller recomputes the others one at a time. */
-static inline __m256i bg_avx512_apply_normalized8(__m256i dots, __m512i v, __m512i base, __mmask8 *exact) {
-  const __m512i one = _mm512_set1_epi64(1), mbits = _mm512_set1_epi64(BG_MULT_BITS - 1);
-  const __mmask8 zero = _mm512_cmpeq_epi64_mask(v, _mm512_setzero_si512());
-  const __m512i drop = _mm512_sub_epi64(_mm512_sub_epi64(_mm512_set1_epi64(63), _mm512_lzcnt_epi64(v)), mbits); /* lead - (BITS - 1) */
-  const __mmask8 big = _mm512_cmpgt_epi64_mask(drop, _mm512_setzero_si512());
-  /* drop > 0: t = round(v / 2^drop) by ((v >> (drop - 1)) + 1) >> 1, one more halving if that carried */
-  const __m512i t = _mm512_maskz_srli_epi64(0xFF, _mm512_add_epi64(_mm512_maskz_srlv_epi64(0xFF, v, _mm512_sub_epi64(drop, one)), one), 1);
-  const __m512i carry = _mm512_maskz_srli_epi64(0xFF, t, BG_MULT_BITS);
-  const __m512i m = _mm512_mask_blend_epi64(big, _mm512_maskz_sllv_epi64(0xFF, v, _mm512_sub_epi64(_mm512_setzero_si512(), drop)), _mm512_maskz_srlv_epi64(0xFF, t, carry));
-  const __m512i shift = _mm512_sub_epi64(_mm512_sub_epi64(base, drop), _mm512_maskz_mov_epi64(big, carry));
-  const __m512i p = _mm512_maskz_mul_epi32(0xFF, _mm512_maskz_cvtepi32_epi64(0xFF, dots), m);
-  __mmask8 in_range;
-  const __m512i r = bg_avx512_round_shift_sat32(p, shift, &in_range);
-  *exact = (__mmask8)(zero | in_range);
-  return _mm512_maskz_cvtepi64_epi32(0xFF, _mm512_maskz_mov_epi64((__mmask8)~zero, r));
-}
-
-/* bg_mult_apply32(dot, bg_mult_scale(k, bg_scale16_decode(s16))) for eight dot products
- * and their keys' scale16s: the scale's product k.m * (mant << e) normalised at k.shift. */
+/* bg_mult_apply32(dot, bg_mult_scale16(k, s16)) for eight dot products and their keys'
+ * scale16s: each mantissa the high word of (k.m << 8) (mant << 20), each shift k.shift -
+ * exponent - 4. *exact as bg_avx512_round_shift_sat32's in_range. */
 static inline __m256i bg_avx512_scale_scores8(__m256i dots, __m128i s16, bg_mult k, __mmask8 *exact) {
   const __m512i s = _mm512_maskz_cvtepu16_epi64(0xFF, s16);
-  const __m512i v = _mm512_maskz_sllv_epi64(0xFF, _mm512_maskz_mul_epu32(0xFF, _mm512_set1_epi64(k.m > 0 ? k.m : 0), _mm512_and_si512(s, _mm512_set1_epi64(0xFFF))),
-                                            _mm512_maskz_srli_epi64(0xFF, s, 12));
-  const __m256i r = bg_avx512_apply_normalized8(dots, v, _mm512_set1_epi64(k.shift), exact);
-  if (k.m < 0) *exact = 0;
-  return r;
+  const __m512i mant = _mm512_maskz_slli_epi64(0xFF, _mm512_and_si512(s, _mm512_set1_epi64(0xFFF)), 20);
+  const __m512i m = _mm512_maskz_srli_epi64(0xFF, _mm512_maskz_mul_epu32(0xFF, _mm512_set1_epi64((uint32_t)k.m << 8), mant), 32);
+  const __m512i shift = _mm512_sub_epi64(_mm512_set1_epi64(k.shift - 4), _mm512_maskz_srli_epi64(0xFF, s, 12));
+  const __m512i p = _mm512_maskz_mul_epi32(0xFF, _mm512_maskz_cvtepi32_epi64(0xFF, dots), m);
+  return _mm512_maskz_cvtepi64_epi32(0xFF, bg_avx512_round_shift_sat32(p, shift, exact));
 }
 
 /* bg_mult_apply32(dot, bg_row_mult_by(scales[k], norm)) for eight rows' dot products and
- * multipliers (bg_row_scale of a per-row matrix): each mantissa the high word of m * up,
- * its shift less lead + 1. The eight bg_mult load as one vector, m in each lane's low half
+ * multipliers (bg_row_scale of a per-row matrix): each mantissa the high word of (m << 8)
+ * * up, its shift plus 7 - lead. The eight bg_mult load as one vector, m in each lane's low half
  * and shift in its high. *exact as bg_avx512_round_shift_sat32's in_range (a shift in
  * [1, 62] or a zero product). */
 static inline __m256i bg_avx512_scale_rows8(__m256i dots, const bg_mult *scales, bg_amax_norm norm, __mmask8 *exact) {
   const __m512i ms = _mm512_loadu_si512(scales);
-  const __m512i m = _mm512_maskz_srli_epi64(0xFF, _mm512_maskz_mul_epu32(0xFF, ms, _mm512_set1_epi64(norm.up)), 32);
-  const __m512i shift = _mm512_sub_epi64(_mm512_maskz_srai_epi64(0xFF, ms, 32), _mm512_set1_epi64(norm.lead + 1));
+  /* (m << 8) modulo 2^32 in each lane's low half: VPMULUDQ reads only that half */
+  const __m512i m = _mm512_maskz_srli_epi64(0xFF, _mm512_maskz_mul_epu32(0xFF, _mm512_maskz_slli_epi64(0xFF, ms, 8), _mm512_set1_epi64(norm.up)), 32);
+  const __m512i shift = _mm512_add_epi64(_mm512_maskz_srai_epi64(0xFF, ms, 32), _mm512_set1_epi64(7 - norm.lead));
   const __m512i p = _mm512_maskz_mul_epi32(0xFF, _mm512_maskz_cvtepi32_epi64(0xFF, dots), m);
   return _mm512_maskz_cvtepi64_epi32(0xFF, bg_avx512_round_shift_sat32(p, shift, exact));
 }

@@ -186,7 +186,7 @@ __attribute__((noinline))
 #endif
 static int32_t bg_smlad_attn_scores8(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t first, int32_t position, const int8_t *q8,
                                      bg_mult qk, int32_t *scores) {
-  const int32_t n4 = a->head_dim & ~3;
+  const int32_t n4 = a->head_dim & ~3, room = bg_attn_dot_headroom(a);
   int32_t t, m = INT32_MIN;
   for (t = first; t < position; t += 2) {
     const int32_t at0 = bg_kv_at(a, g, t), at1 = bg_kv_at(a, g, t + 1);
@@ -194,8 +194,8 @@ static int32_t bg_smlad_attn_scores8(const bg_kv_layer *c, const bg_attn_shape *
     int32_t d0, d1, i, s0, s1;
     bg_smlad_dot_i8x2(q8, k0, k1, n4, &d0, &d1);
     for (i = n4; i < a->head_dim; ++i) d0 += q8[i] * k0[i], d1 += q8[i] * k1[i];
-    scores[t - first] = s0 = bg_attn_scaled_score(c, at0, d0, qk);
-    scores[t + 1 - first] = s1 = bg_attn_scaled_score(c, at1, d1, qk);
+    scores[t - first] = s0 = bg_attn_scaled_score(c, at0, d0, qk, room);
+    scores[t + 1 - first] = s1 = bg_attn_scaled_score(c, at1, d1, qk, room);
     if (s0 > m) m = s0;
     if (s1 > m) m = s1;
   }
@@ -271,7 +271,8 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
  * dot products scaled in place, then hashed and compared in row order. With one
  * multiplier that no dot product can saturate (rows->fast), one SMMULR a row where the
  * core has it; with one scale a row, each row's multiplier by bg_row_mult_by (amax's
- * top bit found once, in rows->norm) and applied by bg_mult_apply32_any. The sampler s (greedy) goes on
+ * top bit found once, in rows->norm) and applied by bg_mult_apply32_row (one SMMULR
+ * where the core has it and the dot products' bound leaves room). The sampler s (greedy) goes on
  * over the rows to the first with the largest logit, *hash over the logits. Out of line, with no flag tested per
  * row: in the general loop the hash, the sampler's state and the flags did not fit the
  * registers (about 100 instructions a logit of per-row scales on the cortex-m4). */
@@ -282,10 +283,21 @@ __attribute__((noinline))
 static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const bg_row_scaler *rows, uint64_t *hash, bg_sampler *s) {
   uint64_t h = *hash;
   int32_t best = s->best, best_score = s->best_score, n, i; /* rows before r may have been offered */
+  const int32_t headroom = bg_headroom(bg_row_dot_bound(w));
 #if defined(BG_HAS_SMMULR)
-  bg_mult_q32 k32;
+  bg_mult_q32 k32 = {0, 0};
   const int q32 = rows->fast && bg_mult_q32_form(rows->shared, bg_row_dot_bound(w), &k32);
 #endif
+  if (!rows->fast && w->per_row) /* the tied classifier: scaled, hashed and offered in one loop a block */
+    for (; r < w->rows; r += n) {
+      int32_t dot[BG_ROW_DOTS_MAX];
+      n = bg_row_dots(w, r, x, dot);
+      for (i = 0; i < n; ++i) {
+        const int32_t v = bg_mult_apply32_row(dot[i], bg_row_mult_by(w->scales[r + i], rows->norm), headroom);
+        h = bg_fnv_i32(h, v);
+        if (best < 0 || v > best_score) best = r + i, best_score = v; /* bg_sampler_offer, greedy */
+      }
+    }
   for (; r < w->rows; r += n) {
     int32_t dot[BG_ROW_DOTS_MAX];
     n = bg_row_dots(w, r, x, dot);
@@ -296,8 +308,6 @@ static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const
 #endif
     if (rows->fast)
       for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32_unchecked(dot[i], rows->shared);
-    else if (w->per_row)
-      for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32_any(dot[i], bg_row_mult_by(w->scales[r + i], rows->norm));
     else
       for (i = 0; i < n; ++i) dot[i] = bg_mult_apply32(dot[i], rows->shared);
     for (i = 0; i < n; ++i) {

@@ -187,7 +187,8 @@ static inline int32_t bg_mult_apply32_unchecked(int32_t x, bg_mult k) {
 /* bg_mult_apply32 for a shift in [33, 62]: the product's high word h shifted and rounded,
  * which always fits (bg_round_shift_sat32's first case, without the range test). The two
  * roundings in one: with j = shift - 32, floor((floor(h / 2^(j-1)) + 1) / 2) = floor((h +
- * 2^(j-1)) / 2^j), and h + 2^(j-1) stays inside int32 (|h| <= 2^22: |x| <= 2^31, m < 2^23). */
+ * 2^(j-1)) / 2^j), and h + 2^(j-1) stays inside int32 (|h| < 2^30 for |x| <= 2^31 and |m| <
+ * 2^31, and 2^(j-1) <= 2^29). */
 static inline int32_t bg_mult_apply32_high(int32_t x, bg_mult k) {
   const int32_t j = k.shift - 32, half = (int32_t)1 << (j - 1);
 #if defined(BG_HAS_SMMULR)
@@ -200,9 +201,9 @@ static inline int32_t bg_mult_apply32_high(int32_t x, bg_mult k) {
 #endif
 }
 
-/* bg_mult_apply32 with a multiplier that varies (a row's): its usual shift, [33, 62], by
- * bg_mult_apply32_high, which cannot saturate (m < 2^23, as bg_mult_normalize makes every
- * multiplier); the same integer. */
+/* bg_mult_apply32 with a multiplier that varies (a row's, a key's): its usual shift, [33,
+ * 62], by bg_mult_apply32_high, which cannot saturate for any 0 <= m < 2^31 (|h| < 2^30,
+ * the rounding's half at most 2^29); the same integer. */
 static inline int32_t bg_mult_apply32_any(int32_t x, bg_mult k) {
   return k.shift >= 33 && k.shift <= 62 ? bg_mult_apply32_high(x, k) : bg_mult_apply32(x, k);
 }
@@ -271,18 +272,53 @@ static inline bg_amax_norm bg_amax_norm_of(int32_t amax) {
 }
 
 /* Row scale k times amax as a per-row matrix's multiplier: the mantissa is the high word
- * of k.m up, truncated, the shift moves by lead + 1 (k.m up 2^-(shift + 31 - lead) is the
- * exact product). With k.m in [2^22, 2^23), as the compiler stores every scale, the
- * mantissa is in [2^21, 2^23) (21-23 bits, within 2^-21 of the exact product, far below
- * a logit's Q16 unit in relative terms) and under 2^23, as bg_mult_apply32_high needs.
- * One multiply and a subtraction a row, where normalising the product to 23 bits, as
- * bg_mult_scale does, took about 20 instructions on the cortex-m4 (per classifier row and
- * token: 1 % of the example's token). Per-matrix multipliers keep bg_mult_scale. */
+ * of (k.m << 8) up, truncated, and the shift moves by 7 - lead ((k.m << 8) up 2^-(shift +
+ * 39 - lead) is the exact product). With k.m in [2^22, 2^23), as the compiler stores
+ * every scale, the mantissa is in [2^29, 2^31) (within 2^-29 of the exact product), a
+ * positive int32 as SMMULR takes it. One multiply a row where normalising the product to
+ * 23 bits, as bg_mult_scale does, took about 20 instructions on the cortex-m4 (per
+ * classifier row and token), and the wide mantissa lets bg_mult_apply32_row scale by one
+ * high multiply. Per-matrix multipliers keep bg_mult_scale. */
 static inline bg_mult bg_row_mult_by(bg_mult k, bg_amax_norm a) {
   bg_mult r;
-  r.m = (int32_t)(((uint64_t)(uint32_t)k.m * a.up) >> 32);
-  r.shift = k.shift - a.lead - 1;
+  r.m = (int32_t)(uint32_t)(((uint64_t)((uint32_t)k.m << 8) * a.up) >> 32);
+  r.shift = k.shift - a.lead + 7;
   return r;
+}
+
+/* The largest p with xmax 2^p < 2^31 (0 when xmax >= 2^30; 31 for xmax <= 0): how far a
+ * value of at most xmax in magnitude may be shifted up inside int32: 31 less xmax's bit
+ * length. */
+static inline int32_t bg_headroom(int64_t xmax) {
+  const int32_t bits = xmax > 0 ? 64 - bg_clz64((uint64_t)xmax) : 0;
+  return bits >= 31 ? 0 : 31 - bits;
+}
+
+/* bg_mult_apply32_any kept out of line: the rare way of bg_mult_apply32_row, which
+ * inlined would take registers from the row loops around it. */
+#if defined(__GNUC__)
+__attribute__((noinline, unused))
+#endif
+static int32_t bg_mult_apply32_any_out_of_line(int32_t x, bg_mult k) { return bg_mult_apply32_any(x, k); }
+
+/* bg_mult_apply32(x, k) for a per-row multiplier (bg_row_mult_by: 0 <= m < 2^31) and |x|
+ * <= some xmax with headroom bg_headroom(xmax): where the core has SMMULR and the shift
+ * is in [32 - headroom, 32], one rounding high multiply of x 2^(32 - shift) and m, which
+ * is round(x m / 2^shift) (ties up, as bg_shr_round) and cannot saturate (|product| <
+ * 2^62); else bg_mult_apply32_any. The same integer either way. */
+static inline int32_t bg_mult_apply32_row(int32_t x, bg_mult k, int32_t headroom) {
+#if defined(BG_HAS_SMMULR)
+  const uint32_t pre = (uint32_t)(32 - k.shift);
+  if (pre <= (uint32_t)headroom) {
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"((int32_t)((uint32_t)x << pre)), "r"(k.m));
+    return r;
+  }
+  return bg_mult_apply32_any_out_of_line(x, k);
+#else
+  (void)headroom;
+  return bg_mult_apply32_any(x, k);
+#endif
 }
 
 /* floor(n / d) for a 64-bit n and 0 < d < 2^32 in 32-bit divisions: the high word's
@@ -616,8 +652,18 @@ static inline int32_t bg_sigmoid_q16(int32_t x) {
   const uint32_t u = x >= 0 ? (uint32_t)x : 0u - (uint32_t)x;
   int32_t neg = 0; /* sigma(-|x|) */
   if (u < (16u << 16)) {
+#if defined(__ARM_FEATURE_UNALIGNED) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* both neighbours in one (unaligned) word load, the low half the first: an
+     * instruction fewer than two halfword loads and the index's increment */
+    uint32_t pair;
+    int32_t a;
+    __builtin_memcpy(&pair, bg_sigmoid_table + (u >> 10), 4);
+    a = (int32_t)(pair & 0xFFFFu);
+    neg = a + ((((int32_t)(pair >> 16) - a) * (int32_t)(u & 1023u) + 512) >> 10);
+#else
     const int32_t a = bg_sigmoid_table[u >> 10], b = bg_sigmoid_table[(u >> 10) + 1];
     neg = a + (((b - a) * (int32_t)(u & 1023u) + 512) >> 10);
+#endif
   }
   return x >= 0 ? 65536 - neg : neg;
 }
@@ -737,25 +783,16 @@ static inline int32_t bg_scale16_decode(uint16_t s) {
   return (int32_t)(bg_scale16_mantissa(s) << bg_scale16_exponent(s));
 }
 
-/* bg_mult_scale(k, bg_scale16_decode(s)) for a normalised k (m in [2^22, 2^23)) and a
- * mantissa with its top bit at 11 (every scale16 with an exponent has one): the product
- * m (mant << 11) has its top bit at 44 or 45, so bg_mult_normalize's rounding is one UMULL
- * and shifts by constants, and its shift drops by that bit, the exponent and 11. A key's
- * score multiplier (bg_attn_score); any other k or s goes the general way. The same
- * multiplier. */
+/* A key's score multiplier (bg_attn_score): k times the decoded scale16 s, its mantissa
+ * the high word of (k.m << 8) (mant << 20) = k.m mant / 16, truncated (in [2^29, 2^31)
+ * for a normalised k and a mantissa with its top bit at 11, as every scale16 with an
+ * exponent has; within 2^-29 of the product), its shift k.shift - exponent - 4. One
+ * multiply where normalising the product to 23 bits took ~15 instructions on the
+ * cortex-m4, and a mantissa wide enough for bg_mult_apply32_row's one high multiply. */
 static inline bg_mult bg_mult_scale16(bg_mult k, uint16_t s) {
-  const uint32_t mant = bg_scale16_mantissa(s);
-  uint64_t p;
-  uint32_t t, top;
   bg_mult r;
-  if ((uint32_t)k.m >> (BG_MULT_BITS - 1) != 1u || mant >> 11 != 1u) return bg_mult_scale(k, bg_scale16_decode(s));
-  p = (uint64_t)(uint32_t)k.m * (mant << 11); /* in [2^44, 2^46) */
-  t = (uint32_t)(p >> 21);                    /* under 2^25 */
-  top = t >> 24;                              /* the top bit is 44 + top */
-  t = ((t >> top) + 1u) >> 1;
-  r.shift = k.shift - (int32_t)top - bg_scale16_exponent(s) - 11;
-  if (t >> BG_MULT_BITS) { t >>= 1; r.shift -= 1; } /* rounding carried into a new bit */
-  r.m = (int32_t)t;
+  r.m = (int32_t)(uint32_t)(((uint64_t)((uint32_t)k.m << 8) * (bg_scale16_mantissa(s) << 20)) >> 32);
+  r.shift = k.shift - bg_scale16_exponent(s) - 4;
   return r;
 }
 

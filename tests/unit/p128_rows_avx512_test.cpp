@@ -47,6 +47,38 @@ TEST(P128_SUITE, ScaledRowsEqualTheScalarScaling) {
   EXPECT_GT(exact_lanes, 80000);  // at least half the lanes are the vector's
 }
 
+// Eight keys' scores scaled at once (bg_avx512_scale_scores8, attention with an 8-bit
+// cache) against bg_mult_apply32(dot, bg_mult_scale16(qk, s16)) one by one: every kind of
+// scale16 (zero, exponent 0, normalised), query multipliers zero and normalised, shifts
+// inside and outside the vector rounding's range (only the exact lanes are compared).
+TEST(P128_SUITE, ScaledScoresEqualTheScalarScaling) {
+  P128_REQUIRE();
+  std::mt19937 rng(37);
+  int exact_lanes = 0;
+  for (int trial = 0; trial < 20000; ++trial) {
+    const bg_mult qk{trial % 23 == 0 ? 0 : static_cast<int32_t>((1u << 22) + rng() % (1u << 22)), static_cast<int32_t>(rng() % 90) - 10};
+    uint16_t s16[8];
+    int32_t dot[8], out[8];
+    for (int k = 0; k < 8; ++k) {
+      s16[k] = static_cast<uint16_t>(rng() % 7 == 0 ? rng() % 0x1000 : rng());
+      dot[k] = static_cast<int32_t>(rng()) >> (rng() % 32);
+    }
+    __mmask8 exact;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), bg_avx512_scale_scores8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(dot)),
+                                                                                 _mm_loadu_si128(reinterpret_cast<const __m128i*>(s16)), qk, &exact));
+    for (int k = 0; k < 8; ++k) {
+      const bg_mult want = bg_mult_scale16(qk, s16[k]);
+      if ((exact >> k) & 1) {
+        ++exact_lanes;
+        ASSERT_EQ(out[k], bg_mult_apply32(dot[k], want)) << "dot " << dot[k] << " qk " << qk.m << " " << qk.shift << " s16 " << s16[k];
+      } else {
+        ASSERT_TRUE(want.shift < 1 || want.shift > 62);
+      }
+    }
+  }
+  EXPECT_GT(exact_lanes, 80000);
+}
+
 // Greedy classification of per-row int8 logits: the first rows eight at a time by the
 // AVX-512 loop, the rest by bg_greedy_rows, which goes on from the sampler's state: the
 // same token and hash as bg_op_matvec then bg_op_sample, whichever part the largest

@@ -154,32 +154,41 @@ TEST(RowKernels, Int8RowPairsRefuseMinus128) {
 }
 
 // A per-row multiplier (bg_row_mult_by) is the exact product scale * amax truncated to
-// its high word: a mantissa in [2^21, 2^23) for a stored (normalised) scale, within 2^-21
-// of the product, never above it; 0 for amax <= 0.
+// the high word of (m << 8) * up: a mantissa in [2^29, 2^31) for a stored (normalised)
+// scale, within 2^-29 of the product, never above it; 0 for amax <= 0. Applied by
+// bg_mult_apply32_row, it gives bg_mult_apply32's integer.
 TEST(RowKernels, PerRowMultiplierIsTheTruncatedProduct) {
   std::mt19937_64 rng(7);
   for (int trial = 0; trial < 200000; ++trial) {
     const int32_t amax = static_cast<int32_t>(1 + (rng() >> (33 + rng() % 31)));
     const bg_mult k{static_cast<int32_t>((1u << 22) + rng() % (1u << 22)), static_cast<int32_t>(rng() % 80) - 8};
     const bg_mult got = bg_row_mult_by(k, bg_amax_norm_of(amax));
-    ASSERT_GE(got.m, 1 << 21);
-    ASSERT_LT(got.m, 1 << 23);
-    // exact: k.m * amax * 2^-k.shift; got: got.m * 2^-got.shift. Compare k.m * amax with
-    // got.m * 2^(k.shift - got.shift), both integers (k.shift - got.shift = lead + 1 >= 1).
-    const int up = k.shift - got.shift;
-    ASSERT_GE(up, 1);
-    ASSERT_LE(up, 32);
-    const unsigned __int128 exact = static_cast<unsigned __int128>(k.m) * static_cast<uint32_t>(amax) << 32;
-    const unsigned __int128 approx = static_cast<unsigned __int128>(got.m) << (32 + up);
+    ASSERT_GE(got.m, 1 << 29);
+    ASSERT_LT(got.m, INT32_MAX);
+    // exact: k.m amax 2^-k.shift; got: got.m 2^-got.shift. Both times 2^(got.shift + 32):
+    // k.m amax 2^(got.shift - k.shift + 32) against got.m 2^32 (got.shift - k.shift = 7 - lead).
+    const int up = got.shift - k.shift + 32;
+    ASSERT_GE(up, 8);
+    ASSERT_LE(up, 39);
+    const unsigned __int128 exact = static_cast<unsigned __int128>(k.m) * static_cast<uint32_t>(amax) << up;
+    const unsigned __int128 approx = static_cast<unsigned __int128>(got.m) << 32;
     ASSERT_LE(approx, exact) << k.m << " " << amax;
-    ASSERT_LT(exact - approx, exact >> 21) << k.m << " " << amax;
+    ASSERT_LT(exact - approx, exact >> 29) << k.m << " " << amax;
+    const int32_t headroom = static_cast<int32_t>(rng() % 12);
+    const auto x = static_cast<int32_t>(static_cast<int64_t>(rng() % (uint64_t{1} << (31 - headroom))) - (int64_t{1} << (30 - headroom)));
+    ASSERT_EQ(bg_mult_apply32_row(x, got, headroom), bg_mult_apply32(x, got)) << x << " " << got.m << " " << got.shift;
   }
   EXPECT_EQ(bg_row_mult_by(bg_mult{1 << 22, 30}, bg_amax_norm_of(0)).m, 0);
   EXPECT_EQ(bg_row_mult_by(bg_mult{1 << 22, 30}, bg_amax_norm_of(-5)).m, 0);
-  // amax = 1: up = 2^31, the mantissa halves and the shift drops by one
+  // amax = 1: up = 2^31, the mantissa is m << 7 and the shift grows by 7
   const bg_mult one = bg_row_mult_by(bg_mult{(1 << 22) + 6, 30}, bg_amax_norm_of(1));
-  EXPECT_EQ(one.m, (1 << 21) + 3);
-  EXPECT_EQ(one.shift, 29);
+  EXPECT_EQ(one.m, ((1 << 22) + 6) << 7);
+  EXPECT_EQ(one.shift, 37);
+  // the headroom of a bound: the largest shift that keeps it inside int32
+  EXPECT_EQ(bg_headroom(1), 30);
+  EXPECT_EQ(bg_headroom((int64_t{1} << 30) - 1), 1);
+  EXPECT_EQ(bg_headroom(int64_t{1} << 30), 0);
+  EXPECT_EQ(bg_headroom(127 * 128 * 128), 10);  // 2,080,768 * 2^10 < 2^31
 }
 
 // Greedy classification (its own loop, bg_greedy_rows) picks what bg_op_matvec and
