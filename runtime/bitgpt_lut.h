@@ -580,7 +580,7 @@ static inline void bg_lut_emit_matvec(void *p, int32_t r, int32_t dot, int32_t u
   bg_lut_matvec_ctx *c = (bg_lut_matvec_ctx *)p;
   const int32_t z = bg_row_scale(&c->rows, r, dot);
   (void)unused;
-  c->out[r] = c->accumulate ? bg_sat32((int64_t)c->out[r] + z) : z;
+  c->out[r] = c->accumulate ? bg_add_sat32(c->out[r], z) : z;
 }
 
 /* The rows' values from their sums p after chunks where one multiplier scales them all
@@ -593,14 +593,14 @@ static BG_LUT_OUT_OF_LINE void bg_lut_fast_rows(const bg_lut_matvec_ctx *c, cons
   bg_mult_q32 k32;
   if (bg_mult_q32_form(k, bg_row_dot_bound(c->rows.w), &k32)) {
     if (c->accumulate)
-      for (r = 0; r < rows; ++r) out[r] = bg_sat32((int64_t)out[r] + bg_mult_apply_q32((int32_t)p[r], k32));
+      for (r = 0; r < rows; ++r) out[r] = bg_add_sat32(out[r], bg_mult_apply_q32((int32_t)p[r], k32));
     else
       for (r = 0; r < rows; ++r) out[r] = bg_mult_apply_q32((int32_t)p[r], k32);
     return;
   }
 #endif
   if (c->accumulate)
-    for (r = 0; r < rows; ++r) out[r] = bg_sat32((int64_t)out[r] + bg_mult_apply32_unchecked((int32_t)p[r], k));
+    for (r = 0; r < rows; ++r) out[r] = bg_add_sat32(out[r], bg_mult_apply32_unchecked((int32_t)p[r], k));
   else
     for (r = 0; r < rows; ++r) out[r] = bg_mult_apply32_unchecked((int32_t)p[r], k);
 }

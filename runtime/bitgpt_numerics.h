@@ -43,6 +43,19 @@ static inline int32_t bg_sat32(int64_t v) {
   return (int64_t)(int32_t)v == v ? (int32_t)v : (v > 0 ? INT32_MAX : INT32_MIN);
 }
 
+/* sat32(a + b): one QADD where the core has the DSP extension (a saturating 32-bit add:
+ * the same integer), else the add in 64 bits and bg_sat32 (five instructions on 32-bit
+ * Arm). The residual stream's adds. */
+static inline int32_t bg_add_sat32(int32_t a, int32_t b) {
+#if defined(__GNUC__) && defined(__ARM_FEATURE_DSP)
+  int32_t r;
+  __asm__("qadd %0, %1, %2" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+#else
+  return bg_sat32((int64_t)a + b);
+#endif
+}
+
 /* v, with GCC's knowledge of where it came from taken away (an empty asm): a multiply
  * with it as an operand stays a 32x32 one (bg_mul32x32). Armv6-M has no such multiply:
  * nothing to pin. */

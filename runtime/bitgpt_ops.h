@@ -365,7 +365,7 @@ static inline void bg_op_matvec(const bg_matrix *w, const int8_t *x, int32_t ama
 #endif
     for (k = 0; k < n; ++k) {
       const int32_t z = bg_row_scale(&rows, r + k, dot[k]);
-      out[r + k] = accumulate ? bg_sat32((int64_t)out[r + k] + z) : z;
+      out[r + k] = accumulate ? bg_add_sat32(out[r + k], z) : z;
     }
   }
 }
@@ -381,7 +381,7 @@ static inline void bg_op_matvecs(const bg_matrix *w1, const bg_matrix *w2, const
 
 static inline void bg_op_add(const int32_t *a, const int32_t *b, int32_t *out, int32_t n) {
   int32_t i;
-  for (i = 0; i < n; ++i) out[i] = bg_sat32((int64_t)a[i] + b[i]);
+  for (i = 0; i < n; ++i) out[i] = bg_add_sat32(a[i], b[i]);
 }
 
 static inline void bg_op_mul(const int32_t *a, const int32_t *b, int32_t *out, int32_t n) {

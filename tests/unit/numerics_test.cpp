@@ -205,6 +205,20 @@ TEST(Numerics, Fnv1a64SplitMultiplyIsTheTextbookStep) {
   }
 }
 
+// The residual stream's saturating add (bg_add_sat32: QADD on cores with the DSP
+// extension) is sat32 of the 64-bit sum, at both ends and across them.
+TEST(Numerics, SaturatingAddIsTheClampedSum) {
+  std::mt19937 rng(19);
+  for (int i = 0; i < 200000; ++i) {
+    const auto a = static_cast<int32_t>(rng()), b = static_cast<int32_t>(rng()) >> (rng() % 32);
+    ASSERT_EQ(bg_add_sat32(a, b), bg_sat32(static_cast<int64_t>(a) + b)) << a << " " << b;
+  }
+  EXPECT_EQ(bg_add_sat32(INT32_MAX, 1), INT32_MAX);
+  EXPECT_EQ(bg_add_sat32(INT32_MIN, -1), INT32_MIN);
+  EXPECT_EQ(bg_add_sat32(INT32_MAX, INT32_MIN), -1);
+  EXPECT_EQ(bg_add_sat32(-5, 3), -2);
+}
+
 // The 32-bit fast paths must give exactly the general 64-bit results.
 TEST(Numerics, RoundShiftFastPathsMatchTheGeneralOne) {
   std::mt19937_64 rng(7);
