@@ -31,8 +31,8 @@ struct DotCosts {
   // its part of q.k, the softmax and the weighted sum of values), 8-bit and 4-bit cache.
   // Measured on the cortex-m4 (the difference of two windows at one kernel and precision,
   // bench/cortex_m_bench.sh, docs/performance.md); the other cores take its figures.
-  double attention_per_element8 = 9.7;
-  double attention_per_element4 = 19.9;
+  double attention_per_element8 = 8.7;
+  double attention_per_element4 = 19.0;
 };
 
 struct TargetDesc {
