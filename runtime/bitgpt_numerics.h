@@ -338,9 +338,10 @@ static inline int32_t bg_mult_apply32_row(int32_t x, bg_mult k, int32_t headroom
  * quotient, then the 64/32 division of the remainder and the low word by two 16-bit digit
  * steps on the normalised divisor (Knuth's algorithm D, each digit estimated by one UDIV
  * and corrected at most twice). The same integer as n / d; on 32-bit cores with a
- * hardware divide ~35 instructions where the library's 64-bit division took ~70 with its
- * call (bg_udiv64 uses it there). Out of line, as the library call was: inlined into the
- * attention step it cost its value loop a register (+1 instruction an element). */
+ * hardware divide ~45 instructions a call (the cortex-m4) where the library's 64-bit
+ * division took ~70 with its call (bg_udiv64 uses it there). Out of line, as the library
+ * call was: inlined into the attention step it cost its value loop a register (+1
+ * instruction an element). */
 #if defined(__GNUC__)
 __attribute__((noinline, unused))
 #endif
