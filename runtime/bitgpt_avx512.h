@@ -252,7 +252,7 @@ static inline __m256i bg_avx512_scale_scores8(__m256i dots, __m128i s16, bg_mult
  * multipliers (bg_row_scale of a per-row matrix): each mantissa the high word of (m << 8)
  * * up, its shift plus 7 - lead. The eight bg_mult load as one vector, m in each lane's low half
  * and shift in its high. *exact as bg_avx512_round_shift_sat32's in_range (a shift in
- * [1, 62] or a zero product). */
+ * [1, 62]); the caller recomputes the other lanes one at a time. */
 static inline __m256i bg_avx512_scale_rows8(__m256i dots, const bg_mult *scales, bg_amax_norm norm, __mmask8 *exact) {
   const __m512i ms = _mm512_loadu_si512(scales);
   /* (m << 8) modulo 2^32 in each lane's low half: VPMULUDQ reads only that half */

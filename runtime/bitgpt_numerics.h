@@ -10,9 +10,11 @@
  * Formats
  *   act   int32, Q16.16: real = act / 65536 (the residual stream and every activation)
  *   q8    int8 codes with an absmax "amax" (act units): real = code * amax / 127
- *   mult  a positive real as mantissa * 2^-shift, mantissa in [2^22, 2^23) (or 0)
+ *   mult  a positive real as mantissa * 2^-shift, mantissa in [2^22, 2^23) (or 0); the
+ *         per-row and per-key multipliers (bg_row_mult_by, bg_mult_scale16) keep 29-31-bit
+ *         truncated mantissas
  *
- * Valid in C99 and C++11 or later.
+ * Valid in C11 and C++11 or later (bitgpt_rows.h's row scaler has an anonymous union).
  */
 #ifndef BITGPT_NUMERICS_H
 #define BITGPT_NUMERICS_H
