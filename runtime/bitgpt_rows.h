@@ -468,12 +468,6 @@ static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x
   return 1;
 }
 
-/* The multiplier that turns row r's dot product into act units: scale / 127 * amax.
- * With one scale per matrix it is the same for every row: compute it once. */
-static inline bg_mult bg_row_mult(const bg_matrix *w, int32_t r, int32_t amax) {
-  return w->per_row ? bg_row_mult_by(w->scales[r], bg_amax_norm_of(amax)) : bg_mult_scale(w->scales[0], amax);
-}
-
 /* One of shared and norm is set, by w->per_row: the scaler stays 16 bytes on 32-bit cores
  * (the FFN gate keeps two in the FFN step's frame, on the cortex-m0plus's deepest stack
  * path). */

@@ -84,8 +84,12 @@ std::vector<bg_mult> row_scales(int32_t rows, int32_t step) {
   return s;
 }
 
-// Row r's value by the checked definition: the dot product scaled by its row's multiplier.
-int32_t scaled(const bg_matrix& w, int32_t r, int32_t amax, int32_t dot) { return bg_mult_apply32(dot, bg_row_mult(&w, r, amax)); }
+// Row r's value by the checked definition: the dot product scaled by its row's multiplier
+// (scale / 127 * amax: the matrix's one scale renormalised, or the row's truncated product).
+int32_t scaled(const bg_matrix& w, int32_t r, int32_t amax, int32_t dot) {
+  const bg_mult k = w.per_row ? bg_row_mult_by(w.scales[r], bg_amax_norm_of(amax)) : bg_mult_scale(w.scales[0], amax);
+  return bg_mult_apply32(dot, k);
+}
 
 std::vector<int8_t> random_codes(int32_t n, std::mt19937& rng) {
   std::uniform_int_distribution<int> code(-127, 127);
