@@ -668,18 +668,17 @@ static inline int32_t bg_sigmoid_q16(int32_t x) {
   const uint32_t u = x >= 0 ? (uint32_t)x : 0u - (uint32_t)x;
   int32_t neg = 0; /* sigma(-|x|) */
   if (u < (16u << 16)) {
+    int32_t a, b; /* the two table neighbours */
 #if defined(__ARM_FEATURE_UNALIGNED) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* both neighbours in one (unaligned) word load, the low half the first: an
-     * instruction fewer than two halfword loads and the index's increment */
+    /* both in one (unaligned) word load, the low half the first: an instruction fewer
+     * than two halfword loads and the index's increment */
     uint32_t pair;
-    int32_t a;
     __builtin_memcpy(&pair, bg_sigmoid_table + (u >> 10), 4);
-    a = (int32_t)(pair & 0xFFFFu);
-    neg = a + ((((int32_t)(pair >> 16) - a) * (int32_t)(u & 1023u) + 512) >> 10);
+    a = (int32_t)(pair & 0xFFFFu), b = (int32_t)(pair >> 16);
 #else
-    const int32_t a = bg_sigmoid_table[u >> 10], b = bg_sigmoid_table[(u >> 10) + 1];
-    neg = a + (((b - a) * (int32_t)(u & 1023u) + 512) >> 10);
+    a = bg_sigmoid_table[u >> 10], b = bg_sigmoid_table[(u >> 10) + 1];
 #endif
+    neg = a + (((b - a) * (int32_t)(u & 1023u) + 512) >> 10);
   }
   return x >= 0 ? 65536 - neg : neg;
 }

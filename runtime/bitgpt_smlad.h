@@ -196,24 +196,21 @@ static inline void bg_smlad_dot2(const uint8_t *ra, const uint8_t *rb, int32_t i
  * the first pass at its second step. */
 #if defined(__clang__)
 /* clang: the end pointer and the odd flag through one register, {end, odd} */
-#define BG_SMLAD_ENTER "ldr %[t], [%[lim], #4]\n\tcmp %[t], #0\n\tbne 2f\n\t"
+#define BG_SMLAD_LOAD_ODD "ldr %[t], [%[lim], #4]\n\t"
 #define BG_SMLAD_LOOP_TEST "ldr %[t], [%[lim]]\n\tcmp %[x], %[t]\n\tbcc 1b\n\t"
 #define BG_SMLAD_LIMITS [lim] "r"(limits)
 #else
 /* GCC: both on the stack, addressed from sp */
-#define BG_SMLAD_ENTER "ldr %[t], %[odd]\n\tcmp %[t], #0\n\tbne 2f\n\t"
+#define BG_SMLAD_LOAD_ODD "ldr %[t], %[odd]\n\t"
 #define BG_SMLAD_LOOP_TEST "ldr %[t], %[end]\n\tcmp %[x], %[t]\n\tbcc 1b\n\t"
 #define BG_SMLAD_LIMITS [end] "m"(limits[0]), [odd] "m"(limits[1])
 #endif
+#define BG_SMLAD_ENTER BG_SMLAD_LOAD_ODD "cmp %[t], #0\n\tbne 2f\n\t"
 /* Four steps a pass (the int16 quads, whose step is the shortest: 13 instructions, so the
  * loop test weighs most): limits[1] is then the number of steps mod 4, and the first pass
  * is entered at its (4 - that)-th step, mod 4. Saves 0.75 instructions per 16 weights
  * against two steps a pass. */
-#if defined(__clang__)
-#define BG_SMLAD_ENTER4 "ldr %[t], [%[lim], #4]\n\tcmp %[t], #1\n\tbeq 4f\n\tcmp %[t], #2\n\tbeq 3f\n\tcmp %[t], #3\n\tbeq 2f\n\t"
-#else
-#define BG_SMLAD_ENTER4 "ldr %[t], %[odd]\n\tcmp %[t], #1\n\tbeq 4f\n\tcmp %[t], #2\n\tbeq 3f\n\tcmp %[t], #3\n\tbeq 2f\n\t"
-#endif
+#define BG_SMLAD_ENTER4 BG_SMLAD_LOAD_ODD "cmp %[t], #1\n\tbeq 4f\n\tcmp %[t], #2\n\tbeq 3f\n\tcmp %[t], #3\n\tbeq 2f\n\t"
 
 /* One step of four columns of the ternary kernel: an activation word unpacked into two
  * int16 pairs, and for each row a byte of four weights expanded through the pair table. */
