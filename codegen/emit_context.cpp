@@ -19,6 +19,7 @@ const char* type_comment(ValueType t) {
     case ValueType::Codes: return "int8 codes";
     case ValueType::Acc64: return "int64 accumulators";
     case ValueType::Lut16: return "int16 lookup tables";
+    case ValueType::Pairs16: return "int8 codes as int16 pairs";
   }
   return "";
 }

@@ -274,8 +274,8 @@ class StepSource : public EmitContext {
       case OpKind::Sample:
         return fmt::format("  return bg_op_sample({}, {}, temperature_q16, &st.rng, &st.checksum);\n", act(op.inputs[0]), n_in);
       case OpKind::ClassifySample:
-        return fmt::format("  return bg_fused_classify_sample({}, {}, {}, temperature_q16, &st.rng, &st.checksum);\n", mat(op.matrix),
-                           codes(op.inputs[0]), amax(op.inputs[0]));
+        return fmt::format("  return bg_fused_classify_sample({}, {}, {}, {}, temperature_q16, &st.rng, &st.checksum);\n", mat(op.matrix),
+                           codes(op.inputs[0]), op.scratch.empty() ? "0" : scratch(op.scratch[0], "uint32_t"), amax(op.inputs[0]));
     }
     return "";
   }

@@ -12,7 +12,8 @@ int64_t Value::bytes() const {
     case ValueType::Q8: return 4 + ((elements + 3) / 4) * 4;
     case ValueType::Codes: return ((elements + 3) / 4) * 4;
     case ValueType::Acc64: return 8 * elements;
-    case ValueType::Lut16: return ((2 * elements + 3) / 4) * 4;
+    case ValueType::Lut16:
+    case ValueType::Pairs16: return ((2 * elements + 3) / 4) * 4;
   }
   return 0;
 }

@@ -21,6 +21,7 @@ enum class ValueType {
   Codes,   // int8 scratch (a quantised attention query)
   Acc64,   // int64 scratch accumulators
   Lut16,   // int16 lookup tables (81 entries per group of 4 activations)
+  Pairs16,  // int8 codes unpacked into int16 pairs, as SMLAD reads them (a column each)
 };
 
 // How an op that reads a weight matrix runs its dot products. The first three are row

@@ -258,10 +258,32 @@ bool take_word_indices(const ir::Graph& g, FlashModel& flash, int64_t budget, co
   return all;
 }
 
+// The placement of g, where each classifier whose rows are int16 quads reads its input
+// unpacked once into int16 pairs (a Pairs16 scratch of its step: bitgpt_rows.h,
+// bg_row_input; two instructions fewer a step of 16 weights than unpacking it for every
+// quad of rows). Taken only where the arena has those bytes free at that step, so that
+// it never costs SRAM; else the kernel unpacks per quad, the same integers.
+Placement place_with_unpacked_inputs(ir::Graph& g, bool inplace, const std::vector<bool>& base3, const RowLayouts& layouts) {
+  Placement plain = place(g, inplace);
+  std::vector<size_t> taken;
+  for (size_t i = 0; i < g.ops.size(); ++i) {
+    if (g.ops[i].kind != ir::OpKind::ClassifySample || packing_of(g, g.ops[i].matrix, base3, layouts) != Packing::Int16Quads) continue;
+    const int64_t cols = g.constants.matrices[static_cast<size_t>(g.ops[i].matrix)].cols;
+    const ir::ValueId pairs = g.add_value(g.ops[i].label + ".x_pairs", ir::ValueType::Pairs16, cols);
+    g.ops[i].scratch.push_back(pairs);
+    taken.push_back(i);
+  }
+  if (taken.empty()) return plain;
+  Placement with = place(g, inplace);
+  if (with.arena.bytes <= plain.arena.bytes) return with;
+  for (size_t i : taken) g.ops[i].scratch.pop_back();
+  return plain;
+}
+
 // The placement, the resolved steps and the packed matrices of c.graph as chosen.
 void finish_program(CompiledModel& c, bool inplace, const std::vector<bool>& base3, const RowLayouts& layouts) {
   set_row_kernel(c.graph, c.row_kernel);
-  Placement p = place(c.graph, inplace);
+  Placement p = place_with_unpacked_inputs(c.graph, inplace, base3, layouts);
   c.alias = std::move(p.alias);
   c.liveness = std::move(p.liveness);
   c.arena = std::move(p.arena);

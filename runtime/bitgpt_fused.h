@@ -280,7 +280,8 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const bg_row_scaler *rows, uint64_t *hash, bg_sampler *s) {
+static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const uint32_t *pairs, const bg_row_scaler *rows, uint64_t *hash,
+                           bg_sampler *s) {
   uint64_t h = *hash;
   int32_t best = s->best, best_score = s->best_score, n, i; /* rows before r may have been offered */
   const int32_t headroom = bg_headroom(bg_row_dot_bound(w));
@@ -291,7 +292,7 @@ static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const
   if (!rows->fast && w->per_row) /* the tied classifier: scaled, hashed and offered in one loop a block */
     for (; r < w->rows; r += n) {
       int32_t dot[BG_ROW_DOTS_MAX];
-      n = bg_row_dots(w, r, x, dot);
+      n = bg_row_dots_of(w, r, x, pairs, dot);
       for (i = 0; i < n; ++i) {
         const int32_t v = bg_mult_apply32_row(dot[i], bg_row_mult_by(w->scales[r + i], rows->norm), headroom);
         h = bg_fnv_i32(h, v);
@@ -300,7 +301,7 @@ static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const
     }
   for (; r < w->rows; r += n) {
     int32_t dot[BG_ROW_DOTS_MAX];
-    n = bg_row_dots(w, r, x, dot);
+    n = bg_row_dots_of(w, r, x, pairs, dot);
 #if defined(BG_HAS_SMMULR)
     if (q32)
       for (i = 0; i < n; ++i) dot[i] = bg_mult_apply_q32(dot[i], k32);
@@ -322,8 +323,11 @@ static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const
 #endif
 
 /* Classifier and sampling in one pass: each logit is hashed and offered to the sampler
- * as soon as it is computed; no logits buffer. Replaces bg_op_matvec + bg_op_sample. */
-static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t *x, int32_t amax, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
+ * as soon as it is computed; no logits buffer. Replaces bg_op_matvec + bg_op_sample.
+ * x_pairs: scratch of 2 bytes a column for x unpacked once (bg_row_input), or NULL. */
+static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t *x, uint32_t *x_pairs, int32_t amax, int32_t temperature_q16,
+                                               uint64_t *rng, uint64_t *checksum) {
+  const uint32_t *pairs = bg_row_input(w, x, x_pairs);
   bg_sampler s = bg_sampler_begin(temperature_q16, rng);
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
   uint64_t hash = *checksum; /* in registers, not through the pointer, per logit */
@@ -345,14 +349,14 @@ static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t 
 #endif
 #if !defined(BG_FEW_REGISTERS)
   if (s.temperature == 0) { /* greedy */
-    bg_greedy_rows(w, r, x, &rows, &hash, &s);
+    bg_greedy_rows(w, r, x, pairs, &rows, &hash, &s);
     *checksum = hash;
     return s.best;
   }
 #endif
   for (; r < w->rows; r += n) {
     int32_t dot[BG_ROW_DOTS_MAX];
-    n = bg_row_dots(w, r, x, dot);
+    n = bg_row_dots_of(w, r, x, pairs, dot);
     for (k = 0; k < n; ++k) { /* in row order: the checksum and the sampler see r, then r + 1 */
       const int32_t logit = bg_row_scale(&rows, r + k, dot[k]);
       hash = bg_fnv_i32(hash, logit);

@@ -192,14 +192,17 @@ static inline int32_t bg_quad16_weight(const bg_matrix *w, int32_t r, int32_t j)
 }
 
 /* The four rows of quad q of a BG_W_INT16_QUADS matrix against x: SMLAD's assembly over
- * whole steps of four columns where the core has it, then the columns left one by one. */
-static inline void bg_quad16_dots(const bg_matrix *w, int32_t q, const int8_t *x, int32_t *dot) {
+ * whole steps of four columns where the core has it (on x's codes unpacked once, pairs,
+ * when the caller has them: bg_row_input), then the columns left one by one. */
+static inline void bg_quad16_dots(const bg_matrix *w, int32_t q, const int8_t *x, const uint32_t *pairs, int32_t *dot) {
   const uint8_t *quad = w->data + (int64_t)q * w->row_bytes;
   const int32_t whole = w->cols & ~3;
   int32_t j, k;
 #if defined(BITGPT_USE_SMLAD)
-  bg_smlad_quad16_dot4(quad, x, whole, dot);
+  if (pairs) bg_smlad_quad16_pairs_dot4(quad, pairs, whole, dot);
+  else bg_smlad_quad16_dot4(quad, x, whole, dot);
 #else
+  (void)pairs;
   for (k = 0; k < 4; ++k) dot[k] = 0;
   for (j = 0; j < whole; j += 4)
     for (k = 0; k < 4; ++k)
@@ -416,8 +419,9 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
 #else
 #define BG_ROW_DOTS_MAX 4
 #endif
-static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x, int32_t *dot) {
+static inline int32_t bg_row_dots_of(const bg_matrix *w, int32_t r, const int8_t *x, const uint32_t *pairs, int32_t *dot) {
   const int32_t left = w->rows - r;
+  (void)pairs;
 #if defined(BITGPT_INT8_PAIRS)
   if (left >= 4 && w->dtype == BG_W_INT8_PAIRS && (r & 3) == 0) {
     bg_int8_quad_dots(w, r >> 2, x, dot);
@@ -426,7 +430,7 @@ static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x
 #endif
 #if defined(BITGPT_INT16_QUADS)
   if (left >= 4 && w->dtype == BG_W_INT16_QUADS && (r & 3) == 0) {
-    bg_quad16_dots(w, r >> 2, x, dot);
+    bg_quad16_dots(w, r >> 2, x, pairs, dot);
     return 4;
   }
 #endif
@@ -466,6 +470,22 @@ static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x
   }
   dot[0] = bg_row_dot(w, r, x);
   return 1;
+}
+
+static inline int32_t bg_row_dots(const bg_matrix *w, int32_t r, const int8_t *x, int32_t *dot) { return bg_row_dots_of(w, r, x, 0, dot); }
+
+/* What bg_row_dots_of reads of x for matrix w, given scratch for x's codes unpacked
+ * (2 bytes a column, or NULL): that scratch, filled, where w's kernel reads int16 pairs
+ * (int16 quads on SMLAD cores: once for all rows instead of once a quad), else NULL. */
+static inline const uint32_t *bg_row_input(const bg_matrix *w, const int8_t *x, uint32_t *scratch) {
+#if defined(BITGPT_INT16_QUADS) && defined(BITGPT_USE_SMLAD)
+  if (scratch && w->dtype == BG_W_INT16_QUADS) {
+    bg_smlad_unpack_codes(x, w->cols & ~3, scratch);
+    return scratch;
+  }
+#endif
+  (void)w, (void)x, (void)scratch;
+  return 0;
 }
 
 /* One of shared and norm is set, by w->per_row: the scaler stays 16 bytes on 32-bit cores

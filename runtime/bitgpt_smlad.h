@@ -324,6 +324,31 @@ static inline void bg_smlad_quad16_dot4(const uint8_t *quad, const int8_t *x, in
   dot[3] = a3;
 }
 
+/* The same with x already unpacked (bg_quad16_unpack: a step's two words, x02 then x13):
+ * one LDRD in place of the load and the two SXTB16s, 11 instructions a step. */
+#define BG_SMLAD_QUAD16_PAIRS_STEP \
+  "ldrd    %[x02], %[x13], [%[x]], #8\n\t" \
+  BG_SMLAD_QUAD16_ROWS("a0", "a1") BG_SMLAD_QUAD16_ROWS("a2", "a3")
+
+static inline void bg_smlad_quad16_pairs_dot4(const uint8_t *quad, const uint32_t *pairs, int32_t cols4, int32_t *dot) {
+  const uintptr_t limits[2] = {(uintptr_t)(pairs + cols4 / 2), (uintptr_t)((cols4 >> 2) & 3)}; /* end, steps mod 4 */
+  const uint32_t *x = pairs;
+  const uint8_t *p = quad;
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  uint32_t x02, x13, t;
+  if (cols4 <= 0) { dot[0] = dot[1] = dot[2] = dot[3] = 0; return; }
+  __asm__ volatile(BG_SMLAD_ENTER4 "1:\n\t" BG_SMLAD_QUAD16_PAIRS_STEP "2:\n\t" BG_SMLAD_QUAD16_PAIRS_STEP "3:\n\t" BG_SMLAD_QUAD16_PAIRS_STEP
+                   "4:\n\t" BG_SMLAD_QUAD16_PAIRS_STEP BG_SMLAD_LOOP_TEST
+                   : [x] "+r"(x), [p] "+r"(p), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x02] "=&r"(x02), [x13] "=&r"(x13),
+                     [t] "=&r"(t)
+                   : BG_SMLAD_LIMITS
+                   : "r8", "r9", "r10", "r11", "cc", "memory");
+  dot[0] = a0;
+  dot[1] = a1;
+  dot[2] = a2;
+  dot[3] = a3;
+}
+
 #else
 static inline void bg_smlad_ternary_dot4(const uint8_t *ra, const uint8_t *rb, int32_t stride, const int8_t *x, int32_t cols4, int32_t *dot) {
   bg_smlad_dot2(ra, ra + stride, 0, x, cols4, &dot[0], &dot[1]);
@@ -345,7 +370,28 @@ static inline void bg_smlad_quad16_dot4(const uint8_t *quad, const int8_t *x, in
     for (k = 0; k < 4; ++k) dot[k] = __smlad((int32_t)bg_load_u32(quad + 8 * k + 4), x13, __smlad((int32_t)bg_load_u32(quad + 8 * k), x02, dot[k]));
   }
 }
+
+static inline void bg_smlad_quad16_pairs_dot4(const uint8_t *quad, const uint32_t *pairs, int32_t cols4, int32_t *dot) {
+  const uint32_t *const end = pairs + cols4 / 2;
+  int32_t k;
+  for (k = 0; k < 4; ++k) dot[k] = 0;
+  for (; pairs < end; pairs += 2, quad += 32)
+    for (k = 0; k < 4; ++k)
+      dot[k] = __smlad((int32_t)bg_load_u32(quad + 8 * k + 4), (int32_t)pairs[1], __smlad((int32_t)bg_load_u32(quad + 8 * k), (int32_t)pairs[0], dot[k]));
+}
 #endif /* BG_SMLAD_ASM_DOT4 */
+
+/* x's codes over cols4 columns (a multiple of 4) as SXTB16 unpacks them, two words a step
+ * of four columns: (x[j], x[j + 2]) in int16 lanes, then (x[j + 1], x[j + 3]). For the
+ * int16-quad kernel, which otherwise unpacks x again for every quad of rows. */
+static inline void bg_smlad_unpack_codes(const int8_t *x, int32_t cols4, uint32_t *pairs) {
+  int32_t j;
+  for (j = 0; j < cols4; j += 4, pairs += 2) {
+    const uint32_t w = bg_load_u32(x + j);
+    pairs[0] = (uint32_t)__sxtb16(w);
+    pairs[1] = (uint32_t)bg_sxtb16_ror8(w);
+  }
+}
 
 /* Dot product of n int8 codes (n a multiple of 4) with int8 codes: a query against a
  * cached key. */

@@ -96,9 +96,9 @@ void bgk_attention(const bg_kv_layer *c, const bg_attn_shape *a, int32_t positio
 int32_t bgk_sample(const int32_t *logits, int32_t n, int32_t temperature_q16, uint64_t *rng, uint64_t *checksum) {
   return bg_op_sample(logits, n, temperature_q16, rng, checksum);
 }
-int32_t bgk_classify_sample(const bg_matrix *w, const int8_t *x, const int32_t *amax, int32_t temperature_q16, uint64_t *rng,
+int32_t bgk_classify_sample(const bg_matrix *w, const int8_t *x, uint32_t *x_pairs, const int32_t *amax, int32_t temperature_q16, uint64_t *rng,
                             uint64_t *checksum) {
-  return bg_fused_classify_sample(w, x, *amax, temperature_q16, rng, checksum);
+  return bg_fused_classify_sample(w, x, x_pairs, *amax, temperature_q16, rng, checksum);
 }
 
 // ---- the text half of the C API ----

@@ -106,7 +106,7 @@ TEST(P128_SUITE, GreedyClassifyGoesOnFromTheVectorRows) {
     uint64_t rng_a = 1, rng_b = 1, want_hash = BG_FNV_OFFSET, got_hash = BG_FNV_OFFSET;
     const int32_t want = bg_op_sample(logits.data(), rows, 0, &rng_a, &want_hash);
     ASSERT_EQ(want, top);
-    ASSERT_EQ(bg_fused_classify_sample(&m, x.data(), amax, 0, &rng_b, &got_hash), want) << "rows " << rows << " top " << top;
+    ASSERT_EQ(bg_fused_classify_sample(&m, x.data(), nullptr, amax, 0, &rng_b, &got_hash), want) << "rows " << rows << " top " << top;
     ASSERT_EQ(got_hash, want_hash);
   }
 }

@@ -215,7 +215,7 @@ TEST(RowKernels, GreedyClassifyIsMatvecThenSample) {
     bg_op_matvec(&mat.m, x.data(), amax, logits.data(), BG_STORE);
     uint64_t rng_a = 1, rng_b = 1, want_hash = BG_FNV_OFFSET, got_hash = BG_FNV_OFFSET;
     const int32_t want = bg_op_sample(logits.data(), rows, 0, &rng_a, &want_hash);
-    const int32_t got = bg_fused_classify_sample(&mat.m, x.data(), amax, 0, &rng_b, &got_hash);
+    const int32_t got = bg_fused_classify_sample(&mat.m, x.data(), nullptr, amax, 0, &rng_b, &got_hash);
     ASSERT_EQ(got, want) << "trial " << trial;
     ASSERT_EQ(got_hash, want_hash) << "trial " << trial;
   }
