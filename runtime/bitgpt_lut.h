@@ -478,9 +478,20 @@ static BG_LUT_INLINE void bg_lut_chunk_rows(const uint8_t *r1, const uint8_t *r3
 #endif
 
 /* Partial sums before the first chunk: minus the bias of all of a row's lookups, `start`,
- * in each of the n. Four a pass: a loop test per four rows. */
+ * in each of the n. Four a pass: a loop test per four rows; on Thumb-2 eight a pass, as
+ * two four-register STMs (half an instruction a row, where GCC's loop took two). */
 static BG_LUT_INLINE void bg_lut_partials_start(uint32_t *p, int32_t n, uint32_t start) {
   uint32_t *const end = p + n;
+#if defined(__GNUC__) && defined(__thumb2__)
+  if (n >= 8) {
+    uint32_t *const end8 = p + (n & ~7);
+    __asm__ volatile("mov r8, %[s]\n\tmov r9, %[s]\n\tmov r10, %[s]\n\tmov r11, %[s]\n"
+                     "1:\n\tstmia %[p]!, {r8, r9, r10, r11}\n\tstmia %[p]!, {r8, r9, r10, r11}\n\tcmp %[p], %[end]\n\tbne 1b"
+                     : [p] "+r"(p)
+                     : [s] "r"(start), [end] "r"(end8)
+                     : "r8", "r9", "r10", "r11", "cc", "memory");
+  }
+#endif
   for (; end - p >= 4; p += 4) p[0] = p[1] = p[2] = p[3] = start;
   for (; p != end; ++p) *p = start;
 }
