@@ -167,13 +167,26 @@ class Builder {
     return "l" + tensor_prefix.substr(7);
   }
 
-  // norm -> quantize, returning the int8 codes.
+  // norm -> quantize, returning the int8 codes. An RMSNorm with no bias is one operation,
+  // NormQuantize, whose definition puts the 1/RMS on the codes' scale (bitgpt_fused.h,
+  // bg_rms_norm_codes_via), its gained vector in scratch y (which fuse-norm-quantize drops
+  // where x is not read again: then x holds it); other norms are a Norm, then a Quantize.
   ValueId norm_quantize(const std::string& tensor_prefix, int layer, ValueId x, int64_t n) {
     const std::string label = short_label(tensor_prefix);
     const ValueId y = g_.add_value(label + ".out", ValueType::Act, n);
+    const int norm_index = add_norm(tensor_prefix, n);
+    const LoweredNorm& ln = g_.constants.norms[static_cast<size_t>(norm_index)];
+    if (ln.kind == BG_NORM_RMS && ln.bias.empty()) {
+      const ValueId q = g_.add_value(label + ".q8", ValueType::Q8, n);
+      Op op{OpKind::NormQuantize, label, {x}, {q}, {y}};
+      op.layer = layer;
+      op.norm = norm_index;
+      emit(op);
+      return q;
+    }
     Op norm{OpKind::Norm, label, {x}, {y}};
     norm.layer = layer;
-    norm.norm = add_norm(tensor_prefix, n);
+    norm.norm = norm_index;
     emit(norm);
     return quantize(label, layer, y, n);
   }

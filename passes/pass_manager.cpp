@@ -14,7 +14,7 @@ struct Pass {
 
 const std::vector<Pass>& fusion_passes() {
   static const std::vector<Pass> passes = {
-      {{"fuse-norm-quantize", "norm + activation quantisation without the normalised vector"}, fuse_norm_quantize},
+      {{"fuse-norm-quantize", "norm + activation quantisation without the normalised vector (an RMSNorm's over its dying input)"}, fuse_norm_quantize},
       {{"fuse-residual", "matmul adds into the residual stream"}, fuse_residual},
       {{"fuse-ffn", "gated FFN pair and activation row by row"}, fuse_ffn},
       {{"fuse-attention", "streaming softmax attention, no score buffer"}, fuse_attention},

@@ -194,33 +194,37 @@ static inline int32_t bg_avx2_amax(const int32_t *y, int32_t n) {
 }
 
 /* sum x[i]^2 over i < n (a multiple of 8) in uint64, as the scalar loop adds them (the
- * lanes wrap as it does), and in *amax the largest bg_abs32(x[i]), which bounds x where
- * the sum wrapped. */
-static inline uint64_t bg_avx2_sum_squares(const int32_t *x, int32_t n, int32_t *amax) {
-  __m256i acc = _mm256_setzero_si256(), m = _mm256_setzero_si256();
+ * lanes wrap as it does). */
+static inline uint64_t bg_avx2_sum_squares(const int32_t *x, int32_t n) {
+  __m256i acc = _mm256_setzero_si256();
   int32_t i;
   for (i = 0; i < n; i += 8) {
     const __m256i v = _mm256_loadu_si256((const __m256i *)(x + i));
     __m256i even, odd;
     bg_avx2_products(v, v, &even, &odd);
     acc = _mm256_add_epi64(acc, _mm256_add_epi64(even, odd));
-    m = _mm256_max_epi32(m, bg_avx2_abs32(v));
   }
-  *amax = bg_avx2_max(m);
   return bg_avx2_sum64(acc);
 }
 
-/* bg_rms_gain_pass with checks 0 over i < n (a multiple of 8): y = round(round(x k) g /
- * 2^16); returns the largest |y|. */
-static inline int32_t bg_avx2_rms_gain_pass(const int32_t *x, const int32_t *g, int32_t n, bg_mult k, int32_t *y) {
-  const __m256i km = _mm256_set1_epi32(k.m);
+/* bg_rms_codes_pass over i < n (a multiple of 8) for gains shifted by b >= 0: p = round((x
+ * << e) (g << b) / 2^31) from the 64-bit products (|g << b| < 2^30, so |p| < 2^30 and the
+ * low word of the shifted sum is p), into p; returns max |p|. */
+static inline int32_t bg_avx2_rms_codes_pass(const int32_t *x, const int32_t *g, int32_t n, int32_t e, int32_t b, int32_t *p) {
+  const __m128i xs = _mm_cvtsi32_si128(e), gs = _mm_cvtsi32_si128(b);
+  const __m256i half = _mm256_set1_epi64x((int64_t)1 << 30);
   __m256i m = _mm256_setzero_si256();
   int32_t i;
   for (i = 0; i < n; i += 8) {
-    const __m256i v = bg_avx2_apply32_unchecked(bg_avx2_apply32_unchecked(_mm256_loadu_si256((const __m256i *)(x + i)), km, k.shift),
-                                                _mm256_loadu_si256((const __m256i *)(g + i)), 16);
-    _mm256_storeu_si256((__m256i *)(y + i), v);
-    m = _mm256_max_epi32(m, bg_avx2_abs32(v));
+    const __m256i v = _mm256_sll_epi32(_mm256_loadu_si256((const __m256i *)(x + i)), xs);
+    const __m256i G = _mm256_sll_epi32(_mm256_loadu_si256((const __m256i *)(g + i)), gs);
+    __m256i even, odd, q;
+    bg_avx2_products(v, G, &even, &odd);
+    even = _mm256_srli_epi64(_mm256_add_epi64(even, half), 31);
+    odd = _mm256_slli_epi64(_mm256_srli_epi64(_mm256_add_epi64(odd, half), 31), 32);
+    q = _mm256_blend_epi32(even, odd, 0xAA);
+    _mm256_storeu_si256((__m256i *)(p + i), q);
+    m = _mm256_max_epi32(m, bg_avx2_abs32(q));
   }
   return bg_avx2_max(m);
 }

@@ -14,93 +14,199 @@
 extern "C" {
 #endif
 
-/* norm -> quantize: int8 codes of the normalised x without storing the normalised x.
- * Replaces bg_op_norm + bg_op_quantize; normalised elements are computed twice. */
-static inline void bg_fused_norm_quantize(const int32_t *x, const bg_norm_params *p, int8_t *q, int32_t *amax) {
+/* ---- RMSNorm into int8 codes: its 1/RMS on the codes' scale, not on each element ----
+ *
+ * An RMSNorm (with no bias) that feeds int8 codes is one operation, NormQuantize, from the
+ * lowering on (frontend/lower.cpp), and this is its definition. The 1/RMS multiplies every
+ * element alike, and the codes' own scale (127 / the largest |value|) takes any common
+ * factor out again; so the codes are those of x times the gain alone, brought up by a
+ * power of two for their precision, and the 1/RMS goes on their scale:
+ *   rms = isqrt(sum x_i^2 / n + eps) (Q16, the sum modulo 2^64), k = bg_mult_ratio(1.0, rms),
+ *   e = the most with B 2^e < 2^30, B = bg_sqrt_ceil_pow2(n) (rms + 1) >= max |x_i|
+ *       (where the sum is exact: max^2 <= sum < n (rms + 1)^2),
+ *   p_i = round((x_i 2^e) G_i / 2^31), G_i = g_i 2^b (b: bg_rms_gain_shift, |G_i| < 2^30),
+ *   codes = bg_quantize_codes(p, 127 / max|p|),
+ *   amax = sat32(round(max|p| k 2^(15 - b - e))),
+ * which is max|y| for y_i = x_i k g_i / 2^16, the normalised vector, up to rounding.
+ * Without a gain p_i = x_i 2^e (b = 15: a gain of 1). Shifts of x are modulo 2^32, so a
+ * sum of squares that wrapped (|x| ~ 2^31) gives defined integers, as it gives a
+ * meaningless rms in every norm. Per element: a square in one pass, one rounding high
+ * multiply in the next, where normalising each element first took two roundings (and a
+ * range proof) in a pass of its own. */
+
+/* The smallest power of two whose square is at least n (n >= 1). */
+static inline int64_t bg_sqrt_ceil_pow2(int32_t n) {
+  int64_t r = 1;
+  while (r * r < n) r <<= 1;
+  return r;
+}
+
+/* b of G_i = g_i 2^b: the most that keeps every |G_i| below 2^30 (gain_max = max |g_i|);
+ * negative for gains of 2^30 and more (G_i = g_i >> -b, floored); 15 without a gain. */
+static inline int32_t bg_rms_gain_shift(const bg_norm_params *p) {
+  if (!p->gain) return 15;
+  if (p->gain_max <= 0) return 0;
+  return 29 - (31 - bg_clz32((uint32_t)p->gain_max));
+}
+
+/* e for an RMS of rms (Q16) over n elements (see above). */
+static inline int32_t bg_rms_codes_shift(uint32_t rms, int32_t n) {
+  const uint64_t bound = (uint64_t)bg_sqrt_ceil_pow2(n) * ((uint64_t)rms + 1);
+  const int32_t bits = 64 - bg_clz64(bound); /* bound < 2^bits */
+  return bits < 30 ? 30 - bits : 0;
+}
+
+/* p = round(xe G / 2^31) for xe = x 2^e (modulo 2^32) and G = g 2^b (g >> -b for b < 0),
+ * |G| < 2^30: one SMMULR of xe and 2G where the core has it (round(xe 2G / 2^32), ties
+ * up: the same integer). */
+static inline int32_t bg_gain_q31(int32_t x, int32_t e, int32_t g, int32_t b) {
+  const int32_t xe = (int32_t)((uint32_t)x << e), G = b >= 0 ? (int32_t)((uint32_t)g << b) : g >> -b;
+#if defined(BG_HAS_SMMULR)
+  int32_t r;
+  __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(xe), "r"((int32_t)((uint32_t)G << 1)));
+  return r;
+#else
+  return (int32_t)bg_shr_round(bg_mul32x32(xe, G), 31);
+#endif
+}
+
+/* p_i into p (which may be x itself, or nowhere when p is NULL); returns max |p_i|
+ * (capped at INT32_MAX: an ungained 2^31). With AVX2 eight lanes, with Helium four, at a
+ * time where there is a gain and a buffer. */
+static inline int32_t bg_rms_codes_pass(const int32_t *x, const bg_norm_params *np, int32_t e, int32_t b, int32_t *p) {
+  const int32_t n = np->n, *const g = np->gain;
+  uint32_t m = 0;
+  int32_t i = 0;
+#if defined(BITGPT_USE_AVX2)
+  if (g && p && b >= 0) {
+    i = n & ~7;
+    m = (uint32_t)bg_avx2_rms_codes_pass(x, g, i, e, b, p);
+  }
+#elif defined(BITGPT_USE_MVE)
+  if (g && p && b >= 0) {
+    i = n & ~3;
+    m = (uint32_t)bg_mve_rms_codes_pass(x, g, i, e, b, p);
+  }
+#endif
+  if (!g) {
+    for (; i < n; ++i) {
+      const int32_t v = (int32_t)((uint32_t)x[i] << e);
+      const uint32_t a = bg_abs_u32(v);
+      if (p) p[i] = v;
+      if (a > m) m = a;
+    }
+  } else if (p && b >= 0) { /* the usual case: the shifts loop-invariant, no test of p */
+#if defined(BG_HAS_SMMULR) && defined(__thumb2__)
+    /* two elements a pass in one block of assembly (paired loads and store): 21
+     * instructions for two, where GCC's loop took 14 for one */
+    if (n >= 2) {
+      const int32_t *xp = x, *gp = g;
+      int32_t *pp = p, *const end = p + (n & ~1);
+      const int32_t b1 = b + 1;
+      uint32_t t0, t1, u0, u1;
+      __asm__ volatile("1:\n\tldrd %[t0], %[t1], [%[xp]], #8\n\tldrd %[u0], %[u1], [%[gp]], #8\n\t"
+                       "lsl %[t0], %[t0], %[e]\n\tlsl %[t1], %[t1], %[e]\n\tlsl %[u0], %[u0], %[b1]\n\tlsl %[u1], %[u1], %[b1]\n\t"
+                       "smmulr %[t0], %[t0], %[u0]\n\tsmmulr %[t1], %[t1], %[u1]\n\tstrd %[t0], %[t1], [%[pp]], #8\n\t"
+                       "eor %[u0], %[t0], %[t0], asr #31\n\tsub %[u0], %[u0], %[t0], asr #31\n\tcmp %[u0], %[m]\n\tit hi\n\tmovhi %[m], %[u0]\n\t"
+                       "eor %[u1], %[t1], %[t1], asr #31\n\tsub %[u1], %[u1], %[t1], asr #31\n\tcmp %[u1], %[m]\n\tit hi\n\tmovhi %[m], %[u1]\n\t"
+                       "cmp %[pp], %[end]\n\tbne 1b"
+                       : [xp] "+r"(xp), [gp] "+r"(gp), [pp] "+r"(pp), [m] "+r"(m), [t0] "=&r"(t0), [t1] "=&r"(t1), [u0] "=&r"(u0), [u1] "=&r"(u1)
+                       : [end] "r"(end), [e] "r"(e), [b1] "r"(b1)
+                       : "cc", "memory");
+      i = n & ~1;
+    }
+#endif
+    for (; i < n; ++i) {
+      const int32_t v = bg_gain_q31(x[i], e, g[i], b);
+      const uint32_t a = bg_abs_u32(v);
+      p[i] = v;
+      if (a > m) m = a;
+    }
+  } else {
+    for (; i < n; ++i) {
+      const int32_t v = bg_gain_q31(x[i], e, g[i], b);
+      const uint32_t a = bg_abs_u32(v);
+      if (p) p[i] = v;
+      if (a > m) m = a;
+    }
+  }
+  return bg_abs_cap(m);
+}
+
+/* The 1/RMS of x and the shifts the codes pass takes. */
+typedef struct bg_rms_codes_form {
+  bg_mult k;     /* 1 / rms */
+  int32_t e, b;  /* x's and the gain's shifts */
+} bg_rms_codes_form;
+
+static inline bg_rms_codes_form bg_rms_codes_begin(const int32_t *x, const bg_norm_params *p) {
   const bg_norm_stats s = bg_norm_statistics(x, p);
+  bg_rms_codes_form f;
+  f.k = s.inv_rms;
+  f.e = bg_rms_codes_shift(s.rms, p->n);
+  f.b = bg_rms_gain_shift(p);
+  return f;
+}
+
+/* amax from max|p| m: the scale the codes stand for. */
+static inline int32_t bg_rms_codes_amax(const bg_rms_codes_form *f, int32_t m) {
+  return bg_sat32(bg_shr_round((int64_t)m * f->k.m, f->k.shift + f->b + f->e - 15));
+}
+
+/* Whether a norm takes that definition when it feeds int8 codes: RMSNorm with no bias. */
+static inline int bg_rms_codes_norm(const bg_norm_params *p) { return p->kind == BG_NORM_RMS && !p->bias; }
+
+/* NormQuantize of an RMSNorm, p_i kept in y (scratch, or x itself when x is not read again). */
+static inline void bg_rms_norm_codes_via(const int32_t *x, const bg_norm_params *p, int32_t *y, int8_t *q, int32_t *amax) {
+  const bg_rms_codes_form f = bg_rms_codes_begin(x, p);
+  const int32_t m = bg_rms_codes_pass(x, p, f.e, f.b, y);
+  bg_quantize_codes(y, p->n, bg_mult_ratio(127, m), m, q);
+  *amax = bg_rms_codes_amax(&f, m);
+}
+
+/* The same with no buffer: each p_i computed twice. */
+static inline void bg_rms_norm_codes(const int32_t *x, const bg_norm_params *p, int8_t *q, int32_t *amax) {
+  const bg_rms_codes_form f = bg_rms_codes_begin(x, p);
+  const int32_t m = bg_rms_codes_pass(x, p, f.e, f.b, 0);
+  const bg_mult inv = bg_mult_ratio(127, m);
+  int32_t i;
+  for (i = 0; i < p->n; ++i) q[i] = bg_quantize_one(p->gain ? bg_gain_q31(x[i], f.e, p->gain[i], f.b) : (int32_t)((uint32_t)x[i] << f.e), inv, 127);
+  *amax = bg_rms_codes_amax(&f, m);
+}
+
+/* norm -> quantize: int8 codes of the normalised x without storing the normalised x.
+ * Replaces bg_op_norm + bg_op_quantize; normalised elements are computed twice. An
+ * RMSNorm with no bias: bg_rms_norm_codes, its definition. */
+static inline void bg_fused_norm_quantize(const int32_t *x, const bg_norm_params *p, int8_t *q, int32_t *amax) {
+  bg_norm_stats s;
   int32_t i, m = 0;
   bg_mult inv;
+  if (bg_rms_codes_norm(p)) {
+    bg_rms_norm_codes(x, p, q, amax);
+    return;
+  }
+  s = bg_norm_statistics(x, p);
   for (i = 0; i < p->n; ++i) { const int32_t a = bg_abs32(bg_norm_element(x, i, p, &s)); if (a > m) m = a; }
   inv = bg_mult_ratio(127, m);
   for (i = 0; i < p->n; ++i) q[i] = bg_quantize_one(bg_norm_element(x, i, p, &s), inv, 127);
   *amax = m;
 }
 
-/* RMSNorm with a gain, element by element: round(round(x k) g / 2^16), written to y;
- * returns the largest |value|. `checks` says which roundings may saturate and need their
- * range checks (2: both, 1: the gain's, 0: neither); it is a constant at each call, so
- * each call is a loop of its own with no per-element test. */
-static inline int32_t bg_rms_gain_pass(const int32_t *x, const int32_t *g, int32_t n, bg_mult k, int checks, int32_t *y) {
-  int32_t i = 0, m = 0;
-#if defined(BITGPT_USE_AVX2)
-  if (checks == 0) {
-    i = n & ~7;
-    m = bg_avx2_rms_gain_pass(x, g, i, k, y);
-  }
-#elif defined(BITGPT_USE_MVE)
-  if (checks == 0) {
-    i = n & ~3;
-    m = bg_mve_rms_gain_pass(x, g, i, k, y);
-  }
-#endif
-  for (; i < n; ++i) {
-    const bg_mult gi = {g[i], 16};
-    const int32_t v = checks == 0   ? bg_mult_apply32_unchecked(bg_mult_apply32_unchecked(x[i], k), gi)
-                      : checks == 1 ? bg_mul_q16(bg_mult_apply32_unchecked(x[i], k), g[i])
-                                    : bg_mul_q16(bg_mult_apply32(x[i], k), g[i]);
-    const int32_t a = bg_abs32(v);
-    y[i] = v;
-    if (a > m) m = a;
-  }
-  return m;
-}
-
-/* bg_rms_gain_pass with checks 0, where both roundings have bg_mult_q32 forms: x k's
- * (k32) and the gain's, formed for the largest gain (g32; each g[i] shifted up as it is).
- * One rounding high multiply each where the core has one. Not where a vector loop does
- * the pass. */
-static inline int32_t bg_rms_gain_pass_q32(const int32_t *x, const int32_t *g, int32_t n, bg_mult_q32 k32, bg_mult_q32 g32, int32_t *y) {
-  const int32_t up = 32 - 16 - g32.pre; /* the gain's shift is 16 */
-  int32_t i;
-  uint32_t m = 0;
-  for (i = 0; i < n; ++i) {
-    const bg_mult_q32 gi = {(int32_t)((uint32_t)g[i] << up), g32.pre};
-    const int32_t v = bg_mult_apply_q32(bg_mult_apply_q32(x[i], k32), gi);
-    const uint32_t a = bg_abs_u32(v);
-    y[i] = v;
-    if (a > m) m = a;
-  }
-  return bg_abs_cap(m);
-}
-
 /* The same with a buffer y for the normalised values, so each is computed once: y is
  * scratch, or x itself when x is not read again. Same helpers, same integers. */
 static inline void bg_fused_norm_quantize_via(const int32_t *x, const bg_norm_params *p, int32_t *y, int8_t *q, int32_t *amax) {
-  const bg_norm_stats s = bg_norm_statistics(x, p);
+  bg_norm_stats s;
   const int32_t n = p->n;
   int32_t i, m = 0;
-  if (s.mean == 0 && p->gain && !p->bias) {
-    /* RMSNorm with a gain, bg_norm_element's arithmetic with the invariants hoisted. The
-     * normalised values are at most bound k (+1 for the rounding): when a product cannot
-     * saturate, its rounding goes without range checks. */
-    const bg_mult k = s.inv_rms, gain_q16 = {p->gain_max, 16};
-    const int k_safe = bg_mult_apply32_safe(k, s.bound);
-    const int64_t normed = k_safe ? bg_mult_apply_bound(k, s.bound) : 0;
-#if !defined(BITGPT_USE_AVX2) && !defined(BITGPT_USE_MVE)
-    bg_mult_q32 k32, g32;
-    if (k_safe && bg_mult_q32_form(k, s.bound, &k32) && bg_mult_q32_form(gain_q16, normed, &g32))
-      m = bg_rms_gain_pass_q32(x, p->gain, n, k32, g32, y);
-    else
-#endif
-    if (k_safe && bg_mult_apply32_safe(gain_q16, normed)) m = bg_rms_gain_pass(x, p->gain, n, k, 0, y);
-    else if (k_safe) m = bg_rms_gain_pass(x, p->gain, n, k, 1, y);
-    else m = bg_rms_gain_pass(x, p->gain, n, k, 2, y);
-  } else {
-    for (i = 0; i < n; ++i) {
-      const int32_t v = bg_norm_element(x, i, p, &s), a = bg_abs32(v);
-      y[i] = v;
-      if (a > m) m = a;
-    }
+  if (bg_rms_codes_norm(p)) {
+    bg_rms_norm_codes_via(x, p, y, q, amax);
+    return;
+  }
+  s = bg_norm_statistics(x, p);
+  for (i = 0; i < n; ++i) {
+    const int32_t v = bg_norm_element(x, i, p, &s), a = bg_abs32(v);
+    y[i] = v;
+    if (a > m) m = a;
   }
   bg_quantize_codes(y, n, bg_mult_ratio(127, m), m, q);
   *amax = m;

@@ -153,18 +153,14 @@ static inline int32x4_t bg_mve_apply32_unchecked(int32x4_t x, int32x4_t m, int32
 static inline int32x4_t bg_mve_max_abs(int32x4_t m, int32x4_t v) { return vmaxq_s32(m, vqabsq_s32(v)); }
 
 /* sum x[i]^2 over i < n (a multiple of 4) in 64 bits: VMLALDAVA's sum wraps modulo 2^64
- * as the scalar loop's uint64 does; and in *amax the largest bg_abs32(x[i]), which bounds
- * x where the sum wrapped. */
-static inline uint64_t bg_mve_sum_squares(const int32_t *x, int32_t n, int32_t *amax) {
+ * as the scalar loop's uint64 does. */
+static inline uint64_t bg_mve_sum_squares(const int32_t *x, int32_t n) {
   int64_t acc = 0;
-  int32x4_t m = vdupq_n_s32(0);
   int32_t i;
   for (i = 0; i < n; i += 4) {
     const int32x4_t v = vld1q_s32(x + i);
     acc = vmlaldavaq_s32(acc, v, v);
-    m = bg_mve_max_abs(m, v);
   }
-  *amax = vmaxvq_s32(0, m);
   return (uint64_t)acc;
 }
 
@@ -176,16 +172,17 @@ static inline int32_t bg_mve_amax(const int32_t *y, int32_t n) {
   return vmaxvq_s32(0, m);
 }
 
-/* bg_rms_gain_pass with checks 0 over i < n (a multiple of 4): y = round(round(x k) g /
- * 2^16); returns the largest |y|. */
-static inline int32_t bg_mve_rms_gain_pass(const int32_t *x, const int32_t *g, int32_t n, bg_mult k, int32_t *y) {
-  const int32x4_t km = vdupq_n_s32(k.m);
+/* bg_rms_codes_pass over i < n (a multiple of 4) for gains shifted by b >= 0: p = round((x
+ * << e) (g << b) / 2^31), one VQRDMULH a lane (|g << b| < 2^30: it never saturates), into
+ * p; returns max |p|. */
+static inline int32_t bg_mve_rms_codes_pass(const int32_t *x, const int32_t *g, int32_t n, int32_t e, int32_t b, int32_t *p) {
   int32x4_t m = vdupq_n_s32(0);
   int32_t i;
   for (i = 0; i < n; i += 4) {
-    const int32x4_t v = bg_mve_apply32_unchecked(bg_mve_apply32_unchecked(vld1q_s32(x + i), km, k.shift), vld1q_s32(g + i), 16);
-    vst1q_s32(y + i, v);
-    m = bg_mve_max_abs(m, v);
+    const int32x4_t xe = vreinterpretq_s32_u32(vshlq_r_u32(vld1q_u32((const uint32_t *)(x + i)), e));
+    const int32x4_t q = vqrdmulhq_s32(xe, vshlq_r_s32(vld1q_s32(g + i), b));
+    vst1q_s32(p + i, q);
+    m = bg_mve_max_abs(m, q);
   }
   return vmaxvq_s32(0, m);
 }

@@ -1,6 +1,6 @@
 // The AVX2 forms of element-wise steps (this file is built with -mavx2, see
 // tests/CMakeLists.txt) against the plain C definitions, one element at a time: the
-// softmax weights, the FFN's SiLU gate, RMSNorm's sum of squares and gain pass, the
+// softmax weights, the FFN's SiLU gate, RMSNorm's sum of squares and codes pass, the
 // largest magnitude and the int8 quantisation. Skipped on a CPU without AVX2.
 #if defined(__x86_64__)
 #include <gtest/gtest.h>
@@ -61,7 +61,7 @@ TEST(SiluGateAvx2, EqualsTheScalarGate) {
 
 // RMSNorm and quantisation: random vectors at several magnitudes (up to the int32 extremes
 // for the sum of squares, which wraps as the scalar one does), multipliers across the
-// shifts each loop takes, the gain pass against bg_rms_gain_pass element by element, and
+// shifts each loop takes, the codes pass against bg_gain_q31 element by element, and
 // bg_quantize_codes in both of its unchecked forms against the scalar one.
 TEST(NormQuantizeAvx2, EqualTheScalarSteps) {
   if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "this CPU has no AVX2";
@@ -73,18 +73,18 @@ TEST(NormQuantizeAvx2, EqualTheScalarSteps) {
     for (auto& v : x) v = static_cast<int32_t>(rng()) >> (32 - bits);
     if (trial % 50 == 0) x[0] = INT32_MIN, x[n - 1] = INT32_MAX;
     uint64_t ss = 0;
-    int32_t amax = 0, amax_ref = 0;
-    for (int32_t v : x) ss += static_cast<uint64_t>(static_cast<int64_t>(v) * v), amax_ref = std::max(amax_ref, bg_abs32(v));
-    ASSERT_EQ(bg_avx2_sum_squares(x.data(), n, &amax), ss);
-    ASSERT_EQ(amax, amax_ref);
-    // the gain pass where its roundings cannot saturate: |x k| < 2^20, gains below 2^17
-    for (auto& v : x) v >>= (bits > 20 ? bits - 20 : 0);
-    for (auto& v : g) v = static_cast<int32_t>(rng() % (1u << 17)) - (1 << 16);
-    const bg_mult k{static_cast<int32_t>((1u << 22) + rng() % (1u << 22)), static_cast<int32_t>(23 + rng() % 10)};
-    const int32_t m = bg_avx2_rms_gain_pass(x.data(), g.data(), n, k, y.data());
+    for (int32_t v : x) ss += static_cast<uint64_t>(static_cast<int64_t>(v) * v);
+    ASSERT_EQ(bg_avx2_sum_squares(x.data(), n), ss);
+    // RMSNorm's codes pass (NormQuantize): x shifted up by e (modulo 2^32, as defined),
+    // gains of either sign below 2^b shifted to just under 2^30, against bg_gain_q31 one
+    // element at a time
+    const int gain_bits = 1 + static_cast<int>(rng() % 30);
+    for (auto& v : g) v = static_cast<int32_t>(rng() % (1u << gain_bits)) * (rng() % 2 ? -1 : 1);
+    const int32_t b = 30 - gain_bits, e = static_cast<int32_t>(rng() % 31);
+    const int32_t m = bg_avx2_rms_codes_pass(x.data(), g.data(), n, e, b, y.data());
     int32_t m_ref = 0;
-    for (int32_t i = 0; i < n; ++i) m_ref = std::max(m_ref, bg_rms_gain_pass(&x[i], &g[i], 1, k, 0, &y_ref[i]));
-    ASSERT_EQ(y, y_ref);
+    for (int32_t i = 0; i < n; ++i) y_ref[i] = bg_gain_q31(x[i], e, g[i], b), m_ref = std::max(m_ref, bg_abs32(y_ref[i]));
+    ASSERT_EQ(y, y_ref) << "b " << b << " e " << e;
     ASSERT_EQ(m, m_ref);
     // quantisation of y, whose largest |value| is m
     if (m == 0 || n % 32) continue;

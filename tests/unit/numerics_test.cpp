@@ -341,10 +341,9 @@ std::vector<int32_t> norm_input(std::mt19937_64& rng, int trial) {
   return x;
 }
 
-// The statistics' bound, which lets the fused kernels drop range checks, must hold for
-// every vector: where the sum of squares is exact, and where it wrapped modulo 2^64 (there
-// the RMS says nothing of the largest element).
-TEST(NormStatistics, BoundHoldsWhereTheSumOfSquaresWraps) {
+// The statistics: the mean, and 1 / RMS from the sum of squared deviations modulo 2^64
+// (which wraps for large inputs: the definition, not an accident), for every magnitude.
+TEST(NormStatistics, RmsIsTheWrappingSumOfSquares) {
   std::mt19937_64 rng(31);
   for (int trial = 0; trial < 20000; ++trial) {
     const std::vector<int32_t> x = norm_input(rng, trial);
@@ -352,27 +351,98 @@ TEST(NormStatistics, BoundHoldsWhereTheSumOfSquaresWraps) {
     for (const int32_t kind : {BG_NORM_RMS, BG_NORM_LAYER}) {
       const bg_norm_params p{kind, n, nullptr, nullptr, 1 << 10, 0};
       const bg_norm_stats s = bg_norm_statistics(x.data(), &p);
-      int64_t max_dev = 0;
-      for (const int32_t v : x) max_dev = std::max(max_dev, std::abs(static_cast<int64_t>(v) - s.mean));
-      ASSERT_GE(s.bound, max_dev) << "trial " << trial << " kind " << kind << " n " << n;
+      int64_t sum = 0;
+      for (const int32_t v : x) sum += v;
+      const int32_t mean = kind == BG_NORM_LAYER ? static_cast<int32_t>(bg_div_round(sum, n)) : 0;
+      uint64_t ss = 0;
+      for (const int32_t v : x) {
+        const uint64_t d = static_cast<uint64_t>(static_cast<int64_t>(v) - mean);
+        ss += d * d;
+      }
+      const bg_mult want = bg_mult_ratio(BG_ACT_ONE, bg_isqrt64(ss / static_cast<uint64_t>(n) + (1 << 10)));
+      ASSERT_EQ(s.mean, mean) << "trial " << trial;
+      ASSERT_EQ(s.inv_rms.m, want.m) << "trial " << trial << " kind " << kind;
+      ASSERT_EQ(s.inv_rms.shift, want.shift) << "trial " << trial << " kind " << kind;
     }
   }
 }
 
-// RMSNorm with a gain, then int8 codes: the fused kernel (its unchecked and Q32 roundings
-// chosen by the bound) against the checked chain bg_op_norm, bg_op_quantize, on every
-// magnitude of input and gains of either sign up to 2^22 (64.0).
+// An RMSNorm with no bias, then int8 codes (NormQuantize's definition, bitgpt_fused.h):
+// the kernels with a buffer (scratch, or over x itself) and without one, against the
+// definition written out in 128-bit arithmetic: e from the RMS's bound on max|x|, p_i =
+// round((x_i 2^e) g_i 2^b / 2^31), the checked quantisation of p, and amax = round(max|p|
+// k 2^(15 - b - e)); on every magnitude of input (sums of squares that wrap included),
+// gains of either sign up to 2^30 (b down to -1), and no gain.
+TEST(FusedNormQuantize, RmsCodesAreTheDefinitionForAnyVector) {
+  std::mt19937_64 rng(37);
+  for (int trial = 0; trial < 20000; ++trial) {
+    const std::vector<int32_t> x = norm_input(rng, trial);
+    const int32_t n = static_cast<int32_t>(x.size());
+    std::vector<int32_t> g(n), y(n), p_ref(n);
+    const bool gained = trial % 10 != 0;
+    const int gain_bits = 1 + static_cast<int>(rng() % 31);
+    for (auto& v : g) v = static_cast<int32_t>(rng() % (1u << gain_bits)) * (rng() % 4 == 0 ? -1 : 1);
+    int32_t gain_max = 0;
+    for (const int32_t v : g) gain_max = std::max(gain_max, bg_abs32(v));
+    const bg_norm_params p{BG_NORM_RMS, n, gained ? g.data() : nullptr, nullptr, 1 << 10, gain_max};
+    // the definition
+    const int b = !gained ? 15 : gain_max == 0 ? 0 : 29 - (31 - __builtin_clz(static_cast<uint32_t>(gain_max)));
+    uint64_t ss = 0;
+    for (const int32_t v : x) ss += static_cast<uint64_t>(static_cast<int64_t>(v) * v);
+    const uint32_t rms = bg_isqrt64(ss / static_cast<uint64_t>(n) + (1 << 10));
+    int64_t root = 1;
+    while (root * root < n) root <<= 1;
+    const uint64_t bound = static_cast<uint64_t>(root) * (static_cast<uint64_t>(rms) + 1);
+    int bits = 0;
+    while (bits < 64 && (bound >> bits) != 0) ++bits;
+    const int e = bits < 30 ? 30 - bits : 0;
+    for (int32_t i = 0; i < n; ++i) {
+      const int32_t xe = static_cast<int32_t>(static_cast<uint32_t>(x[i]) << e);
+      if (!gained) {
+        p_ref[i] = xe;
+        continue;
+      }
+      const int64_t G = b >= 0 ? static_cast<int64_t>(g[i]) << b : g[i] >> -b;
+      const __int128 v = static_cast<__int128>(xe) * G + (static_cast<__int128>(1) << 30);
+      p_ref[i] = static_cast<int32_t>(v >> 31);  // floor: ties up
+    }
+    std::vector<int8_t> q(n), q_ref(n), q_twice(n);
+    int32_t m = 0;
+    bg_op_quantize(p_ref.data(), n, q_ref.data(), &m);
+    const bg_mult k = bg_mult_ratio(BG_ACT_ONE, rms);
+    const int32_t amax_ref = bg_sat32(bg_shr_round(static_cast<int64_t>(m) * k.m, k.shift + b + e - 15));
+    // the kernels
+    int32_t amax = 0, amax_twice = 0;
+    bg_fused_norm_quantize_via(x.data(), &p, y.data(), q.data(), &amax);
+    ASSERT_EQ(y, p_ref) << "trial " << trial << " n " << n << " b " << b << " e " << e;
+    ASSERT_EQ(q, q_ref) << "trial " << trial;
+    ASSERT_EQ(amax, amax_ref) << "trial " << trial;
+    bg_fused_norm_quantize(x.data(), &p, q_twice.data(), &amax_twice);
+    ASSERT_EQ(q_twice, q_ref) << "trial " << trial;
+    ASSERT_EQ(amax_twice, amax_ref) << "trial " << trial;
+    std::vector<int32_t> over = x;  // over x itself
+    bg_fused_norm_quantize_via(over.data(), &p, over.data(), q.data(), &amax);
+    ASSERT_EQ(over, p_ref) << "trial " << trial;
+    ASSERT_EQ(q, q_ref) << "trial " << trial;
+  }
+}
+
+// Other norms (LayerNorm, and RMSNorm with a bias), then int8 codes: the fused kernel (its
+// unchecked and Q32 roundings chosen by the bound) against the checked chain bg_op_norm,
+// bg_op_quantize, on every magnitude of input and gains of either sign up to 2^22 (64.0).
 TEST(FusedNormQuantize, EqualsTheCheckedChainForAnyVector) {
   std::mt19937_64 rng(37);
   for (int trial = 0; trial < 20000; ++trial) {
     const std::vector<int32_t> x = norm_input(rng, trial);
     const int32_t n = static_cast<int32_t>(x.size());
-    std::vector<int32_t> g(n), y(n), y_ref(n);
+    std::vector<int32_t> g(n), bias(n), y(n), y_ref(n);
     const int gain_bits = 1 + static_cast<int>(rng() % 23);
     for (auto& v : g) v = static_cast<int32_t>(rng() % (1u << gain_bits)) * (rng() % 4 == 0 ? -1 : 1);
+    for (auto& v : bias) v = static_cast<int32_t>(rng() % (1u << 17)) - (1 << 16);
     int32_t gain_max = 0;
     for (const int32_t v : g) gain_max = std::max(gain_max, bg_abs32(v));
-    const bg_norm_params p{BG_NORM_RMS, n, g.data(), nullptr, 1 << 10, gain_max};
+    const bool layer = trial % 2 == 0;
+    const bg_norm_params p{layer ? BG_NORM_LAYER : BG_NORM_RMS, n, g.data(), layer && trial % 4 == 0 ? nullptr : bias.data(), 1 << 10, gain_max};
     std::vector<int8_t> q(n), q_ref(n);
     int32_t amax = 0, amax_ref = 0;
     bg_fused_norm_quantize_via(x.data(), &p, y.data(), q.data(), &amax);
