@@ -222,6 +222,19 @@ static inline int32_t bg_norm_element(const int32_t *x, int32_t i, const bg_norm
 /* x = token row (+ position row). */
 static inline void bg_op_embed(int32_t *x, const bg_table *tok, const bg_table *pos, int32_t token, int32_t position) {
   int32_t i;
+  if (!pos && bg_mult_apply32_safe(tok->row_mult[token], 128)) { /* int8 codes: one rounding, no saturation */
+    const int8_t *const row = tok->data + (int64_t)token * tok->cols;
+    const bg_mult k = tok->row_mult[token];
+#if defined(BG_HAS_SMMULR)
+    bg_mult_q32 k32;
+    if (bg_mult_q32_form(k, 128, &k32)) { /* one SMMULR a code */
+      for (i = 0; i < tok->cols; ++i) x[i] = bg_mult_apply_q32(row[i], k32);
+      return;
+    }
+#endif
+    for (i = 0; i < tok->cols; ++i) x[i] = bg_mult_apply32_unchecked(row[i], k);
+    return;
+  }
   for (i = 0; i < tok->cols; ++i) {
     int64_t v = bg_mult_apply(tok->data[(int64_t)token * tok->cols + i], tok->row_mult[token]);
     if (pos) v += bg_mult_apply(pos->data[(int64_t)position * pos->cols + i], pos->row_mult[position]);
