@@ -275,7 +275,7 @@ class StepSource : public EmitContext {
         return fmt::format("  return bg_op_sample({}, {}, temperature_q16, &st.rng, &st.checksum);\n", act(op.inputs[0]), n_in);
       case OpKind::ClassifySample:
         return fmt::format("  return bg_fused_classify_sample({}, {}, {}, {}, temperature_q16, &st.rng, &st.checksum);\n", mat(op.matrix),
-                           codes(op.inputs[0]), op.scratch.empty() ? "0" : scratch(op.scratch[0], "uint32_t"), amax(op.inputs[0]));
+                           codes(op.inputs[0]), op.input_pairs == ir::kNoValue ? "0" : scratch(op.input_pairs, "uint32_t"), amax(op.inputs[0]));
     }
     return "";
   }

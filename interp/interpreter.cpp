@@ -168,7 +168,7 @@ void Interpreter::execute(const Step& s) {
     case OpKind::Sample: chosen_ = bg_op_sample(act(in(0)), n_in, temperature_, &rng_, &checksum_); break;
     case OpKind::ClassifySample:
       chosen_ = bg_fused_classify_sample(&matrices_[static_cast<size_t>(op.matrix)], codes(in(0)),
-                                         op.scratch.empty() ? nullptr : reinterpret_cast<uint32_t*>(at(tmp(0))), amax(in(0)), temperature_, &rng_, &checksum_);
+                                         op.input_pairs == kNoValue ? nullptr : reinterpret_cast<uint32_t*>(at(*find_operand(s, op.input_pairs))), amax(in(0)), temperature_, &rng_, &checksum_);
       break;
   }
 }

@@ -90,6 +90,7 @@ struct Op {
   int lut_chunk = 0;              // Lookup: groups of 4 inputs per table chunk
   ValueId lut_tables = kNoValue;  // Lookup: its tables (also in scratch)
   ValueId lut_partials = kNoValue;  // Lookup: partial sums of its own, if any (also in scratch)
+  ValueId input_pairs = kNoValue;   // ClassifySample: its input unpacked into int16 pairs, if any (also in scratch)
 
   const OpTraits& traits() const { return op_traits(kind); }
   // The quantised vector a matrix op multiplies (after the residual when accumulating).

@@ -269,14 +269,17 @@ Placement place_with_unpacked_inputs(ir::Graph& g, bool inplace, const std::vect
   for (size_t i = 0; i < g.ops.size(); ++i) {
     if (g.ops[i].kind != ir::OpKind::ClassifySample || packing_of(g, g.ops[i].matrix, base3, layouts) != Packing::Int16Quads) continue;
     const int64_t cols = g.constants.matrices[static_cast<size_t>(g.ops[i].matrix)].cols;
-    const ir::ValueId pairs = g.add_value(g.ops[i].label + ".x_pairs", ir::ValueType::Pairs16, cols);
-    g.ops[i].scratch.push_back(pairs);
+    g.ops[i].input_pairs = g.add_value(g.ops[i].label + ".x_pairs", ir::ValueType::Pairs16, cols);
+    g.ops[i].scratch.push_back(g.ops[i].input_pairs);
     taken.push_back(i);
   }
   if (taken.empty()) return plain;
   Placement with = place(g, inplace);
   if (with.arena.bytes <= plain.arena.bytes) return with;
-  for (size_t i : taken) g.ops[i].scratch.pop_back();
+  for (size_t i : taken) {
+    g.ops[i].scratch.pop_back();
+    g.ops[i].input_pairs = ir::kNoValue;
+  }
   return plain;
 }
 

@@ -3,7 +3,9 @@
  *
  * Each kernel recomputes rather than stores: that is what lets a model run in a few
  * kilobytes of SRAM. They call the per-element helpers of bitgpt_ops.h, so the result is
- * bit-identical to the unfused chain (the tests check this on every model).
+ * bit-identical to the unfused chain (the tests check this on every model). One is not a
+ * fusion but an operation of its own: NormQuantize of an RMSNorm (below), which the
+ * lowering emits with no unfused chain to equal.
  */
 #ifndef BITGPT_FUSED_H
 #define BITGPT_FUSED_H
@@ -22,9 +24,9 @@ extern "C" {
  * factor out again; so the codes are those of x times the gain alone, brought up by a
  * power of two for their precision, and the 1/RMS goes on their scale:
  *   rms = isqrt(sum x_i^2 / n + eps) (Q16, the sum modulo 2^64), k = bg_mult_ratio(1.0, rms),
- *   e = the most with B 2^e < 2^30, B = bg_sqrt_ceil_pow2(n) (rms + 1) >= max |x_i|
+ *   e = the most with B 2^e < 2^30 (0 where B >= 2^30), B = bg_sqrt_ceil_pow2(n) (rms + 1) >= max |x_i|
  *       (where the sum is exact: max^2 <= sum < n (rms + 1)^2),
- *   p_i = round((x_i 2^e) G_i / 2^31), G_i = g_i 2^b (b: bg_rms_gain_shift, |G_i| < 2^30),
+ *   p_i = round((x_i 2^e) G_i / 2^31), G_i = g_i 2^b (b: bg_rms_gain_shift, |G_i| <= 2^30),
  *   codes = bg_quantize_codes(p, 127 / max|p|),
  *   amax = sat32(round(max|p| k 2^(15 - b - e))),
  * which is max|y| for y_i = x_i k g_i / 2^16, the normalised vector, up to rounding.
@@ -57,7 +59,7 @@ static inline int32_t bg_rms_codes_shift(uint32_t rms, int32_t n) {
 }
 
 /* p = round(xe G / 2^31) for xe = x 2^e (modulo 2^32) and G = g 2^b (g >> -b for b < 0),
- * |G| < 2^30: one SMMULR of xe and 2G where the core has it (round(xe 2G / 2^32), ties
+ * |G| <= 2^30 (2^30 only as -2^30, from g = INT32_MIN, so 2G fits): one SMMULR of xe and 2G where the core has it (round(xe 2G / 2^32), ties
  * up: the same integer). */
 static inline int32_t bg_gain_q31(int32_t x, int32_t e, int32_t g, int32_t b) {
   const int32_t xe = (int32_t)((uint32_t)x << e), G = b >= 0 ? (int32_t)((uint32_t)g << b) : g >> -b;
@@ -70,9 +72,16 @@ static inline int32_t bg_gain_q31(int32_t x, int32_t e, int32_t g, int32_t b) {
 #endif
 }
 
+/* p_i: bg_gain_q31 of x_i with a gain, x_i 2^e (modulo 2^32) without one. */
+static inline int32_t bg_rms_code_value(int32_t x, int32_t e, const int32_t *g, int32_t i, int32_t b) {
+  return g ? bg_gain_q31(x, e, g[i], b) : (int32_t)((uint32_t)x << e);
+}
+
 /* p_i into p (which may be x itself, or nowhere when p is NULL); returns max |p_i|
- * (capped at INT32_MAX: an ungained 2^31). With AVX2 eight lanes, with Helium four, at a
- * time where there is a gain and a buffer. */
+ * (capped at INT32_MAX: an ungained 2^31). Where there is a gain, a buffer and b >= 0:
+ * with AVX2 eight lanes, with Helium four, at a time; on Thumb-2 with SMMULR two
+ * elements a block of assembly (paired loads and store: 21 instructions for two, where
+ * GCC's loop took 14 for one). */
 static inline int32_t bg_rms_codes_pass(const int32_t *x, const bg_norm_params *np, int32_t e, int32_t b, int32_t *p) {
   const int32_t n = np->n, *const g = np->gain;
   uint32_t m = 0;
@@ -88,47 +97,29 @@ static inline int32_t bg_rms_codes_pass(const int32_t *x, const bg_norm_params *
     m = (uint32_t)bg_mve_rms_codes_pass(x, g, i, e, b, p);
   }
 #endif
-  if (!g) {
-    for (; i < n; ++i) {
-      const int32_t v = (int32_t)((uint32_t)x[i] << e);
-      const uint32_t a = bg_abs_u32(v);
-      if (p) p[i] = v;
-      if (a > m) m = a;
-    }
-  } else if (p && b >= 0) { /* the usual case: the shifts loop-invariant, no test of p */
 #if defined(BG_HAS_SMMULR) && defined(__thumb2__)
-    /* two elements a pass in one block of assembly (paired loads and store): 21
-     * instructions for two, where GCC's loop took 14 for one */
-    if (n >= 2) {
-      const int32_t *xp = x, *gp = g;
-      int32_t *pp = p, *const end = p + (n & ~1);
-      const int32_t b1 = b + 1;
-      uint32_t t0, t1, u0, u1;
-      __asm__ volatile("1:\n\tldrd %[t0], %[t1], [%[xp]], #8\n\tldrd %[u0], %[u1], [%[gp]], #8\n\t"
-                       "lsl %[t0], %[t0], %[e]\n\tlsl %[t1], %[t1], %[e]\n\tlsl %[u0], %[u0], %[b1]\n\tlsl %[u1], %[u1], %[b1]\n\t"
-                       "smmulr %[t0], %[t0], %[u0]\n\tsmmulr %[t1], %[t1], %[u1]\n\tstrd %[t0], %[t1], [%[pp]], #8\n\t"
-                       "eor %[u0], %[t0], %[t0], asr #31\n\tsub %[u0], %[u0], %[t0], asr #31\n\tcmp %[u0], %[m]\n\tit hi\n\tmovhi %[m], %[u0]\n\t"
-                       "eor %[u1], %[t1], %[t1], asr #31\n\tsub %[u1], %[u1], %[t1], asr #31\n\tcmp %[u1], %[m]\n\tit hi\n\tmovhi %[m], %[u1]\n\t"
-                       "cmp %[pp], %[end]\n\tbne 1b"
-                       : [xp] "+r"(xp), [gp] "+r"(gp), [pp] "+r"(pp), [m] "+r"(m), [t0] "=&r"(t0), [t1] "=&r"(t1), [u0] "=&r"(u0), [u1] "=&r"(u1)
-                       : [end] "r"(end), [e] "r"(e), [b1] "r"(b1)
-                       : "cc", "memory");
-      i = n & ~1;
-    }
+  if (g && p && b >= 0 && n - i >= 2) {
+    const int32_t *xp = x + i, *gp = g + i;
+    int32_t *pp = p + i, *const end = p + i + ((n - i) & ~1);
+    const int32_t b1 = b + 1;
+    uint32_t t0, t1, u0, u1;
+    __asm__ volatile("1:\n\tldrd %[t0], %[t1], [%[xp]], #8\n\tldrd %[u0], %[u1], [%[gp]], #8\n\t"
+                     "lsl %[t0], %[t0], %[e]\n\tlsl %[t1], %[t1], %[e]\n\tlsl %[u0], %[u0], %[b1]\n\tlsl %[u1], %[u1], %[b1]\n\t"
+                     "smmulr %[t0], %[t0], %[u0]\n\tsmmulr %[t1], %[t1], %[u1]\n\tstrd %[t0], %[t1], [%[pp]], #8\n\t"
+                     "eor %[u0], %[t0], %[t0], asr #31\n\tsub %[u0], %[u0], %[t0], asr #31\n\tcmp %[u0], %[m]\n\tit hi\n\tmovhi %[m], %[u0]\n\t"
+                     "eor %[u1], %[t1], %[t1], asr #31\n\tsub %[u1], %[u1], %[t1], asr #31\n\tcmp %[u1], %[m]\n\tit hi\n\tmovhi %[m], %[u1]\n\t"
+                     "cmp %[pp], %[end]\n\tbne 1b"
+                     : [xp] "+r"(xp), [gp] "+r"(gp), [pp] "+r"(pp), [m] "+r"(m), [t0] "=&r"(t0), [t1] "=&r"(t1), [u0] "=&r"(u0), [u1] "=&r"(u1)
+                     : [end] "r"(end), [e] "r"(e), [b1] "r"(b1)
+                     : "cc", "memory");
+    i += (n - i) & ~1;
+  }
 #endif
-    for (; i < n; ++i) {
-      const int32_t v = bg_gain_q31(x[i], e, g[i], b);
-      const uint32_t a = bg_abs_u32(v);
-      p[i] = v;
-      if (a > m) m = a;
-    }
-  } else {
-    for (; i < n; ++i) {
-      const int32_t v = bg_gain_q31(x[i], e, g[i], b);
-      const uint32_t a = bg_abs_u32(v);
-      if (p) p[i] = v;
-      if (a > m) m = a;
-    }
+  for (; i < n; ++i) {
+    const int32_t v = bg_rms_code_value(x[i], e, g, i, b);
+    const uint32_t a = bg_abs_u32(v);
+    if (p) p[i] = v;
+    if (a > m) m = a;
   }
   return bg_abs_cap(m);
 }
@@ -170,7 +161,7 @@ static inline void bg_rms_norm_codes(const int32_t *x, const bg_norm_params *p, 
   const int32_t m = bg_rms_codes_pass(x, p, f.e, f.b, 0);
   const bg_mult inv = bg_mult_ratio(127, m);
   int32_t i;
-  for (i = 0; i < p->n; ++i) q[i] = bg_quantize_one(p->gain ? bg_gain_q31(x[i], f.e, p->gain[i], f.b) : (int32_t)((uint32_t)x[i] << f.e), inv, 127);
+  for (i = 0; i < p->n; ++i) q[i] = bg_quantize_one(bg_rms_code_value(x[i], f.e, p->gain, i, f.b), inv, 127);
   *amax = bg_rms_codes_amax(&f, m);
 }
 
@@ -354,6 +345,12 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
      * token); on Armv6-M one token at a time (the four-token pass measured 1.3 % more on
      * the cortex-m0plus) */
     for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
+#if defined(BG_ROWS8_STRIDE)
+    if (bg_attn_rows8_fit(a, first, position)) { /* a full window: the weights in place, then eight slots a pass */
+      sum = bg_attn_softmax_weights(scores, position - first + 1, m);
+      bg_attn_value_rows8(c, a, g, first, scores, shift, acc);
+    } else
+#endif
 #if defined(BG_FEW_REGISTERS)
     for (t = first; t <= position; ++t) { /* each weight used as soon as it is computed */
       const int32_t p = bg_exp_neg_q16(bg_below_max(scores[t - first], m));

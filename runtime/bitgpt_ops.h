@@ -3,7 +3,8 @@
  * One function per unfused operation of the bitgptc IR. The reference interpreter calls
  * these; the emitted code calls them when a fusion pass is switched off, and the fused
  * kernels in bitgpt_fused.h are built from the same per-element helpers below, so a
- * fused kernel computes exactly the integers of the chain it replaces.
+ * fused kernel computes exactly the integers of the chain it replaces (NormQuantize of an
+ * RMSNorm, defined in bitgpt_fused.h, replaces none).
  */
 #ifndef BITGPT_OPS_H
 #define BITGPT_OPS_H
@@ -86,7 +87,7 @@ typedef struct bg_norm_params {
   const int32_t *gain; /* Q16, or NULL */
   const int32_t *bias; /* Q16, or NULL */
   int64_t eps_q32;
-  int32_t gain_max; /* max |gain|: with a bound on the normalised values, proves the gain's rounding cannot saturate */
+  int32_t gain_max; /* max |gain|: NormQuantize's gain shift (bg_rms_gain_shift) */
 } bg_norm_params;
 
 /* One layer's KV cache: a ring of `window` slots, each with n_kv_heads key and value
@@ -286,7 +287,8 @@ static inline void bg_quantize_codes(const int32_t *y, int32_t n, bg_mult inv, i
     bg_mve_quantize_codes(y, i, inv, q);
   }
 #endif
-#if defined(BG_HAS_SMMULR) && defined(__thumb2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if defined(BG_HAS_SMMULR) && defined(__thumb2__) && defined(__ARM_FEATURE_UNALIGNED) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   /* four codes a pass in one block of assembly: one LDM for the four values, two
    * instructions a code (`code`, on register R), three BFIs and one (unaligned) word store:
    * 15 instructions for four codes, where GCC's loop of the same steps took 19 */

@@ -303,51 +303,41 @@ static inline void bg_smlad_int8_dot4(const uint8_t *ra, const uint8_t *rb, int3
   "sxtb16  %[x13], %[x13], ror #8\n\t" \
   BG_SMLAD_QUAD16_ROWS("a0", "a1") BG_SMLAD_QUAD16_ROWS("a2", "a3")
 
-/* Dot products of the four int16 rows of a quad (BG_W_INT16_QUADS) with x over cols4
- * columns: 13 instructions a step of 16 products (the int8 kernel above takes 23), four
- * steps a pass (BG_SMLAD_ENTER4). */
-static inline void bg_smlad_quad16_dot4(const uint8_t *quad, const int8_t *x, int32_t cols4, int32_t *dot) {
-  const uintptr_t limits[2] = {(uintptr_t)(x + cols4), (uintptr_t)((cols4 >> 2) & 3)}; /* end, steps mod 4 */
-  const uint8_t *p = quad;
-  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  uint32_t x02, x13, t;
-  if (cols4 <= 0) { dot[0] = dot[1] = dot[2] = dot[3] = 0; return; }
-  __asm__ volatile(
-      BG_SMLAD_ENTER4 "1:\n\t" BG_SMLAD_QUAD16_STEP "2:\n\t" BG_SMLAD_QUAD16_STEP "3:\n\t" BG_SMLAD_QUAD16_STEP "4:\n\t" BG_SMLAD_QUAD16_STEP
-      BG_SMLAD_LOOP_TEST
-      : [x] "+r"(x), [p] "+r"(p), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x02] "=&r"(x02), [x13] "=&r"(x13), [t] "=&r"(t)
-      : BG_SMLAD_LIMITS
-      : "r8", "r9", "r10", "r11", "cc", "memory");
-  dot[0] = a0;
-  dot[1] = a1;
-  dot[2] = a2;
-  dot[3] = a3;
-}
-
-/* The same with x already unpacked (bg_quad16_unpack: a step's two words, x02 then x13):
+/* The same with x already unpacked (bg_smlad_unpack_codes: a step's two words, x02 then x13):
  * one LDRD in place of the load and the two SXTB16s, 11 instructions a step. */
 #define BG_SMLAD_QUAD16_PAIRS_STEP \
   "ldrd    %[x02], %[x13], [%[x]], #8\n\t" \
   BG_SMLAD_QUAD16_ROWS("a0", "a1") BG_SMLAD_QUAD16_ROWS("a2", "a3")
 
-static inline void bg_smlad_quad16_pairs_dot4(const uint8_t *quad, const uint32_t *pairs, int32_t cols4, int32_t *dot) {
-  const uintptr_t limits[2] = {(uintptr_t)(pairs + cols4 / 2), (uintptr_t)((cols4 >> 2) & 3)}; /* end, steps mod 4 */
-  const uint32_t *x = pairs;
-  const uint8_t *p = quad;
-  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-  uint32_t x02, x13, t;
-  if (cols4 <= 0) { dot[0] = dot[1] = dot[2] = dot[3] = 0; return; }
-  __asm__ volatile(BG_SMLAD_ENTER4 "1:\n\t" BG_SMLAD_QUAD16_PAIRS_STEP "2:\n\t" BG_SMLAD_QUAD16_PAIRS_STEP "3:\n\t" BG_SMLAD_QUAD16_PAIRS_STEP
-                   "4:\n\t" BG_SMLAD_QUAD16_PAIRS_STEP BG_SMLAD_LOOP_TEST
-                   : [x] "+r"(x), [p] "+r"(p), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x02] "=&r"(x02), [x13] "=&r"(x13),
-                     [t] "=&r"(t)
-                   : BG_SMLAD_LIMITS
-                   : "r8", "r9", "r10", "r11", "cc", "memory");
-  dot[0] = a0;
-  dot[1] = a1;
-  dot[2] = a2;
+/* The body of both quad kernels: `x` stepped by STEP to `end`, four steps a pass
+ * (BG_SMLAD_ENTER4), the four rows' sums into dot. */
+#define BG_SMLAD_QUAD16_DOTS(STEP, end)                                                                                            \
+  const uintptr_t limits[2] = {(uintptr_t)(end), (uintptr_t)((cols4 >> 2) & 3)}; /* end, steps mod 4 */                           \
+  const uint8_t *p = quad;                                                                                                         \
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;                                                                                          \
+  uint32_t x02, x13, t;                                                                                                            \
+  if (cols4 <= 0) { dot[0] = dot[1] = dot[2] = dot[3] = 0; return; }                                                               \
+  __asm__ volatile(BG_SMLAD_ENTER4 "1:\n\t" STEP "2:\n\t" STEP "3:\n\t" STEP "4:\n\t" STEP BG_SMLAD_LOOP_TEST                           \
+                   : [x] "+r"(x), [p] "+r"(p), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x02] "=&r"(x02), [x13] "=&r"(x13), \
+                     [t] "=&r"(t)                                                                                                  \
+                   : BG_SMLAD_LIMITS                                                                                               \
+                   : "r8", "r9", "r10", "r11", "cc", "memory");                                                                    \
+  dot[0] = a0;                                                                                                                     \
+  dot[1] = a1;                                                                                                                     \
+  dot[2] = a2;                                                                                                                     \
   dot[3] = a3;
+
+/* Dot products of the four int16 rows of a quad (BG_W_INT16_QUADS) with x over cols4
+ * columns: 13 instructions a step of 16 products (the int8 kernel above takes 23), four
+ * steps a pass (BG_SMLAD_ENTER4). */
+static inline void bg_smlad_quad16_dot4(const uint8_t *quad, const int8_t *x, int32_t cols4, int32_t *dot) {
+  BG_SMLAD_QUAD16_DOTS(BG_SMLAD_QUAD16_STEP, x + cols4)
 }
+
+static inline void bg_smlad_quad16_pairs_dot4(const uint8_t *quad, const uint32_t *x, int32_t cols4, int32_t *dot) {
+  BG_SMLAD_QUAD16_DOTS(BG_SMLAD_QUAD16_PAIRS_STEP, x + cols4 / 2)
+}
+#undef BG_SMLAD_QUAD16_DOTS
 
 #else
 static inline void bg_smlad_ternary_dot4(const uint8_t *ra, const uint8_t *rb, int32_t stride, const int8_t *x, int32_t cols4, int32_t *dot) {

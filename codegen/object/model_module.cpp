@@ -446,7 +446,7 @@ class ModuleBuilder {
         return call("bgk_attention", {kv(), attn_, position(), act(in(0)), act(tmp(0)), act(tmp(1)), act(tmp(2)), act(out(0))});
       case OpKind::Sample: return call("bgk_sample", {act(in(0)), i32c(n_in), temperature, state_field(b, 2), state_field(b, 3)});
       case OpKind::ClassifySample:
-        return call("bgk_classify_sample", {matrix(op.matrix), codes(in(0)), op.scratch.empty() ? null() : act(tmp(0)), amax(in(0)), temperature,
+        return call("bgk_classify_sample", {matrix(op.matrix), codes(in(0)), op.input_pairs == kNoValue ? null() : act(*find_operand(s, op.input_pairs)), amax(in(0)), temperature,
                                             state_field(b, 2), state_field(b, 3)});
     }
     throw Error("internal error: a step the object backend does not know");

@@ -427,9 +427,9 @@ TEST(FusedNormQuantize, RmsCodesAreTheDefinitionForAnyVector) {
   }
 }
 
-// Other norms (LayerNorm, and RMSNorm with a bias), then int8 codes: the fused kernel (its
-// unchecked and Q32 roundings chosen by the bound) against the checked chain bg_op_norm,
-// bg_op_quantize, on every magnitude of input and gains of either sign up to 2^22 (64.0).
+// Other norms (LayerNorm, and RMSNorm with a bias), then int8 codes: the fused kernel
+// against the chain bg_op_norm, bg_op_quantize, on every magnitude of input and gains of
+// either sign up to 2^22 (64.0).
 TEST(FusedNormQuantize, EqualsTheCheckedChainForAnyVector) {
   std::mt19937_64 rng(37);
   for (int trial = 0; trial < 20000; ++trial) {
