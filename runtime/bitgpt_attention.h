@@ -272,8 +272,8 @@ static inline void bg_attn_accumulate4(const bg_kv_layer *c, const bg_attn_shape
 /* The value sum over a full window of an 8-bit cache whose slots' rows of a KV group are
  * 32 bytes apart (n_kv_heads x head_dim = 32, the shipped example's shape), eight slots a
  * pass: their rows one pointer and immediate offsets apart, so the eight weights stay in
- * registers and each 64-bit sum is loaded and stored once for the eight (21 instructions
- * for eight products, where four tokens a pass take 13 for four). In slot order, not
+ * registers (six of them; 23 instructions for eight products, where four tokens a pass
+ * take 13 for four) and each 64-bit sum is loaded and stored once for the eight. In slot order, not
  * token order: the same integer sums. p: the softmax's weights by token (p[t - first]);
  * a block whose value weights do not all fit 32 bits goes token by token. GCC's builds
  * only: the LLVM object's kernels keep the four-token pass (clang's code for this beside
@@ -295,10 +295,9 @@ static void bg_attn_accumulate_tokens(const bg_kv_layer *c, const bg_attn_shape 
 __attribute__((noinline, unused))
 static void bg_attn_value_rows8(const bg_kv_layer *c, const bg_attn_shape *a, int32_t g, int32_t first, const int32_t *p, int32_t shift, int64_t *acc) {
   const int32_t window = a->window, f = first % window; /* the slot of token first */
-  const uintptr_t end = (uintptr_t)(acc + a->head_dim);
   int32_t s0, k;
   for (s0 = 0; s0 < window; s0 += 8) {
-    int32_t w[8], t[8], fits = 1;
+    int32_t w[9], t[8], fits = 1; /* w[8]: the end of acc, read by the loop with w[6] and w[7] */
     for (k = 0; k < 8; ++k) {
       const int32_t d = s0 + k - f, at = (s0 + k) * a->n_kv_heads + g;
       const int64_t wk = bg_attn_value_weight(c->v_scale[at], p[t[k] = d < 0 ? d + window : d], shift);
@@ -309,19 +308,23 @@ static void bg_attn_value_rows8(const bg_kv_layer *c, const bg_attn_shape *a, in
       bg_attn_accumulate_tokens(c, a, g, first, t, 8, p, shift, acc);
       continue;
     }
+    w[8] = (int32_t)(uintptr_t)(acc + a->head_dim);
     {
+      /* thirteen registers at every -O: six weights in registers, the last two and the end
+       * loaded from w each element (23 instructions for eight products) */
       const int8_t *v = (const int8_t *)c->v + (int64_t)(s0 * a->n_kv_heads + g) * a->head_dim;
       int64_t *o = acc;
-      uint32_t lo, hi, x;
+      uint32_t lo, hi, x, y;
 #define BG_ROW8(w, off) "ldrsb %[x], [%[v], #" off "]\n\tsmlal %[lo], %[hi], %[x], %[" w "]\n\t"
+#define BG_ROW8_LOADED(at, off) "ldrsb %[x], [%[v], #" off "]\n\tldr %[y], [%[w], #" at "]\n\tsmlal %[lo], %[hi], %[x], %[y]\n\t"
       __asm__ volatile("1:\n\tldrd %[lo], %[hi], [%[o]]\n\tldrsb %[x], [%[v]], #1\n\tsmlal %[lo], %[hi], %[x], %[w0]\n\t"
                        BG_ROW8("w1", "31") BG_ROW8("w2", "63") BG_ROW8("w3", "95") BG_ROW8("w4", "127") BG_ROW8("w5", "159")
-                       BG_ROW8("w6", "191") BG_ROW8("w7", "223")
-                       "strd %[lo], %[hi], [%[o]], #8\n\tldr %[x], %[end]\n\tcmp %[o], %[x]\n\tbne 1b"
-                       : [v] "+r"(v), [o] "+r"(o), [lo] "=&r"(lo), [hi] "=&r"(hi), [x] "=&r"(x)
-                       : [w0] "r"(w[0]), [w1] "r"(w[1]), [w2] "r"(w[2]), [w3] "r"(w[3]), [w4] "r"(w[4]), [w5] "r"(w[5]), [w6] "r"(w[6]),
-                         [w7] "r"(w[7]), [end] "m"(end)
+                       BG_ROW8_LOADED("24", "191") BG_ROW8_LOADED("28", "223")
+                       "strd %[lo], %[hi], [%[o]], #8\n\tldr %[x], [%[w], #32]\n\tcmp %[o], %[x]\n\tbne 1b"
+                       : [v] "+r"(v), [o] "+r"(o), [lo] "=&r"(lo), [hi] "=&r"(hi), [x] "=&r"(x), [y] "=&r"(y)
+                       : [w0] "r"(w[0]), [w1] "r"(w[1]), [w2] "r"(w[2]), [w3] "r"(w[3]), [w4] "r"(w[4]), [w5] "r"(w[5]), [w] "r"(w)
                        : "cc", "memory");
+#undef BG_ROW8_LOADED
 #undef BG_ROW8
     }
   }

@@ -36,11 +36,10 @@ extern "C" {
  * multiply in the next, where normalising each element first took two roundings (and a
  * range proof) in a pass of its own. */
 
-/* The smallest power of two whose square is at least n (n >= 1). */
+/* The smallest power of two whose square is at least n (n >= 1): 2^ceil(ceil(log2 n) / 2). */
 static inline int64_t bg_sqrt_ceil_pow2(int32_t n) {
-  int64_t r = 1;
-  while (r * r < n) r <<= 1;
-  return r;
+  const int32_t log2_up = n > 1 ? 32 - bg_clz32((uint32_t)(n - 1)) : 0; /* ceil(log2 n) */
+  return (int64_t)1 << ((log2_up + 1) >> 1);
 }
 
 /* b of G_i = g_i 2^b: the most that keeps every |G_i| below 2^30 (gain_max = max |g_i|);
@@ -115,6 +114,13 @@ static inline int32_t bg_rms_codes_pass(const int32_t *x, const bg_norm_params *
     i += (n - i) & ~1;
   }
 #endif
+  if (g && p && b >= 0) /* the usual case, with no per-element test (the cores without SMMULR) */
+    for (; i < n; ++i) {
+      const int32_t v = bg_gain_q31(x[i], e, g[i], b);
+      const uint32_t a = bg_abs_u32(v);
+      p[i] = v;
+      if (a > m) m = a;
+    }
   for (; i < n; ++i) {
     const int32_t v = bg_rms_code_value(x[i], e, g, i, b);
     const uint32_t a = bg_abs_u32(v);

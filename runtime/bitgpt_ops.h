@@ -206,7 +206,9 @@ static inline bg_norm_stats bg_norm_statistics(const int32_t *x, const bg_norm_p
     const int64_t d = (int64_t)x[i] - s.mean;
     ss += (uint64_t)d * (uint64_t)d; /* modulo 2^64: d * d in int64 overflows for |d| > 3.04e9 */
   }
-  s.rms = bg_isqrt64(bg_udiv64(ss, (uint64_t)p->n) + (uint64_t)p->eps_q32);
+  /* ss / n: a shift where n is a power of two (most norms' widths), not a 64-bit division */
+  ss = (p->n & (p->n - 1)) == 0 ? ss >> (31 - bg_clz32((uint32_t)p->n)) : bg_udiv64(ss, (uint64_t)p->n);
+  s.rms = bg_isqrt64(ss + (uint64_t)p->eps_q32);
   s.inv_rms = bg_mult_ratio(BG_ACT_ONE, s.rms);
   return s;
 }

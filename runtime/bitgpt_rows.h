@@ -422,6 +422,12 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
 static inline int32_t bg_row_dots_of(const bg_matrix *w, int32_t r, const int8_t *x, const uint32_t *pairs, int32_t *dot) {
   const int32_t left = w->rows - r;
   (void)pairs;
+#if defined(BITGPT_INT16_QUADS) && defined(BG_SMLAD_QUAD16_ROWS4)
+  if (pairs && left >= 4 && w->dtype == BG_W_INT16_QUADS && (r & 3) == 0 && w->cols > 0 && (w->cols & 15) == 0) {
+    bg_smlad_quad16_pairs_rows4(w->data + (int64_t)(r >> 2) * w->row_bytes, pairs, pairs + w->cols / 2, dot);
+    return 4;
+  }
+#endif
 #if defined(BITGPT_INT8_PAIRS)
   if (left >= 4 && w->dtype == BG_W_INT8_PAIRS && (r & 3) == 0) {
     bg_int8_quad_dots(w, r >> 2, x, dot);
