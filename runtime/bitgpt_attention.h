@@ -273,7 +273,8 @@ static inline void bg_attn_accumulate4(const bg_kv_layer *c, const bg_attn_shape
  * 32 bytes apart (n_kv_heads x head_dim = 32, the shipped example's shape), eight slots a
  * pass: their rows one pointer and immediate offsets apart, so the eight weights stay in
  * registers (six of them; 23 instructions for eight products, where four tokens a pass
- * take 13 for four) and each 64-bit sum is loaded and stored once for the eight. In slot order, not
+ * take 13 for four) and each 64-bit sum is loaded and stored once for the eight (the
+ * first eight slots start the sums, so acc is not zeroed first). In slot order, not
  * token order: the same integer sums. p: the softmax's weights by token (p[t - first]);
  * a block whose value weights do not all fit 32 bits goes token by token. GCC's builds
  * only: the LLVM object's kernels keep the four-token pass (clang's code for this beside
@@ -297,14 +298,21 @@ static void bg_attn_value_rows8(const bg_kv_layer *c, const bg_attn_shape *a, in
   const int32_t window = a->window, f = first % window; /* the slot of token first */
   int32_t s0, k;
   for (s0 = 0; s0 < window; s0 += 8) {
-    int32_t w[9], t[8], fits = 1; /* w[8]: the end of acc, read by the loop with w[6] and w[7] */
-    for (k = 0; k < 8; ++k) {
-      const int32_t d = s0 + k - f, at = (s0 + k) * a->n_kv_heads + g;
-      const int64_t wk = bg_attn_value_weight(c->v_scale[at], p[t[k] = d < 0 ? d + window : d], shift);
-      fits &= wk == (int32_t)wk;
-      w[k] = (int32_t)wk;
+    int32_t w[9], t[8]; /* w[8]: the end of acc, read by the loop with w[6] and w[7] */
+    uint32_t wide = 0;  /* some weight's bits from 2^31 up */
+    const uint16_t *vs = c->v_scale + s0 * a->n_kv_heads + g;
+    for (k = 0; k < 8; ++k, vs += a->n_kv_heads) {
+      /* bg_attn_value_weight: p (at most 2^16) times mant << (exp - shift) (under 2^27),
+       * the shift taken modulo 32: where the mantissa is 0 the product is 0 whatever it is,
+       * and elsewhere exp >= shift */
+      const int32_t d = s0 + k - f, e = bg_scale16_exponent(*vs) - shift;
+      const uint64_t wk = (uint64_t)(uint32_t)p[t[k] = d < 0 ? d + window : d] * (bg_scale16_mantissa(*vs) << (e & 31));
+      wide |= (uint32_t)(wk >> 31);
+      w[k] = (int32_t)(uint32_t)wk;
     }
-    if (!fits) { /* rare (value weights of 2^31 and more): one token at a time, out of line */
+    if (wide) { /* rare (value weights of 2^31 and more): one token at a time, out of line */
+      if (s0 == 0)
+        for (k = 0; k < a->head_dim; ++k) acc[k] = 0;
       bg_attn_accumulate_tokens(c, a, g, first, t, 8, p, shift, acc);
       continue;
     }
@@ -317,13 +325,18 @@ static void bg_attn_value_rows8(const bg_kv_layer *c, const bg_attn_shape *a, in
       uint32_t lo, hi, x, y;
 #define BG_ROW8(w, off) "ldrsb %[x], [%[v], #" off "]\n\tsmlal %[lo], %[hi], %[x], %[" w "]\n\t"
 #define BG_ROW8_LOADED(at, off) "ldrsb %[x], [%[v], #" off "]\n\tldr %[y], [%[w], #" at "]\n\tsmlal %[lo], %[hi], %[x], %[y]\n\t"
-      __asm__ volatile("1:\n\tldrd %[lo], %[hi], [%[o]]\n\tldrsb %[x], [%[v]], #1\n\tsmlal %[lo], %[hi], %[x], %[w0]\n\t"
-                       BG_ROW8("w1", "31") BG_ROW8("w2", "63") BG_ROW8("w3", "95") BG_ROW8("w4", "127") BG_ROW8("w5", "159")
-                       BG_ROW8_LOADED("24", "191") BG_ROW8_LOADED("28", "223")
-                       "strd %[lo], %[hi], [%[o]], #8\n\tldr %[x], [%[w], #32]\n\tcmp %[o], %[x]\n\tbne 1b"
-                       : [v] "+r"(v), [o] "+r"(o), [lo] "=&r"(lo), [hi] "=&r"(hi), [x] "=&r"(x), [y] "=&r"(y)
-                       : [w0] "r"(w[0]), [w1] "r"(w[1]), [w2] "r"(w[2]), [w3] "r"(w[3]), [w4] "r"(w[4]), [w5] "r"(w[5]), [w] "r"(w)
-                       : "cc", "memory");
+#define BG_ROWS8_PASS(start)                                                                                                     \
+  __asm__ volatile("1:\n\t" start "ldrsb %[x], [%[v]], #1\n\tsmlal %[lo], %[hi], %[x], %[w0]\n\t" BG_ROW8("w1", "31")              \
+                   BG_ROW8("w2", "63") BG_ROW8("w3", "95") BG_ROW8("w4", "127") BG_ROW8("w5", "159") BG_ROW8_LOADED("24", "191")      \
+                   BG_ROW8_LOADED("28", "223") "strd %[lo], %[hi], [%[o]], #8\n\tldr %[x], [%[w], #32]\n\tcmp %[o], %[x]\n\tbne 1b"   \
+                   : [v] "+r"(v), [o] "+r"(o), [lo] "=&r"(lo), [hi] "=&r"(hi), [x] "=&r"(x), [y] "=&r"(y)                          \
+                   : [w0] "r"(w[0]), [w1] "r"(w[1]), [w2] "r"(w[2]), [w3] "r"(w[3]), [w4] "r"(w[4]), [w5] "r"(w[5]), [w] "r"(w)    \
+                   : "cc", "memory")
+      if (s0 == 0) /* the first eight slots start the sums: acc needs no zeroing before */
+        BG_ROWS8_PASS("movs %[lo], #0\n\tmovs %[hi], #0\n\t");
+      else
+        BG_ROWS8_PASS("ldrd %[lo], %[hi], [%[o]]\n\t");
+#undef BG_ROWS8_PASS
 #undef BG_ROW8_LOADED
 #undef BG_ROW8
     }

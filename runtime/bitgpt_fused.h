@@ -350,13 +350,15 @@ static inline void bg_fused_attention(const bg_kv_layer *c, const bg_attn_shape 
      * (bg_attn_accumulate4: a load and a store of each sum per four tokens, not per
      * token); on Armv6-M one token at a time (the four-token pass measured 1.3 % more on
      * the cortex-m0plus) */
-    for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
 #if defined(BG_ROWS8_STRIDE)
     if (bg_attn_rows8_fit(a, first, position)) { /* a full window: the weights in place, then eight slots a pass */
       sum = bg_attn_softmax_weights(scores, position - first + 1, m);
       bg_attn_value_rows8(c, a, g, first, scores, shift, acc);
-    } else
+      bg_attn_finish(a, acc, sum, shift, out + h * a->head_dim);
+      continue;
+    }
 #endif
+    for (i = 0; i < a->head_dim; ++i) acc[i] = 0;
 #if defined(BG_FEW_REGISTERS)
     for (t = first; t <= position; ++t) { /* each weight used as soon as it is computed */
       const int32_t p = bg_exp_neg_q16(bg_below_max(scores[t - first], m));

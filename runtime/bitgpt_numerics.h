@@ -314,7 +314,10 @@ static inline int32_t bg_headroom(int64_t xmax) {
 #if defined(__GNUC__)
 __attribute__((noinline, unused))
 #endif
-static int32_t bg_mult_apply32_any_out_of_line(int32_t x, bg_mult k) { return bg_mult_apply32_any(x, k); }
+static int32_t bg_mult_apply32_any_out_of_line(int32_t x, int32_t m, int32_t shift) { /* k's fields apart: not built in memory a row */
+  const bg_mult k = {m, shift};
+  return bg_mult_apply32_any(x, k);
+}
 
 /* bg_mult_apply32(x, k) for a per-row multiplier (bg_row_mult_by: 0 <= m < 2^31) and |x|
  * <= some xmax with headroom bg_headroom(xmax): where the core has SMMULR and the shift
@@ -324,12 +327,12 @@ static int32_t bg_mult_apply32_any_out_of_line(int32_t x, bg_mult k) { return bg
 static inline int32_t bg_mult_apply32_row(int32_t x, bg_mult k, int32_t headroom) {
 #if defined(BG_HAS_SMMULR)
   const uint32_t pre = (uint32_t)(32 - k.shift);
-  if (pre <= (uint32_t)headroom) {
+  if (__builtin_expect(pre <= (uint32_t)headroom, 1)) { /* the usual way, laid out straight */
     int32_t r;
     __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"((int32_t)((uint32_t)x << pre)), "r"(k.m));
     return r;
   }
-  return bg_mult_apply32_any_out_of_line(x, k);
+  return bg_mult_apply32_any_out_of_line(x, k.m, k.shift);
 #else
   (void)headroom;
   return bg_mult_apply32_any(x, k);
