@@ -412,8 +412,16 @@ static inline void bg_row_dot2x2(const bg_matrix *wa, const bg_matrix *wb, int32
   bg_row_dot2(wb, r, wb, r + 1, x, &dot[2], &dot[3]);
 }
 
-/* Dot products of rows r, r + 1, ... of w with x, as many as the kernel does at once
- * (up to BG_ROW_DOTS_MAX, and no more than the rows left); returns how many. */
+#if defined(BITGPT_INT16_QUADS) && defined(BG_SMLAD_QUAD16_ROWS4)
+/* Whether rows r.. of w are whole int16 quads that bg_smlad_quad16_pairs_rows4 takes. */
+static inline int bg_quad16_rows4_fit(const bg_matrix *w, int32_t r) {
+  return w->dtype == BG_W_INT16_QUADS && (r & 3) == 0 && w->cols > 0 && (w->cols & 15) == 0;
+}
+#endif
+
+/* Dot products of rows r, r + 1, ... of w with x (pairs: x unpacked by bg_row_input, or
+ * NULL), as many as the kernel does at once (up to BG_ROW_DOTS_MAX, and no more than the
+ * rows left); returns how many. */
 #if defined(BITGPT_USE_AVX512_VNNI)
 #define BG_ROW_DOTS_MAX 8 /* int8 rows eight a pass */
 #else
@@ -423,7 +431,7 @@ static inline int32_t bg_row_dots_of(const bg_matrix *w, int32_t r, const int8_t
   const int32_t left = w->rows - r;
   (void)pairs;
 #if defined(BITGPT_INT16_QUADS) && defined(BG_SMLAD_QUAD16_ROWS4)
-  if (pairs && left >= 4 && w->dtype == BG_W_INT16_QUADS && (r & 3) == 0 && w->cols > 0 && (w->cols & 15) == 0) {
+  if (pairs && left >= 4 && bg_quad16_rows4_fit(w, r)) {
     bg_smlad_quad16_pairs_rows4(w->data + (int64_t)(r >> 2) * w->row_bytes, pairs, pairs + w->cols / 2, dot);
     return 4;
   }
