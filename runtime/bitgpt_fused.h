@@ -400,20 +400,11 @@ static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const
   bg_mult_q32 k32 = {0, 0};
   const int q32 = rows->fast && bg_mult_q32_form(rows->shared, bg_row_dot_bound(w), &k32);
 #endif
-#if defined(BITGPT_INT16_QUADS) && defined(BG_SMLAD_QUAD16_ROWS4)
-  /* whole int16 quads on x unpacked: their leaf kernel called here, not through
-   * bg_row_dots_of, which GCC keeps out of line (~30 instructions a quad more) */
-  const int32_t quads_end = pairs && bg_quad16_rows4_fit(w, r) ? r + ((w->rows - r) & ~3) : r;
-#define BG_GREEDY_DOTS()                                                                                                \
-  (r < quads_end ? (bg_smlad_quad16_pairs_rows4(w->data + (int64_t)(r >> 2) * w->row_bytes, pairs, pairs + w->cols / 2, dot), 4) \
-                 : bg_row_dots_of(w, r, x, pairs, dot))
-#else
-#define BG_GREEDY_DOTS() bg_row_dots_of(w, r, x, pairs, dot)
-#endif
+  const int32_t quads_end = bg_quad16_rows4_end(w, r, pairs);
   if (!rows->fast && w->per_row) /* the tied classifier: scaled, hashed and offered in one loop a block */
     for (; r < w->rows; r += n) {
       int32_t dot[BG_ROW_DOTS_MAX];
-      n = BG_GREEDY_DOTS();
+      n = bg_classifier_dots(w, r, quads_end, x, pairs, dot);
       for (i = 0; i < n; ++i) {
         const int32_t v = bg_mult_apply32_row(dot[i], bg_row_mult_by(w->scales[r + i], rows->norm), headroom);
         h = bg_fnv_i32(h, v);
@@ -422,7 +413,7 @@ static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const
     }
   for (; r < w->rows; r += n) {
     int32_t dot[BG_ROW_DOTS_MAX];
-    n = BG_GREEDY_DOTS();
+    n = bg_classifier_dots(w, r, quads_end, x, pairs, dot);
 #if defined(BG_HAS_SMMULR)
     if (q32)
       for (i = 0; i < n; ++i) dot[i] = bg_mult_apply_q32(dot[i], k32);
@@ -437,7 +428,6 @@ static void bg_greedy_rows(const bg_matrix *w, int32_t r, const int8_t *x, const
       if (best < 0 || dot[i] > best_score) best = r + i, best_score = dot[i]; /* bg_sampler_offer, greedy */
     }
   }
-#undef BG_GREEDY_DOTS
   *hash = h;
   s->best = best;
   s->best_score = best_score;
@@ -453,7 +443,7 @@ static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t 
   bg_sampler s = bg_sampler_begin(temperature_q16, rng);
   const bg_row_scaler rows = bg_row_scaler_begin(w, amax);
   uint64_t hash = *checksum; /* in registers, not through the pointer, per logit */
-  int32_t r = 0, k, n;
+  int32_t r = 0, k, n, quads_end;
 #if defined(BITGPT_USE_AVX512_VNNI)
   if (w->dtype == BG_W_INT8 && w->per_row) /* eight rows' logits scaled at once */
     for (; r + 8 <= w->rows; r += 8) {
@@ -476,9 +466,9 @@ static inline int32_t bg_fused_classify_sample(const bg_matrix *w, const int8_t 
     return s.best;
   }
 #endif
-  for (; r < w->rows; r += n) {
+  for (quads_end = bg_quad16_rows4_end(w, r, pairs); r < w->rows; r += n) {
     int32_t dot[BG_ROW_DOTS_MAX];
-    n = bg_row_dots_of(w, r, x, pairs, dot);
+    n = bg_classifier_dots(w, r, quads_end, x, pairs, dot);
     for (k = 0; k < n; ++k) { /* in row order: the checksum and the sampler see r, then r + 1 */
       const int32_t logit = bg_row_scale(&rows, r + k, dot[k]);
       hash = bg_fnv_i32(hash, logit);
